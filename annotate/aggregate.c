@@ -1,0 +1,469 @@
+/*
+ * Aggregation: symbolize each distinct address (and each distinct stack)
+ * once, and add its counts to per-line, per-function and per-edge sums.
+ * Work is proportional to distinct addresses and stacks, never to samples.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Keys are interned pointers and small ints: (a, b, c) -> index + 1. */
+typedef struct lp_keymap {
+	uint64_t (*keys)[3];
+	uint32_t *slots;
+	size_t cap, n;
+} lp_keymap;
+
+struct lp_report_index {
+	lp_keymap lines, funcs, edges;
+	size_t cap_lines, cap_funcs, cap_edges;
+	uint64_t total_value0;
+};
+
+static uint64_t key_hash(const uint64_t k[3])
+{
+	uint64_t h = k[0] * 0x9e3779b97f4a7c15ULL ^ (k[1] + 0x632be59bd9b4e019ULL) * 0xbf58476d1ce4e5b9ULL;
+
+	h ^= k[2] * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+static int keymap_rehash(lp_keymap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 256;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < m->n; i++) {
+		size_t s = key_hash(m->keys[i]) & (cap - 1);
+
+		while (slots[s])
+			s = (s + 1) & (cap - 1);
+		slots[s] = (uint32_t)i + 1;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+/* Index of key, inserting it when new (*added = 1); -1 when out of memory. */
+static long keymap_get(lp_keymap *m, const uint64_t key[3], int *added)
+{
+	size_t s;
+
+	*added = 0;
+	if ((m->n + 1) * 2 > m->cap && keymap_rehash(m))
+		return -1;
+	for (s = key_hash(key) & (m->cap - 1); m->slots[s]; s = (s + 1) & (m->cap - 1)) {
+		const uint64_t *k = m->keys[m->slots[s] - 1];
+
+		if (k[0] == key[0] && k[1] == key[1] && k[2] == key[2])
+			return (long)m->slots[s] - 1;
+	}
+	if (m->n % 256 == 0) {
+		void *nk = realloc(m->keys, (m->n + 256) * sizeof(*m->keys));
+
+		if (!nk)
+			return -1;
+		m->keys = nk;
+	}
+	memcpy(m->keys[m->n], key, sizeof(m->keys[0]));
+	m->slots[s] = (uint32_t)++m->n;
+	*added = 1;
+	return (long)m->n - 1;
+}
+
+static long keymap_find(const lp_keymap *m, const uint64_t key[3])
+{
+	if (!m->cap)
+		return -1;
+	for (size_t s = key_hash(key) & (m->cap - 1); m->slots[s]; s = (s + 1) & (m->cap - 1)) {
+		const uint64_t *k = m->keys[m->slots[s] - 1];
+
+		if (k[0] == key[0] && k[1] == key[1] && k[2] == key[2])
+			return (long)m->slots[s] - 1;
+	}
+	return -1;
+}
+
+static void keymap_free(lp_keymap *m)
+{
+	free(m->keys);
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*arr, ncap * elem);
+	if (!n)
+		return -1;
+	memset((char *)n + *cap * elem, 0, (ncap - *cap) * elem);
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+static lp_line_stat *line_get(lp_report *rep, const lp_frame *f)
+{
+	uint64_t key[3] = { (uintptr_t)f->file, (uint64_t)f->line, (uintptr_t)f->function };
+	int added;
+	long i = keymap_get(&rep->index->lines, key, &added);
+
+	if (i < 0 || grow((void **)&rep->lines, &rep->index->cap_lines, (size_t)i + 1,
+			  sizeof(*rep->lines)))
+		return NULL;
+	if (added) {
+		rep->lines[i].file = f->file;
+		rep->lines[i].line = f->line;
+		rep->lines[i].function = f->function;
+		rep->lines[i].module = f->module;
+		rep->nlines = (size_t)i + 1;
+	}
+	return &rep->lines[i];
+}
+
+static long func_get(lp_report *rep, const lp_frame *f)
+{
+	uint64_t key[3] = { (uintptr_t)f->function, 0, 0 };
+	int added;
+	long i = keymap_get(&rep->index->funcs, key, &added);
+
+	if (i < 0 || grow((void **)&rep->funcs, &rep->index->cap_funcs, (size_t)i + 1,
+			  sizeof(*rep->funcs)))
+		return -1;
+	if (added) {
+		rep->funcs[i].name = f->function;
+		rep->funcs[i].file = f->decl_file;
+		rep->funcs[i].decl_line = f->decl_line;
+		rep->funcs[i].module = f->module;
+		rep->nfuncs = (size_t)i + 1;
+	}
+	return i;
+}
+
+static int edge_add(lp_report *rep, long caller, long callee, uint64_t samples, uint64_t value0)
+{
+	uint64_t key[3] = { (uint64_t)caller, (uint64_t)callee, 0 };
+	int added;
+	long i = keymap_get(&rep->index->edges, key, &added);
+
+	if (i < 0 || grow((void **)&rep->edges, &rep->index->cap_edges, (size_t)i + 1,
+			  sizeof(*rep->edges)))
+		return -1;
+	if (added) {
+		rep->edges[i].caller = (uint32_t)caller;
+		rep->edges[i].callee = (uint32_t)callee;
+		rep->nedges = (size_t)i + 1;
+	}
+	rep->edges[i].samples += samples;
+	rep->edges[i].value0 += value0;
+	return 0;
+}
+
+/* Self counts: the innermost frame at each sampled address. */
+static int add_self(lp_report *rep, const lp_addr *a)
+{
+	const lp_frame *fr;
+	lp_line_stat *ls;
+	long fi;
+
+	rep->sym.lookup(rep->sym.ctx, a->loc, 0, &fr);
+	ls = line_get(rep, &fr[0]);
+	fi = func_get(rep, &fr[0]);
+	if (!ls || fi < 0)
+		return -1;
+	ls->samples += a->samples;
+	rep->funcs[fi].self_samples += a->samples;
+	for (int e = 0; e < rep->prof->nevents; e++) {
+		ls->value[e] += a->value[e];
+		rep->funcs[fi].self_value[e] += a->value[e];
+	}
+	rep->index->total_value0 += a->value[0];
+	return 0;
+}
+
+/*
+ * Inclusive counts for one chain of logical frames (leaf first): each
+ * distinct line and function in it gets the samples once, so recursion is
+ * not counted twice; adjacent distinct functions make an edge.
+ */
+typedef struct lp_chain {
+	const lp_frame *f[LP_MAX_STACK * 4];
+	int n;
+} lp_chain;
+
+static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64_t value0)
+{
+	long funcs[LP_MAX_STACK * 4];
+	lp_line_stat *lines[LP_MAX_STACK * 4];
+	int nf = 0, nl = 0;
+	long prev = -1;
+
+	for (int i = 0; i < c->n; i++) {
+		lp_line_stat *ls = line_get(rep, c->f[i]);
+		long fi = func_get(rep, c->f[i]);
+		int seen = 0;
+
+		if (!ls || fi < 0)
+			return -1;
+		for (int j = 0; j < nl && !seen; j++)
+			seen = lines[j] == ls;
+		if (!seen) {
+			lines[nl++] = ls;
+			ls->incl_samples += samples;
+			ls->incl_value0 += value0;
+		}
+		seen = 0;
+		for (int j = 0; j < nf && !seen; j++)
+			seen = funcs[j] == fi;
+		if (!seen) {
+			funcs[nf++] = fi;
+			rep->funcs[fi].total_samples += samples;
+			rep->funcs[fi].total_value0 += value0;
+		}
+		if (prev >= 0 && prev != fi && edge_add(rep, fi, prev, samples, value0))
+			return -1;
+		prev = fi;
+	}
+	return 0;
+}
+
+static void chain_append(lp_chain *c, const lp_frame *fr, int n)
+{
+	for (int i = 0; i < n && c->n < (int)(sizeof(c->f) / sizeof(c->f[0])); i++)
+		c->f[c->n++] = &fr[i];
+}
+
+static int add_inclusive(lp_report *rep)
+{
+	const lp_profile *p = rep->prof;
+	lp_chain *c = malloc(sizeof(*c));
+	int rc = 0;
+
+	if (!c)
+		return -1;
+	rep->inclusive_from_stacks = p->callchain && p->nstacks > 0;
+	if (rep->inclusive_from_stacks) {
+		for (size_t s = 0; s < p->nstacks && rc == 0; s++) {
+			const lp_stack *st = &p->stacks[s];
+
+			c->n = 0;
+			for (uint32_t d = 0; d < st->depth; d++) {
+				const lp_frame *fr;
+				int n = rep->sym.lookup(rep->sym.ctx, p->frames[st->first + d], d > 0, &fr);
+
+				chain_append(c, fr, n);
+			}
+			rc = add_chain(rep, c, st->samples, st->value0);
+		}
+	} else {
+		/* Without stacks, inlining is the only nesting we know of. */
+		for (size_t a = 0; a < p->naddrs && rc == 0; a++) {
+			const lp_frame *fr;
+			int n = rep->sym.lookup(rep->sym.ctx, p->addrs[a].loc, 0, &fr);
+
+			c->n = 0;
+			chain_append(c, fr, n);
+			rc = add_chain(rep, c, p->addrs[a].samples, p->addrs[a].value[0]);
+		}
+	}
+	free(c);
+	return rc;
+}
+
+static int add_hits(lp_report *rep)
+{
+	for (size_t h = 0; h < rep->prof->nhits; h++) {
+		const lp_frame *fr;
+		lp_line_stat *ls;
+
+		rep->sym.lookup(rep->sym.ctx, rep->prof->hits[h].loc, 0, &fr);
+		ls = line_get(rep, &fr[0]);
+		if (!ls)
+			return -1;
+		ls->hits += rep->prof->hits[h].count;
+		ls->has_hits = 1;
+	}
+	return 0;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_line(const void *pa, const void *pb)
+{
+	const lp_line_stat *a = pa, *b = pb;
+	int c;
+
+	if (a->samples != b->samples)
+		return a->samples > b->samples ? -1 : 1;
+	if ((c = cmp_str(a->file, b->file)))
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return cmp_str(a->function, b->function);
+}
+
+typedef struct lp_func_order {
+	lp_func_stat f;
+	uint32_t old;
+} lp_func_order;
+
+static int cmp_func(const void *pa, const void *pb)
+{
+	const lp_func_stat *a = &((const lp_func_order *)pa)->f, *b = &((const lp_func_order *)pb)->f;
+
+	if (a->self_samples != b->self_samples)
+		return a->self_samples > b->self_samples ? -1 : 1;
+	if (a->total_samples != b->total_samples)
+		return a->total_samples > b->total_samples ? -1 : 1;
+	return cmp_str(a->name, b->name);
+}
+
+/* Sorting moves entries: the maps are rebuilt and the edges renumbered. */
+static int sort_all(lp_report *rep)
+{
+	lp_func_order *order = malloc((rep->nfuncs + 1) * sizeof(*order));
+	uint32_t *newidx = malloc((rep->nfuncs + 1) * sizeof(*newidx));
+	int added;
+
+	if (!order || !newidx) {
+		free(order);
+		free(newidx);
+		return -1;
+	}
+	qsort(rep->lines, rep->nlines, sizeof(*rep->lines), cmp_line);
+	for (size_t i = 0; i < rep->nfuncs; i++) {
+		order[i].f = rep->funcs[i];
+		order[i].old = (uint32_t)i;
+	}
+	qsort(order, rep->nfuncs, sizeof(*order), cmp_func);
+	for (size_t i = 0; i < rep->nfuncs; i++) {
+		rep->funcs[i] = order[i].f;
+		newidx[order[i].old] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < rep->nedges; i++) {
+		rep->edges[i].caller = newidx[rep->edges[i].caller];
+		rep->edges[i].callee = newidx[rep->edges[i].callee];
+	}
+	free(order);
+	free(newidx);
+	keymap_free(&rep->index->lines);
+	keymap_free(&rep->index->funcs);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *l = &rep->lines[i];
+		uint64_t key[3] = { (uintptr_t)l->file, (uint64_t)l->line, (uintptr_t)l->function };
+
+		if (keymap_get(&rep->index->lines, key, &added) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < rep->nfuncs; i++) {
+		uint64_t key[3] = { (uintptr_t)rep->funcs[i].name, 0, 0 };
+
+		if (keymap_get(&rep->index->funcs, key, &added) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer *sym,
+		    lp_error *err)
+{
+	int rc = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->prof = prof;
+	rep->sym = *sym;
+	rep->index = calloc(1, sizeof(*rep->index));
+	if (!rep->index)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	for (size_t a = 0; a < prof->naddrs && rc == 0; a++)
+		rc = add_self(rep, &prof->addrs[a]);
+	if (rc == 0)
+		rc = add_inclusive(rep);
+	if (rc == 0)
+		rc = add_hits(rep);
+	if (rc == 0)
+		rc = sort_all(rep);
+	if (rc != 0) {
+		lp_report_free(rep);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory while aggregating");
+	}
+	return LP_OK;
+}
+
+void lp_report_free(lp_report *rep)
+{
+	if (rep->index) {
+		keymap_free(&rep->index->lines);
+		keymap_free(&rep->index->funcs);
+		keymap_free(&rep->index->edges);
+		free(rep->index);
+	}
+	free(rep->lines);
+	free(rep->funcs);
+	free(rep->edges);
+	memset(rep, 0, sizeof(*rep));
+}
+
+double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples)
+{
+	const lp_profile *p = rep->prof;
+	double total = (double)p->task_clock_ns * 1e-9;
+
+	if (rep->index->total_value0 > 0)
+		return total * (double)value0 / (double)rep->index->total_value0;
+	if (p->samples > 0)
+		return total * (double)samples / (double)p->samples;
+	return 0.0;
+}
+
+/* Names and files are interned by the symtab, but callers hold plain strings. */
+const lp_func_stat *lp_report_func(const lp_report *rep, const char *name)
+{
+	for (size_t i = 0; i < rep->nfuncs; i++)
+		if (strcmp(rep->funcs[i].name, name) == 0)
+			return &rep->funcs[i];
+	return NULL;
+}
+
+const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
+				   const char *function)
+{
+	uint64_t key[3] = { (uintptr_t)file, (uint64_t)line, (uintptr_t)function };
+	long i = keymap_find(&rep->index->lines, key);
+
+	return i < 0 ? NULL : &rep->lines[i];
+}
+
+int lp_report_span(const lp_report *rep, const char *name, const char **file, int *first,
+		   int *last)
+{
+	const lp_func_stat *fs;
+
+	if (rep->sym.span && rep->sym.span(rep->sym.ctx, name, file, first, last) == 0)
+		return 0;
+	fs = lp_report_func(rep, name);
+	if (!fs || !fs->file)
+		return -1;
+	*file = fs->file;
+	*first = *last = fs->decl_line;
+	for (size_t i = 0; i < rep->nlines; i++)
+		if (rep->lines[i].function == fs->name && rep->lines[i].file == fs->file &&
+		    rep->lines[i].line > *last)
+			*last = rep->lines[i].line;
+	return 0;
+}

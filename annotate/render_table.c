@@ -1,0 +1,344 @@
+/*
+ * line_profiler's layout: per function, "Total time / File / Function at
+ * line N", a header of right-aligned columns separated by one space, two
+ * spaces, "Line Contents", a rule of '=' as long as the header, and one row
+ * for every source line of the function. Numbers have one decimal; lines
+ * without samples show only their number and text. Columns widen to fit.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+
+#define LP_CELL 48
+#define LP_MAX_COLS (6 + LP_MAX_EVENTS)
+
+typedef struct lp_table {
+	const char *head[LP_MAX_COLS];
+	int width[LP_MAX_COLS];
+	int ncols;
+	char (*cells)[LP_MAX_COLS][LP_CELL]; /* per row; "" for blank */
+	const char **text;                   /* per row: Line Contents */
+	double *share;                       /* per row: for the heat colour */
+	const char *text_head;               /* "Line Contents" unless set */
+	size_t nrows, cap;
+} lp_table;
+
+static void table_col(lp_table *t, const char *head, int width)
+{
+	t->head[t->ncols] = head;
+	t->width[t->ncols] = width > (int)strlen(head) ? width : (int)strlen(head);
+	t->ncols++;
+}
+
+static char *table_row(lp_table *t, const char *text, double share)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		void *c = realloc(t->cells, cap * sizeof(*t->cells));
+		void *x = c ? realloc(t->text, cap * sizeof(*t->text)) : NULL;
+		void *s = x ? realloc(t->share, cap * sizeof(*t->share)) : NULL;
+
+		if (c)
+			t->cells = c;
+		if (x)
+			t->text = x;
+		if (!s)
+			return NULL;
+		t->share = s;
+		t->cap = cap;
+	}
+	memset(t->cells[t->nrows], 0, sizeof(t->cells[0]));
+	t->text[t->nrows] = text;
+	t->share[t->nrows] = share;
+	return t->cells[t->nrows++][0];
+}
+
+static void cell(lp_table *t, int col, const char *fmt, double v)
+{
+	char *c = t->cells[t->nrows - 1][col];
+	int n = snprintf(c, LP_CELL, fmt, v);
+
+	if (n > t->width[col])
+		t->width[col] = n;
+}
+
+static void cell_u64(lp_table *t, int col, uint64_t v)
+{
+	char *c = t->cells[t->nrows - 1][col];
+	int n = snprintf(c, LP_CELL, "%" PRIu64, v);
+
+	if (n > t->width[col])
+		t->width[col] = n;
+}
+
+static void table_print(const lp_table *t, FILE *out, int color)
+{
+	int len = 0;
+
+	for (int c = 0; c < t->ncols; c++)
+		len += fprintf(out, "%s%*s", c ? " " : "", t->width[c], t->head[c]);
+	len += fprintf(out, "  %s\n", t->text_head ? t->text_head : "Line Contents") - 1;
+	for (int i = 0; i < len; i++)
+		fputc('=', out);
+	fputc('\n', out);
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *on = lp_render_heat(t->share[r], color);
+
+		fputs(on, out);
+		for (int c = 0; c < t->ncols; c++)
+			fprintf(out, "%s%*s", c ? " " : "", t->width[c], t->cells[r][c]);
+		fprintf(out, "  %s%s\n", t->text[r] ? t->text[r] : "",
+			*on ? lp_render_reset(color) : "");
+	}
+}
+
+static void table_free(lp_table *t)
+{
+	free(t->cells);
+	free(t->text);
+	free(t->share);
+}
+
+void lp_render_header(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_profile *p = ctx->rep->prof;
+
+	fprintf(out, "Timer unit: %g s\n\n", ctx->opts->unit);
+	if (p->nevents > 0) {
+		const lp_event_info *e = &p->events[0];
+
+		fprintf(out, "Samples: %" PRIu64 " of %s", p->samples, e->measured);
+		if (e->freq)
+			fprintf(out, " at %" PRIu64 " Hz", e->freq);
+		else if (e->period)
+			fprintf(out, " every %" PRIu64, e->period);
+		if (strcmp(e->name, e->measured) != 0)
+			fprintf(out, " (asked for %s, not available here)", e->name);
+		fprintf(out, "; CPU time %.3f s, wall %.3f s\n",
+			(double)p->task_clock_ns * 1e-9, (double)p->wall_ns * 1e-9);
+		for (int i = 1; i < p->nevents; i++)
+			fprintf(out, "Also counted: %s%s%s%s\n", p->events[i].measured,
+				strcmp(p->events[i].name, p->events[i].measured) ? " (asked for " : "",
+				strcmp(p->events[i].name, p->events[i].measured) ? p->events[i].name : "",
+				strcmp(p->events[i].name, p->events[i].measured) ? ")" : "");
+		fputc('\n', out);
+	}
+}
+
+typedef struct lp_fn_cols {
+	int hits, samples, time, perhit, pct, ci, ev0;
+	int has_hits;
+} lp_fn_cols;
+
+static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int has_hits)
+{
+	const lp_profile *p = ctx->rep->prof;
+
+	memset(k, -1, sizeof(*k));
+	k->has_hits = has_hits;
+	table_col(t, "Line #", 6);
+	if (has_hits)
+		k->hits = t->ncols, table_col(t, "Hits", 9);
+	k->samples = t->ncols, table_col(t, "Samples", 9);
+	k->time = t->ncols, table_col(t, "Time", 12);
+	if (has_hits)
+		k->perhit = t->ncols, table_col(t, "Per Hit", 8);
+	k->pct = t->ncols, table_col(t, "% Time", 8);
+	if (ctx->opts->ci)
+		k->ci = t->ncols, table_col(t, "+-", 6);
+	k->ev0 = t->ncols;
+	for (int e = 1; e < p->nevents; e++)
+		table_col(t, p->events[e].measured, 10);
+}
+
+static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
+		     const lp_line_stat *ls, uint64_t fn_samples, uint64_t fn_value0)
+{
+	const lp_report *rep = ctx->rep;
+	double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
+	double units = secs / ctx->opts->unit;
+	double pct = fn_value0 ? 100.0 * (double)ls->value[0] / (double)fn_value0
+			       : fn_samples ? 100.0 * (double)ls->samples / (double)fn_samples : 0;
+
+	if (k->has_hits && ls->has_hits)
+		cell_u64(t, k->hits, ls->hits);
+	if (!ls->samples && !ls->has_hits)
+		return;
+	cell_u64(t, k->samples, ls->samples);
+	cell(t, k->time, "%.1f", units);
+	if (k->has_hits && ls->has_hits && ls->hits)
+		cell(t, k->perhit, "%.1f", units / (double)ls->hits);
+	cell(t, k->pct, "%.1f", pct);
+	if (k->ci >= 0) {
+		double lo, hi, p = fn_samples ? (double)ls->samples / (double)fn_samples : 0;
+
+		lp_render_wilson(ls->samples, fn_samples, &lo, &hi);
+		cell(t, k->ci, "%.1f", 100.0 * (p - lo > hi - p ? p - lo : hi - p));
+	}
+	for (int e = 1; e < rep->prof->nevents; e++)
+		cell_u64(t, k->ev0 + e - 1, ls->value[e]);
+}
+
+/* The function's rows: every line of its span, then any line outside it that has samples. */
+static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_func_stat *fs = lp_report_func(rep, name);
+	const char *file = NULL;
+	int first = 0, last = 0, has_hits = 0, rc = LP_OK;
+	uint64_t fn_samples = 0, fn_value0 = 0;
+	lp_table t = { 0 };
+	lp_fn_cols k;
+
+	if (lp_report_span(rep, name, &file, &first, &last) != 0 && !fs) {
+		if (ctx->opts->skip_zero)
+			return LP_OK;
+		fprintf(out, "Total time: 0 s\nFunction: %s (not found in the profiled binaries)\n\n",
+			name);
+		return LP_OK;
+	}
+	if (fs) {
+		fn_samples = fs->self_samples;
+		fn_value0 = fs->self_value[0];
+	}
+	if (ctx->opts->skip_zero && fn_samples == 0)
+		return LP_OK;
+	for (size_t i = 0; i < rep->nlines; i++)
+		if (rep->lines[i].function == (fs ? fs->name : NULL) && rep->lines[i].has_hits)
+			has_hits = 1;
+	setup_cols(&t, &k, ctx, has_hits || rep->prof->nhits > 0);
+	if (file)
+		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
+				     ? rep->prof->modules[fs->module].path : NULL);
+	for (int line = first; file && line <= last; line++) {
+		const lp_line_stat *ls = fs ? lp_report_line(rep, file, line, fs->name) : NULL;
+		double share = ls && rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
+
+		if (!table_row(&t, lp_sources_line(ctx->src, file, line), share)) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+			goto out;
+		}
+		cell(&t, 0, "%.0f", line);
+		if (ls)
+			fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
+	}
+	/* Lines of this function from other files (inlined headers, macros) or past the span. */
+	for (size_t i = 0; fs && i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		char *where;
+
+		if (ls->function != fs->name || (!ls->samples && !ls->has_hits) ||
+		    (ls->file == file && ls->line >= first && ls->line <= last))
+			continue;
+		where = table_row(&t, NULL, 0);
+		if (!where) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+			goto out;
+		}
+		cell(&t, 0, "%.0f", ls->line);
+		fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
+		t.text[t.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
+	}
+	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, fn_value0, fn_samples));
+	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
+	fprintf(out, "Function: %s at line %d\n\n", name, first);
+	table_print(&t, out, ctx->color);
+	fputc('\n', out);
+out:
+	table_free(&t);
+	return rc;
+}
+
+/* line_profiler --summarize: one line per function, slowest last as it does. */
+static void render_summary(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	uint64_t total = rep->prof->samples;
+
+	for (int i = 0; i < ctx->opts->nfunctions; i++) {
+		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
+		double secs = fs ? lp_report_seconds(rep, fs->self_value[0], fs->self_samples) : 0;
+		double pct = fs && total ? 100.0 * (double)fs->self_samples / (double)total : 0;
+
+		if (ctx->opts->skip_zero && (!fs || !fs->self_samples))
+			continue;
+		fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s\n", secs, pct,
+			fs && fs->file ? lp_render_relpath(fs->file) : "?", fs ? fs->decl_line : 0,
+			ctx->opts->functions[i]);
+	}
+}
+
+int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	lp_render_header(ctx, out);
+	for (int i = 0; i < ctx->opts->nfunctions; i++) {
+		int rc = render_function(ctx, ctx->opts->functions[i], out, err);
+
+		if (rc != LP_OK)
+			return rc;
+	}
+	render_summary(ctx, out);
+	return LP_OK;
+}
+
+int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	uint64_t total = rep->prof->samples;
+	int top = ctx->opts->top > 0 ? ctx->opts->top : 20;
+	lp_table t = { 0 };
+	char (*where)[512];
+	size_t n = rep->nlines < (size_t)top ? rep->nlines : (size_t)top;
+
+	where = calloc(n + 1, sizeof(*where));
+	if (!where)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	if (!ctx->opts->nfunctions)
+		lp_render_header(ctx, out);
+	table_col(&t, "Samples", 9);
+	table_col(&t, "Time", 12);
+	table_col(&t, "% Time", 8);
+	if (ctx->opts->ci)
+		table_col(&t, "+-", 6);
+	for (size_t i = 0; i < n && rep->lines[i].samples; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
+		double share = total ? (double)ls->samples / (double)total : 0;
+
+		if (ls->file) {
+			char loc[400];
+
+			snprintf(loc, sizeof(loc), "%s:%d", lp_render_relpath(ls->file), ls->line);
+			snprintf(where[i], sizeof(where[i]), "%-32s  %s", loc, ls->function);
+		} else {
+			snprintf(where[i], sizeof(where[i]), "%-32s  %s", "(no line info)", ls->function);
+		}
+		if (!table_row(&t, where[i], share))
+			break;
+		cell_u64(&t, 0, ls->samples);
+		cell(&t, 1, "%.1f", secs / ctx->opts->unit);
+		cell(&t, 2, "%.1f", 100.0 * share);
+		if (ctx->opts->ci) {
+			double lo, hi;
+
+			lp_render_wilson(ls->samples, total, &lo, &hi);
+			cell(&t, 3, "%.1f", 100.0 * (share - lo > hi - share ? share - lo : hi - share));
+		}
+	}
+	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples):\n\n",
+		t.nrows, rep->nlines);
+	t.text_head = "Line                              Function";
+	table_print(&t, out, ctx->color);
+	if (!ctx->opts->nfunctions && rep->nfuncs) {
+		const lp_func_stat *hot = &rep->funcs[0];
+
+		fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
+			"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);
+	}
+	table_free(&t);
+	free(where);
+	return LP_OK;
+}

@@ -1,0 +1,72 @@
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "render.h"
+
+const char *lp_render_relpath(const char *path)
+{
+	char cwd[4096];
+	size_t n;
+
+	if (!path || path[0] != '/' || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	n = strlen(cwd);
+	if (strncmp(path, cwd, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+/*
+ * Wilson score interval for k successes in n trials at 95 %: unlike the
+ * normal approximation it stays inside [0, 1] and is honest for small k,
+ * which is exactly the case of a cold line with a handful of samples.
+ */
+void lp_render_wilson(uint64_t k, uint64_t n, double *lo, double *hi)
+{
+	const double z = 1.959963984540054;
+	double p, denom, centre, half;
+
+	if (n == 0) {
+		*lo = 0.0;
+		*hi = 1.0;
+		return;
+	}
+	p = (double)k / (double)n;
+	denom = 1.0 + z * z / (double)n;
+	centre = (p + z * z / (2.0 * (double)n)) / denom;
+	half = z * sqrt(p * (1.0 - p) / (double)n + z * z / (4.0 * (double)n * (double)n)) / denom;
+	*lo = centre - half < 0.0 ? 0.0 : centre - half;
+	*hi = centre + half > 1.0 ? 1.0 : centre + half;
+}
+
+/* A heat scale on the 256-colour palette: cool lines stay plain. */
+const char *lp_render_heat(double share, int color)
+{
+	if (!color || share < 0.01)
+		return "";
+	if (share >= 0.20)
+		return "\033[1;38;5;196m";
+	if (share >= 0.10)
+		return "\033[38;5;202m";
+	if (share >= 0.05)
+		return "\033[38;5;214m";
+	return "\033[38;5;226m";
+}
+
+const char *lp_render_reset(int color)
+{
+	return color ? "\033[0m" : "";
+}
+
+void lp_view_opts_init(lp_view_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->unit = 1e-6;
+	o->context = -1;
+	o->threshold = 0.5;
+	o->node_threshold = 0.5;
+	o->edge_threshold = 0.1;
+	o->show_tables = 1;
+	o->diag = stderr;
+}

@@ -1,0 +1,85 @@
+/*
+ * The report: a profile's samples symbolized and summed per source line, per
+ * function and per call edge. Every renderer reads this and nothing else.
+ */
+#ifndef LP_REPORT_H
+#define LP_REPORT_H
+
+#include "lineprof/annotate.h"
+#include "lineprof/profile.h"
+#include "symbolize.h"
+
+/* One (file, line, function): the function is the innermost one at that line. */
+typedef struct lp_line_stat {
+	const char *file;               /* NULL: no line info (function-level only) */
+	int line;
+	const char *function;
+	uint32_t module;
+	uint64_t samples;               /* self: the line was the innermost frame */
+	uint64_t value[LP_MAX_EVENTS];
+	uint64_t incl_samples;          /* the line anywhere in the sample's chain of */
+	uint64_t incl_value0;           /* inlined frames (and, with -g, of callers) */
+	uint64_t hits;                  /* exact executions (--hits) */
+	int has_hits;
+} lp_line_stat;
+
+typedef struct lp_func_stat {
+	const char *name;
+	const char *file;               /* declaration, may be NULL */
+	int decl_line;
+	uint32_t module;
+	uint64_t self_samples;
+	uint64_t self_value[LP_MAX_EVENTS];
+	uint64_t total_samples;         /* inclusive: counted once per sample even if recursive */
+	uint64_t total_value0;
+} lp_func_stat;
+
+/* Time flowing from caller to callee: samples whose stack has caller directly above callee. */
+typedef struct lp_edge {
+	uint32_t caller, callee;        /* indices into funcs */
+	uint64_t samples;
+	uint64_t value0;
+} lp_edge;
+
+/*
+ * Where the report gets its symbols: the DWARF symtab in lineprof, a table of
+ * made-up frames in the renderers' tests.
+ */
+typedef struct lp_symbolizer {
+	int (*lookup)(void *ctx, lp_loc loc, int is_return, const lp_frame **frames);
+	int (*span)(void *ctx, const char *name, const char **file, int *first, int *last);
+	void *ctx;
+} lp_symbolizer;
+
+typedef struct lp_report {
+	const lp_profile *prof;
+	lp_symbolizer sym;
+	lp_line_stat *lines;            /* hottest first */
+	size_t nlines;
+	lp_func_stat *funcs;            /* most self samples first */
+	size_t nfuncs;
+	lp_edge *edges;
+	size_t nedges;
+	int inclusive_from_stacks;      /* totals come from call stacks (-g), not just inlining */
+	struct lp_report_index *index;
+} lp_report;
+
+int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer *sym,
+		    lp_error *err);
+void lp_report_free(lp_report *rep);
+
+/* Seconds of CPU time a value0 sum stands for: its share of the task-clock total. */
+double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples);
+
+/*
+ * The lines function NAME spans: from the symbolizer (DWARF) when it knows,
+ * else from its declaration to its last line with samples. 0, or -1 if unknown.
+ */
+int lp_report_span(const lp_report *rep, const char *name, const char **file, int *first,
+		   int *last);
+
+const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
+const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
+				   const char *function);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Symbolization: profile locations (module + file offset) to source lines,
+ * through libdwfl, with the chain of inlined functions at each address.
+ * Knows ELF and DWARF, nothing of perf_event.
+ */
+#ifndef LP_SYMBOLIZE_H
+#define LP_SYMBOLIZE_H
+
+#include "lineprof/error.h"
+#include "lineprof/profile.h"
+
+/* One level of the (possibly inlined) call chain at an address. */
+typedef struct lp_frame {
+	const char *function;  /* never NULL: DWARF name, else ELF symbol, else "[module+0xoff]" */
+	const char *file;      /* absolute source path, NULL without line info */
+	int line;              /* 0 without line info */
+	const char *decl_file; /* where the function is defined; NULL if unknown */
+	int decl_line;
+	int inlined;           /* this frame is an inlined copy inside frames[i+1] */
+	uint32_t module;       /* the profile module (LP_MODULE_NONE if none) */
+} lp_frame;
+
+typedef struct lp_symtab lp_symtab;
+
+/* Modules are opened lazily, on the first lookup that needs them. */
+lp_symtab *lp_symtab_new(const lp_profile *prof, lp_error *err);
+void lp_symtab_free(lp_symtab *st);
+
+/*
+ * Frames at loc, innermost first; returns their number (>= 1). Strings and
+ * frames belong to st. Cached per (loc, is_return): call it per distinct
+ * address, not per sample. is_return: loc is a return address, look up loc-1.
+ */
+int lp_symtab_lookup(lp_symtab *st, lp_loc loc, int is_return, const lp_frame **frames);
+
+/*
+ * Checks a module before it is trusted: the file exists, its build-id equals
+ * the profile's (when both are known). LP_OK or LP_EFAIL with a message
+ * naming the file and what to do.
+ */
+int lp_symtab_check_module(lp_symtab *st, uint32_t module, lp_error *err);
+
+/*
+ * The source extent of function NAME among the profile's modules: the file
+ * and line where it is declared, and the last line the line table gives it
+ * (so the table can show every line of the function). 0 if found, -1 if not.
+ */
+int lp_symtab_function_span(lp_symtab *st, const char *name, const char **file,
+			    int *first, int *last);
+
+/*
+ * Before a run: is there line info in exe, and does each of names[] name a
+ * function in the DWARF of exe or of its DT_NEEDED libraries? On failure,
+ * LP_EFAIL with a one-line message ("no DWARF line info in X: compile with -g",
+ * "function 'foo' not found in X or its libraries; closest: a, b, c").
+ */
+int lp_dwarf_check_exe(const char *exe, lp_error *err);
+int lp_dwarf_check_functions(const char *exe, const char *const *names, int nnames,
+			     lp_error *err);
+
+#endif

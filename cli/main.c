@@ -1,0 +1,145 @@
+/*
+ * lineprof: a thin tool over the recorder (profiler/) and the views
+ * (annotate/). It parses, runs, saves, reports, and turns errors into exit
+ * statuses; everything else lives in the two libraries.
+ */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "launch.h"
+#include "lineprof/annotate.h"
+#include "lineprof/profile.h"
+#include "lineprof/record.h"
+#include "options.h"
+
+/* Parts of the CLI whose views are not built yet say so instead of doing nothing. */
+static int check_supported(const lp_cli *cli, lp_error *err)
+{
+	const struct { int on; const char *name; } parts[] = {
+		{ cli->pid != 0, "-p (attaching to a running process)" },
+		{ cli->hits, "--hits" },
+		{ cli->view.listing, "--listing/--context" },
+		{ cli->view.csv != NULL, "--csv" },
+		{ cli->view.json != NULL, "--json" },
+		{ cli->view.functions_view, "--functions" },
+		{ cli->view.dot || cli->view.png || cli->view.svg, "--dot/--png/--svg" },
+		{ cli->view.callgrind != NULL, "--callgrind" },
+		{ cli->view.folded != NULL, "--folded" },
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i].on)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: %s is not supported yet",
+					    parts[i].name);
+	return LP_OK;
+}
+
+static int exit_code_of(int status)
+{
+	if (status < 0)
+		return LP_EFAIL;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return LP_EFAIL;
+}
+
+static void report_target_end(const lp_profile *prof)
+{
+	int st = prof->exit_status;
+
+	if (st >= 0 && WIFSIGNALED(st))
+		fprintf(stderr, "lineprof: %s was killed by signal %d (%s)%s\n",
+			prof->command ? prof->command : "the command", WTERMSIG(st),
+			strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" : "");
+}
+
+static int record_and_report(lp_cli *cli, lp_error *err)
+{
+	char exe[4096], outbuf[4200];
+	const char *out = cli->output;
+	lp_profile *prof;
+	int rc;
+
+	rc = lp_launch_resolve(cli->args[0], exe, sizeof(exe), err);
+	if (rc != LP_OK)
+		return rc;
+	rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+	if (rc != LP_OK && cli->view.nfunctions > 0)
+		return rc;
+	if (rc != LP_OK) {
+		/* Without -f there is still a function-level profile to be had. */
+		fprintf(stderr, "%s; showing functions only\n", err->msg);
+		lp_error_clear(err);
+	}
+	if (!out) {
+		char tmp[4096];
+
+		snprintf(tmp, sizeof(tmp), "%s", exe);
+		snprintf(outbuf, sizeof(outbuf), "%s.lprof", basename(tmp));
+		out = outbuf;
+	}
+	prof = lp_profile_new();
+	if (!prof || lp_profile_set_command(prof, cli->nargs, cli->args) != 0) {
+		lp_profile_free(prof);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	rc = lp_record_run(&cli->rec, cli->args, prof, err);
+	if (rc != LP_OK) {
+		lp_profile_free(prof);
+		return rc;
+	}
+	report_target_end(prof);
+	/* Saved before any view runs: a failing view never costs the profile. */
+	rc = lp_profile_save(prof, out, err);
+	if (rc == LP_OK)
+		fprintf(stderr, "Wrote profile results to %s\n", out);
+	if (rc == LP_OK && cli->cmd == LP_CMD_RUN)
+		rc = lp_annotate_run(prof, &cli->view, stdout, err);
+	/* lineprof's own failure wins; otherwise the command's status is ours, as with time(1). */
+	if (rc == LP_OK)
+		rc = exit_code_of(prof->exit_status);
+	lp_profile_free(prof);
+	return rc;
+}
+
+static int annotate_file(lp_cli *cli, lp_error *err)
+{
+	lp_profile *prof = lp_profile_load(cli->args[0], err);
+	int rc;
+
+	if (!prof)
+		return err->code ? err->code : LP_EFAIL;
+	rc = lp_annotate_run(prof, &cli->view, stdout, err);
+	lp_profile_free(prof);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	lp_error err = { 0 };
+	lp_cli cli;
+	int rc = lp_cli_parse(&cli, argc, argv, &err);
+
+	if (rc == LP_OK)
+		rc = check_supported(&cli, &err);
+	if (rc == LP_OK) {
+		switch (cli.cmd) {
+		case LP_CMD_HELP: lp_cli_usage(stdout); break;
+		case LP_CMD_VERSION: printf("lineprof %s\n", LP_VERSION); break;
+		case LP_CMD_LIST_EVENTS: rc = lp_record_list_events(stdout, &err); break;
+		case LP_CMD_ANNOTATE: rc = annotate_file(&cli, &err); break;
+		case LP_CMD_RUN:
+		case LP_CMD_RECORD: rc = record_and_report(&cli, &err); break;
+		}
+	}
+	if (err.code != LP_OK)
+		fprintf(stderr, "%s\n", err.msg);
+	if (fflush(stdout) != 0 && rc == LP_OK)
+		rc = LP_EFAIL;
+	return rc;
+}

@@ -1,0 +1,302 @@
+/*
+ * Options follow perf where perf has one (-e -F -c -p -g -o) and
+ * line_profiler where it has one (-u, -z). Parsing stops at the first
+ * non-option word: everything after it belongs to the profiled command.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+enum {
+	OPT_SOURCE_DIR = 256, OPT_LIST_EVENTS, OPT_TOP, OPT_LISTING, OPT_CONTEXT,
+	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
+	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
+	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
+};
+
+static const struct option long_opts[] = {
+	{ "event", required_argument, NULL, 'e' },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "call-graph", optional_argument, NULL, 'g' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "function", required_argument, NULL, 'f' },
+	{ "unit", required_argument, NULL, 'u' },
+	{ "skip-zero", no_argument, NULL, 'z' },
+	{ "source-dir", required_argument, NULL, OPT_SOURCE_DIR },
+	{ "list-events", no_argument, NULL, OPT_LIST_EVENTS },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "listing", no_argument, NULL, OPT_LISTING },
+	{ "context", required_argument, NULL, OPT_CONTEXT },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "ci", no_argument, NULL, OPT_CI },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "functions", no_argument, NULL, OPT_FUNCTIONS },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "dot", required_argument, NULL, OPT_DOT },
+	{ "png", required_argument, NULL, OPT_PNG },
+	{ "svg", required_argument, NULL, OPT_SVG },
+	{ "node-threshold", required_argument, NULL, OPT_NODE_THRESHOLD },
+	{ "edge-threshold", required_argument, NULL, OPT_EDGE_THRESHOLD },
+	{ "callgrind", required_argument, NULL, OPT_CALLGRIND },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "hits", no_argument, NULL, OPT_HITS },
+	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void lp_cli_usage(FILE *out)
+{
+	fputs("usage: lineprof [OPTIONS] [--] COMMAND [ARG...]      record, save and report\n"
+	      "       lineprof record [OPTIONS] [--] COMMAND [ARG...]  record and save only\n"
+	      "       lineprof annotate [OPTIONS] FILE.lprof        report a saved profile\n"
+	      "\n"
+	      "Recording:\n"
+	      "  -e, --event NAME      event to sample, repeatable or comma-separated (cycles);\n"
+	      "                        falls back to cpu-clock where there is no hardware PMU\n"
+	      "  -F, --freq HZ         samples per second (4000)\n"
+	      "  -c, --count PERIOD    sample every PERIOD events instead of -F\n"
+	      "  -g, --call-graph[=fp] record call stacks (frame pointers)\n"
+	      "  -o, --output FILE     profile file (COMMAND.lprof)\n"
+	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2 (128)\n"
+	      "      --hits            exact per-line execution counts of -f functions (uprobes)\n"
+	      "      --list-events     list the events this machine can sample\n"
+	      "\n"
+	      "Views:\n"
+	      "  -f, --function NAME   line table of NAME, repeatable\n"
+	      "  -u, --unit SECONDS    timer unit of the Time column (1e-06)\n"
+	      "  -z, --skip-zero       omit -f functions without samples\n"
+	      "      --top N           the N hottest lines of the program (20 without -f)\n"
+	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
+	      "      --ci              show the 95% confidence interval of % Time\n"
+	      "      --color WHEN      auto, always or never (auto)\n"
+	      "\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         lineprof's version\n"
+	      "\n"
+	      "Exit status: the command's (128+N if killed by signal N); lineprof's own\n"
+	      "errors: 1, usage 2, command not executable 126, not found 127.\n"
+	      "See lineprof(1).\n", out);
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		     lp_error *err)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || *s == '-' || *end || errno || v < min || v > max)
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: %s needs a whole number from %llu to %llu, not '%s'",
+				    opt, (unsigned long long)min, (unsigned long long)max, s);
+	*out = v;
+	return LP_OK;
+}
+
+static int parse_double(const char *opt, const char *s, double min, double *out, lp_error *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !isfinite(v) || v < min)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: %s needs a number >= %g, not '%s'",
+				    opt, min, s);
+	*out = v;
+	return LP_OK;
+}
+
+/* -e a,b -e c: events accumulate, commas split, empty names are errors. */
+static int add_events(lp_cli *cli, char *list, lp_error *err)
+{
+	char *save = NULL;
+
+	if (!*list || list[strlen(list) - 1] == ',' || list[0] == ',' || strstr(list, ",,"))
+		return lp_error_set(err, LP_EUSAGE, "lineprof: -e needs event names, not '%s'", list);
+	for (char *e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		if (cli->rec.nevents == LP_MAX_EVENTS)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: at most %d events per run",
+					    LP_MAX_EVENTS);
+		cli->rec.events[cli->rec.nevents++] = e;
+	}
+	return LP_OK;
+}
+
+static int set_color(lp_cli *cli, const char *when, lp_error *err)
+{
+	if (strcmp(when, "auto") == 0)
+		cli->view.color = LP_COLOR_AUTO;
+	else if (strcmp(when, "always") == 0)
+		cli->view.color = LP_COLOR_ALWAYS;
+	else if (strcmp(when, "never") == 0)
+		cli->view.color = LP_COLOR_NEVER;
+	else
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: --color takes auto, always or never, not '%s'", when);
+	return LP_OK;
+}
+
+static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
+{
+	uint64_t v;
+	int rc = LP_OK;
+
+	switch (c) {
+	case 'e': return add_events(cli, arg, err);
+	case 'F': return parse_u64("-F", arg, 1, 1000000, &cli->rec.freq, err);
+	case 'c': return parse_u64("-c", arg, 1, UINT64_MAX >> 1, &cli->rec.period, err);
+	case 'g':
+		if (arg && strcmp(arg, "fp") != 0)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --call-graph=%s is not supported yet "
+					    "(only fp, frame pointers)", arg);
+		cli->rec.callchain = 1;
+		return LP_OK;
+	case 'p':
+		rc = parse_u64("-p", arg, 1, 4194304, &v, err);
+		cli->pid = (int)v;
+		return rc;
+	case 'o': cli->output = arg; return LP_OK;
+	case 'f':
+		if (cli->view.nfunctions == LP_MAX_FUNCTIONS)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: at most %d -f functions",
+					    LP_MAX_FUNCTIONS);
+		if (!*arg)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: -f needs a function name");
+		cli->functions[cli->view.nfunctions++] = arg;
+		return LP_OK;
+	case 'u':
+		rc = parse_double("-u", arg, 1e-12, &cli->view.unit, err);
+		if (rc == LP_OK && cli->view.unit <= 0)
+			rc = lp_error_set(err, LP_EUSAGE, "lineprof: -u needs a positive number of seconds");
+		return rc;
+	case 'z': cli->view.skip_zero = 1; return LP_OK;
+	case OPT_SOURCE_DIR:
+		if (cli->view.nsource_dirs == LP_MAX_SOURCE_DIRS)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: at most %d --source-dir",
+					    LP_MAX_SOURCE_DIRS);
+		cli->source_dirs[cli->view.nsource_dirs++] = arg;
+		return LP_OK;
+	case OPT_LIST_EVENTS: cli->cmd = LP_CMD_LIST_EVENTS; return LP_OK;
+	case OPT_TOP:
+		rc = parse_u64("--top", arg, 1, 1000000, &v, err);
+		cli->view.top = (int)v;
+		return rc;
+	case OPT_LISTING: cli->view.listing = 1; return LP_OK;
+	case OPT_CONTEXT:
+		rc = parse_u64("--context", arg, 0, 100000, &v, err);
+		cli->view.context = (int)v;
+		cli->view.listing = 1;
+		return rc;
+	case OPT_THRESHOLD: return parse_double("--threshold", arg, 0, &cli->view.threshold, err);
+	case OPT_CSV: cli->view.csv = arg; return LP_OK;
+	case OPT_JSON: cli->view.json = arg; return LP_OK;
+	case OPT_CI: cli->view.ci = 1; return LP_OK;
+	case OPT_COLOR: return set_color(cli, arg, err);
+	case OPT_FUNCTIONS: cli->view.functions_view = 1; return LP_OK;
+	case OPT_SORT:
+		if (strcmp(arg, "self") && strcmp(arg, "total"))
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --sort takes self or total, not '%s'", arg);
+		cli->view.sort = strcmp(arg, "total") == 0 ? LP_SORT_TOTAL : LP_SORT_SELF;
+		return LP_OK;
+	case OPT_DOT: cli->view.dot = arg; return LP_OK;
+	case OPT_PNG: cli->view.png = arg; return LP_OK;
+	case OPT_SVG: cli->view.svg = arg; return LP_OK;
+	case OPT_NODE_THRESHOLD:
+		return parse_double("--node-threshold", arg, 0, &cli->view.node_threshold, err);
+	case OPT_EDGE_THRESHOLD:
+		return parse_double("--edge-threshold", arg, 0, &cli->view.edge_threshold, err);
+	case OPT_CALLGRIND: cli->view.callgrind = arg; return LP_OK;
+	case OPT_FOLDED: cli->view.folded = arg; return LP_OK;
+	case OPT_HITS: cli->hits = 1; return LP_OK;
+	case OPT_MMAP_PAGES:
+		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);
+		if (rc == LP_OK && (v & (v - 1)))
+			rc = lp_error_set(err, LP_EUSAGE, "lineprof: --mmap-pages must be a power of 2, not %llu",
+					  (unsigned long long)v);
+		cli->rec.mmap_pages = (size_t)v;
+		return rc;
+	case 'h': cli->cmd = LP_CMD_HELP; return LP_OK;
+	case 'V': cli->cmd = LP_CMD_VERSION; return LP_OK;
+	default:
+		return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option (see lineprof --help)");
+	}
+}
+
+/* Options that make no sense for the subcommand are refused rather than ignored. */
+static int check_combination(lp_cli *cli, lp_error *err)
+{
+	if (cli->cmd == LP_CMD_HELP || cli->cmd == LP_CMD_VERSION || cli->cmd == LP_CMD_LIST_EVENTS)
+		return LP_OK;
+	if (cli->cmd == LP_CMD_ANNOTATE) {
+		if (cli->nargs != 1)
+			return lp_error_set(err, LP_EUSAGE,
+					    "lineprof: annotate takes one profile file (lineprof annotate FILE.lprof)");
+		if (cli->rec.nevents || cli->rec.freq || cli->rec.period || cli->rec.callchain ||
+		    cli->output || cli->hits || cli->pid)
+			return lp_error_set(err, LP_EUSAGE,
+					    "lineprof: recording options (-e -F -c -g -o -p --hits) do not apply to annotate");
+		return LP_OK;
+	}
+	if (cli->nargs == 0 && !cli->pid)
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: no command to profile (usage: lineprof [OPTIONS] COMMAND [ARG...])");
+	if (cli->rec.freq && cli->rec.period)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: -F and -c exclude each other: choose one");
+	if (cli->hits && cli->view.nfunctions == 0)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits counts the lines of -f functions: name one with -f");
+	return LP_OK;
+}
+
+int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
+{
+	int first = 1, c, rc = LP_OK;
+
+	memset(cli, 0, sizeof(*cli));
+	lp_view_opts_init(&cli->view);
+	cli->view.functions = cli->functions;
+	cli->view.source_dirs = cli->source_dirs;
+	cli->rec.diag = stderr;
+	cli->cmd = LP_CMD_RUN;
+	if (argc > 1 && strcmp(argv[1], "record") == 0)
+		cli->cmd = LP_CMD_RECORD, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "annotate") == 0)
+		cli->cmd = LP_CMD_ANNOTATE, first = 2;
+	/* getopt sees argv from the subcommand on; 0 fully resets glibc's parser. */
+	optind = 0;
+	opterr = 0;
+	while (rc == LP_OK &&
+	       (c = getopt_long(argc - first + 1, argv + first - 1, "+:e:F:c:gp:o:f:u:zhV",
+				long_opts, NULL)) != -1) {
+		const char *word = argv[first - 1 + optind - 1];
+
+		if (c == ':')
+			return lp_error_set(err, LP_EUSAGE, "lineprof: option '%s' needs a value "
+					    "(see lineprof --help)", word);
+		if (c == '?' && optopt)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '-%c' "
+					    "(see lineprof --help)", optopt);
+		if (c == '?')
+			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '%s' "
+					    "(see lineprof --help)", word);
+		rc = parse_opt(cli, c, optarg, err);
+	}
+	if (rc != LP_OK)
+		return rc;
+	cli->args = argv + first - 1 + optind;
+	cli->nargs = argc - (first - 1 + optind);
+	if (cli->cmd == LP_CMD_RECORD)
+		cli->view.show_tables = 0;
+	return check_combination(cli, err);
+}

@@ -1,0 +1,138 @@
+/*
+ * A synthetic profile with a made-up symbolizer, so that renderers are tested
+ * on exact text without DWARF: two functions in one source file written to a
+ * temporary directory, 50 samples of 1 ms each.
+ */
+#ifndef LP_TEST_FAKE_H
+#define LP_TEST_FAKE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "report.h"
+
+static const char fake_source[] =
+	"int hot(int n)\n"
+	"{\n"
+	"\tint s = 0;\n"
+	"\tfor (int i = 0; i < n; i++)\n"
+	"\t\ts += i * i;\n"
+	"\treturn s;\n"
+	"}\n"
+	"\n"
+	"int main(void)\n"
+	"{\n"
+	"\treturn hot(1000);\n"
+	"}\n";
+
+typedef struct fake {
+	char dir[64];
+	char file[128];
+	lp_frame frames[4][2];
+	lp_profile *prof;
+	lp_report rep;
+} fake;
+
+static int fake_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **out)
+{
+	fake *f = ctx;
+
+	(void)is_return;
+	*out = f->frames[loc.offset / 0x10 - 1];
+	return loc.offset == 0x40 ? 2 : 1;
+}
+
+static int fake_span(void *ctx, const char *name, const char **file, int *first, int *last)
+{
+	fake *f = ctx;
+
+	*file = f->file;
+	if (strcmp(name, "hot") == 0)
+		*first = 1, *last = 7;
+	else if (strcmp(name, "main") == 0)
+		*first = 9, *last = 12;
+	else
+		return -1;
+	return 0;
+}
+
+static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl)
+{
+	fr->function = fn;
+	fr->file = f->file;
+	fr->line = line;
+	fr->decl_file = f->file;
+	fr->decl_line = decl;
+	fr->module = 0;
+}
+
+/* Interned strings are compared by pointer: both functions use these two. */
+static const char fake_hot[] = "hot", fake_main[] = "main";
+
+static int fake_build(fake *f)
+{
+	lp_symbolizer sym = { fake_lookup, fake_span, f };
+	lp_error err = { 0 };
+	FILE *src;
+
+	strcpy(f->dir, "/tmp/lp-render-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->file, sizeof(f->file), "%s/hot.c", f->dir);
+	src = fopen(f->file, "w");
+	if (!src)
+		return -1;
+	fputs(fake_source, src);
+	fclose(src);
+	fake_frame(&f->frames[0][0], f, fake_hot, 4, 1);
+	fake_frame(&f->frames[1][0], f, fake_hot, 5, 1);
+	fake_frame(&f->frames[2][0], f, fake_main, 11, 9);
+	fake_frame(&f->frames[3][0], f, fake_hot, 5, 1);   /* hot inlined into main */
+	fake_frame(&f->frames[3][1], f, fake_main, 11, 9);
+	f->frames[3][0].inlined = 1;
+	f->prof = lp_profile_new();
+	f->prof->nevents = 1;
+	strcpy(f->prof->events[0].name, "cycles");
+	strcpy(f->prof->events[0].measured, "cpu-clock");
+	f->prof->events[0].freq = 1000;
+	f->prof->task_clock_ns = 50000000;
+	f->prof->wall_ns = 60000000;
+	lp_profile_module(f->prof, "/nonexistent/prog", NULL, 0);
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10, (uint64_t[]){ 10000000 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20, (uint64_t[]){ 20000000 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10, (uint64_t[]){ 10000000 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x40 }, 10, (uint64_t[]){ 10000000 });
+	return lp_report_build(&f->rep, f->prof, &sym, &err);
+}
+
+static void fake_free(fake *f)
+{
+	char cmd[128];
+
+	lp_report_free(&f->rep);
+	lp_profile_free(f->prof);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", f->dir);
+}
+
+/* Runs a renderer into a string (caller frees). */
+static char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
+{
+	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
+	lp_error err = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	ctx.src = lp_sources_new(NULL, 0, NULL);
+	if (fn(&ctx, out, &err) != LP_OK)
+		fprintf(out, "ERROR %s", err.msg);
+	fclose(out);
+	lp_sources_free(ctx.src);
+	return buf;
+}
+
+#endif
