@@ -1,0 +1,80 @@
+/*
+ * Per-line CSV (RFC 4180): a header row, then one row per (file, line,
+ * function) with samples or hits, hottest first. Records end with CRLF; a
+ * field is quoted when it holds a comma, a quote, CR or LF, quotes doubled.
+ * Numbers are plain decimals ('.', no grouping, no exponent) so spreadsheets
+ * and csv modules read them as they are. Paths are absolute, as recorded
+ * (only bytes that are not UTF-8 are replaced, by U+FFFD).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "render_rows.h"
+
+/* Bytes that are not UTF-8 become U+FFFD, so that the file always decodes as UTF-8. */
+static void field(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int quote = str && strpbrk(str, ",\"\r\n") != NULL;
+
+	if (!s)
+		return;
+	if (quote)
+		fputc('"', out);
+	while (*s) {
+		int n = lp_utf8_len(s);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", out);
+			s++;
+			continue;
+		}
+		if (*s == '"')
+			fputc('"', out);
+		fwrite(s, 1, (size_t)n, out);
+		s += n;
+	}
+	if (quote)
+		fputc('"', out);
+}
+
+int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	int has_hits = p->nhits > 0;
+	lp_totals t;
+
+	(void)err;
+	lp_totals_of(rep, &t);
+	fputs("file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high", out);
+	for (int e = 0; e < p->nevents; e++) {
+		fputc(',', out);
+		field(out, p->events[e].measured);
+	}
+	fputs(has_hits ? ",hits\r\n" : "\r\n", out);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		lp_row r;
+
+		if (!lp_row_wanted(ctx, ls))
+			continue;
+		lp_row_compute(ctx, &t, ls, &r);
+		field(out, ls->file);
+		if (ls->file)
+			fprintf(out, ",%d,", ls->line);
+		else
+			fputs(",,", out);
+		field(out, ls->function);
+		fprintf(out, ",%" PRIu64 ",%.9f,%.6f,%.6f,%.6f,%.6f", ls->samples, r.time_s,
+			r.percent, r.percent_of_function, r.ci_low, r.ci_high);
+		for (int e = 0; e < p->nevents; e++)
+			fprintf(out, ",%" PRIu64, ls->value[e]);
+		if (has_hits && ls->has_hits)
+			fprintf(out, ",%" PRIu64, ls->hits);
+		else if (has_hits)
+			fputc(',', out);
+		fputs("\r\n", out);
+	}
+	return LP_OK;
+}

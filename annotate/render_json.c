@@ -1,0 +1,234 @@
+/*
+ * JSON export: the profile's metadata, a per-function summary and the same
+ * per-line rows as the CSV, as one object (schema in lineprof(1)). Strings
+ * are valid UTF-8 whatever the bytes recorded: control characters become
+ * \u00XX and bytes that are not UTF-8 become U+FFFD. Numbers are plain
+ * decimals; a value that is unknown is null.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "render_rows.h"
+
+#ifndef LP_VERSION
+#define LP_VERSION "unknown"
+#endif
+
+static void jstr(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	while (*s) {
+		int n = lp_utf8_len(s); /* ASCII, and so every escaped byte: 1 */
+
+		if (*s == '"' || *s == '\\') {
+			fputc('\\', out);
+			fputc(*s, out);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(out, "\\u%04x", *s);
+		} else if (n == 0) {
+			fputs("\\ufffd", out);
+			n = 1;
+		} else {
+			fwrite(s, 1, (size_t)n, out);
+		}
+		s += n;
+	}
+	fputc('"', out);
+}
+
+/* "key": value, then sep (", " inside an object, ",\n" between members of the top one). */
+static void kstr(FILE *out, const char *key, const char *val, const char *sep)
+{
+	fprintf(out, "\"%s\": ", key);
+	jstr(out, val);
+	fputs(sep, out);
+}
+
+static void knum(FILE *out, const char *key, const char *fmt, double v, const char *sep)
+{
+	fprintf(out, "\"%s\": ", key);
+	if (isfinite(v))
+		fprintf(out, fmt, v);
+	else
+		fputs("null", out);
+	fputs(sep, out);
+}
+
+static void ku64(FILE *out, const char *key, uint64_t v, const char *sep)
+{
+	fprintf(out, "\"%s\": %" PRIu64 "%s", key, v, sep);
+}
+
+static void metadata(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_profile *p = ctx->rep->prof;
+	int st = p->exit_status;
+	time_t when = (time_t)p->start_time;
+	struct tm tm;
+	char iso[64];
+
+	fputs("  ", out);
+	kstr(out, "lineprof_version", LP_VERSION, ",\n");
+	fputs("  ", out);
+	kstr(out, "command", p->command, ",\n");
+	/* 0: not recorded. */
+	if (p->start_time && gmtime_r(&when, &tm) &&
+	    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		fprintf(out, "  \"start_time\": %" PRId64 ",\n  \"start_time_utc\": \"%s\",\n",
+			p->start_time, iso);
+	else
+		fputs("  \"start_time\": null,\n  \"start_time_utc\": null,\n", out);
+	fputs("  ", out);
+	knum(out, "wall_s", "%.9f", (double)p->wall_ns * 1e-9, ",\n");
+	fputs("  ", out);
+	knum(out, "cpu_s", "%.9f", (double)p->task_clock_ns * 1e-9, ",\n");
+	fputs("  ", out);
+	knum(out, "timer_unit", "%g", ctx->opts->unit, ",\n");
+	fputs("  ", out);
+	ku64(out, "samples", p->samples, ",\n");
+	fputs("  ", out);
+	ku64(out, "lost", p->lost, ",\n");
+	fputs("  ", out);
+	ku64(out, "throttled", p->throttled, ",\n");
+	if (st >= 0 && WIFEXITED(st))
+		fprintf(out, "  \"exit_status\": %d,\n  \"exit_signal\": null,\n", WEXITSTATUS(st));
+	else if (st >= 0 && WIFSIGNALED(st))
+		fprintf(out, "  \"exit_status\": %d,\n  \"exit_signal\": %d,\n", 128 + WTERMSIG(st),
+			WTERMSIG(st));
+	else
+		fputs("  \"exit_status\": null,\n  \"exit_signal\": null,\n", out);
+	fprintf(out, "  \"callchain\": %s,\n", p->callchain ? "true" : "false");
+	fputs("  \"events\": [", out);
+	for (int e = 0; e < p->nevents; e++) {
+		const lp_event_info *ev = &p->events[e];
+
+		fputs(e ? ",\n    {" : "\n    {", out);
+		kstr(out, "name", ev->name, ", ");
+		kstr(out, "measured", ev->measured, ", ");
+		ku64(out, "freq", ev->freq, ", ");
+		ku64(out, "period", ev->period, ", ");
+		ku64(out, "total", ev->total, "}");
+	}
+	fputs(p->nevents ? "\n  ],\n" : "],\n", out);
+}
+
+static void values(FILE *out, const char *key, const uint64_t *v, int n, const char *sep)
+{
+	fprintf(out, "\"%s\": [", key);
+	for (int e = 0; e < n; e++)
+		fprintf(out, "%s%" PRIu64, e ? ", " : "", v[e]);
+	fprintf(out, "]%s", sep);
+}
+
+static void function(const lp_render_ctx *ctx, const lp_totals *t, const char *name,
+		     const lp_func_stat *fs, int first, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	uint64_t zero[LP_MAX_EVENTS] = { 0 };
+	uint64_t ss = fs ? fs->self_samples : 0, sv = fs ? fs->self_value[0] : 0;
+	uint64_t ts = fs ? fs->total_samples : 0, tv = fs ? fs->total_value0 : 0;
+
+	fputs(first ? "\n    {" : ",\n    {", out);
+	kstr(out, "name", name, ", ");
+	kstr(out, "file", fs ? fs->file : NULL, ", ");
+	if (fs && fs->file)
+		fprintf(out, "\"line\": %d, ", fs->decl_line);
+	else
+		fputs("\"line\": null, ", out);
+	kstr(out, "module", fs && fs->module < p->nmodules ? p->modules[fs->module].path : NULL,
+	     ", ");
+	ku64(out, "self_samples", ss, ", ");
+	knum(out, "self_s", "%.9f", lp_report_seconds(rep, sv, ss), ", ");
+	knum(out, "self_percent", "%.6f", 100.0 * lp_totals_share(t, sv, ss, t->value0, t->samples),
+	     ", ");
+	ku64(out, "total_samples", ts, ", ");
+	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv, ts), ", ");
+	knum(out, "total_percent", "%.6f", 100.0 * lp_totals_share(t, tv, ts, t->value0, t->samples),
+	     ", ");
+	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "}");
+}
+
+static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_view_opts *o = ctx->opts;
+	int n = 0;
+
+	fputs("  \"functions\": [", out);
+	if (o->nfunctions == 0) {
+		for (size_t i = 0; i < rep->nfuncs; i++)
+			function(ctx, t, rep->funcs[i].name, &rep->funcs[i], n++ == 0, out);
+	}
+	for (int i = 0; i < o->nfunctions; i++) {
+		const lp_func_stat *fs = lp_report_func(rep, o->functions[i]);
+
+		if (o->skip_zero && (!fs || (!fs->self_samples && !fs->total_samples)))
+			continue;
+		function(ctx, t, o->functions[i], fs, n++ == 0, out);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
+static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	int n = 0;
+
+	fputs("  \"lines\": [", out);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		lp_row r;
+
+		if (!lp_row_wanted(ctx, ls))
+			continue;
+		lp_row_compute(ctx, t, ls, &r);
+		fputs(n++ ? ",\n    {" : "\n    {", out);
+		kstr(out, "file", ls->file, ", ");
+		if (ls->file)
+			fprintf(out, "\"line\": %d, ", ls->line);
+		else
+			fputs("\"line\": null, ", out);
+		kstr(out, "function", ls->function, ", ");
+		ku64(out, "samples", ls->samples, ", ");
+		knum(out, "time_s", "%.9f", r.time_s, ", ");
+		knum(out, "percent", "%.6f", r.percent, ", ");
+		knum(out, "percent_of_function", "%.6f", r.percent_of_function, ", ");
+		knum(out, "ci_low", "%.6f", r.ci_low, ", ");
+		knum(out, "ci_high", "%.6f", r.ci_high, ", ");
+		values(out, "values", ls->value, p->nevents, ", ");
+		ku64(out, "incl_samples", ls->incl_samples, ", ");
+		knum(out, "incl_time_s", "%.9f", r.incl_time_s, ", ");
+		knum(out, "incl_percent", "%.6f", r.incl_percent, ", ");
+		if (ls->has_hits)
+			ku64(out, "hits", ls->hits, "");
+		else
+			fputs("\"hits\": null", out);
+		fputc('}', out);
+	}
+	fputs(n ? "\n  ]\n" : "]\n", out);
+}
+
+int lp_render_json(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	lp_totals t;
+
+	(void)err;
+	lp_totals_of(ctx->rep, &t);
+	fputs("{\n", out);
+	metadata(ctx, out);
+	functions(ctx, &t, out);
+	lines(ctx, &t, out);
+	fputs("}\n", out);
+	return LP_OK;
+}

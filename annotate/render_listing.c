@@ -1,0 +1,301 @@
+/*
+ * The annotated source listing: every source file with samples, hottest
+ * first, each of its lines behind a gutter of Samples, Time (timer units)
+ * and % of the program, in the table's column style. A call site (of an
+ * inlined function, or of any call with -g) also shows its inclusive share
+ * in the Incl. column where that exceeds its own. --context N keeps only the
+ * lines within N of a line above --threshold, "..." marking what is left out.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render_rows.h"
+
+#define LP_LCELL 32
+
+enum { COL_LINE, COL_HITS, COL_SAMPLES, COL_TIME, COL_PCT, COL_CI, COL_INCL, NCOLS };
+
+static const char *const col_head[NCOLS] = {
+	"Line #", "Hits", "Samples", "Time", "% Prog", "+-", "Incl.",
+};
+static const int col_min[NCOLS] = { 6, 9, 9, 12, 8, 6, 8 };
+
+/* One source line of a file, summed over the functions it belongs to. */
+typedef struct lp_lrow {
+	uint64_t samples, value0, incl_samples, incl_value0, hits;
+	int has_hits, has_data, shown;
+} lp_lrow;
+
+typedef struct lp_lfile {
+	const char *name;
+	uint32_t module;
+	uint64_t samples, value0, incl_samples;
+	int maxline;
+} lp_lfile;
+
+typedef struct lp_listing {
+	const lp_render_ctx *ctx;
+	lp_totals t;
+	int on[NCOLS];          /* the columns of the current file */
+	int width[NCOLS];
+} lp_listing;
+
+static int line_has_data(const lp_line_stat *ls)
+{
+	return ls->samples || ls->incl_samples || ls->has_hits;
+}
+
+static int cmp_file(const void *pa, const void *pb)
+{
+	const lp_lfile *a = pa, *b = pb;
+
+	if (a->samples != b->samples)
+		return a->samples > b->samples ? -1 : 1;
+	if (a->value0 != b->value0)
+		return a->value0 > b->value0 ? -1 : 1;
+	if (a->incl_samples != b->incl_samples)
+		return a->incl_samples > b->incl_samples ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/*
+ * The files with data, hottest first; NULL when out of memory. Paths are
+ * interned by the symbolizer (as the report's keys): one file, one pointer.
+ */
+static lp_lfile *collect_files(const lp_report *rep, size_t *nfiles)
+{
+	lp_lfile *files = calloc(rep->nlines + 1, sizeof(*files));
+	size_t n = 0, j;
+
+	if (!files)
+		return NULL;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+
+		if (!ls->file || !line_has_data(ls))
+			continue;
+		for (j = 0; j < n && files[j].name != ls->file; j++)
+			;
+		if (j == n) {
+			files[n].name = ls->file;
+			files[n++].module = ls->module;
+		}
+		files[j].samples += ls->samples;
+		files[j].value0 += ls->value[0];
+		files[j].incl_samples += ls->incl_samples;
+		if (ls->line > files[j].maxline)
+			files[j].maxline = ls->line;
+	}
+	qsort(files, n, sizeof(*files), cmp_file);
+	*nfiles = n;
+	return files;
+}
+
+static double row_share(const lp_listing *l, const lp_lrow *r)
+{
+	return lp_totals_share(&l->t, r->value0, r->samples, l->t.value0, l->t.samples);
+}
+
+static double row_incl_share(const lp_listing *l, const lp_lrow *r)
+{
+	return lp_totals_share(&l->t, r->incl_value0, r->incl_samples, l->t.value0, l->t.samples);
+}
+
+static int row_incl_shows(const lp_listing *l, const lp_lrow *r)
+{
+	return l->t.value0 ? r->incl_value0 > r->value0 : r->incl_samples > r->samples;
+}
+
+/* The cells of one row; blank for a line without data. */
+static void format_row(const lp_listing *l, int line, const lp_lrow *r, char cells[NCOLS][LP_LCELL])
+{
+	const lp_render_ctx *ctx = l->ctx;
+
+	memset(cells, 0, NCOLS * LP_LCELL);
+	snprintf(cells[COL_LINE], LP_LCELL, "%d", line);
+	if (r->has_hits)
+		snprintf(cells[COL_HITS], LP_LCELL, "%" PRIu64, r->hits);
+	if (r->samples || r->has_hits) {
+		double share = row_share(l, r);
+
+		snprintf(cells[COL_SAMPLES], LP_LCELL, "%" PRIu64, r->samples);
+		snprintf(cells[COL_TIME], LP_LCELL, "%.1f",
+			 lp_report_seconds(ctx->rep, r->value0, r->samples) / ctx->opts->unit);
+		snprintf(cells[COL_PCT], LP_LCELL, "%.1f", 100.0 * share);
+		if (l->on[COL_CI]) {
+			double lo, hi, p = l->t.samples ? (double)r->samples / (double)l->t.samples : 0;
+
+			lp_render_wilson(r->samples, l->t.samples, &lo, &hi);
+			snprintf(cells[COL_CI], LP_LCELL, "%.1f",
+				 100.0 * (p - lo > hi - p ? p - lo : hi - p));
+		}
+	}
+	if (row_incl_shows(l, r))
+		snprintf(cells[COL_INCL], LP_LCELL, "%.1f", 100.0 * row_incl_share(l, r));
+}
+
+/* Which lines to print: all, or the hot regions (--context), or those with data (-z). */
+static int choose_lines(const lp_listing *l, lp_lrow *rows, int maxline, int have_source)
+{
+	const lp_view_opts *o = l->ctx->opts;
+	int any = 0;
+
+	for (int i = 0; i <= maxline; i++)
+		rows[i].shown = o->context < 0;
+	for (int i = 0; o->context >= 0 && i <= maxline; i++) {
+		if (!(100.0 * row_share(l, &rows[i]) > o->threshold))
+			continue;
+		for (int j = i - o->context; j <= i + o->context; j++)
+			if (j >= 0 && j <= maxline)
+				rows[j].shown = 1;
+	}
+	for (int i = 0; i <= maxline; i++) {
+		if ((!have_source || o->skip_zero || i == 0) && !rows[i].has_data)
+			rows[i].shown = 0;
+		any |= rows[i].shown;
+	}
+	return any;
+}
+
+static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *out)
+{
+	const lp_render_ctx *ctx = l->ctx;
+	int have_source = lp_sources_count(ctx->src, f->name) > 0;
+	char cells[NCOLS][LP_LCELL];
+	int len = 0, prev = -1;
+
+	for (int c = 0; c < NCOLS; c++)
+		l->width[c] = (int)strlen(col_head[c]) > col_min[c] ? (int)strlen(col_head[c]) : col_min[c];
+	l->on[COL_INCL] = 0;
+	for (int i = 0; i <= f->maxline; i++) {
+		if (rows[i].shown && row_incl_shows(l, &rows[i]))
+			l->on[COL_INCL] = 1;
+	}
+	for (int i = 0; i <= f->maxline; i++) {
+		if (!rows[i].shown)
+			continue;
+		format_row(l, i, &rows[i], cells);
+		for (int c = 0; c < NCOLS; c++)
+			if ((int)strlen(cells[c]) > l->width[c])
+				l->width[c] = (int)strlen(cells[c]);
+	}
+	fprintf(out, "Total time: %g s\n", lp_report_seconds(ctx->rep, f->value0, f->samples));
+	fprintf(out, "File: %s\n", lp_render_relpath(f->name));
+	fprintf(out, "Samples: %" PRIu64 " (%.1f%% of the program)\n", f->samples,
+		100.0 * lp_totals_share(&l->t, f->value0, f->samples, l->t.value0, l->t.samples));
+	if (!have_source)
+		fputs("Source not found: numbers only (add --source-dir DIR)\n", out);
+	fputc('\n', out);
+	for (int c = 0; c < NCOLS; c++)
+		if (l->on[c])
+			len += fprintf(out, "%s%*s", len ? " " : "", l->width[c], col_head[c]);
+	len += fprintf(out, "  Line Contents\n") - 1;
+	for (int i = 0; i < len; i++)
+		fputc('=', out);
+	fputc('\n', out);
+	for (int i = 0; i <= f->maxline; i++) {
+		const char *on, *text;
+		int first = 1;
+
+		if (!rows[i].shown)
+			continue;
+		if (prev >= 0 && i > prev + 1)
+			fprintf(out, "%*s\n", l->width[COL_LINE], "...");
+		prev = i;
+		format_row(l, i, &rows[i], cells);
+		on = rows[i].samples ? lp_render_heat(row_share(l, &rows[i]), ctx->color) : "";
+		text = i > 0 ? lp_sources_line(ctx->src, f->name, i) : NULL;
+		fputs(on, out);
+		for (int c = 0; c < NCOLS; c++) {
+			if (!l->on[c])
+				continue;
+			fprintf(out, "%s%*s", first ? "" : " ", l->width[c], cells[c]);
+			first = 0;
+		}
+		fprintf(out, "  %s%s\n", text ? text : "", *on ? lp_render_reset(ctx->color) : "");
+	}
+	fputc('\n', out);
+}
+
+static void fill_rows(const lp_report *rep, const lp_lfile *f, lp_lrow *rows)
+{
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		lp_lrow *r;
+
+		if (ls->file != f->name || ls->line < 0)
+			continue;
+		r = &rows[ls->line];
+		r->samples += ls->samples;
+		r->value0 += ls->value[0];
+		r->incl_samples += ls->incl_samples;
+		r->incl_value0 += ls->incl_value0;
+		r->hits += ls->hits;
+		r->has_hits |= ls->has_hits;
+		r->has_data |= line_has_data(ls);
+	}
+}
+
+static void print_trailer(const lp_listing *l, size_t skipped, FILE *out)
+{
+	const lp_report *rep = l->ctx->rep;
+	uint64_t s = 0, v = 0;
+
+	if (skipped)
+		fprintf(out, "%zu more file%s with samples, no line above --threshold %g%%\n\n",
+			skipped, skipped == 1 ? "" : "s", l->ctx->opts->threshold);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		if (!rep->lines[i].file) {
+			s += rep->lines[i].samples;
+			v += rep->lines[i].value[0];
+		}
+	}
+	if (s)
+		fprintf(out, "No line info: %" PRIu64 " samples (%.1f%% of the program)\n\n", s,
+			100.0 * lp_totals_share(&l->t, v, s, l->t.value0, l->t.samples));
+}
+
+int lp_render_listing(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	lp_listing l = { .ctx = ctx };
+	size_t nfiles, skipped = 0;
+	lp_lfile *files;
+
+	lp_totals_of(rep, &l.t);
+	l.on[COL_LINE] = l.on[COL_SAMPLES] = l.on[COL_TIME] = l.on[COL_PCT] = 1;
+	l.on[COL_HITS] = p->nhits > 0;
+	l.on[COL_CI] = ctx->opts->ci;
+	files = collect_files(rep, &nfiles);
+	if (!files)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	/* The table, the hottest lines or the flat profile, when asked for too, came first and said it. */
+	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view)
+		lp_render_header(ctx, out);
+	for (size_t i = 0; i < nfiles; i++) {
+		lp_lfile *f = &files[i];
+		int nsrc = lp_sources_count(ctx->src, f->name);
+		lp_lrow *rows;
+
+		if (nsrc > f->maxline)
+			f->maxline = nsrc;
+		rows = calloc((size_t)f->maxline + 1, sizeof(*rows));
+		if (!rows) {
+			free(files);
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		}
+		lp_sources_check_age(ctx->src, f->name, f->module < p->nmodules
+				     ? p->modules[f->module].path : NULL);
+		fill_rows(rep, f, rows);
+		if (choose_lines(&l, rows, f->maxline, nsrc > 0))
+			print_file(&l, f, rows, out);
+		else
+			skipped++;
+		free(rows);
+	}
+	print_trailer(&l, skipped, out);
+	free(files);
+	return LP_OK;
+}
