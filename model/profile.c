@@ -111,6 +111,15 @@ static int loc_eq(lp_loc a, lp_loc b)
 	return a.module == b.module && a.offset == b.offset;
 }
 
+/* Field by field: lp_loc has padding, which callers need not have zeroed. */
+static int frames_eq(const lp_loc *a, const lp_loc *b, uint32_t depth)
+{
+	for (uint32_t i = 0; i < depth; i++)
+		if (!loc_eq(a[i], b[i]))
+			return 0;
+	return 1;
+}
+
 lp_profile *lp_profile_new(void)
 {
 	lp_profile *p = calloc(1, sizeof(*p));
@@ -273,8 +282,7 @@ int lp_profile_add_stack(lp_profile *p, const lp_loc *frames, uint32_t depth,
 	for (s = hash_frames(frames, depth) & (t->cap - 1); t->slots[s];
 	     s = (s + 1) & (t->cap - 1)) {
 		st = &p->stacks[t->slots[s] - 1];
-		if (st->depth == depth &&
-		    memcmp(p->frames + st->first, frames, depth * sizeof(*frames)) == 0) {
+		if (st->depth == depth && frames_eq(p->frames + st->first, frames, depth)) {
 			st->samples += samples;
 			st->value0 += value0;
 			return 0;
@@ -285,12 +293,7 @@ int lp_profile_add_stack(lp_profile *p, const lp_loc *frames, uint32_t depth,
 	    grow((void **)&p->frames, &p->index->cap_frames, p->nframes + depth,
 		 sizeof(*p->frames)))
 		return -1;
-	/* lp_loc has padding: copy field by field so memcmp above sees zeroed bytes. */
-	for (uint32_t i = 0; i < depth; i++) {
-		memset(&p->frames[p->nframes + i], 0, sizeof(lp_loc));
-		p->frames[p->nframes + i].module = frames[i].module;
-		p->frames[p->nframes + i].offset = frames[i].offset;
-	}
+	memcpy(p->frames + p->nframes, frames, depth * sizeof(*frames));
 	st = &p->stacks[p->nstacks];
 	st->first = (uint32_t)p->nframes;
 	st->depth = depth;

@@ -1,0 +1,714 @@
+"""lineprof integration tests: one case per meson test, named on the command line.
+
+Sampling is statistical: the programs make one line dominate and the cases
+assert on shares with margins, never on sample counts or times.
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+from lp import (LINEPROF, SKIP, check, marker_line, one_line_error, parse_tables, pct, prog,
+                row_of, run, samples, workdir)
+
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def hot_table(result, function, source, marker):
+    tables = parse_tables(result.out)
+    check(function in tables, "a table for %s" % function, result)
+    t = tables[function]
+    hot = row_of(t, marker_line(source, marker))
+    top = max(t["rows"], key=samples)
+    check(top is hot, "the %s line tops the table" % marker, result)
+    check(pct(hot) > 60.0, "the %s line has > 60%% (%.1f)" % (marker, pct(hot)), result)
+    return t
+
+
+@case
+def hotline_table():
+    d = workdir()
+    r = run(["-f", "hot_work", prog("hotline")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    check("Wrote profile results to hotline.lprof" in r.err, "names the profile", r)
+    check(os.path.exists(os.path.join(d, "hotline.lprof")), "hotline.lprof written", r)
+    # The target's own output comes first; lineprof's report starts with the timer unit.
+    check("\nTimer unit: 1e-06 s\n\n" in "\n" + r.out, "line_profiler's first line", r)
+    t = hot_table(r, "hot_work", "hotline.c", "HOT")
+    check(t["file"].endswith("hotline.c"), "File: names the source", r)
+    # Every line of the function is a row, from its declaration to its closing brace.
+    first, last = int(t["rows"][0]["Line #"]), int(t["rows"][-1]["Line #"])
+    check(first == t["line"], "rows start at the declaration", r)
+    check(last == marker_line("hotline.c", "END hot_work"), "rows end at the brace", r)
+    check("for (long i = 0; i < n; i++) x = x" in row_of(t, marker_line("hotline.c", "HOT"))["text"],
+          "the source text is shown", r)
+    # Rows sum to the total (Time is in microseconds with one decimal).
+    summed = sum(float(row["Time"]) for row in t["rows"] if row["Time"])
+    check(abs(summed * 1e-6 - t["total"]) <= max(1e-4, 0.001 * t["total"]),
+          "rows sum to Total time (%g vs %g)" % (summed * 1e-6, t["total"]), r)
+    check(abs(sum(pct(row) for row in t["rows"]) - 100.0) < 0.5, "% Time sums to 100", r)
+
+
+@case
+def hotline_o2():
+    r = run(["-f", "hot_work", prog("hotline_o2")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    hot_table(r, "hot_work", "hotline.c", "HOT")
+
+
+@case
+def nopie():
+    r = run(["-f", "hot_work", prog("hotline_nopie")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    hot_table(r, "hot_work", "hotline.c", "HOT")
+
+
+@case
+def inlined_function():
+    """hot_inner exists only inlined into outer at -O2: its lines are still found."""
+    r = run(["-f", "hot_inner", "-f", "outer", prog("inlined")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    hot_table(r, "hot_inner", "inlined.c", "HOT")
+
+
+@case
+def unit_option():
+    r = run(["-u", "1e-3", "-f", "hot_work", prog("hotline")], cwd=workdir())
+    check(r.code == 0 and "Timer unit: 0.001 s\n" in r.out, "-u sets the unit", r)
+    t = parse_tables(r.out)["hot_work"]
+    summed = sum(float(row["Time"]) for row in t["rows"] if row["Time"])
+    check(abs(summed * 1e-3 - t["total"]) <= max(2e-3, 0.01 * t["total"]), "Time in ms", r)
+
+
+@case
+def top_lines():
+    r = run([prog("hotline")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    rows = [l for l in r.out.splitlines() if "hotline.c:" in l]
+    check(rows, "hot lines listed", r)
+    first = rows[0].split()
+    check(first[3] == "hotline.c:%d" % marker_line("hotline.c", "HOT") or
+          first[3].endswith("/hotline.c:%d" % marker_line("hotline.c", "HOT")),
+          "the HOT line is the hottest", r)
+    check(float(first[2]) > 60.0, "with > 60%", r)
+    check("Hint: lineprof -f hot_work" in r.out, "a hint names the hot function", r)
+
+
+@case
+def known_shares():
+    """Lines with true shares 10/30/60 % come out within 5 points (the bench asks 2)."""
+    r = run(["-f", "main", prog("shares")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    t = parse_tables(r.out)["main"]
+    for marker, truth in (("SHARE10", 10.0), ("SHARE30", 30.0), ("SHARE60", 60.0)):
+        got = pct(row_of(t, marker_line("shares.c", marker)))
+        check(abs(got - truth) < 5.0, "%s: %.1f%% within 5 points of %.0f%%" % (marker, got, truth), r)
+
+
+@case
+def record_then_annotate():
+    d = workdir()
+    r = run(["record", "-o", "saved.lprof", prog("hotline")], cwd=d)
+    check(r.code == 0 and r.out.count("\n") <= 1, "record prints no table", r)
+    check("Wrote profile results to saved.lprof" in r.err, "record names its file", r)
+    a = run(["annotate", "-f", "hot_work", "saved.lprof"], cwd=d)
+    check(a.code == 0, "annotate exit 0", a)
+    hot_table(a, "hot_work", "hotline.c", "HOT")
+    again = run(["annotate", "-f", "hot_work", "saved.lprof"], cwd=d)
+    check(again.out == a.out, "annotating twice gives the same text", again)
+
+
+@case
+def target_exit_status():
+    r = run([prog("behave"), "exit", "3"], cwd=workdir())
+    check(r.code == 3, "the target's exit status 3 is lineprof's", r)
+
+
+@case
+def target_segv():
+    d = workdir()
+    r = run(["-f", "burn", prog("behave"), "segv"], cwd=d)
+    check(r.code == 128 + signal.SIGSEGV, "exit 139 after SIGSEGV", r)
+    check("killed by signal %d" % signal.SIGSEGV in r.err, "says the target was killed", r)
+    check(os.path.exists(os.path.join(d, "behave.lprof")), "profile still written", r)
+    hot_table(r, "burn", "behave.c", "BURN")
+
+
+@case
+def target_abort():
+    d = workdir()
+    r = run(["-f", "burn", prog("behave"), "abort"], cwd=d)
+    check(r.code == 128 + signal.SIGABRT, "exit 134 after abort()", r)
+    hot_table(r, "burn", "behave.c", "BURN")
+
+
+def interrupt(sig):
+    d = workdir()
+    p = subprocess.Popen([LINEPROF, "-f", "burn", prog("behave"), "spin"], cwd=d,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+
+    class R:
+        pass
+    r = R()
+    r.code, r.out, r.err = p.returncode, out, err
+    r.__repr__ = None
+    check(p.returncode == 128 + sig, "exit %d: the signal was forwarded (%d)" % (128 + sig, p.returncode))
+    check(os.path.exists(os.path.join(d, "behave.lprof")), "profile written after the signal")
+    check("Wrote profile results" in err, "profile reported:\n" + err)
+    t = parse_tables(out)
+    check("burn" in t and pct(row_of(t["burn"], marker_line("behave.c", "BURN"))) > 60,
+          "the table is still printed:\n" + out)
+
+
+@case
+def sigint_forwarded():
+    interrupt(signal.SIGINT)
+
+
+@case
+def sigterm_forwarded():
+    interrupt(signal.SIGTERM)
+
+
+@case
+def child_process():
+    """A target that forks and execs itself: the child's samples are resolved too."""
+    r = run(["-f", "burn", prog("behave"), "fork"], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    hot_table(r, "burn", "behave.c", "BURN")
+
+
+# ---- errors: one line, the right exit status, nothing half-done ----
+
+@case
+def err_not_found():
+    d = workdir()
+    one_line_error(run(["./no-such-program"], cwd=d), 127, "no-such-program")
+    one_line_error(run(["no-such-program-in-path"], cwd=d), 127, "not found")
+
+
+@case
+def err_not_executable():
+    d = workdir()
+    path = os.path.join(d, "script")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    one_line_error(run(["./script"], cwd=d), 126, "not executable")
+
+
+@case
+def err_no_dwarf():
+    d = workdir()
+    one_line_error(run(["-f", "main", prog("nodebug")], cwd=d), 1, "compile with -g")
+    check(not os.path.exists(os.path.join(d, "nodebug.lprof")), "refused before the run")
+
+
+@case
+def err_function_not_found():
+    d = workdir()
+    r = run(["-f", "hot_wrok", prog("hotline")], cwd=d)
+    one_line_error(r, 1, "hot_wrok")
+    check("hot_work" in r.err, "the closest name is suggested", r)
+    check(not os.path.exists(os.path.join(d, "hotline.lprof")), "refused before the run", r)
+
+
+@case
+def err_function_in_library():
+    """A -f name defined only in a DT_NEEDED library is accepted."""
+    r = run(["-f", "lp_need_work", prog("needed")], cwd=workdir())
+    check(r.code == 0, "a library function is accepted", r)
+
+
+@case
+def err_unknown_event():
+    one_line_error(run(["-e", "no-such-event", prog("hotline")], cwd=workdir()), 2,
+                   "--list-events")
+
+
+@case
+def err_usage():
+    d = workdir()
+    one_line_error(run([], cwd=d), 2, "no command")
+    one_line_error(run(["-F", "abc", prog("hotline")], cwd=d), 2, "-F")
+    one_line_error(run(["--frobnicate", prog("hotline")], cwd=d), 2, "--frobnicate")
+    one_line_error(run(["annotate"], cwd=d), 2, "annotate")
+
+
+@case
+def err_paranoid():
+    """perf_event_open denied: the kernel's answer is simulated by an LD_PRELOAD shim.
+
+    Upstream kernels allow user-space sampling of one's own processes at every
+    perf_event_paranoid level, so a real denial cannot be provoked here.
+    """
+    shim = os.environ.get("DENY_PERF", "")
+    if not shim:
+        print("no deny_perf shim on this architecture")
+        sys.exit(SKIP)
+    d = workdir()
+    env = dict(os.environ, LD_PRELOAD=shim)
+    r = run([prog("hotline")], cwd=d, env=env)
+    one_line_error(r, 1, "perf_event_paranoid")
+    check("sysctl" in r.err, "names the sysctl that fixes it", r)
+    check(not os.path.exists(os.path.join(d, "hotline.lprof")), "no empty profile written", r)
+
+
+@case
+def err_bad_profiles():
+    d = workdir()
+    one_line_error(run(["annotate", "missing.lprof"], cwd=d), 1, "cannot read profile")
+    with open(os.path.join(d, "junk.lprof"), "w") as f:
+        f.write("this is not a profile\n")
+    one_line_error(run(["annotate", "junk.lprof"], cwd=d), 1, "not a lineprof profile")
+    r = run(["record", "-o", "good.lprof", prog("hotline")], cwd=d)
+    check(r.code == 0, "record", r)
+    with open(os.path.join(d, "good.lprof")) as f:
+        text = f.read()
+    with open(os.path.join(d, "cut.lprof"), "w") as f:
+        f.write(text[: len(text) // 2])
+    one_line_error(run(["annotate", "cut.lprof"], cwd=d), 1, "cut.lprof")
+    with open(os.path.join(d, "v9.lprof"), "w") as f:
+        f.write(text.replace("lineprof-profile 1", "lineprof-profile 9", 1))
+    one_line_error(run(["annotate", "v9.lprof"], cwd=d), 1, "version 9")
+
+
+@case
+def err_rebuilt_binary():
+    d = workdir()
+    exe = os.path.join(d, "hotline")
+    shutil.copy(prog("hotline"), exe)
+    r = run(["record", "-o", "p.lprof", exe], cwd=d)
+    check(r.code == 0, "record", r)
+    shutil.copy(prog("hotline_o2"), exe)
+    one_line_error(run(["annotate", "-f", "hot_work", "p.lprof"], cwd=d), 1,
+                   "has changed since it was profiled")
+
+
+def compile_here(d, name="prog"):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        print("no C compiler")
+        sys.exit(SKIP)
+    src = os.path.join(d, name + ".c")
+    shutil.copy(os.path.join(os.environ["PROGRAMS_SRC"], "hotline.c"), src)
+    subprocess.run([cc, "-g", "-O0", "-o", os.path.join(d, name), src], check=True)
+    return src
+
+
+@case
+def missing_source():
+    d = workdir()
+    src = compile_here(d)
+    os.remove(src)
+    r = run(["-f", "hot_work", "./prog"], cwd=d)
+    check(r.code == 0, "still exit 0", r)
+    check("not found" in r.err and "--source-dir" in r.err, "a one-line note", r)
+    t = parse_tables(r.out)["hot_work"]
+    check(max(pct(row) for row in t["rows"]) > 60, "the numbers are still there", r)
+    # --source-dir finds it again under another root.
+    other = os.path.join(d, "elsewhere")
+    os.makedirs(other)
+    shutil.copy(os.path.join(os.environ["PROGRAMS_SRC"], "hotline.c"), os.path.join(other, "prog.c"))
+    a = run(["annotate", "--source-dir", other, "-f", "hot_work", "prog.lprof"], cwd=d)
+    check(a.code == 0 and "x = x * 0.9999999" in a.out, "--source-dir finds the moved source", a)
+
+
+@case
+def stale_source():
+    d = workdir()
+    src = compile_here(d)
+    later = time.time() + 60
+    os.utime(src, (later, later))
+    r = run(["-f", "hot_work", "./prog"], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    check("newer than" in r.err, "warns that the source is newer than the binary", r)
+
+
+@case
+def nodebug_without_f():
+    """Without -f a binary without DWARF is still profiled, by function, with a note."""
+    r = run([prog("nodebug")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    check("compile with -g" in r.err, "says why there are no lines", r)
+
+
+def listing_section(text, source):
+    """The --listing rows of one source file: {line number: {column: text}}."""
+    lines = text.splitlines()
+    i = next(k for k, l in enumerate(lines)
+             if l.startswith("File: ") and l.endswith(source) and lines[k + 1].startswith("Samples: "))
+    while not lines[i].startswith("Line #"):
+        i += 1
+    header = lines[i]
+    text_at = header.index("  Line Contents")
+    heads, pos = [], 0
+    for h in re.finditer(r"\S+(?: \S+)*", header[:text_at]):
+        heads.append((h.group(0), pos, h.end()))
+        pos = h.end()
+    rows = {}
+    for l in lines[i + 2:]:
+        if l == "":
+            break
+        if l.strip() == "...":
+            continue
+        row = {h: l[a:b].strip() for h, a, b in heads}
+        row["text"] = l[text_at + 2:]
+        rows[int(row["Line #"])] = row
+    return rows
+
+
+def record_hotline(d):
+    r = run(["record", "-o", "p.lprof", prog("hotline")], cwd=d)
+    check(r.code == 0, "record", r)
+    return os.path.join(d, "p.lprof")
+
+
+@case
+def listing_view():
+    """--listing: the table's numbers, per line of the file; --context keeps the hot region."""
+    d = workdir()
+    p = record_hotline(d)
+    hot, cold = marker_line("hotline.c", "HOT"), marker_line("hotline.c", "COLD")
+    r = run(["annotate", "-f", "hot_work", "--listing", p], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    table = parse_tables(r.out)["hot_work"]
+    rows = listing_section(r.out, "hotline.c")
+    check(sorted(rows) == list(range(1, max(rows) + 1)), "every line of the file is listed", r)
+    check("x = x * 0.9999999" in rows[hot]["text"], "with its source text", r)
+    for line in (hot, cold):
+        t = row_of(table, line)
+        check(rows[line]["Samples"] == t["Samples"] and rows[line]["Time"] == t["Time"],
+              "line %d: the listing's numbers are the table's" % line, r)
+    check(float(rows[hot]["% Prog"]) > 60.0, "the HOT line has > 60%% of the program", r)
+    # --context 0: the lines above the threshold only, and -u applies.
+    c = run(["annotate", "--context", "0", "--threshold", "5", "-u", "1e-3", p], cwd=d)
+    check(c.code == 0, "exit 0", c)
+    check("Timer unit: 0.001 s\n" in c.out, "-u applies to the listing", c)
+    crows = listing_section(c.out, "hotline.c")
+    check(hot in crows and 1 not in crows, "only the hot region", c)
+    check(abs(float(crows[hot]["Time"]) - float(rows[hot]["Time"]) / 1000) < 0.1,
+          "Time in milliseconds", c)
+
+
+@case
+def csv_export():
+    """--csv loads in Python's csv module; a function's rows sum to its table total."""
+    d = workdir()
+    p = record_hotline(d)
+    r = run(["annotate", "-f", "hot_work", "--csv", "out.csv", p], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    with open(os.path.join(d, "out.csv"), "rb") as f:
+        raw = f.read()
+    check(raw.count(b"\r\n") == raw.count(b"\n") and raw.endswith(b"\r\n"), "CRLF records", r)
+    check(b"\033" not in raw, "no colour in the file", r)
+    with open(os.path.join(d, "out.csv"), newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    check(rows and list(rows[0])[:9] == ["file", "line", "function", "samples", "time_s", "percent",
+                                         "percent_of_function", "ci_low", "ci_high"], "columns", r)
+    check(all(row["function"] == "hot_work" for row in rows), "-f keeps hot_work's rows only", r)
+    check(all(os.path.isabs(row["file"]) for row in rows if row["file"]), "absolute paths", r)
+    table = parse_tables(r.out)["hot_work"]
+    total = sum(float(row["time_s"]) for row in rows)
+    check(abs(total - table["total"]) <= 1e-5 * max(1.0, table["total"]),
+          "rows sum to Total time (%g vs %g)" % (total, table["total"]), r)
+    check(abs(sum(float(row["percent_of_function"]) for row in rows) - 100.0) < 1e-3,
+          "percent_of_function sums to 100", r)
+    hot = [row for row in rows if row["line"] == str(marker_line("hotline.c", "HOT"))]
+    check(len(hot) == 1, "one row for the HOT line", r)
+    t = row_of(table, marker_line("hotline.c", "HOT"))
+    check(hot[0]["samples"] == t["Samples"], "samples as in the table", r)
+    check(abs(float(hot[0]["percent_of_function"]) - float(t["% Time"])) <= 0.05, "% Time", r)
+    check(float(hot[0]["ci_low"]) < float(hot[0]["percent"]) < float(hot[0]["ci_high"]),
+          "the interval holds the share", r)
+    # "-": the CSV alone on standard output.
+    s = run(["annotate", "--csv", "-", p], cwd=d)
+    check(s.code == 0 and s.out.startswith("file,line,function,"), "--csv - writes to stdout", s)
+    check("Timer unit" not in s.out, "and nothing else", s)
+
+
+@case
+def json_export():
+    """--json loads in Python's json module and agrees with the CSV."""
+    d = workdir()
+    p = record_hotline(d)
+    r = run(["annotate", "--json", "out.json", "--csv", "out.csv", "--color", "always", p], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    for name in ("out.json", "out.csv"):
+        with open(os.path.join(d, name), "rb") as f:
+            check(b"\033" not in f.read(), "no colour in %s, even with --color always" % name, r)
+    with open(os.path.join(d, "out.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    with open(os.path.join(d, "out.csv"), newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for key in ("lineprof_version", "command", "start_time", "wall_s", "cpu_s", "events",
+                "samples", "lost", "throttled", "exit_status", "timer_unit", "functions", "lines"):
+        check(key in doc, "metadata has %s" % key, r)
+    check(doc["exit_status"] == 0 and doc["samples"] > 0, "exit status and samples", r)
+    check(doc["events"] and doc["events"][0]["measured"], "the event as measured", r)
+    check(len(doc["lines"]) == len(rows), "the CSV's rows", r)
+    for j, c in zip(doc["lines"], rows):
+        check(j["function"] == c["function"] and j["samples"] == int(c["samples"]) and
+              abs(j["time_s"] - float(c["time_s"])) < 1e-9, "row %r" % (c,), r)
+    hot = next(f for f in doc["functions"] if f["name"] == "hot_work")
+    summed = sum(l["time_s"] for l in doc["lines"] if l["function"] == "hot_work")
+    check(abs(hot["self_s"] - summed) < 1e-6, "a function's self_s is its lines' sum", r)
+    check(hot["file"].endswith("hotline.c") and hot["line"] > 0, "its declaration", r)
+    check(abs(sum(l["percent"] for l in doc["lines"]) - 100.0) < 1e-3, "percent sums to 100", r)
+
+
+# The call-graph views on callgraph.c: a -> b -> c, recursion, shared called from two places.
+# Truth from the work units in its source, % of all samples: (self, total).
+CALLGRAPH_TRUTH = {"a": (100 * 20 / 140, 100 * 100 / 140), "b": (100 * 30 / 140, 100 * 80 / 140),
+                   "c": (100 * 50 / 140, 100 * 50 / 140), "rec": (100 * 20 / 140, 100 * 30 / 140),
+                   "shared": (100 * 20 / 140, 100 * 20 / 140), "main": (0.0, 100.0)}
+
+
+def record_callgraph(d, g=True, name="callgraph"):
+    r = run(["record"] + (["-g"] if g else []) + ["-o", "cg.lprof", prog(name)], cwd=d)
+    check(r.code == 0, "record %s" % name, r)
+    return os.path.join(d, "cg.lprof")
+
+
+def sample_count(text):
+    m = re.search(r"^Samples: (\d+) of ", text, re.M)
+    check(m is not None, "a Samples: line")
+    return int(m.group(1))
+
+
+def parse_functions(text):
+    """--functions rows: {name: {"samples", "self", "total", "self_s", "total_s", "module", "where"}}."""
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
+    rows = {}
+    for l in lines[at + 2:]:
+        if not l.strip():
+            break
+        f = l.split()
+        rows[f[7]] = {"samples": int(f[0]), "self": float(f[1]), "total": float(f[2]),
+                      "self_s": float(f[3]), "total_s": float(f[4]), "module": f[5], "where": f[6]}
+    return rows
+
+
+@case
+def callgraph_functions():
+    """-g --functions: self and total within 3 points of the truth; total >= self; sorting."""
+    d = workdir()
+    r = run(["-g", "--functions", prog("callgraph")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    check("total = self + callees, from the recorded call stacks (-g)" in r.out, "says -g totals", r)
+    rows = parse_functions(r.out)
+    for name, (self_truth, total_truth) in CALLGRAPH_TRUTH.items():
+        check(name in rows, "a row for %s" % name, r)
+        got = rows[name]
+        check(abs(got["self"] - self_truth) <= 3.0,
+              "%s self %.1f%% within 3 points of %.1f%%" % (name, got["self"], self_truth), r)
+        check(abs(got["total"] - total_truth) <= 3.0,
+              "%s total %.1f%% within 3 points of %.1f%%" % (name, got["total"], total_truth), r)
+    for name, got in rows.items():
+        check(got["total"] >= got["self"] and got["total_s"] >= got["self_s"],
+              "%s: total >= self" % name, r)
+    check(rows["c"]["where"].endswith("callgraph.c:%d" % (marker_line("callgraph.c", "C_SELF") - 2)),
+          "c's File:Line is its definition", r)
+    order = [l.split()[-1] for l in r.out.splitlines() if l.split()[-1:] and l.split()[-1] in rows]
+    selfs = [rows[n]["samples"] for n in order]
+    check(selfs == sorted(selfs, reverse=True), "sorted by self", r)
+    t = run(["annotate", "--functions", "--sort", "total", "callgraph.lprof"], cwd=d)
+    check(t.code == 0, "annotate --sort total", t)
+    trows = parse_functions(t.out)
+    order = [n for n in (l.split()[-1] for l in t.out.splitlines() if l.split()) if n in trows]
+    totals = [trows[n]["total"] for n in order]
+    check(totals == sorted(totals, reverse=True), "--sort total sorts by total", t)
+    # Without -g the header says what totals mean.
+    n = run(["annotate", "--functions", record_callgraph(workdir(), g=False)], cwd=d)
+    check("total = self + inlined callees; record with -g for call-graph totals" in n.out,
+          "without -g: says totals are inlining only", n)
+
+
+@case
+def callgraph_incl_column():
+    """-g -f a: the line calling b shows b's whole cost in Incl. Time (a's tree is 20/80 units)."""
+    d = workdir()
+    p = record_callgraph(d)
+    r = run(["annotate", "-f", "a", "-f", "c", p], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    tables = parse_tables(r.out)
+    check("Incl. Time" in tables["a"]["heads"], "a's table has an Incl. Time column", r)
+    check("Incl. Time" not in tables["c"]["heads"], "c calls nothing: no Incl. Time column", r)
+    self_row = row_of(tables["a"], marker_line("callgraph.c", "A_SELF"))
+    call_row = row_of(tables["a"], marker_line("callgraph.c", "A_CALLS_B"))
+    check(self_row["Incl. Time"] == "", "a plain line has no Incl. Time", r)
+    ratio = float(call_row["Incl. Time"]) / float(self_row["Time"])
+    check(abs(ratio - 4.0) <= 0.6, "b() costs 4x a's own work (%.2f)" % ratio, r)
+
+
+@case
+def callgraph_dot():
+    """--dot is valid Graphviz with the truth's shares; --png/--svg draw it; no dot: one line."""
+    d = workdir()
+    p = record_callgraph(d)
+    if not shutil.which("dot"):
+        print("Graphviz's dot is not installed")
+        sys.exit(SKIP)
+    r = run(["annotate", "--dot", "g.dot", "--svg", "g.svg", "--png", "g.png", p], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    with open(os.path.join(d, "g.dot")) as f:
+        text = f.read()
+    v = subprocess.run(["dot", "-Tsvg", "-o", os.devnull, os.path.join(d, "g.dot")],
+                       capture_output=True, text=True)
+    check(v.returncode == 0 and v.stderr == "", "dot -Tsvg accepts the DOT: %s" % v.stderr)
+    nodes = {}
+    for m in re.finditer(r'"(\d+)" \[color="#[0-9a-f]{6}", [^]]*label="(?:[^"\\]*\\n)?(\w+)\\n'
+                         r'([\d.]+)%\\n\(([\d.]+)%\)', text):
+        nodes[m.group(2)] = (m.group(1), float(m.group(3)), float(m.group(4)))
+    for name, (self_truth, total_truth) in CALLGRAPH_TRUTH.items():
+        check(name in nodes, "a box for %s" % name)
+        check(abs(nodes[name][1] - total_truth) <= 3.0 and abs(nodes[name][2] - self_truth) <= 3.0,
+              "%s: total %.1f, self %.1f" % (name, nodes[name][1], nodes[name][2]))
+    edges = {}
+    for m in re.finditer(r'"(\d+)" -> "(\d+)" \[[^]]*label="([\d.]+)%', text):
+        edges[(m.group(1), m.group(2))] = float(m.group(3))
+    ids = {name: nodes[name][0] for name in nodes}
+    for caller, callee, truth in (("main", "a", 100 * 100 / 140), ("a", "b", 100 * 80 / 140),
+                                  ("b", "c", 100 * 50 / 140), ("main", "rec", 100 * 30 / 140),
+                                  ("rec", "rec", 100 * 25 / 140), ("rec", "shared", 100 * 10 / 140),
+                                  ("main", "shared", 100 * 10 / 140)):
+        got = edges.get((ids[caller], ids[callee]))
+        check(got is not None and abs(got - truth) <= 3.0,
+              "edge %s -> %s: %s%% vs %.1f%%" % (caller, callee, got, truth))
+    with open(os.path.join(d, "g.png"), "rb") as f:
+        check(f.read(8) == b"\x89PNG\r\n\x1a\n", "--png wrote a PNG")
+    with open(os.path.join(d, "g.svg")) as f:
+        check("<svg" in f.read(), "--svg wrote an SVG")
+    # Thresholds drop small nodes and edges.
+    t = run(["annotate", "--dot", "-", "--node-threshold", "30", "--edge-threshold", "60", p], cwd=d)
+    check(t.code == 0 and t.out.startswith("digraph"), "--dot - writes the graph alone to stdout", t)
+    check("\\nshared\\n" not in t.out and "\\nrec\\n" not in t.out and "\\nc\\n" in t.out,
+          "--node-threshold 30 keeps c (35.7%) but not rec, shared", t)
+    kept = [float(x) for x in re.findall(r' -> "\d+" \[[^]]*label="([\d.]+)%', t.out)]
+    check(kept and min(kept) >= 60.0 and any(abs(x - 100 * 100 / 140) <= 3.0 for x in kept),
+          "--edge-threshold 60 keeps main -> a (71%%) and nothing under 60%%: %s" % kept, t)
+    # Without dot in PATH: one line naming the package, before any output.
+    empty = workdir()
+    e = run(["annotate", "--png", "x.png", p], cwd=d, env=dict(os.environ, PATH=empty))
+    one_line_error(e, 1, "--png needs Graphviz's dot: apt-get install graphviz")
+
+
+def callgrind_functions(report):
+    """callgrind_annotate's per-function lines: {function: (event0, samples)}, summed over files."""
+    out = {}
+    for l in report.splitlines():
+        m = re.match(r"\s*([\d,]+|\.)\s+(?:\([\d. ]+%\)\s+)?([\d,]+|\.)\s+(?:\([\d. ]+%\)\s+)?"
+                     r"\S*:(\S+) \[", l)
+        if m:
+            v = [0 if x == "." else int(x.replace(",", "")) for x in m.group(1, 2)]
+            a, b = out.get(m.group(3), (0, 0))
+            out[m.group(3)] = (a + v[0], b + v[1])
+    return out
+
+
+@case
+def callgraph_callgrind():
+    """--callgrind: callgrind_annotate accepts it; its totals are lineprof's."""
+    if not shutil.which("callgrind_annotate"):
+        print("callgrind_annotate (valgrind) is not installed")
+        sys.exit(SKIP)
+    d = workdir()
+    p = record_callgraph(d)
+    r = run(["annotate", "--functions", "--callgrind", "callgrind.out", p], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    rows = parse_functions(r.out)
+    n = sample_count(r.out)
+    a = subprocess.run(["callgrind_annotate", "--threshold=100", "--auto=no", "callgrind.out"],
+                       cwd=d, capture_output=True, text=True)
+    check(a.returncode == 0 and "WARNING" not in a.stderr + a.stdout,
+          "callgrind_annotate accepts the file:\n%s%s" % (a.stdout, a.stderr))
+    m = re.search(r"^\s*[\d,]+ \(100.0%\)\s+([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", a.stdout, re.M)
+    check(m is not None and int(m.group(1).replace(",", "")) == n,
+          "PROGRAM TOTALS has the %d samples:\n%s" % (n, a.stdout))
+    got = callgrind_functions(a.stdout)
+    for name, row in rows.items():
+        check(got.get(name, (0, 0))[1] == row["samples"],
+              "%s: %s samples in callgrind_annotate, %d in lineprof" % (name, got.get(name), row["samples"]))
+    i = subprocess.run(["callgrind_annotate", "--threshold=100", "--auto=no", "--inclusive=yes",
+                        "callgrind.out"], cwd=d, capture_output=True, text=True)
+    check(i.returncode == 0, "callgrind_annotate --inclusive=yes")
+    incl = callgrind_functions(i.stdout)
+    for name in CALLGRAPH_TRUTH:
+        share = 100.0 * incl[name][1] / n
+        check(abs(share - rows[name]["total"]) <= 0.06,
+              "%s: inclusive %.2f%% in callgrind_annotate, total %.1f%% in lineprof"
+              % (name, share, rows[name]["total"]))
+    # Per line: the annotated source carries the self samples of the C_SELF line.
+    s = subprocess.run(["callgrind_annotate", "--threshold=100", "--auto=yes",
+                        "--include=" + os.environ["PROGRAMS_SRC"], "callgrind.out"], cwd=d, capture_output=True,
+                       text=True)
+    line = next((l for l in s.stdout.splitlines() if "/* C_SELF */" in l), "")
+    m = re.match(r"\s*[\d,]+ \([\d. ]+%\)\s+([\d,]+) ", line)
+    check(m is not None and int(m.group(1).replace(",", "")) == rows["c"]["samples"],
+          "the C_SELF line has c's %d samples: %r" % (rows["c"]["samples"], line))
+
+
+@case
+def callgraph_folded():
+    """--folded: root;...;leaf COUNT lines that sum to the profile's samples."""
+    d = workdir()
+    p = record_callgraph(d)
+    r = run(["annotate", "--folded", "-", p], cwd=d)
+    check(r.code == 0 and r.out, "exit 0, stacks on stdout", r)
+    h = run(["annotate", "--functions", p], cwd=d)
+    n = sample_count(h.out)
+    stacks = {}
+    for l in r.out.splitlines():
+        m = re.match(r"^(\S.*) (\d+)$", l)
+        check(m is not None, "a folded line: %r" % l, r)
+        stacks[m.group(1)] = int(m.group(2))
+    check(sum(stacks.values()) == n, "counts sum to %d samples (%d)" % (n, sum(stacks.values())), r)
+    def share(pred):
+        return 100.0 * sum(c for s, c in stacks.items() if pred(s.split(";"))) / n
+    check(abs(share(lambda f: f[-3:] == ["a", "b", "c"]) - 100 * 50 / 140) <= 3.0, "main..a;b;c", r)
+    check(abs(share(lambda f: f[-2:] == ["rec", "shared"]) - 100 * 10 / 140) <= 3.0, "rec;shared", r)
+    check(abs(share(lambda f: f.count("rec") == 4) - 100 * 15 / 140) <= 3.0,
+          "four levels of rec", r)
+    check(all("main" in s.split(";") for s in stacks), "every stack goes through main", r)
+    # Without -g: one-level (inline) stacks, said on stderr.
+    q = run(["annotate", "--folded", "-", record_callgraph(workdir(), g=False)], cwd=d)
+    check(q.code == 0 and "no call stacks in this profile (record with -g)" in q.err,
+          "without -g: a note", q)
+    check(all(";" not in l for l in q.out.splitlines()), "one frame each (nothing inlined)", q)
+
+
+@case
+def framepointer_note():
+    """-g on a program built without frame pointers: one note; with them: none."""
+    d = workdir()
+    r = run(["-g", "--functions", prog("callgraph_nofp")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    notes = [l for l in r.err.splitlines() if "without frame pointers" in l]
+    check(len(notes) == 1 and "callgraph_nofp" in notes[0] and
+          "-fno-omit-frame-pointer" in notes[0], "one note naming the program", r)
+    ok = run(["-g", "--functions", prog("callgraph")], cwd=d)
+    check(ok.code == 0 and "without frame pointers" not in ok.err, "no note for -fno-omit-frame-pointer", ok)
+    nog = run(["--functions", prog("callgraph_nofp")], cwd=d)
+    check(nog.code == 0 and "without frame pointers" not in nog.err, "no note without -g", nog)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        sys.exit("usage: cases.py CASE (one of: %s)" % ", ".join(sorted(CASES)))
+    CASES[sys.argv[1]]()
+    print("ok")
