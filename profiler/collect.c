@@ -1,0 +1,455 @@
+/*
+ * perf records to profile entries.
+ *
+ * Group reads: with inherit and PERF_SAMPLE_READ (Linux >= 6.12, and only
+ * with PERF_SAMPLE_TID) a sample carries the counts of the event copy of
+ * the sampled thread on this CPU, cumulative since that copy was created. A
+ * sample's share is the difference to the previous sample of the same
+ * (thread, CPU), so the last values are kept per (tid, cpu) and forgotten
+ * when the thread exits.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "collect.h"
+#include "maps.h"
+
+typedef struct lp_item {
+	uint64_t time;
+	uint64_t seq; /* arrival order: breaks ties, keeps one CPU's records in order */
+	int cpu;
+	const struct perf_event_header *h;
+} lp_item;
+
+typedef struct lp_prev {
+	uint32_t tid, cpu;
+	uint64_t value[LP_MAX_EVENTS];
+} lp_prev;
+
+struct lp_collect {
+	lp_profile *prof;
+	lp_maps maps;
+	uint64_t sample_type, read_format;
+	unsigned time_back; /* a non-sample record's time: this many bytes before its end */
+	lp_item *items;
+	size_t nitems, capitems;
+	lp_prev *prev; /* sorted by (tid, cpu) */
+	size_t nprev, capprev;
+	lp_loc *frames; /* LP_MAX_STACK, zeroed: the model compares frames bytewise */
+	uint64_t seq;
+	uint64_t forks;
+};
+
+lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format)
+{
+	lp_collect *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->frames = calloc(LP_MAX_STACK, sizeof(*c->frames));
+	if (!c->frames) {
+		free(c);
+		return NULL;
+	}
+	c->prof = prof;
+	c->sample_type = sample_type;
+	c->read_format = read_format;
+	/* sample_id_all appends TID, TIME, ID, STREAM_ID, CPU, IDENTIFIER, in order. */
+	c->time_back = 8;
+	if (sample_type & PERF_SAMPLE_ID)
+		c->time_back += 8;
+	if (sample_type & PERF_SAMPLE_STREAM_ID)
+		c->time_back += 8;
+	if (sample_type & PERF_SAMPLE_CPU)
+		c->time_back += 8;
+	if (sample_type & PERF_SAMPLE_IDENTIFIER)
+		c->time_back += 8;
+	lp_maps_init(&c->maps, prof);
+	return c;
+}
+
+void lp_collect_free(lp_collect *c)
+{
+	if (!c)
+		return;
+	lp_maps_free(&c->maps);
+	free(c->items);
+	free(c->prev);
+	free(c->frames);
+	free(c);
+}
+
+/* A bounded reader over one record's body. */
+typedef struct lp_cursor {
+	const unsigned char *p, *end;
+	int bad;
+} lp_cursor;
+
+static uint64_t u64(lp_cursor *k)
+{
+	uint64_t v = 0;
+
+	if (k->end - k->p < 8) {
+		k->bad = 1;
+		return 0;
+	}
+	memcpy(&v, k->p, 8);
+	k->p += 8;
+	return v;
+}
+
+static uint32_t u32(lp_cursor *k)
+{
+	uint32_t v = 0;
+
+	if (k->end - k->p < 4) {
+		k->bad = 1;
+		return 0;
+	}
+	memcpy(&v, k->p, 4);
+	k->p += 4;
+	return v;
+}
+
+static lp_cursor cursor(const struct perf_event_header *h)
+{
+	lp_cursor k = {(const unsigned char *)(h + 1), (const unsigned char *)h + h->size, 0};
+
+	return k;
+}
+
+static uint64_t record_time(const lp_collect *c, const struct perf_event_header *h)
+{
+	lp_cursor k = cursor(h);
+	uint64_t t;
+
+	if (!(c->sample_type & PERF_SAMPLE_TIME))
+		return 0;
+	if (h->type == PERF_RECORD_SAMPLE) {
+		if (c->sample_type & PERF_SAMPLE_IDENTIFIER)
+			u64(&k);
+		if (c->sample_type & PERF_SAMPLE_IP)
+			u64(&k);
+		if (c->sample_type & PERF_SAMPLE_TID)
+			u64(&k);
+		return u64(&k);
+	}
+	if (h->size < sizeof(*h) + c->time_back)
+		return 0;
+	memcpy(&t, (const unsigned char *)h + h->size - c->time_back, 8);
+	return t;
+}
+
+static lp_prev *prev_get(lp_collect *c, uint32_t tid, uint32_t cpu)
+{
+	size_t lo = 0, hi = c->nprev;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		lp_prev *e = &c->prev[mid];
+
+		if (e->tid < tid || (e->tid == tid && e->cpu < cpu))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->nprev && c->prev[lo].tid == tid && c->prev[lo].cpu == cpu)
+		return &c->prev[lo];
+	if (c->nprev == c->capprev) {
+		size_t cap = c->capprev ? c->capprev * 2 : 64;
+		lp_prev *n = realloc(c->prev, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->prev = n;
+		c->capprev = cap;
+	}
+	memmove(&c->prev[lo + 1], &c->prev[lo], (c->nprev - lo) * sizeof(*c->prev));
+	c->nprev++;
+	memset(&c->prev[lo], 0, sizeof(c->prev[lo]));
+	c->prev[lo].tid = tid;
+	c->prev[lo].cpu = cpu;
+	return &c->prev[lo];
+}
+
+static void prev_forget(lp_collect *c, uint32_t tid)
+{
+	size_t i = 0, j;
+
+	if (!c->nprev)
+		return;
+	while (i < c->nprev && c->prev[i].tid < tid)
+		i++;
+	for (j = i; j < c->nprev && c->prev[j].tid == tid; j++)
+		;
+	memmove(&c->prev[i], &c->prev[j], (c->nprev - j) * sizeof(*c->prev));
+	c->nprev -= j - i;
+}
+
+static int oom(lp_error *err)
+{
+	return lp_error_set(err, LP_EFAIL, "lineprof: out of memory while recording");
+}
+
+/* The group read: the members' values as deltas since this thread's last sample here. */
+static int read_values(lp_collect *c, lp_cursor *k, int cpu, uint32_t tid, uint64_t *vals)
+{
+	uint64_t nr, v;
+	lp_prev *pv;
+
+	if (!(c->read_format & PERF_FORMAT_GROUP)) {
+		/* A lone leader: its own count adds nothing to the period. */
+		u64(k);
+		if (c->read_format & PERF_FORMAT_TOTAL_TIME_ENABLED)
+			u64(k);
+		if (c->read_format & PERF_FORMAT_TOTAL_TIME_RUNNING)
+			u64(k);
+		if (c->read_format & PERF_FORMAT_ID)
+			u64(k);
+		if (c->read_format & PERF_FORMAT_LOST)
+			u64(k);
+		return 0;
+	}
+	nr = u64(k);
+	if (c->read_format & PERF_FORMAT_TOTAL_TIME_ENABLED)
+		u64(k);
+	if (c->read_format & PERF_FORMAT_TOTAL_TIME_RUNNING)
+		u64(k);
+	pv = prev_get(c, tid, (uint32_t)cpu);
+	if (!pv)
+		return -1;
+	for (uint64_t i = 0; i < nr && !k->bad; i++) {
+		v = u64(k);
+		if (c->read_format & PERF_FORMAT_ID)
+			u64(k);
+		if (c->read_format & PERF_FORMAT_LOST)
+			u64(k);
+		/* Member i is event i; the leader's share is the period, not its count. */
+		if (i == 0 || i >= LP_MAX_EVENTS || (int)i >= c->prof->nevents)
+			continue;
+		vals[i] = v >= pv->value[i] ? v - pv->value[i] : v;
+		pv->value[i] = v;
+	}
+	return 0;
+}
+
+static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
+{
+	uint64_t st = c->sample_type, ip = 0, period = 1, nr = 0;
+	uint64_t vals[LP_MAX_EVENTS] = {0};
+	uint32_t pid = 0, tid = 0, depth = 1;
+	const unsigned char *chain = NULL;
+	lp_cursor k = cursor(h);
+	lp_loc loc;
+	int first_user = 1;
+
+	if (st & PERF_SAMPLE_IDENTIFIER)
+		u64(&k);
+	if (st & PERF_SAMPLE_IP)
+		ip = u64(&k);
+	if (st & PERF_SAMPLE_TID) {
+		pid = u32(&k);
+		tid = u32(&k);
+	}
+	if (st & PERF_SAMPLE_TIME)
+		u64(&k);
+	if (st & PERF_SAMPLE_ADDR)
+		u64(&k);
+	if (st & PERF_SAMPLE_ID)
+		u64(&k);
+	if (st & PERF_SAMPLE_STREAM_ID)
+		u64(&k);
+	if (st & PERF_SAMPLE_CPU)
+		u64(&k);
+	if (st & PERF_SAMPLE_PERIOD)
+		period = u64(&k);
+	if ((st & PERF_SAMPLE_READ) && read_values(c, &k, cpu, tid, vals))
+		return oom(err);
+	if (st & PERF_SAMPLE_CALLCHAIN) {
+		nr = u64(&k);
+		if (!k.bad && (uint64_t)(k.end - k.p) / 8 >= nr)
+			chain = k.p;
+	}
+	if (k.bad)
+		return LP_OK; /* truncated: not worth failing a run over */
+	vals[0] = period;
+	if (lp_maps_loc(&c->maps, (int)pid, ip, &loc) ||
+	    lp_profile_add_sample(c->prof, loc, 1, vals))
+		return oom(err);
+	if (!chain)
+		return LP_OK;
+	/* Frame 0 is the sampled ip; the chain's first user entry repeats it. */
+	c->frames[0].module = loc.module;
+	c->frames[0].offset = loc.offset;
+	for (uint64_t i = 0; i < nr && depth < LP_MAX_STACK; i++) {
+		uint64_t a;
+		lp_loc f;
+
+		memcpy(&a, chain + i * 8, 8);
+		if (a >= PERF_CONTEXT_MAX)
+			continue; /* PERF_CONTEXT_USER and friends: markers, not frames */
+		if (first_user) {
+			first_user = 0;
+			if (a == ip)
+				continue;
+		}
+		if (lp_maps_loc(&c->maps, (int)pid, a, &f))
+			return oom(err);
+		c->frames[depth].module = f.module;
+		c->frames[depth].offset = f.offset;
+		depth++;
+	}
+	if (lp_profile_add_stack(c->prof, c->frames, depth, 1, period))
+		return oom(err);
+	return LP_OK;
+}
+
+/* A C string inside the record, or NULL if it is not terminated there. */
+static const char *record_string(lp_cursor *k)
+{
+	const char *s = (const char *)k->p;
+
+	if (k->bad || !memchr(k->p, '\0', (size_t)(k->end - k->p)))
+		return NULL;
+	return s;
+}
+
+static int mmap_record(lp_collect *c, const struct perf_event_header *h, int v2)
+{
+	lp_cursor k = cursor(h);
+	uint32_t pid, prot = PROT_EXEC;
+	uint64_t start, len, pgoff;
+	unsigned char bid[LP_BUILD_ID_MAX];
+	size_t bidlen = 0;
+	const char *path;
+
+	if (h->misc & PERF_RECORD_MISC_MMAP_DATA)
+		return 0;
+	pid = u32(&k);
+	u32(&k);
+	start = u64(&k);
+	len = u64(&k);
+	pgoff = u64(&k);
+	if (v2) {
+		/* maj, min, ino, ino_generation; or build_id_size, 3 bytes, build_id[20]. */
+		if (k.end - k.p < 24) {
+			k.bad = 1;
+		} else if (h->misc & PERF_RECORD_MISC_MMAP_BUILD_ID) {
+			bidlen = k.p[0] <= 20 ? k.p[0] : 20;
+			memcpy(bid, k.p + 4, bidlen);
+		}
+		k.p += k.bad ? 0 : 24;
+		prot = u32(&k);
+		u32(&k);
+	}
+	path = record_string(&k);
+	if (!path || !(prot & PROT_EXEC))
+		return 0;
+	return lp_maps_add(&c->maps, (int)pid, start, len, pgoff, path, bid, bidlen);
+}
+
+int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
+{
+	lp_cursor k = cursor(h);
+	uint32_t pid, ppid, tid;
+
+	switch (h->type) {
+	case PERF_RECORD_SAMPLE:
+		return sample(c, cpu, h, err);
+	case PERF_RECORD_MMAP:
+	case PERF_RECORD_MMAP2:
+		if (mmap_record(c, h, h->type == PERF_RECORD_MMAP2))
+			return oom(err);
+		return LP_OK;
+	case PERF_RECORD_COMM:
+		pid = u32(&k);
+		/* An exec: a new address space, the old mappings are gone. */
+		if (!k.bad && (h->misc & PERF_RECORD_MISC_COMM_EXEC))
+			lp_maps_exec(&c->maps, (int)pid);
+		return LP_OK;
+	case PERF_RECORD_FORK:
+		pid = u32(&k);
+		ppid = u32(&k);
+		tid = u32(&k);
+		if (k.bad)
+			return LP_OK;
+		c->forks++;
+		/* A thread (tid != pid) shares its process's maps; a process copies its parent's. */
+		if (lp_maps_fork(&c->maps, (int)pid, tid != pid ? (int)pid : (int)ppid))
+			return oom(err);
+		return LP_OK;
+	case PERF_RECORD_EXIT:
+		pid = u32(&k);
+		u32(&k);
+		tid = u32(&k);
+		if (k.bad)
+			return LP_OK;
+		prev_forget(c, tid);
+		lp_maps_exit(&c->maps, (int)pid);
+		return LP_OK;
+	case PERF_RECORD_LOST:
+		u64(&k);
+		c->prof->lost += u64(&k);
+		return LP_OK;
+	case PERF_RECORD_LOST_SAMPLES:
+		c->prof->lost += u64(&k);
+		return LP_OK;
+	case PERF_RECORD_THROTTLE:
+		c->prof->throttled++;
+		return LP_OK;
+	default:
+		return LP_OK;
+	}
+}
+
+uint64_t lp_collect_forks(const lp_collect *c)
+{
+	return c->forks;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const lp_item *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err)
+{
+	const struct perf_event_header *h;
+	int rc = LP_OK;
+
+	c->nitems = 0;
+	for (int r = 0; r < nrings; r++) {
+		if (!lp_ring_begin(&rings[r]))
+			continue;
+		while ((h = lp_ring_next(&rings[r]))) {
+			if (c->nitems == c->capitems) {
+				size_t cap = c->capitems ? c->capitems * 2 : 1024;
+				lp_item *n = realloc(c->items, cap * sizeof(*n));
+
+				if (!n) {
+					rc = oom(err);
+					goto out;
+				}
+				c->items = n;
+				c->capitems = cap;
+			}
+			c->items[c->nitems].time = record_time(c, h);
+			c->items[c->nitems].seq = c->seq++;
+			c->items[c->nitems].cpu = r;
+			c->items[c->nitems++].h = h;
+		}
+	}
+	qsort(c->items, c->nitems, sizeof(*c->items), by_time);
+	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++)
+		rc = lp_collect_record(c, c->items[i].cpu, c->items[i].h, err);
+out:
+	for (int r = 0; r < nrings; r++)
+		lp_ring_end(&rings[r]);
+	c->nitems = 0;
+	return rc;
+}

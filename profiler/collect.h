@@ -1,0 +1,39 @@
+/*
+ * Turning perf records into profile entries: samples to locations through
+ * the per-process maps, group reads to per-sample deltas, callchains to
+ * stacks. Internal to profiler/.
+ */
+#ifndef LP_COLLECT_H
+#define LP_COLLECT_H
+
+#include <stdint.h>
+#include <linux/perf_event.h>
+
+#include "lineprof/error.h"
+#include "lineprof/profile.h"
+#include "ring.h"
+
+typedef struct lp_collect lp_collect;
+
+/*
+ * sample_type and read_format as the leader was opened; prof->nevents
+ * values are kept per sample (the period, then the group's other members).
+ */
+lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format);
+void lp_collect_free(lp_collect *c);
+
+/*
+ * One pass over every ring: the records of all CPUs are processed in time
+ * order, so a mapping announced on one CPU precedes the samples that use it
+ * on another. Gives the space back to the kernel afterwards.
+ */
+int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err);
+
+/* One record that arrived in the ring of CPU index cpu. */
+int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
+		      lp_error *err);
+
+/* Threads and processes the target created (FORK records seen). */
+uint64_t lp_collect_forks(const lp_collect *c);
+
+#endif
