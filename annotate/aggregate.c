@@ -16,8 +16,8 @@ typedef struct lp_keymap {
 } lp_keymap;
 
 struct lp_report_index {
-	lp_keymap lines, funcs, edges;
-	size_t cap_lines, cap_funcs, cap_edges;
+	lp_keymap lines, funcs, edges, calls;
+	size_t cap_lines, cap_funcs, cap_edges, cap_calls;
 	uint64_t total_value0;
 };
 
@@ -171,6 +171,29 @@ static int edge_add(lp_report *rep, long caller, long callee, uint64_t samples, 
 	return 0;
 }
 
+static int call_add(lp_report *rep, const lp_frame *at, long caller, long callee,
+		    uint64_t samples, uint64_t value0)
+{
+	uint64_t key[3] = { (uintptr_t)at->file, (uint64_t)at->line,
+			    (uint64_t)caller << 32 | (uint64_t)callee };
+	int added;
+	long i = keymap_get(&rep->index->calls, key, &added);
+
+	if (i < 0 || grow((void **)&rep->calls, &rep->index->cap_calls, (size_t)i + 1,
+			  sizeof(*rep->calls)))
+		return -1;
+	if (added) {
+		rep->calls[i].file = at->file;
+		rep->calls[i].line = at->line;
+		rep->calls[i].caller = (uint32_t)caller;
+		rep->calls[i].callee = (uint32_t)callee;
+		rep->ncalls = (size_t)i + 1;
+	}
+	rep->calls[i].samples += samples;
+	rep->calls[i].value0 += value0;
+	return 0;
+}
+
 /* Self counts: the innermost frame at each sampled address. */
 static int add_self(lp_report *rep, const lp_addr *a)
 {
@@ -196,7 +219,9 @@ static int add_self(lp_report *rep, const lp_addr *a)
 /*
  * Inclusive counts for one chain of logical frames (leaf first): each
  * distinct line and function in it gets the samples once, so recursion is
- * not counted twice; adjacent distinct functions make an edge.
+ * not counted twice; adjacent functions make an edge (a function calling
+ * itself too), and the caller's line a call site (not for recursion), each
+ * also counted once per chain.
  */
 typedef struct lp_chain {
 	const lp_frame *f[LP_MAX_STACK * 4];
@@ -207,7 +232,8 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 {
 	long funcs[LP_MAX_STACK * 4];
 	lp_line_stat *lines[LP_MAX_STACK * 4];
-	int nf = 0, nl = 0;
+	struct { long caller, callee; const lp_frame *at; } pairs[LP_MAX_STACK * 4];
+	int nf = 0, nl = 0, np = 0;
 	long prev = -1;
 
 	for (int i = 0; i < c->n; i++) {
@@ -232,8 +258,24 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 			rep->funcs[fi].total_samples += samples;
 			rep->funcs[fi].total_value0 += value0;
 		}
-		if (prev >= 0 && prev != fi && edge_add(rep, fi, prev, samples, value0))
-			return -1;
+		if (prev >= 0) {
+			int seen_edge = 0, seen_call = prev == fi; /* recursion: an edge, no call site */
+
+			for (int j = 0; j < np; j++) {
+				if (pairs[j].caller != fi || pairs[j].callee != prev)
+					continue;
+				seen_edge = 1;
+				if (pairs[j].at->file == c->f[i]->file && pairs[j].at->line == c->f[i]->line)
+					seen_call = 1;
+			}
+			if (!seen_edge && edge_add(rep, fi, prev, samples, value0))
+				return -1;
+			if (!seen_call && call_add(rep, c->f[i], fi, prev, samples, value0))
+				return -1;
+			pairs[np].caller = fi;
+			pairs[np].callee = prev;
+			pairs[np++].at = c->f[i];
+		}
 		prev = fi;
 	}
 	return 0;
@@ -359,6 +401,10 @@ static int sort_all(lp_report *rep)
 		rep->edges[i].caller = newidx[rep->edges[i].caller];
 		rep->edges[i].callee = newidx[rep->edges[i].callee];
 	}
+	for (size_t i = 0; i < rep->ncalls; i++) {
+		rep->calls[i].caller = newidx[rep->calls[i].caller];
+		rep->calls[i].callee = newidx[rep->calls[i].callee];
+	}
 	free(order);
 	free(newidx);
 	keymap_free(&rep->index->lines);
@@ -411,11 +457,13 @@ void lp_report_free(lp_report *rep)
 		keymap_free(&rep->index->lines);
 		keymap_free(&rep->index->funcs);
 		keymap_free(&rep->index->edges);
+		keymap_free(&rep->index->calls);
 		free(rep->index);
 	}
 	free(rep->lines);
 	free(rep->funcs);
 	free(rep->edges);
+	free(rep->calls);
 	memset(rep, 0, sizeof(*rep));
 }
 
@@ -429,6 +477,38 @@ double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples
 	if (p->samples > 0)
 		return total * (double)samples / (double)p->samples;
 	return 0.0;
+}
+
+size_t lp_report_nchains(const lp_report *rep)
+{
+	return rep->inclusive_from_stacks ? rep->prof->nstacks : rep->prof->naddrs;
+}
+
+int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int max,
+		    uint64_t *samples, uint64_t *value0)
+{
+	const lp_profile *p = rep->prof;
+	const lp_frame *fr;
+	int n = 0;
+
+	if (!rep->inclusive_from_stacks) {
+		int k = rep->sym.lookup(rep->sym.ctx, p->addrs[i].loc, 0, &fr);
+
+		for (int j = 0; j < k && n < max; j++)
+			frames[n++] = &fr[j];
+		*samples = p->addrs[i].samples;
+		*value0 = p->addrs[i].value[0];
+		return n;
+	}
+	for (uint32_t d = 0; d < p->stacks[i].depth && n < max; d++) {
+		int k = rep->sym.lookup(rep->sym.ctx, p->frames[p->stacks[i].first + d], d > 0, &fr);
+
+		for (int j = 0; j < k && n < max; j++)
+			frames[n++] = &fr[j];
+	}
+	*samples = p->stacks[i].samples;
+	*value0 = p->stacks[i].value0;
+	return n;
 }
 
 /* Names and files are interned by the symtab, but callers hold plain strings. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "framepointer.h"
 #include "render.h"
 
 static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **frames)
@@ -63,32 +64,53 @@ static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_e
 	return LP_OK;
 }
 
-static int use_color(const lp_view_opts *o, FILE *out)
-{
-	const char *no = getenv("NO_COLOR");
-
-	if (o->color == LP_COLOR_ALWAYS)
-		return 1;
-	if (o->color == LP_COLOR_NEVER || (no && *no))
-		return 0;
-	return isatty(fileno(out));
-}
-
 static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_view_opts *o = ctx->opts;
+	lp_render_ctx file_ctx = *ctx;
+	/* An export on stdout keeps stdout machine-readable: no tables around it. */
+	int tables = o->show_tables && !(o->csv && strcmp(o->csv, "-") == 0) &&
+		     !(o->json && strcmp(o->json, "-") == 0);
 	int rc = LP_OK;
 
-	if (o->show_tables && o->nfunctions > 0)
+	if ((o->dot && strcmp(o->dot, "-") == 0) || (o->callgrind && strcmp(o->callgrind, "-") == 0) ||
+	    (o->folded && strcmp(o->folded, "-") == 0))
+		tables = 0;
+	/* A missing Graphviz is said before any view is printed. */
+	if (o->png && (rc = lp_render_dot_check("png", err)) != LP_OK)
+		return rc;
+	if (o->svg && (rc = lp_render_dot_check("svg", err)) != LP_OK)
+		return rc;
+	file_ctx.color = 0; /* exports never get colour, even on a terminal */
+	if (tables && o->nfunctions > 0)
 		rc = lp_render_table(ctx, out, err);
-	if (rc == LP_OK && o->show_tables && (o->nfunctions == 0 || o->top > 0))
+	if (rc == LP_OK && tables && o->functions_view)
+		rc = lp_render_functions(ctx, out, err);
+	if (rc == LP_OK && tables &&
+	    ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
 		rc = lp_render_top(ctx, out, err);
+	if (rc == LP_OK && tables && o->listing)
+		rc = lp_render_listing(ctx, out, err);
+	if (rc == LP_OK && o->csv)
+		rc = lp_render_to_path(&file_ctx, lp_render_csv, o->csv, out, err);
+	if (rc == LP_OK && o->json)
+		rc = lp_render_to_path(&file_ctx, lp_render_json, o->json, out, err);
+	if (rc == LP_OK && o->dot)
+		rc = lp_render_to_path(&file_ctx, lp_render_dot, o->dot, out, err);
+	if (rc == LP_OK && o->png)
+		rc = lp_render_dot_image(&file_ctx, "png", o->png, err);
+	if (rc == LP_OK && o->svg)
+		rc = lp_render_dot_image(&file_ctx, "svg", o->svg, err);
+	if (rc == LP_OK && o->callgrind)
+		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, out, err);
+	if (rc == LP_OK && o->folded)
+		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, out, err);
 	return rc;
 }
 
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
 {
-	lp_render_ctx ctx = { .opts = opts, .color = use_color(opts, out) };
+	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
 	lp_symbolizer sym;
 	lp_symtab *st;
 	lp_report rep;
@@ -113,6 +135,8 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 		return rc;
 	}
 	ctx.rep = &rep;
+	if (prof->callchain)
+		lp_framepointer_check(prof, opts->diag);
 	ctx.src = lp_sources_new(opts->source_dirs, opts->nsource_dirs, opts->diag);
 	if (!ctx.src)
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");

@@ -23,12 +23,30 @@ typedef int lp_render_fn(const lp_render_ctx *ctx, FILE *out, lp_error *err);
 
 lp_render_fn lp_render_table;   /* line_profiler's table, one per -f function */
 lp_render_fn lp_render_top;     /* the hottest lines of the whole program */
+lp_render_fn lp_render_listing; /* --listing: annotated source files, hottest first */
+lp_render_fn lp_render_csv;     /* --csv: one RFC 4180 row per line (CRLF) */
+lp_render_fn lp_render_json;    /* --json: metadata, functions and the CSV's rows */
+lp_render_fn lp_render_functions; /* --functions: flat profile, self and total per function */
+lp_render_fn lp_render_dot;       /* --dot: the call graph in Graphviz DOT, gprof2dot style */
+lp_render_fn lp_render_callgrind; /* --callgrind: Callgrind format, for KCachegrind */
+lp_render_fn lp_render_folded;    /* --folded: collapsed stacks, for flame graphs */
+
+/* --png/--svg: the DOT graph through Graphviz's dot into path, format "png" or "svg". */
+int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char *path,
+			lp_error *err);
+int lp_render_dot_check(const char *format, lp_error *err); /* dot in PATH? else the message */
+/* Runs fn into path ("-": out), for the views written to files. */
+int lp_render_to_path(const lp_render_ctx *ctx, lp_render_fn *fn, const char *path, FILE *out,
+		      lp_error *err);
 
 /* Helpers the renderers share. */
 const char *lp_render_relpath(const char *path);      /* relative to cwd when below it */
 void lp_render_wilson(uint64_t k, uint64_t n, double *lo, double *hi);
 const char *lp_render_heat(double share, int color);  /* ANSI colour for a share in [0,1] */
 const char *lp_render_reset(int color);
+int lp_render_use_color(const lp_view_opts *o, FILE *out); /* colour on out? (--color, NO_COLOR, tty) */
 void lp_render_header(const lp_render_ctx *ctx, FILE *out);
+const char *lp_render_module_name(const lp_report *rep, uint32_t module); /* basename */
+void lp_render_dot_color(double weight, char buf[8]);  /* gprof2dot's scale, weight in [0,1] */
 
 #endif

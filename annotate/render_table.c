@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "render.h"
 
@@ -129,11 +130,17 @@ void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 }
 
 typedef struct lp_fn_cols {
-	int hits, samples, time, perhit, pct, ci, ev0;
+	int hits, samples, time, perhit, pct, ci, incl, ev0;
 	int has_hits;
 } lp_fn_cols;
 
-static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int has_hits)
+/*
+ * has_incl: some line of the function calls code that ran (a call, an
+ * inlined callee), so an "Incl. Time" column gives those lines' time with
+ * their callees.
+ */
+static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int has_hits,
+		       int has_incl)
 {
 	const lp_profile *p = ctx->rep->prof;
 
@@ -149,6 +156,8 @@ static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int
 	k->pct = t->ncols, table_col(t, "% Time", 8);
 	if (ctx->opts->ci)
 		k->ci = t->ncols, table_col(t, "+-", 6);
+	if (has_incl)
+		k->incl = t->ncols, table_col(t, "Incl. Time", 12);
 	k->ev0 = t->ncols;
 	for (int e = 1; e < p->nevents; e++)
 		table_col(t, p->events[e].measured, 10);
@@ -165,6 +174,9 @@ static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
 
 	if (k->has_hits && ls->has_hits)
 		cell_u64(t, k->hits, ls->hits);
+	if (k->incl >= 0 && ls->incl_samples > ls->samples)
+		cell(t, k->incl, "%.1f",
+		     lp_report_seconds(rep, ls->incl_value0, ls->incl_samples) / ctx->opts->unit);
 	if (!ls->samples && !ls->has_hits)
 		return;
 	cell_u64(t, k->samples, ls->samples);
@@ -182,13 +194,41 @@ static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
 		cell_u64(t, k->ev0 + e - 1, ls->value[e]);
 }
 
+/*
+ * The line table ends at a function's last line with code; an inlined copy
+ * often has none on its final return or closing brace. In brace languages,
+ * follow the braces from the declaration to show the whole body, as
+ * line_profiler does. Braces in strings or comments can fool this, so it
+ * only ever extends the span, and not by much.
+ */
+static int closing_brace(lp_sources *src, const char *file, int first, int last)
+{
+	int depth = 0, opened = 0;
+
+	for (int line = first; line <= last + 50; line++) {
+		const char *text = lp_sources_line(src, file, line);
+
+		if (!text)
+			break;
+		for (; *text; text++) {
+			if (*text == '{')
+				depth++, opened = 1;
+			else if (*text == '}')
+				depth--;
+		}
+		if (opened && depth <= 0)
+			return line > last ? line : last;
+	}
+	return last;
+}
+
 /* The function's rows: every line of its span, then any line outside it that has samples. */
 static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_func_stat *fs = lp_report_func(rep, name);
 	const char *file = NULL;
-	int first = 0, last = 0, has_hits = 0, rc = LP_OK;
+	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
 	uint64_t fn_samples = 0, fn_value0 = 0;
 	lp_table t = { 0 };
 	lp_fn_cols k;
@@ -206,10 +246,17 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	}
 	if (ctx->opts->skip_zero && fn_samples == 0)
 		return LP_OK;
-	for (size_t i = 0; i < rep->nlines; i++)
-		if (rep->lines[i].function == (fs ? fs->name : NULL) && rep->lines[i].has_hits)
+	if (file)
+		last = closing_brace(ctx->src, file, first, last);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		if (rep->lines[i].function != (fs ? fs->name : NULL))
+			continue;
+		if (rep->lines[i].has_hits)
 			has_hits = 1;
-	setup_cols(&t, &k, ctx, has_hits || rep->prof->nhits > 0);
+		if (rep->lines[i].incl_samples > rep->lines[i].samples)
+			has_incl = 1;
+	}
+	setup_cols(&t, &k, ctx, has_hits || rep->prof->nhits > 0, has_incl);
 	if (file)
 		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
 				     ? rep->prof->modules[fs->module].path : NULL);
@@ -230,7 +277,8 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 		const lp_line_stat *ls = &rep->lines[i];
 		char *where;
 
-		if (ls->function != fs->name || (!ls->samples && !ls->has_hits) ||
+		if (ls->function != fs->name ||
+		    (!ls->samples && !ls->has_hits && ls->incl_samples <= ls->samples) ||
 		    (ls->file == file && ls->line >= first && ls->line <= last))
 			continue;
 		where = table_row(&t, NULL, 0);
@@ -257,18 +305,37 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	uint64_t total = rep->prof->samples;
+	int n = ctx->opts->nfunctions, *order = malloc((size_t)n * sizeof(*order) + 1);
+	double *secs = malloc((size_t)n * sizeof(*secs) + 1);
 
-	for (int i = 0; i < ctx->opts->nfunctions; i++) {
+	if (!order || !secs) {
+		free(order);
+		free(secs);
+		return;
+	}
+	/* Insertion sort by time, stable: -f order among equals. */
+	for (int i = 0; i < n; i++) {
 		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
-		double secs = fs ? lp_report_seconds(rep, fs->self_value[0], fs->self_samples) : 0;
+		int j = i;
+
+		secs[i] = fs ? lp_report_seconds(rep, fs->self_value[0], fs->self_samples) : 0;
+		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (int k = 0; k < n; k++) {
+		int i = order[k];
+		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
 		double pct = fs && total ? 100.0 * (double)fs->self_samples / (double)total : 0;
 
 		if (ctx->opts->skip_zero && (!fs || !fs->self_samples))
 			continue;
-		fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s\n", secs, pct,
+		fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s\n", secs[i], pct,
 			fs && fs->file ? lp_render_relpath(fs->file) : "?", fs ? fs->decl_line : 0,
 			ctx->opts->functions[i]);
 	}
+	free(order);
+	free(secs);
 }
 
 int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
@@ -284,6 +351,19 @@ int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	return LP_OK;
 }
 
+/*
+ * The function the hint names: the hottest one whose source is on this
+ * machine, i.e. the user's code rather than libm's internals (whose DWARF
+ * may be installed while their sources are not).
+ */
+static const lp_func_stat *hint_function(const lp_report *rep)
+{
+	for (size_t i = 0; i < rep->nfuncs && rep->funcs[i].self_samples; i++)
+		if (rep->funcs[i].file && access(rep->funcs[i].file, R_OK) == 0)
+			return &rep->funcs[i];
+	return &rep->funcs[0];
+}
+
 int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
@@ -296,7 +376,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	where = calloc(n + 1, sizeof(*where));
 	if (!where)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	if (!ctx->opts->nfunctions)
+	if (!ctx->opts->nfunctions && !ctx->opts->functions_view)
 		lp_render_header(ctx, out);
 	table_col(&t, "Samples", 9);
 	table_col(&t, "Time", 12);
@@ -333,7 +413,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	t.text_head = "Line                              Function";
 	table_print(&t, out, ctx->color);
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
-		const lp_func_stat *hot = &rep->funcs[0];
+		const lp_func_stat *hot = hint_function(rep);
 
 		fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
 			"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,8 +37,9 @@ void lp_render_wilson(uint64_t k, uint64_t n, double *lo, double *hi)
 	denom = 1.0 + z * z / (double)n;
 	centre = (p + z * z / (2.0 * (double)n)) / denom;
 	half = z * sqrt(p * (1.0 - p) / (double)n + z * z / (4.0 * (double)n * (double)n)) / denom;
-	*lo = centre - half < 0.0 ? 0.0 : centre - half;
-	*hi = centre + half > 1.0 ? 1.0 : centre + half;
+	/* Exactly 0 and 1 at the ends, where rounding would leave a trace. */
+	*lo = k == 0 || centre - half < 0.0 ? 0.0 : centre - half;
+	*hi = k == n || centre + half > 1.0 ? 1.0 : centre + half;
 }
 
 /* A heat scale on the 256-colour palette: cool lines stay plain. */
@@ -52,6 +54,18 @@ const char *lp_render_heat(double share, int color)
 	if (share >= 0.05)
 		return "\033[38;5;214m";
 	return "\033[38;5;226m";
+}
+
+/* --color=always forces colour; never, or a non-empty NO_COLOR, turns it off; else: a terminal? */
+int lp_render_use_color(const lp_view_opts *o, FILE *out)
+{
+	const char *no = getenv("NO_COLOR");
+
+	if (o->color == LP_COLOR_ALWAYS)
+		return 1;
+	if (o->color == LP_COLOR_NEVER || (no && *no))
+		return 0;
+	return isatty(fileno(out));
 }
 
 const char *lp_render_reset(int color)

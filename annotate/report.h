@@ -34,12 +34,27 @@ typedef struct lp_func_stat {
 	uint64_t total_value0;
 } lp_func_stat;
 
-/* Time flowing from caller to callee: samples whose stack has caller directly above callee. */
+/*
+ * Time flowing from caller to callee: samples whose stack has caller directly
+ * above callee, counted once per stack; caller == callee for recursion.
+ */
 typedef struct lp_edge {
 	uint32_t caller, callee;        /* indices into funcs */
 	uint64_t samples;
 	uint64_t value0;
 } lp_edge;
+
+/*
+ * Time flowing through one call site: samples whose chain has the caller's
+ * frame at (file, line) directly above the callee. Recursion counts once.
+ */
+typedef struct lp_call {
+	const char *file;               /* the calling line; NULL without line info */
+	int line;
+	uint32_t caller, callee;        /* indices into funcs */
+	uint64_t samples;
+	uint64_t value0;
+} lp_call;
 
 /*
  * Where the report gets its symbols: the DWARF symtab in lineprof, a table of
@@ -60,6 +75,8 @@ typedef struct lp_report {
 	size_t nfuncs;
 	lp_edge *edges;
 	size_t nedges;
+	lp_call *calls;                 /* per call site: the edges, by calling line */
+	size_t ncalls;
 	int inclusive_from_stacks;      /* totals come from call stacks (-g), not just inlining */
 	struct lp_report_index *index;
 } lp_report;
@@ -77,6 +94,16 @@ double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples
  */
 int lp_report_span(const lp_report *rep, const char *name, const char **file, int *first,
 		   int *last);
+
+/*
+ * The chains the inclusive counts come from: prof->stacks with -g
+ * (inclusive_from_stacks), else one per sampled address (inlining only).
+ * lp_report_chain gives chain i's logical frames, leaf first, inlined frames
+ * expanded (at most max), and its samples and value0.
+ */
+size_t lp_report_nchains(const lp_report *rep);
+int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int max,
+		    uint64_t *samples, uint64_t *value0);
 
 const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,

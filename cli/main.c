@@ -21,13 +21,6 @@ static int check_supported(const lp_cli *cli, lp_error *err)
 	const struct { int on; const char *name; } parts[] = {
 		{ cli->pid != 0, "-p (attaching to a running process)" },
 		{ cli->hits, "--hits" },
-		{ cli->view.listing, "--listing/--context" },
-		{ cli->view.csv != NULL, "--csv" },
-		{ cli->view.json != NULL, "--json" },
-		{ cli->view.functions_view, "--functions" },
-		{ cli->view.dot || cli->view.png || cli->view.svg, "--dot/--png/--svg" },
-		{ cli->view.callgrind != NULL, "--callgrind" },
-		{ cli->view.folded != NULL, "--folded" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)

@@ -76,6 +76,19 @@ void lp_cli_usage(FILE *out)
 	      "  -u, --unit SECONDS    timer unit of the Time column (1e-06)\n"
 	      "  -z, --skip-zero       omit -f functions without samples\n"
 	      "      --top N           the N hottest lines of the program (20 without -f)\n"
+	      "      --listing         annotated source of every file with samples\n"
+	      "      --context N       only lines within N of a hot line (implies --listing)\n"
+	      "      --threshold PCT   share of the program that makes a line hot (0.5)\n"
+	      "      --csv FILE        per-line CSV, RFC 4180 (\"-\": standard output)\n"
+	      "      --json FILE       metadata, functions and per-line rows as JSON\n"
+	      "      --functions       flat profile: self and total time per function\n"
+	      "      --sort KEY        order of --functions: self or total (self)\n"
+	      "      --dot FILE        call graph in Graphviz DOT, gprof2dot style\n"
+	      "      --png FILE, --svg FILE  the call graph drawn by Graphviz's dot\n"
+	      "      --node-threshold PCT  leave out functions below PCT total (0.5)\n"
+	      "      --edge-threshold PCT  leave out calls below PCT (0.1)\n"
+	      "      --callgrind FILE  Callgrind format, for KCachegrind and callgrind_annotate\n"
+	      "      --folded FILE     collapsed stacks, for flame graphs (\"-\": standard output)\n"
 	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
@@ -150,7 +163,7 @@ static int set_color(lp_cli *cli, const char *when, lp_error *err)
 
 static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = LP_OK;
 
 	switch (c) {

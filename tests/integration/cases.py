@@ -261,7 +261,10 @@ def err_paranoid():
         print("no deny_perf shim on this architecture")
         sys.exit(SKIP)
     d = workdir()
-    env = dict(os.environ, LD_PRELOAD=shim)
+    # Under AddressSanitizer the shim must not be refused for coming first.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    env = dict(os.environ, LD_PRELOAD=shim,
+               ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
     r = run([prog("hotline")], cwd=d, env=env)
     one_line_error(r, 1, "perf_event_paranoid")
     check("sysctl" in r.err, "names the sysctl that fixes it", r)
@@ -684,7 +687,8 @@ def callgraph_folded():
     check(abs(share(lambda f: f[-2:] == ["rec", "shared"]) - 100 * 10 / 140) <= 3.0, "rec;shared", r)
     check(abs(share(lambda f: f.count("rec") == 4) - 100 * 15 / 140) <= 3.0,
           "four levels of rec", r)
-    check(all("main" in s.split(";") for s in stacks), "every stack goes through main", r)
+    # (a few samples may fall in the dynamic loader, before main)
+    check(share(lambda f: "main" in f) >= 99.0, "the stacks go through main", r)
     # Without -g: one-level (inline) stacks, said on stderr.
     q = run(["annotate", "--folded", "-", record_callgraph(workdir(), g=False)], cwd=d)
     check(q.code == 0 and "no call stacks in this profile (record with -g)" in q.err,

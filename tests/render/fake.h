@@ -30,7 +30,8 @@ static const char fake_source[] =
 typedef struct fake {
 	char dir[64];
 	char file[128];
-	lp_frame frames[4][2];
+	char file2[128];                 /* FAKE_MORE's second source file */
+	lp_frame frames[8][2];
 	lp_profile *prof;
 	lp_report rep;
 } fake;
@@ -71,7 +72,27 @@ static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl
 /* Interned strings are compared by pointer: both functions use these two. */
 static const char fake_hot[] = "hot", fake_main[] = "main";
 
-static int fake_build(fake *f)
+/*
+ * Optional extras for fake_build_opts (fake_build adds none):
+ * FAKE_EVENTS2  a second event, "instructions", counted at each sample;
+ * FAKE_HITS     exact hit counts: line 4 x1001, line 5 x1000000, line 6 x1 (no samples);
+ * FAKE_ODD      main is called by a name with a comma, quote, newline, control
+ *               byte and an invalid UTF-8 byte (quoting and escaping);
+ * FAKE_META     command, start time and exit status are set;
+ * FAKE_MORE     10 more samples (60 in all, task-clock 60 ms): 5 in function
+ *               "other" at line 2 of a second file, alpha.c (3 lines), and 5
+ *               without line info in "[prog+0x70]".
+ */
+#define FAKE_EVENTS2 1
+#define FAKE_HITS 2
+#define FAKE_ODD 4
+#define FAKE_META 8
+#define FAKE_MORE 16
+
+static const char fake_odd[] = "main<a,\"b\">\n\x01\xff";
+static const char fake_other[] = "other", fake_noline[] = "[prog+0x70]";
+
+static inline int fake_build_opts(fake *f, int flags)
 {
 	lp_symbolizer sym = { fake_lookup, fake_span, f };
 	lp_error err = { 0 };
@@ -92,19 +113,60 @@ static int fake_build(fake *f)
 	fake_frame(&f->frames[3][0], f, fake_hot, 5, 1);   /* hot inlined into main */
 	fake_frame(&f->frames[3][1], f, fake_main, 11, 9);
 	f->frames[3][0].inlined = 1;
+	fake_frame(&f->frames[4][0], f, fake_hot, 6, 1);   /* hits only */
+	if (flags & FAKE_MORE) {
+		snprintf(f->file2, sizeof(f->file2), "%s/alpha.c", f->dir);
+		src = fopen(f->file2, "w");
+		if (!src)
+			return -1;
+		fputs("int other(void)\n{ return 1; }\n\n", src);
+		fclose(src);
+		fake_frame(&f->frames[5][0], f, fake_other, 2, 1);
+		f->frames[5][0].file = f->frames[5][0].decl_file = f->file2;
+		fake_frame(&f->frames[6][0], f, fake_noline, 0, 0);
+		f->frames[6][0].file = f->frames[6][0].decl_file = NULL;
+	}
+	if (flags & FAKE_ODD)
+		f->frames[2][0].function = f->frames[3][1].function = fake_odd;
 	f->prof = lp_profile_new();
-	f->prof->nevents = 1;
+	f->prof->nevents = flags & FAKE_EVENTS2 ? 2 : 1;
 	strcpy(f->prof->events[0].name, "cycles");
 	strcpy(f->prof->events[0].measured, "cpu-clock");
 	f->prof->events[0].freq = 1000;
+	strcpy(f->prof->events[1].name, "instructions");
+	strcpy(f->prof->events[1].measured, "instructions");
 	f->prof->task_clock_ns = 50000000;
 	f->prof->wall_ns = 60000000;
+	if (flags & FAKE_META) {
+		char *argv[] = { "./prog", "a \"b\"", NULL };
+
+		lp_profile_set_command(f->prof, 2, argv);
+		f->prof->start_time = 1700000000;
+		f->prof->exit_status = 3 << 8;
+		f->prof->lost = 2;
+		f->prof->throttled = 1;
+	}
 	lp_profile_module(f->prof, "/nonexistent/prog", NULL, 0);
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10, (uint64_t[]){ 10000000 });
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20, (uint64_t[]){ 20000000 });
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10, (uint64_t[]){ 10000000 });
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x40 }, 10, (uint64_t[]){ 10000000 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10, (uint64_t[]){ 10000000, 100 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20, (uint64_t[]){ 20000000, 3000 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10, (uint64_t[]){ 10000000, 50 });
+	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x40 }, 10, (uint64_t[]){ 10000000, 7 });
+	if (flags & FAKE_MORE) {
+		f->prof->task_clock_ns = 60000000;
+		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x60 }, 5, (uint64_t[]){ 5000000, 20 });
+		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x70 }, 5, (uint64_t[]){ 5000000, 30 });
+	}
+	if (flags & FAKE_HITS) {
+		lp_profile_add_hits(f->prof, (lp_loc){ 0, 0x10 }, 1001);
+		lp_profile_add_hits(f->prof, (lp_loc){ 0, 0x20 }, 1000000);
+		lp_profile_add_hits(f->prof, (lp_loc){ 0, 0x50 }, 1);
+	}
 	return lp_report_build(&f->rep, f->prof, &sym, &err);
+}
+
+static inline int fake_build(fake *f)
+{
+	return fake_build_opts(f, 0);
 }
 
 static void fake_free(fake *f)

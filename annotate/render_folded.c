@@ -1,0 +1,99 @@
+/*
+ * --folded FILE: collapsed stacks, one line per distinct stack, as Brendan
+ * Gregg's stackcollapse scripts write them and flamegraph.pl, inferno and
+ * speedscope read them: "root;caller;...;leaf COUNT", function names from
+ * the outermost frame in, inlined functions as frames of their own, COUNT in
+ * samples. The counts sum to the profile's samples.
+ *
+ * With -g the stacks are the recorded call stacks; without, each sampled
+ * address gives its chain of inlined functions only (said once on diag).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+
+typedef struct lp_folded {
+	char *text;
+	uint64_t samples;
+} lp_folded;
+
+static int cmp_folded(const void *pa, const void *pb)
+{
+	return strcmp(((const lp_folded *)pa)->text, ((const lp_folded *)pb)->text);
+}
+
+/* The frames root first, ';' between; ';' inside a name would split it: ':' instead. */
+static char *fold(const lp_frame *const *fr, int n)
+{
+	size_t len = 1;
+	char *s, *w;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(fr[i]->function) + 1;
+	s = w = malloc(len);
+	if (!s)
+		return NULL;
+	for (int i = n - 1; i >= 0; i--) {
+		for (const char *c = fr[i]->function; *c; c++)
+			*w++ = *c == ';' ? ':' : *c == '\n' ? ' ' : *c;
+		if (i)
+			*w++ = ';';
+	}
+	*w = 0;
+	return s;
+}
+
+int lp_render_folded(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	size_t n = lp_report_nchains(rep), m = 0;
+	lp_folded *rows = calloc(n + 1, sizeof(*rows));
+	const lp_frame **fr = malloc(LP_MAX_STACK * 4 * sizeof(*fr));
+	uint64_t sum = 0;
+	int rc = LP_OK;
+
+	if (!rows || !fr) {
+		free(rows);
+		free(fr);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	if (!rep->inclusive_from_stacks && ctx->opts->diag)
+		fprintf(ctx->opts->diag, "lineprof: --folded: no call stacks in this profile "
+			"(record with -g): each stack is one sampled address's inlined frames\n");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t value0;
+		int k = lp_report_chain(rep, i, fr, LP_MAX_STACK * 4, &rows[m].samples, &value0);
+
+		if (!rows[m].samples || k == 0)
+			continue;
+		rows[m].text = fold(fr, k);
+		if (!rows[m].text) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+			goto out;
+		}
+		m++;
+	}
+	/* Distinct addresses can make the same stack of names: one line each. */
+	qsort(rows, m, sizeof(*rows), cmp_folded);
+	for (size_t i = 0; i < m; i++) {
+		uint64_t count = rows[i].samples;
+
+		while (i + 1 < m && strcmp(rows[i].text, rows[i + 1].text) == 0)
+			count += rows[++i].samples;
+		fprintf(out, "%s %" PRIu64 "\n", rows[i].text, count);
+		sum += count;
+	}
+	if (sum != rep->prof->samples && ctx->opts->diag)
+		fprintf(ctx->opts->diag, "lineprof: --folded: the call stacks hold %" PRIu64
+			" of the profile's %" PRIu64 " samples\n", sum, rep->prof->samples);
+	if (ferror(out))
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: cannot write the folded stacks");
+out:
+	for (size_t i = 0; i < m; i++)
+		free(rows[i].text);
+	free(rows);
+	free(fr);
+	return rc;
+}

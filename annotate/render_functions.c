@@ -1,0 +1,104 @@
+/*
+ * --functions: the flat profile, cProfile's half of the workflow. One row per
+ * function: self samples, self %, total %, self and total CPU seconds
+ * (cProfile's tottime and cumtime), module, where it is defined, and name.
+ * Sorted by self time, or by total with --sort total.
+ *
+ * Totals are inclusive: with -g, every sample whose call stack passes
+ * through the function (counted once per stack, so recursion does not
+ * inflate them); without -g only inlining is known, and the header says so.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+
+static int cmp_total(const void *pa, const void *pb)
+{
+	const lp_func_stat *a = *(const lp_func_stat *const *)pa;
+	const lp_func_stat *b = *(const lp_func_stat *const *)pb;
+
+	if (a->total_samples != b->total_samples)
+		return a->total_samples > b->total_samples ? -1 : 1;
+	if (a->self_samples != b->self_samples)
+		return a->self_samples > b->self_samples ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* The basename of the function's module, "?" when it has none. */
+const char *lp_render_module_name(const lp_report *rep, uint32_t module)
+{
+	const char *path, *slash;
+
+	if (module >= rep->prof->nmodules || !rep->prof->modules[module].path)
+		return "?";
+	path = rep->prof->modules[module].path;
+	slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static void location(const lp_func_stat *f, char *buf, size_t size)
+{
+	if (f->file)
+		snprintf(buf, size, "%s:%d", lp_render_relpath(f->file), f->decl_line);
+	else
+		snprintf(buf, size, "?");
+}
+
+int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	double n = (double)p->samples;
+	const lp_func_stat **rows = malloc((rep->nfuncs + 1) * sizeof(*rows));
+	size_t nrows = 0;
+	int wmod = (int)strlen("Module"), wloc = (int)strlen("File:Line"), len;
+	char loc[512];
+
+	if (!rows)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	for (size_t i = 0; i < rep->nfuncs; i++) {
+		const lp_func_stat *f = &rep->funcs[i];
+		int w;
+
+		if (!f->self_samples && !f->total_samples)
+			continue;
+		rows[nrows++] = f;
+		w = (int)strlen(lp_render_module_name(rep, f->module));
+		wmod = w > wmod ? w : wmod;
+		location(f, loc, sizeof(loc));
+		w = (int)strlen(loc);
+		wloc = w > wloc ? w : wloc;
+	}
+	if (ctx->opts->sort == LP_SORT_TOTAL)
+		qsort(rows, nrows, sizeof(*rows), cmp_total);
+	if (ctx->opts->nfunctions == 0)
+		lp_render_header(ctx, out);
+	fprintf(out, "Function profile, sorted by %s time: %zu functions with samples\n",
+		ctx->opts->sort == LP_SORT_TOTAL ? "total" : "self", nrows);
+	if (rep->inclusive_from_stacks)
+		fputs("total = self + callees, from the recorded call stacks (-g); "
+		      "recursion counted once per stack\n", out);
+	else
+		fputs("total = self + inlined callees; record with -g for call-graph totals\n", out);
+	fputs("Self s, Total s: seconds of CPU time (cProfile's tottime, cumtime)\n\n", out);
+	len = fprintf(out, "%9s %7s %7s %11s %11s  %-*s  %-*s  %s\n", "Samples", "Self %", "Total %",
+		      "Self s", "Total s", wmod, "Module", wloc, "File:Line", "Function") - 1;
+	for (int i = 0; i < len; i++)
+		fputc('=', out);
+	fputc('\n', out);
+	for (size_t i = 0; i < nrows; i++) {
+		const lp_func_stat *f = rows[i];
+
+		location(f, loc, sizeof(loc));
+		fprintf(out, "%9" PRIu64 " %7.1f %7.1f %11.6f %11.6f  %-*s  %-*s  %s\n",
+			f->self_samples, n > 0 ? 100.0 * (double)f->self_samples / n : 0.0,
+			n > 0 ? 100.0 * (double)f->total_samples / n : 0.0,
+			lp_report_seconds(rep, f->self_value[0], f->self_samples),
+			lp_report_seconds(rep, f->total_value0, f->total_samples),
+			wmod, lp_render_module_name(rep, f->module), wloc, loc, f->name);
+	}
+	free(rows);
+	return LP_OK;
+}

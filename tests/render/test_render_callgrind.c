@@ -1,0 +1,296 @@
+/*
+ * --callgrind: the exact text, event names made identifiers, and the real
+ * callgrind_annotate reading it back with lineprof's totals.
+ */
+#include <check.h>
+#include <inttypes.h>
+
+#include "fake_calls.h"
+#include "render.h"
+
+#ifndef LP_VERSION
+#define LP_VERSION "?"
+#endif
+
+static fcg f;
+
+static void setup(void)
+{
+	ck_assert_int_eq(fcg_build(&f, 1), LP_OK);
+}
+
+static void teardown(void)
+{
+	fcg_free(&f);
+}
+
+START_TEST(test_callgrind_exact)
+{
+	lp_view_opts o;
+	char expect[8192], *got;
+	const char *fl = lp_render_relpath(f.file);
+
+	lp_view_opts_init(&o);
+	snprintf(expect, sizeof(expect),
+		 "# callgrind format\n"
+		 "version: 1\n"
+		 "creator: lineprof %2$s\n"
+		 "cmd: ./cg\n"
+		 "desc: Sampled: cpu-clock (ns), 100 samples, call stacks (-g)\n"
+		 "positions: line\n"
+		 "event: cpu_clock : cpu-clock\n"
+		 "event: samples : Samples\n"
+		 "events: cpu_clock samples\n"
+		 "summary: 100000000 100\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=c\n"
+		 "18 25000000 25\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=sq\ncalls=10 23\n19 10000000 10\n"
+		 "cob=/usr/lib/libm.so.6\ncfl=???\ncfn=j0\ncalls=5 0\n20 5000000 5\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=a\n"
+		 "6 20000000 20\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=b\ncalls=60 10\n7 60000000 60\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=b\n"
+		 "12 20000000 20\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=c\ncalls=40 16\n13 40000000 40\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=rec\n"
+		 "28 10000000 10\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=shared\ncalls=5 33\n30 5000000 5\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=shared\n"
+		 "35 10000000 10\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=sq\n"
+		 "24 10000000 10\n"
+		 "\n"
+		 "ob=/usr/lib/libm.so.6\nfl=???\nfn=j0\n"
+		 "0 5000000 5\n"
+		 "\n"
+		 "ob=/nonexistent/cg\nfl=%1$s\nfn=main\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=a\ncalls=80 4\n40 80000000 80\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=rec\ncalls=15 26\n41 15000000 15\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=shared\ncalls=5 33\n42 5000000 5\n",
+		 fl, LP_VERSION);
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	ck_assert_str_eq(got, expect);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_event_names)
+{
+	lp_view_opts o;
+	char *got;
+
+	f.prof->nevents = 3;
+	strcpy(f.prof->events[1].measured, "L1-dcache-load-misses");
+	strcpy(f.prof->events[2].measured, "1st:event");
+	lp_view_opts_init(&o);
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	ck_assert_msg(strstr(got, "\nevents: cpu_clock samples L1_dcache_load_misses _1st_event\n") != NULL,
+		      "%s", got);
+	ck_assert_ptr_nonnull(strstr(got, "\nevent: L1_dcache_load_misses : L1-dcache-load-misses\n"));
+	ck_assert_ptr_nonnull(strstr(got, "\n18 25000000 25 0 0\n"));
+	free(got);
+	/* Two events that become the same identifier stay distinct. */
+	strcpy(f.prof->events[2].measured, "L1.dcache.load.misses");
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	ck_assert_msg(strstr(got, "\nevents: cpu_clock samples L1_dcache_load_misses "
+			     "L1_dcache_load_misses_3\n") != NULL, "%s", got);
+	free(got);
+}
+END_TEST
+
+static int count_str(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+/* A cost column of callgrind_annotate: "25,000,000 (25.00%)" or "." */
+static uint64_t cell(const char **s)
+{
+	uint64_t v = 0;
+
+	while (**s == ' ')
+		(*s)++;
+	if (**s == '.') {
+		(*s)++;
+		return 0;
+	}
+	for (; (**s >= '0' && **s <= '9') || **s == ','; (*s)++)
+		if (**s != ',')
+			v = v * 10 + (uint64_t)(**s - '0');
+	while (**s == ' ')
+		(*s)++;
+	if (**s == '(')
+		while (**s && *(*s)++ != ')')
+			;
+	return v;
+}
+
+/* Sums of the two columns over the entries of function name (any file) in an annotate report. */
+static int annotated(const char *report, const char *name, uint64_t *v0, uint64_t *samples)
+{
+	char suffix[128];
+	const char *line = report;
+	int found = 0;
+
+	snprintf(suffix, sizeof(suffix), ":%s [", name);
+	*v0 = *samples = 0;
+	while (line && *line) {
+		const char *end = strchr(line, '\n'), *hit = strstr(line, suffix);
+
+		if (hit && (!end || hit < end)) {
+			const char *s = line;
+
+			*v0 += cell(&s);
+			*samples += cell(&s);
+			found++;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
+static char *run_annotate(const char *file, const char *opts)
+{
+	char cmd[1024], *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	FILE *p, *out = open_memstream(&buf, &len);
+
+	snprintf(cmd, sizeof(cmd), "callgrind_annotate --threshold=100 %s %s 2>&1; echo \"exit=$?\"",
+		 opts, file);
+	p = popen(cmd, "r");
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, out);
+	pclose(p);
+	fclose(out);
+	return buf;
+}
+
+START_TEST(test_callgrind_annotate_agrees)
+{
+	lp_view_opts o;
+	char path[256], *got, *rep;
+	FILE *out;
+	uint64_t v0, samples;
+
+	if (system("command -v callgrind_annotate >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "SKIP: callgrind_annotate (valgrind) is not installed\n");
+		return;
+	}
+	lp_view_opts_init(&o);
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	snprintf(path, sizeof(path), "%s/callgrind.out.lp", f.dir);
+	out = fopen(path, "w");
+	fputs(got, out);
+	fclose(out);
+	free(got);
+
+	rep = run_annotate(path, "--auto=no");
+	ck_assert_msg(strstr(rep, "exit=0\n") && !strstr(rep, "WARNING") && !strstr(rep, "malformed"),
+		      "%s", rep);
+	ck_assert_msg(strstr(rep, "100,000,000 (100.0%) 100 (100.0%)  PROGRAM TOTALS") != NULL, "%s", rep);
+	for (size_t i = 0; i < f.rep.nfuncs; i++) {
+		const lp_func_stat *fs = &f.rep.funcs[i];
+
+		ck_assert_msg(annotated(rep, fs->name, &v0, &samples) >= 1, "%s missing:\n%s", fs->name, rep);
+		ck_assert_msg(v0 == fs->self_value[0] && samples == fs->self_samples,
+			      "%s: self %" PRIu64 "/%" PRIu64 " in callgrind_annotate:\n%s", fs->name, v0,
+			      samples, rep);
+	}
+	free(rep);
+
+	/* Inclusive: from the call lines, as KCachegrind shows them. */
+	rep = run_annotate(path, "--auto=no --inclusive=yes");
+	ck_assert_msg(strstr(rep, "exit=0\n") != NULL, "%s", rep);
+	for (size_t i = 0; i < f.rep.nfuncs; i++) {
+		const lp_func_stat *fs = &f.rep.funcs[i];
+
+		ck_assert_msg(annotated(rep, fs->name, &v0, &samples) == 1, "%s once:\n%s", fs->name, rep);
+		ck_assert_msg(v0 == fs->total_value0 && samples == fs->total_samples,
+			      "%s: total %" PRIu64 " in callgrind_annotate, %" PRIu64 " in lineprof:\n%s",
+			      fs->name, samples, fs->total_samples, rep);
+	}
+	free(rep);
+}
+END_TEST
+
+/* Per line: callgrind_annotate's annotated source shows lineprof's self samples. */
+START_TEST(test_callgrind_annotate_lines)
+{
+	lp_view_opts o;
+	char path[256], opts[300], *got, *rep, want[128];
+	FILE *out;
+
+	if (system("command -v callgrind_annotate >/dev/null 2>&1") != 0)
+		return;
+	lp_view_opts_init(&o);
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	snprintf(path, sizeof(path), "%s/callgrind.out.lp", f.dir);
+	out = fopen(path, "w");
+	fputs(got, out);
+	fclose(out);
+	free(got);
+	snprintf(opts, sizeof(opts), "--auto=yes --include=%s", f.dir);
+	rep = run_annotate(path, opts);
+	ck_assert_msg(strstr(rep, "exit=0\n") != NULL, "%s", rep);
+	snprintf(want, sizeof(want), "25,000,000 (25.00%%) 25 (25.00%%)  \twork(25);\n");
+	ck_assert_msg(strstr(rep, want) != NULL, "%s", rep);
+	snprintf(want, sizeof(want), "10,000,000 (10.00%%) 10 (10.00%%)  { return x * x; }\n");
+	ck_assert_msg(strstr(rep, want) != NULL, "%s", rep);
+	free(rep);
+}
+END_TEST
+
+/* Without -g the only calls known are inlined ones: c -> sq at line 19. */
+START_TEST(test_callgrind_without_stacks)
+{
+	lp_view_opts o;
+	char *got, want[512];
+	const char *fl;
+
+	fcg_free(&f);
+	ck_assert_int_eq(fcg_build(&f, 0), LP_OK);
+	fl = lp_render_relpath(f.file);
+	lp_view_opts_init(&o);
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	ck_assert_ptr_nonnull(strstr(got, "\ndesc: Sampled: cpu-clock (ns), 100 samples, no call stacks: "
+					  "calls are inlining only\n"));
+	snprintf(want, sizeof(want), "fn=c\n18 25000000 25\ncob=/nonexistent/cg\ncfl=%s\ncfn=sq\n"
+		 "calls=10 23\n19 10000000 10\n\n", fl);
+	ck_assert_msg(strstr(got, want) != NULL, "%s", got);
+	ck_assert_int_eq(count_str(got, "calls="), 1);
+	ck_assert_ptr_null(strstr(got, "fn=main"));
+	free(got);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("render-callgrind");
+	TCase *tc = tcase_create("callgrind");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_callgrind_exact);
+	tcase_add_test(tc, test_event_names);
+	tcase_add_test(tc, test_callgrind_annotate_agrees);
+	tcase_add_test(tc, test_callgrind_annotate_lines);
+	tcase_add_test(tc, test_callgrind_without_stacks);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
