@@ -324,19 +324,93 @@ static int add_inclusive(lp_report *rep)
 	return rc;
 }
 
+/*
+ * Hits: the probes of one line combine per copy of its function as the
+ * LARGEST count, and the copies (the out-of-line body, each inlined copy,
+ * told apart by their chains of callers) add up. A line is one or more
+ * rows of the line table, and a row's first instruction runs once per entry
+ * into it; at -O0 a line whose code all runs when it runs (one basic block,
+ * or blocks that a join such as a loop test follows) is best counted by its
+ * most-run row: the loop test of `for (i = 0; i < n; i++)` runs n + 1 times
+ * while the init runs once and the increment n times, and gcov's count for
+ * that line is n + 1. Summing would count the header 2n + 2 times. See
+ * lineprof(1), HITS AND GCOV, for the shapes where this and gcov differ.
+ */
+typedef struct lp_hitgroup {
+	size_t line;            /* index into rep->lines */
+	uint64_t sig;           /* hash of the caller chain (0: the out-of-line body) */
+	const lp_frame *fr;     /* the chain, to compare when hashes agree */
+	int n;
+	uint64_t count;
+} lp_hitgroup;
+
+static uint64_t chain_sig(const lp_frame *fr, int n)
+{
+	uint64_t h = 0;
+
+	for (int i = 1; i < n; i++) {
+		h = (h ^ (uintptr_t)fr[i].function) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ (uintptr_t)fr[i].file) * 0xbf58476d1ce4e5b9ULL;
+		h = (h ^ (uint64_t)(unsigned)fr[i].line) * 0x94d049bb133111ebULL;
+	}
+	return h;
+}
+
+static int same_chain(const lp_hitgroup *a, const lp_hitgroup *b)
+{
+	if (a->line != b->line || a->sig != b->sig || a->n != b->n)
+		return 0;
+	for (int i = 1; i < a->n; i++)
+		if (a->fr[i].function != b->fr[i].function || a->fr[i].file != b->fr[i].file ||
+		    a->fr[i].line != b->fr[i].line)
+			return 0;
+	return 1;
+}
+
+static int cmp_hitgroup(const void *pa, const void *pb)
+{
+	const lp_hitgroup *a = pa, *b = pb;
+
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->sig != b->sig)
+		return a->sig < b->sig ? -1 : 1;
+	return a->n < b->n ? -1 : a->n > b->n;
+}
+
 static int add_hits(lp_report *rep)
 {
-	for (size_t h = 0; h < rep->prof->nhits; h++) {
-		const lp_frame *fr;
-		lp_line_stat *ls;
+	const lp_profile *p = rep->prof;
+	lp_hitgroup *g = malloc((p->nhits + 1) * sizeof(*g));
 
-		rep->sym.lookup(rep->sym.ctx, rep->prof->hits[h].loc, 0, &fr);
-		ls = line_get(rep, &fr[0]);
-		if (!ls)
+	if (!g)
+		return -1;
+	for (size_t h = 0; h < p->nhits; h++) {
+		const lp_frame *fr;
+		int n = rep->sym.lookup(rep->sym.ctx, p->hits[h].loc, 0, &fr);
+		lp_line_stat *ls = line_get(rep, &fr[0]);
+
+		if (!ls) {
+			free(g);
 			return -1;
-		ls->hits += rep->prof->hits[h].count;
+		}
 		ls->has_hits = 1;
+		g[h] = (lp_hitgroup){ (size_t)(ls - rep->lines), chain_sig(fr, n), fr, n,
+				      p->hits[h].count };
 	}
+	qsort(g, p->nhits, sizeof(*g), cmp_hitgroup);
+	for (size_t i = 0; i < p->nhits;) {
+		uint64_t best = g[i].count;
+		size_t j = i + 1;
+
+		/* Equal hashes sort together; a colliding chain (never seen) would just be a max too. */
+		for (; j < p->nhits && same_chain(&g[i], &g[j]); j++)
+			if (g[j].count > best)
+				best = g[j].count;
+		rep->lines[g[i].line].hits += best;
+		i = j;
+	}
+	free(g);
 	return 0;
 }
 
@@ -387,7 +461,8 @@ static int sort_all(lp_report *rep)
 		free(newidx);
 		return -1;
 	}
-	qsort(rep->lines, rep->nlines, sizeof(*rep->lines), cmp_line);
+	if (rep->nlines) /* no samples: no array at all, and qsort wants one */
+		qsort(rep->lines, rep->nlines, sizeof(*rep->lines), cmp_line);
 	for (size_t i = 0; i < rep->nfuncs; i++) {
 		order[i].f = rep->funcs[i];
 		order[i].old = (uint32_t)i;

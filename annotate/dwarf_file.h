@@ -23,6 +23,12 @@ typedef struct lp_dwfile {
 	Dwarf_Addr bias;   /* Dwfl address = ELF p_vaddr + bias */
 } lp_dwfile;
 
+/*
+ * The callbacks every Dwfl of lineprof uses: separate debug info from this
+ * machine only (build-id, .gnu_debuglink), never from a debuginfod server.
+ */
+const Dwfl_Callbacks *lp_dwfile_callbacks(void);
+
 /* 0, or -1 with errno set (ENOENT, EACCES..., ENOEXEC if not ELF, ENOMEM). */
 int lp_dwfile_open(lp_dwfile *f, const char *path);
 void lp_dwfile_close(lp_dwfile *f);

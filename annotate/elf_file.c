@@ -71,6 +71,19 @@ int lp_loadmap_vaddr(const lp_loadmap *map, uint64_t off, uint64_t *vaddr)
 	return 0;
 }
 
+int lp_loadmap_offset(const lp_loadmap *map, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < map->nseg; i++) {
+		const lp_segment *s = &map->seg[i];
+
+		if (!s->exec || vaddr < s->vaddr || vaddr - s->vaddr >= s->filesz)
+			continue;
+		*off = s->offset + (vaddr - s->vaddr);
+		return 0;
+	}
+	return -1;
+}
+
 char *lp_buildid_hex(const unsigned char *id, size_t len, char *buf, size_t size)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -35,6 +35,13 @@ void lp_loadmap_free(lp_loadmap *map);
  */
 int lp_loadmap_vaddr(const lp_loadmap *map, uint64_t off, uint64_t *vaddr);
 
+/*
+ * The inverse, for code: the file offset of ELF virtual address vaddr, in the
+ * executable PT_LOAD segment whose file bytes hold it. 0, or -1 if none does
+ * (bss, or an address in no executable segment).
+ */
+int lp_loadmap_offset(const lp_loadmap *map, uint64_t vaddr, uint64_t *off);
+
 /* Lower-case hex of a build-id into buf (2 * len + 1 bytes, truncated to size). */
 char *lp_buildid_hex(const unsigned char *id, size_t len, char *buf, size_t size);
 

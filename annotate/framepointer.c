@@ -27,6 +27,7 @@
 #include <libelf.h>
 
 #include "framepointer.h"
+#include "lineprof/record.h"
 
 #ifndef DF_1_PIE
 #define DF_1_PIE 0x08000000
@@ -307,7 +308,8 @@ void lp_framepointer_check(const lp_profile *prof, FILE *diag)
 	uint64_t lib_top[2] = { 0, 0 };
 	int exe_noted = 0;
 
-	if (!diag || !prof->callchain || !prof->nmodules || !prof->samples)
+	/* --call-graph=dwarf unwinds through CFI: frame pointers do not matter. */
+	if (!diag || prof->callchain != LP_CALLCHAIN_FP || !prof->nmodules || !prof->samples)
 		return;
 	self = calloc(prof->nmodules, sizeof(*self));
 	if (!self)
@@ -325,7 +327,8 @@ void lp_framepointer_check(const lp_profile *prof, FILE *diag)
 		if (exe && !exe_noted) {
 			fprintf(diag, "lineprof: note: %s seems to be built without frame pointers (%s): "
 				"call stacks (-g) through its code may be truncated or skip callers; "
-				"rebuild with -fno-omit-frame-pointer\n", path, why);
+				"rebuild with -fno-omit-frame-pointer, or record with "
+				"--call-graph=dwarf\n", path, why);
 			exe_noted = 1;
 		} else if (!exe) {
 			/* A library: not the user's to rebuild, but its callers go missing. */
@@ -343,7 +346,8 @@ void lp_framepointer_check(const lp_profile *prof, FILE *diag)
 	if (lib[0] && 20 * lib_samples >= prof->samples)
 		fprintf(diag, "lineprof: note: %.0f%% of the samples are in %s%s%s, built without frame "
 			"pointers: -g stacks from there miss their direct caller, so the totals of the "
-			"functions calling into %s come out too low\n",
+			"functions calling into %s come out too low; --call-graph=dwarf records them "
+			"whole\n",
 			100.0 * (double)lib_samples / (double)prof->samples, base_name(lib[0]),
 			lib[1] ? " and " : "", lib[1] ? base_name(lib[1]) : "",
 			lib[1] ? "them" : "it");

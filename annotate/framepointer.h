@@ -26,10 +26,11 @@ enum lp_fp {
 enum lp_fp lp_framepointer_probe(const char *path, char *why, size_t whysize);
 
 /*
- * When prof has call stacks, on diag: one note if an executable with samples
- * seems to lack frame pointers (rebuild it), and one if 5 % or more of the
- * samples are in shared libraries without them (their callers' totals are
- * too low). Nothing otherwise, nor without stacks.
+ * When prof has frame-pointer call stacks (-g), on diag: one note if an
+ * executable with samples seems to lack frame pointers (rebuild it, or use
+ * --call-graph=dwarf), and one if 5 % or more of the samples are in shared
+ * libraries without them (their callers' totals are too low). Nothing
+ * otherwise, nor without stacks, nor for --call-graph=dwarf stacks.
  */
 void lp_framepointer_check(const lp_profile *prof, FILE *diag);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "lineprof/annotate.h"
+#include "lineprof/metric.h"
 #include "report.h"
 #include "source.h"
 
@@ -48,5 +49,23 @@ int lp_render_use_color(const lp_view_opts *o, FILE *out); /* colour on out? (--
 void lp_render_header(const lp_render_ctx *ctx, FILE *out);
 const char *lp_render_module_name(const lp_report *rep, uint32_t module); /* basename */
 void lp_render_dot_color(double weight, char buf[8]);  /* gprof2dot's scale, weight in [0,1] */
+
+/*
+ * The derived metrics a profile has (both inputs measured, lineprof/metric.h),
+ * in lp_metrics order, with their inputs' event indices: the columns every
+ * line view adds after the event columns.
+ */
+typedef struct lp_metric_cols {
+	int n;
+	const lp_metric *m[LP_NMETRICS];
+	int num[LP_NMETRICS], den[LP_NMETRICS];
+} lp_metric_cols;
+
+void lp_metric_cols_of(const lp_profile *p, lp_metric_cols *mc);
+/* Metric i of one line's (or function's) values: 0 and the ratio, or -1 (no value). */
+int lp_metric_cols_ratio(const lp_metric_cols *mc, int i, const uint64_t *values, double *ratio);
+/* Metric i as the table shows it (scaled, its format) into buf; "" when it has no value. */
+void lp_metric_cols_cell(const lp_metric_cols *mc, int i, const uint64_t *values, char *buf,
+			 size_t size);
 
 #endif

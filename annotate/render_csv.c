@@ -43,16 +43,23 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
 	int has_hits = p->nhits > 0;
+	lp_metric_cols mc;
 	lp_totals t;
 
 	(void)err;
 	lp_totals_of(rep, &t);
+	lp_metric_cols_of(p, &mc);
 	fputs("file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high", out);
 	for (int e = 0; e < p->nevents; e++) {
 		fputc(',', out);
 		field(out, p->events[e].measured);
 	}
-	fputs(has_hits ? ",hits\r\n" : "\r\n", out);
+	if (has_hits)
+		fputs(",hits", out);
+	/* Derived metrics as plain ratios (not percentages), only those whose inputs were measured. */
+	for (int i = 0; i < mc.n; i++)
+		fprintf(out, ",%s", mc.m[i]->key);
+	fputs("\r\n", out);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		lp_row r;
@@ -74,6 +81,14 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			fprintf(out, ",%" PRIu64, ls->hits);
 		else if (has_hits)
 			fputc(',', out);
+		for (int m = 0; m < mc.n; m++) {
+			double ratio;
+
+			if (lp_metric_cols_ratio(&mc, m, ls->value, &ratio) == 0)
+				fprintf(out, ",%.6f", ratio);
+			else
+				fputc(',', out);
+		}
 		fputs("\r\n", out);
 	}
 	return LP_OK;

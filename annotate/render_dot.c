@@ -117,8 +117,9 @@ int lp_render_dot(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		"edges: %% of all samples along the call\\n",
 		n > 0 ? 100.0 * max_self / n : 0.0);
 	fprintf(out, "%s; nodes below %g %% total and edges below %g %% not shown\"];\n",
-		rep->inclusive_from_stacks ? "calls from the recorded call stacks (-g)"
-					   : "calls from inlining only: record with -g for the call graph",
+		!rep->inclusive_from_stacks ? "calls from inlining only: record with -g for the call graph"
+		: p->callchain == 2 ? "calls from the recorded call stacks (--call-graph=dwarf)"
+		: "calls from the recorded call stacks (-g)",
 		ctx->opts->node_threshold, ctx->opts->edge_threshold);
 	fputs("\tnode [fontcolor=white, fontname=Arial, height=0, shape=box, style=filled, width=0];\n",
 	      out);

@@ -78,8 +78,9 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	fprintf(out, "Function profile, sorted by %s time: %zu functions with samples\n",
 		ctx->opts->sort == LP_SORT_TOTAL ? "total" : "self", nrows);
 	if (rep->inclusive_from_stacks)
-		fputs("total = self + callees, from the recorded call stacks (-g); "
-		      "recursion counted once per stack\n", out);
+		fprintf(out, "total = self + callees, from the recorded call stacks (%s); "
+			"recursion counted once per stack\n",
+			rep->prof->callchain == 2 ? "--call-graph=dwarf" : "-g");
 	else
 		fputs("total = self + inlined callees; record with -g for call-graph totals\n", out);
 	fputs("Self s, Total s: seconds of CPU time (cProfile's tottime, cumtime)\n\n", out);

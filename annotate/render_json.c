@@ -68,6 +68,37 @@ static void ku64(FILE *out, const char *key, uint64_t v, const char *sep)
 	fprintf(out, "\"%s\": %" PRIu64 "%s", key, v, sep);
 }
 
+/* The derived metrics this profile has: their inputs were measured. */
+static void metrics_meta(const lp_profile *p, FILE *out)
+{
+	lp_metric_cols mc;
+
+	lp_metric_cols_of(p, &mc);
+	fputs("  \"metrics\": [", out);
+	for (int i = 0; i < mc.n; i++) {
+		fputs(i ? ",\n    {" : "\n    {", out);
+		kstr(out, "key", mc.m[i]->key, ", ");
+		kstr(out, "numerator", mc.m[i]->numerator, ", ");
+		kstr(out, "denominator", mc.m[i]->denominator, ", ");
+		kstr(out, "description", mc.m[i]->desc, "}");
+	}
+	fputs(mc.n ? "\n  ],\n" : "],\n", out);
+}
+
+/* ", \"key\": ratio" per metric of the profile (null where the denominator is 0). */
+static void metric_values(const lp_metric_cols *mc, const uint64_t *v, FILE *out)
+{
+	for (int i = 0; i < mc->n; i++) {
+		double ratio;
+
+		fputs(", ", out);
+		if (lp_metric_cols_ratio(mc, i, v, &ratio) == 0)
+			knum(out, mc->m[i]->key, "%.6f", ratio, "");
+		else
+			fprintf(out, "\"%s\": null", mc->m[i]->key);
+	}
+}
+
 static void metadata(const lp_render_ctx *ctx, FILE *out)
 {
 	const lp_profile *p = ctx->rep->prof;
@@ -119,6 +150,7 @@ static void metadata(const lp_render_ctx *ctx, FILE *out)
 		ku64(out, "total", ev->total, "}");
 	}
 	fputs(p->nevents ? "\n  ],\n" : "],\n", out);
+	metrics_meta(p, out);
 }
 
 static void values(FILE *out, const char *key, const uint64_t *v, int n, const char *sep)
@@ -129,8 +161,8 @@ static void values(FILE *out, const char *key, const uint64_t *v, int n, const c
 	fprintf(out, "]%s", sep);
 }
 
-static void function(const lp_render_ctx *ctx, const lp_totals *t, const char *name,
-		     const lp_func_stat *fs, int first, FILE *out)
+static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metric_cols *mc,
+		     const char *name, const lp_func_stat *fs, int first, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
@@ -155,26 +187,30 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const char *n
 	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv, ts), ", ");
 	knum(out, "total_percent", "%.6f", 100.0 * lp_totals_share(t, tv, ts, t->value0, t->samples),
 	     ", ");
-	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "}");
+	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "");
+	metric_values(mc, fs ? fs->self_value : zero, out);
+	fputc('}', out);
 }
 
 static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_view_opts *o = ctx->opts;
+	lp_metric_cols mc;
 	int n = 0;
 
+	lp_metric_cols_of(rep->prof, &mc);
 	fputs("  \"functions\": [", out);
 	if (o->nfunctions == 0) {
 		for (size_t i = 0; i < rep->nfuncs; i++)
-			function(ctx, t, rep->funcs[i].name, &rep->funcs[i], n++ == 0, out);
+			function(ctx, t, &mc, rep->funcs[i].name, &rep->funcs[i], n++ == 0, out);
 	}
 	for (int i = 0; i < o->nfunctions; i++) {
 		const lp_func_stat *fs = lp_report_func(rep, o->functions[i]);
 
 		if (o->skip_zero && (!fs || (!fs->self_samples && !fs->total_samples)))
 			continue;
-		function(ctx, t, o->functions[i], fs, n++ == 0, out);
+		function(ctx, t, &mc, o->functions[i], fs, n++ == 0, out);
 	}
 	fputs(n ? "\n  ],\n" : "],\n", out);
 }
@@ -183,8 +219,10 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
+	lp_metric_cols mc;
 	int n = 0;
 
+	lp_metric_cols_of(p, &mc);
 	fputs("  \"lines\": [", out);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
@@ -214,6 +252,7 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 			ku64(out, "hits", ls->hits, "");
 		else
 			fputs("\"hits\": null", out);
+		metric_values(&mc, ls->value, out);
 		fputc('}', out);
 	}
 	fputs(n ? "\n  ]\n" : "]\n", out);

@@ -21,9 +21,13 @@ static const char *const col_head[NCOLS] = {
 };
 static const int col_min[NCOLS] = { 6, 9, 9, 12, 8, 6, 8 };
 
+/* Past the fixed columns: one per event after the first, then the derived metrics. */
+#define LP_MAX_EXTRA (LP_MAX_EVENTS + LP_NMETRICS)
+
 /* One source line of a file, summed over the functions it belongs to. */
 typedef struct lp_lrow {
 	uint64_t samples, value0, incl_samples, incl_value0, hits;
+	uint64_t value[LP_MAX_EVENTS];
 	int has_hits, has_data, shown;
 } lp_lrow;
 
@@ -39,7 +43,31 @@ typedef struct lp_listing {
 	lp_totals t;
 	int on[NCOLS];          /* the columns of the current file */
 	int width[NCOLS];
+	lp_metric_cols mc;
+	int nextra;             /* events after the first, then metrics */
+	int xwidth[LP_MAX_EXTRA];
 } lp_listing;
+
+static const char *extra_head(const lp_listing *l, int x)
+{
+	const lp_profile *p = l->ctx->rep->prof;
+
+	return x < p->nevents - 1 ? p->events[x + 1].measured : l->mc.m[x - (p->nevents - 1)]->column;
+}
+
+/* Extra column x of a row with samples, into buf ("" without a value). */
+static void extra_cell(const lp_listing *l, int x, const lp_lrow *r, char *buf)
+{
+	const lp_profile *p = l->ctx->rep->prof;
+
+	buf[0] = '\0';
+	if (!r->samples)
+		return;
+	if (x < p->nevents - 1)
+		snprintf(buf, LP_LCELL, "%" PRIu64, r->value[x + 1]);
+	else
+		lp_metric_cols_cell(&l->mc, x - (p->nevents - 1), r->value, buf, LP_LCELL);
+}
 
 static int line_has_data(const lp_line_stat *ls)
 {
@@ -172,13 +200,22 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 		if (rows[i].shown && row_incl_shows(l, &rows[i]))
 			l->on[COL_INCL] = 1;
 	}
+	for (int x = 0; x < l->nextra; x++)
+		l->xwidth[x] = strlen(extra_head(l, x)) > 10 ? (int)strlen(extra_head(l, x)) : 10;
 	for (int i = 0; i <= f->maxline; i++) {
+		char buf[LP_LCELL];
+
 		if (!rows[i].shown)
 			continue;
 		format_row(l, i, &rows[i], cells);
 		for (int c = 0; c < NCOLS; c++)
 			if ((int)strlen(cells[c]) > l->width[c])
 				l->width[c] = (int)strlen(cells[c]);
+		for (int x = 0; x < l->nextra; x++) {
+			extra_cell(l, x, &rows[i], buf);
+			if ((int)strlen(buf) > l->xwidth[x])
+				l->xwidth[x] = (int)strlen(buf);
+		}
 	}
 	fprintf(out, "Total time: %g s\n", lp_report_seconds(ctx->rep, f->value0, f->samples));
 	fprintf(out, "File: %s\n", lp_render_relpath(f->name));
@@ -190,6 +227,8 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	for (int c = 0; c < NCOLS; c++)
 		if (l->on[c])
 			len += fprintf(out, "%s%*s", len ? " " : "", l->width[c], col_head[c]);
+	for (int x = 0; x < l->nextra; x++)
+		len += fprintf(out, " %*s", l->xwidth[x], extra_head(l, x));
 	len += fprintf(out, "  Line Contents\n") - 1;
 	for (int i = 0; i < len; i++)
 		fputc('=', out);
@@ -213,6 +252,12 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 			fprintf(out, "%s%*s", first ? "" : " ", l->width[c], cells[c]);
 			first = 0;
 		}
+		for (int x = 0; x < l->nextra; x++) {
+			char buf[LP_LCELL];
+
+			extra_cell(l, x, &rows[i], buf);
+			fprintf(out, " %*s", l->xwidth[x], buf);
+		}
 		fprintf(out, "  %s%s\n", text ? text : "", *on ? lp_render_reset(ctx->color) : "");
 	}
 	fputc('\n', out);
@@ -229,6 +274,8 @@ static void fill_rows(const lp_report *rep, const lp_lfile *f, lp_lrow *rows)
 		r = &rows[ls->line];
 		r->samples += ls->samples;
 		r->value0 += ls->value[0];
+		for (int e = 0; e < LP_MAX_EVENTS; e++)
+			r->value[e] += ls->value[e];
 		r->incl_samples += ls->incl_samples;
 		r->incl_value0 += ls->incl_value0;
 		r->hits += ls->hits;
@@ -268,6 +315,8 @@ int lp_render_listing(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	l.on[COL_LINE] = l.on[COL_SAMPLES] = l.on[COL_TIME] = l.on[COL_PCT] = 1;
 	l.on[COL_HITS] = p->nhits > 0;
 	l.on[COL_CI] = ctx->opts->ci;
+	lp_metric_cols_of(p, &l.mc);
+	l.nextra = (p->nevents > 1 ? p->nevents - 1 : 0) + l.mc.n;
 	files = collect_files(rep, &nfiles);
 	if (!files)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");

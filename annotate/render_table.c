@@ -14,7 +14,7 @@
 #include "render.h"
 
 #define LP_CELL 48
-#define LP_MAX_COLS (6 + LP_MAX_EVENTS)
+#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS)
 
 typedef struct lp_table {
 	const char *head[LP_MAX_COLS];
@@ -75,6 +75,41 @@ static void cell_u64(lp_table *t, int col, uint64_t v)
 		t->width[col] = n;
 }
 
+static void cell_str(lp_table *t, int col, const char *v)
+{
+	char *c = t->cells[t->nrows - 1][col];
+	int n = snprintf(c, LP_CELL, "%s", v);
+
+	if (n > t->width[col])
+		t->width[col] = n;
+}
+
+/* One column per event after the first (the sampled one is Samples/Time), then the metrics. */
+static int extra_cols(lp_table *t, const lp_profile *p, lp_metric_cols *mc)
+{
+	int first = t->ncols;
+
+	for (int e = 1; e < p->nevents; e++)
+		table_col(t, p->events[e].measured, 10);
+	lp_metric_cols_of(p, mc);
+	for (int i = 0; i < mc->n; i++)
+		table_col(t, mc->m[i]->column, 6);
+	return first;
+}
+
+static void extra_cells(lp_table *t, int first, const lp_profile *p, const lp_metric_cols *mc,
+			const uint64_t *values)
+{
+	char buf[LP_CELL];
+
+	for (int e = 1; e < p->nevents; e++)
+		cell_u64(t, first + e - 1, values[e]);
+	for (int i = 0; i < mc->n; i++) {
+		lp_metric_cols_cell(mc, i, values, buf, sizeof(buf));
+		cell_str(t, first + p->nevents - 1 + i, buf);
+	}
+}
+
 static void table_print(const lp_table *t, FILE *out, int color)
 {
 	int len = 0;
@@ -132,6 +167,7 @@ void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 typedef struct lp_fn_cols {
 	int hits, samples, time, perhit, pct, ci, incl, ev0;
 	int has_hits;
+	lp_metric_cols mc;
 } lp_fn_cols;
 
 /*
@@ -158,9 +194,7 @@ static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int
 		k->ci = t->ncols, table_col(t, "+-", 6);
 	if (has_incl)
 		k->incl = t->ncols, table_col(t, "Incl. Time", 12);
-	k->ev0 = t->ncols;
-	for (int e = 1; e < p->nevents; e++)
-		table_col(t, p->events[e].measured, 10);
+	k->ev0 = extra_cols(t, p, &k->mc);
 }
 
 static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
@@ -190,8 +224,7 @@ static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
 		lp_render_wilson(ls->samples, fn_samples, &lo, &hi);
 		cell(t, k->ci, "%.1f", 100.0 * (p - lo > hi - p ? p - lo : hi - p));
 	}
-	for (int e = 1; e < rep->prof->nevents; e++)
-		cell_u64(t, k->ev0 + e - 1, ls->value[e]);
+	extra_cells(t, k->ev0, rep->prof, &k->mc, ls->value);
 }
 
 /*
@@ -222,18 +255,30 @@ static int closing_brace(lp_sources *src, const char *file, int first, int last)
 	return last;
 }
 
+/* A -f function without samples may still have hits: its name as the lines intern it. */
+static const char *hits_function(const lp_report *rep, const char *name)
+{
+	for (size_t i = 0; i < rep->nlines; i++)
+		if (rep->lines[i].has_hits && rep->lines[i].function &&
+		    strcmp(rep->lines[i].function, name) == 0)
+			return rep->lines[i].function;
+	return NULL;
+}
+
 /* The function's rows: every line of its span, then any line outside it that has samples. */
 static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_func_stat *fs = lp_report_func(rep, name);
+	/* The interned name the lines carry: from the samples, else from the hits. */
+	const char *fn = fs ? fs->name : hits_function(rep, name);
 	const char *file = NULL;
 	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
 	uint64_t fn_samples = 0, fn_value0 = 0;
 	lp_table t = { 0 };
 	lp_fn_cols k;
 
-	if (lp_report_span(rep, name, &file, &first, &last) != 0 && !fs) {
+	if (lp_report_span(rep, name, &file, &first, &last) != 0 && !fn) {
 		if (ctx->opts->skip_zero)
 			return LP_OK;
 		fprintf(out, "Total time: 0 s\nFunction: %s (not found in the profiled binaries)\n\n",
@@ -249,7 +294,7 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	if (file)
 		last = closing_brace(ctx->src, file, first, last);
 	for (size_t i = 0; i < rep->nlines; i++) {
-		if (rep->lines[i].function != (fs ? fs->name : NULL))
+		if (!fn || rep->lines[i].function != fn)
 			continue;
 		if (rep->lines[i].has_hits)
 			has_hits = 1;
@@ -261,7 +306,7 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
 				     ? rep->prof->modules[fs->module].path : NULL);
 	for (int line = first; file && line <= last; line++) {
-		const lp_line_stat *ls = fs ? lp_report_line(rep, file, line, fs->name) : NULL;
+		const lp_line_stat *ls = fn ? lp_report_line(rep, file, line, fn) : NULL;
 		double share = ls && rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
 
 		if (!table_row(&t, lp_sources_line(ctx->src, file, line), share)) {
@@ -273,11 +318,11 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 			fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
 	}
 	/* Lines of this function from other files (inlined headers, macros) or past the span. */
-	for (size_t i = 0; fs && i < rep->nlines; i++) {
+	for (size_t i = 0; fn && i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		char *where;
 
-		if (ls->function != fs->name ||
+		if (ls->function != fn ||
 		    (!ls->samples && !ls->has_hits && ls->incl_samples <= ls->samples) ||
 		    (ls->file == file && ls->line >= first && ls->line <= last))
 			continue;
@@ -328,11 +373,16 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
 		double pct = fs && total ? 100.0 * (double)fs->self_samples / (double)total : 0;
 
+		const char *file = fs ? fs->file : NULL;
+		int decl = fs ? fs->decl_line : 0, last;
+
 		if (ctx->opts->skip_zero && (!fs || !fs->self_samples))
 			continue;
+		/* Without samples (hits only, or never run) the DWARF still says where it is. */
+		if (!file && lp_report_span(rep, ctx->opts->functions[i], &file, &decl, &last) != 0)
+			file = NULL, decl = 0;
 		fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s\n", secs[i], pct,
-			fs && fs->file ? lp_render_relpath(fs->file) : "?", fs ? fs->decl_line : 0,
-			ctx->opts->functions[i]);
+			file ? lp_render_relpath(file) : "?", decl, ctx->opts->functions[i]);
 	}
 	free(order);
 	free(secs);
@@ -356,12 +406,27 @@ int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
  * machine, i.e. the user's code rather than libm's internals (whose DWARF
  * may be installed while their sources are not).
  */
+/*
+ * The hottest function -f can show: one with line info and at least 1 % of
+ * the samples, its source readable if possible. NULL when there is none
+ * (stripped, no -g: -f would be refused; a stray sample in the dynamic
+ * loader is no advice).
+ */
 static const lp_func_stat *hint_function(const lp_report *rep)
 {
-	for (size_t i = 0; i < rep->nfuncs && rep->funcs[i].self_samples; i++)
-		if (rep->funcs[i].file && access(rep->funcs[i].file, R_OK) == 0)
+	const lp_func_stat *any = NULL;
+	uint64_t least = (rep->prof->samples + 99) / 100;
+
+	for (size_t i = 0; i < rep->nfuncs && rep->funcs[i].self_samples >= least &&
+	     rep->funcs[i].self_samples; i++) {
+		if (!rep->funcs[i].file)
+			continue;
+		if (access(rep->funcs[i].file, R_OK) == 0)
 			return &rep->funcs[i];
-	return &rep->funcs[0];
+		if (!any)
+			any = &rep->funcs[i];
+	}
+	return any;
 }
 
 int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
@@ -370,8 +435,10 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	uint64_t total = rep->prof->samples;
 	int top = ctx->opts->top > 0 ? ctx->opts->top : 20;
 	lp_table t = { 0 };
+	lp_metric_cols mc;
 	char (*where)[512];
 	size_t n = rep->nlines < (size_t)top ? rep->nlines : (size_t)top;
+	int ev0;
 
 	where = calloc(n + 1, sizeof(*where));
 	if (!where)
@@ -383,6 +450,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	table_col(&t, "% Time", 8);
 	if (ctx->opts->ci)
 		table_col(&t, "+-", 6);
+	ev0 = extra_cols(&t, rep->prof, &mc);
 	for (size_t i = 0; i < n && rep->lines[i].samples; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
@@ -407,6 +475,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			lp_render_wilson(ls->samples, total, &lo, &hi);
 			cell(&t, 3, "%.1f", 100.0 * (share - lo > hi - share ? share - lo : hi - share));
 		}
+		extra_cells(&t, ev0, rep->prof, &mc, ls->value);
 	}
 	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples):\n\n",
 		t.nrows, rep->nlines);
@@ -415,8 +484,9 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
 		const lp_func_stat *hot = hint_function(rep);
 
-		fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
-			"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);
+		if (hot)
+			fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
+				"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);
 	}
 	table_free(&t);
 	free(where);

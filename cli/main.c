@@ -20,7 +20,6 @@ static int check_supported(const lp_cli *cli, lp_error *err)
 {
 	const struct { int on; const char *name; } parts[] = {
 		{ cli->pid != 0, "-p (attaching to a running process)" },
-		{ cli->hits, "--hits" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
@@ -51,10 +50,27 @@ static void report_target_end(const lp_profile *prof)
 			strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" : "");
 }
 
+/* --call-graph=dwarf: the recorder unwinds each sample with annotate/'s unwinder. */
+static int record(lp_cli *cli, lp_profile *prof, lp_error *err)
+{
+	lp_unwinder *uw = NULL;
+	int rc;
+
+	if (cli->rec.callchain == LP_CALLCHAIN_DWARF && !(uw = lp_unwinder_new(err)))
+		return err->code ? err->code : LP_EFAIL;
+	cli->rec.unwinder = uw;
+	rc = lp_record_run(&cli->rec, cli->args, prof, err);
+	cli->rec.unwinder = NULL;
+	lp_unwinder_free(uw);
+	return rc;
+}
+
 static int record_and_report(lp_cli *cli, lp_error *err)
 {
 	char exe[4096], outbuf[4200];
 	const char *out = cli->output;
+	lp_probe *probes = NULL;
+	size_t nprobes = 0;
 	lp_profile *prof;
 	int rc;
 
@@ -69,6 +85,15 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 		fprintf(stderr, "%s; showing functions only\n", err->msg);
 		lp_error_clear(err);
 	}
+	if (cli->hits) {
+		/* Before the run: a -f function without code is said now, not after an hour. */
+		rc = lp_annotate_probes(exe, cli->functions, cli->view.nfunctions, &probes, &nprobes,
+					err);
+		if (rc != LP_OK)
+			return rc;
+		cli->rec.probes = probes;
+		cli->rec.nprobes = nprobes;
+	}
 	if (!out) {
 		char tmp[4096];
 
@@ -79,9 +104,13 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 	prof = lp_profile_new();
 	if (!prof || lp_profile_set_command(prof, cli->nargs, cli->args) != 0) {
 		lp_profile_free(prof);
+		lp_annotate_probes_free(probes, nprobes);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
-	rc = lp_record_run(&cli->rec, cli->args, prof, err);
+	rc = record(cli, prof, err);
+	cli->rec.probes = NULL;
+	cli->rec.nprobes = 0;
+	lp_annotate_probes_free(probes, nprobes);
 	if (rc != LP_OK) {
 		lp_profile_free(prof);
 		return rc;
@@ -125,6 +154,7 @@ int main(int argc, char **argv)
 		case LP_CMD_HELP: lp_cli_usage(stdout); break;
 		case LP_CMD_VERSION: printf("lineprof %s\n", LP_VERSION); break;
 		case LP_CMD_LIST_EVENTS: rc = lp_record_list_events(stdout, &err); break;
+		case LP_CMD_LIST_METRICS: rc = lp_record_list_metrics(stdout, &err); break;
 		case LP_CMD_ANNOTATE: rc = annotate_file(&cli, &err); break;
 		case LP_CMD_RUN:
 		case LP_CMD_RECORD: rc = record_and_report(&cli, &err); break;

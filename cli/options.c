@@ -16,6 +16,7 @@ enum {
 	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
+	OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
+	{ "metrics", no_argument, NULL, OPT_METRICS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -66,10 +68,18 @@ void lp_cli_usage(FILE *out)
 	      "  -F, --freq HZ         samples per second (4000)\n"
 	      "  -c, --count PERIOD    sample every PERIOD events instead of -F\n"
 	      "  -g, --call-graph[=fp] record call stacks (frame pointers)\n"
+	      "      --call-graph=dwarf[,SIZE]  record call stacks by unwinding a copy of\n"
+	      "                        SIZE bytes of stack per sample (8192) through the\n"
+	      "                        DWARF CFI: right through code without frame pointers\n"
 	      "  -o, --output FILE     profile file (COMMAND.lprof)\n"
-	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2 (128)\n"
-	      "      --hits            exact per-line execution counts of -f functions (uprobes)\n"
+	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2\n"
+	      "                        (128; 512 with --call-graph=dwarf)\n"
+	      "      --hits            exact per-line execution counts of -f functions\n"
+	      "                        (uprobes: each hit costs microseconds, said before the run)\n"
 	      "      --list-events     list the events this machine can sample\n"
+	      "      --metrics         list the derived metrics (IPC, cache- and branch-miss\n"
+	      "                        ratios), their -e inputs, and whether this machine\n"
+	      "                        can count them\n"
 	      "\n"
 	      "Views:\n"
 	      "  -f, --function NAME   line table of NAME, repeatable\n"
@@ -161,6 +171,34 @@ static int set_color(lp_cli *cli, const char *when, lp_error *err)
 	return LP_OK;
 }
 
+/* -g, --call-graph[=fp], --call-graph=dwarf[,SIZE]: perf's names for the modes lineprof has. */
+static int is_call_graph_mode(const char *arg)
+{
+	return strcmp(arg, "fp") == 0 || strcmp(arg, "dwarf") == 0 || strncmp(arg, "dwarf,", 6) == 0;
+}
+
+static int set_call_graph(lp_cli *cli, const char *arg, lp_error *err)
+{
+	uint64_t size = 0;
+	int rc = LP_OK;
+
+	if (arg && !is_call_graph_mode(arg))
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --call-graph=%s is not supported "
+				    "(modes: fp, frame pointers; dwarf[,SIZE], DWARF unwinding)", arg);
+	if (!arg || strcmp(arg, "fp") == 0) {
+		cli->rec.callchain = LP_CALLCHAIN_FP;
+		return LP_OK;
+	}
+	cli->rec.callchain = LP_CALLCHAIN_DWARF;
+	if (arg[5] == ',')
+		rc = parse_u64("--call-graph=dwarf,SIZE", arg + 6, 8, LP_STACK_USER_MAX, &size, err);
+	if (rc == LP_OK && size % 8)
+		rc = lp_error_set(err, LP_EUSAGE, "lineprof: --call-graph=dwarf,SIZE needs a multiple "
+				  "of 8 bytes, not %llu", (unsigned long long)size);
+	cli->rec.stack_size = (uint32_t)size;
+	return rc;
+}
+
 static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 {
 	uint64_t v = 0;
@@ -170,12 +208,7 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	case 'e': return add_events(cli, arg, err);
 	case 'F': return parse_u64("-F", arg, 1, 1000000, &cli->rec.freq, err);
 	case 'c': return parse_u64("-c", arg, 1, UINT64_MAX >> 1, &cli->rec.period, err);
-	case 'g':
-		if (arg && strcmp(arg, "fp") != 0)
-			return lp_error_set(err, LP_EUSAGE, "lineprof: --call-graph=%s is not supported yet "
-					    "(only fp, frame pointers)", arg);
-		cli->rec.callchain = 1;
-		return LP_OK;
+	case 'g': return set_call_graph(cli, arg, err);
 	case 'p':
 		rc = parse_u64("-p", arg, 1, 4194304, &v, err);
 		cli->pid = (int)v;
@@ -202,6 +235,7 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 		cli->source_dirs[cli->view.nsource_dirs++] = arg;
 		return LP_OK;
 	case OPT_LIST_EVENTS: cli->cmd = LP_CMD_LIST_EVENTS; return LP_OK;
+	case OPT_METRICS: cli->cmd = LP_CMD_LIST_METRICS; return LP_OK;
 	case OPT_TOP:
 		rc = parse_u64("--top", arg, 1, 1000000, &v, err);
 		cli->view.top = (int)v;
@@ -250,7 +284,8 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 /* Options that make no sense for the subcommand are refused rather than ignored. */
 static int check_combination(lp_cli *cli, lp_error *err)
 {
-	if (cli->cmd == LP_CMD_HELP || cli->cmd == LP_CMD_VERSION || cli->cmd == LP_CMD_LIST_EVENTS)
+	if (cli->cmd == LP_CMD_HELP || cli->cmd == LP_CMD_VERSION || cli->cmd == LP_CMD_LIST_EVENTS ||
+	    cli->cmd == LP_CMD_LIST_METRICS)
 		return LP_OK;
 	if (cli->cmd == LP_CMD_ANNOTATE) {
 		if (cli->nargs != 1)
@@ -303,6 +338,10 @@ int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 		if (c == '?')
 			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '%s' "
 					    "(see lineprof --help)", word);
+		/* perf's spelling "--call-graph dwarf": the mode is the next word. */
+		if (c == 'g' && !optarg && strcmp(word, "--call-graph") == 0 &&
+		    optind < argc - first + 1 && is_call_graph_mode(argv[first - 1 + optind]))
+			optarg = argv[first - 1 + optind++];
 		rc = parse_opt(cli, c, optarg, err);
 	}
 	if (rc != LP_OK)

@@ -13,6 +13,7 @@ enum lp_command {
 	LP_CMD_RECORD,       /* lineprof record: record and save only */
 	LP_CMD_ANNOTATE,     /* lineprof annotate FILE.lprof: report a saved profile */
 	LP_CMD_LIST_EVENTS,
+	LP_CMD_LIST_METRICS, /* --metrics */
 	LP_CMD_HELP,
 	LP_CMD_VERSION,
 };

@@ -266,7 +266,7 @@ static int parse_header_field(lp_reader *r, lp_profile *p, const char *key)
 	else if (strcmp(key, "exit-status") == 0)
 		p->exit_status = (int)v;
 	else if (strcmp(key, "callchain") == 0)
-		p->callchain = v != 0;
+		p->callchain = v == 2 ? 2 : v != 0; /* 2: --call-graph=dwarf; older readers see 1 */
 	else
 		return bad(r, "unknown record");
 	return 0;
@@ -415,31 +415,27 @@ static int check_magic(lp_reader *r, char *line)
 	return 0;
 }
 
-lp_profile *lp_profile_load(const char *path, lp_error *err)
+/* The parser proper, on any stream: a file or a buffer (lp_profile_load_mem). */
+static lp_profile *load_stream(FILE *f, const char *path, lp_error *err)
 {
 	lp_reader r = { .path = path, .err = err };
 	uint64_t declared = UINT64_MAX;
 	lp_profile *p;
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	int ended = 0, rc = 0;
-	FILE *f = fopen(path, "r");
 
-	if (!f) {
-		lp_error_set(err, LP_EFAIL, "lineprof: cannot read profile %s: %s", path,
-			     strerror(errno));
-		return NULL;
-	}
 	p = lp_profile_new();
 	if (!p) {
-		fclose(f);
 		lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 		return NULL;
 	}
-	while (rc == 0 && getline(&line, &cap, f) != -1) {
+	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		r.lineno++;
-		if (strlen(line) == 0 || line[strlen(line) - 1] != '\n') {
-			rc = bad(&r, "truncated line");
+		/* A NUL inside a line would hide the rest of it from the parser. */
+		if (len == 0 || line[len - 1] != '\n' || strlen(line) != (size_t)len) {
+			rc = bad(&r, len > 0 && line[len - 1] == '\n' ? "NUL byte in a line" : "truncated line");
 			break;
 		}
 		if (r.lineno == 1) {
@@ -465,7 +461,6 @@ lp_profile *lp_profile_load(const char *path, lp_error *err)
 	if (rc == 0 && ferror(f))
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: cannot read profile %s: %s", path,
 				  strerror(errno));
-	fclose(f);
 	if (rc == 0 && r.lineno == 0)
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: %s is empty, not a lineprof profile", path);
 	if (rc == 0 && !ended)
@@ -481,5 +476,41 @@ lp_profile *lp_profile_load(const char *path, lp_error *err)
 		lp_profile_free(p);
 		return NULL;
 	}
+	return p;
+}
+
+lp_profile *lp_profile_load(const char *path, lp_error *err)
+{
+	FILE *f = fopen(path, "r");
+	lp_profile *p;
+
+	if (!f) {
+		lp_error_set(err, LP_EFAIL, "lineprof: cannot read profile %s: %s", path,
+			     strerror(errno));
+		return NULL;
+	}
+	p = load_stream(f, path, err);
+	fclose(f);
+	return p;
+}
+
+lp_profile *lp_profile_load_mem(const void *data, size_t size, const char *name, lp_error *err)
+{
+	FILE *f;
+	lp_profile *p;
+
+	if (size == 0) {
+		lp_error_set(err, LP_EFAIL, "lineprof: %s is empty, not a lineprof profile", name);
+		return NULL;
+	}
+	/* Mode "r": fmemopen only reads through the pointer it is given. */
+	f = fmemopen((void *)(uintptr_t)data, size, "r");
+	if (!f) {
+		lp_error_set(err, LP_EFAIL, "lineprof: cannot read profile %s: %s", name,
+			     strerror(errno));
+		return NULL;
+	}
+	p = load_stream(f, name, err);
+	fclose(f);
 	return p;
 }

@@ -12,6 +12,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#if defined(__x86_64__)
+#include <asm/perf_regs.h>
+#endif
+
 #include "collect.h"
 #include "maps.h"
 
@@ -39,6 +43,9 @@ struct lp_collect {
 	lp_loc *frames; /* LP_MAX_STACK, zeroed: the model compares frames bytewise */
 	uint64_t seq;
 	uint64_t forks;
+	const lp_unwinder *unwinder; /* --call-graph=dwarf */
+	uint64_t regs_mask;
+	uint64_t *ips;               /* LP_MAX_STACK, the unwinder's output */
 };
 
 lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format)
@@ -74,10 +81,55 @@ void lp_collect_free(lp_collect *c)
 	if (!c)
 		return;
 	lp_maps_free(&c->maps);
+	free(c->ips);
 	free(c->items);
 	free(c->prev);
 	free(c->frames);
 	free(c);
+}
+
+/*
+ * The user registers perf copies, in the bit order of its mask, and where
+ * each goes in the contract's psABI numbering. IP, SP and BP would be the
+ * minimum; the others are cheap and let CFI restore callee-saved registers
+ * that a frame's CFA is computed from.
+ */
+#if defined(__x86_64__)
+static const struct { int perf, reg; } lp_regmap[] = {
+	{ PERF_REG_X86_AX, LP_REG_RAX }, { PERF_REG_X86_BX, LP_REG_RBX },
+	{ PERF_REG_X86_CX, LP_REG_RCX }, { PERF_REG_X86_DX, LP_REG_RDX },
+	{ PERF_REG_X86_SI, LP_REG_RSI }, { PERF_REG_X86_DI, LP_REG_RDI },
+	{ PERF_REG_X86_BP, LP_REG_RBP }, { PERF_REG_X86_SP, LP_REG_RSP },
+	{ PERF_REG_X86_IP, LP_REG_RIP }, { PERF_REG_X86_R8, LP_REG_R8 },
+	{ PERF_REG_X86_R9, LP_REG_R9 }, { PERF_REG_X86_R10, LP_REG_R10 },
+	{ PERF_REG_X86_R11, LP_REG_R11 }, { PERF_REG_X86_R12, LP_REG_R12 },
+	{ PERF_REG_X86_R13, LP_REG_R13 }, { PERF_REG_X86_R14, LP_REG_R14 },
+	{ PERF_REG_X86_R15, LP_REG_R15 },
+};
+#define LP_NREGMAP (sizeof(lp_regmap) / sizeof(lp_regmap[0]))
+#define LP_REGS_ABI_OK PERF_SAMPLE_REGS_ABI_64
+#else
+static const struct { int perf, reg; } lp_regmap[1] = { { -1, -1 } };
+#define LP_NREGMAP 0
+#define LP_REGS_ABI_OK (-1)
+#endif
+
+uint64_t lp_collect_regs_mask(void)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < LP_NREGMAP; i++)
+		mask |= 1ULL << lp_regmap[i].perf;
+	return mask;
+}
+
+int lp_collect_set_unwinder(lp_collect *c, const lp_unwinder *u, uint64_t regs_mask)
+{
+	if (u && !c->ips && !(c->ips = calloc(LP_MAX_STACK, sizeof(*c->ips))))
+		return -1;
+	c->unwinder = u;
+	c->regs_mask = regs_mask;
+	return 0;
 }
 
 /* A bounded reader over one record's body. */
@@ -234,6 +286,72 @@ static int read_values(lp_collect *c, lp_cursor *k, int cpu, uint32_t tid, uint6
 	return 0;
 }
 
+static int find_mapping(void *ctx, int pid, uint64_t addr, lp_mapping *out)
+{
+	return lp_maps_find(ctx, pid, addr, out);
+}
+
+/* PERF_SAMPLE_REGS_USER: {abi; regs[popcount(mask)] unless abi is NONE}, in mask bit order. */
+static void user_regs(lp_collect *c, lp_cursor *k, lp_unwind_sample *us)
+{
+	uint64_t abi = u64(k), v[64];
+	int n = 0;
+
+	if (abi == PERF_SAMPLE_REGS_ABI_NONE)
+		return;
+	for (int bit = 0; bit < 64; bit++)
+		if (c->regs_mask & (1ULL << bit))
+			v[bit] = u64(k), n++;
+	if (k->bad || abi != (uint64_t)LP_REGS_ABI_OK || n == 0)
+		return; /* a 32-bit task, or no registers: nothing to unwind from */
+	for (size_t i = 0; i < LP_NREGMAP; i++)
+		us->regs[lp_regmap[i].reg] = (c->regs_mask & (1ULL << lp_regmap[i].perf)) ?
+					     v[lp_regmap[i].perf] : 0;
+	us->have_regs = 1;
+}
+
+/* PERF_SAMPLE_STACK_USER: {size; data[size]; dyn_size unless size is 0}. */
+static void user_stack(lp_cursor *k, lp_unwind_sample *us)
+{
+	uint64_t size = u64(k), dyn;
+
+	if (k->bad || size == 0)
+		return;
+	if ((uint64_t)(k->end - k->p) < size + 8) {
+		k->bad = 1;
+		return;
+	}
+	us->stack = k->p;
+	k->p += size;
+	dyn = u64(k);
+	us->stack_size = dyn < size ? (size_t)dyn : (size_t)size;
+}
+
+/*
+ * A stack from the unwinder's ips. Frame 0 is the sampled ip, already in
+ * c->frames[0]: the unwinder starts from the registers, whose ip is the
+ * same for a user-mode sample.
+ */
+static int unwound_stack(lp_collect *c, lp_unwind_sample *us, uint32_t *depth)
+{
+	int n = 0;
+
+	us->find_mapping = find_mapping;
+	us->find_ctx = &c->maps;
+	if (us->have_regs)
+		n = c->unwinder->unwind(c->unwinder->ctx, us, c->ips, LP_MAX_STACK);
+	for (int i = 1; i < n && i < LP_MAX_STACK; i++) {
+		lp_loc f;
+
+		if (lp_maps_loc(&c->maps, us->pid, c->ips[i], &f))
+			return -1;
+		c->frames[*depth].module = f.module;
+		c->frames[*depth].offset = f.offset;
+		(*depth)++;
+	}
+	return 0;
+}
+
 static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
 {
 	uint64_t st = c->sample_type, ip = 0, period = 1, nr = 0;
@@ -243,6 +361,7 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 	lp_cursor k = cursor(h);
 	lp_loc loc;
 	int first_user = 1;
+	lp_unwind_sample us;
 
 	if (st & PERF_SAMPLE_IDENTIFIER)
 		u64(&k);
@@ -270,18 +389,34 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 		nr = u64(&k);
 		if (!k.bad && (uint64_t)(k.end - k.p) / 8 >= nr)
 			chain = k.p;
+		k.p = chain ? k.p + nr * 8 : k.end;
 	}
+	/* (PERF_SAMPLE_RAW and _BRANCH_STACK would come here: never asked for.) */
+	memset(&us, 0, sizeof(us));
+	us.pid = (int)pid;
+	us.tid = (int)tid;
+	if (st & PERF_SAMPLE_REGS_USER)
+		user_regs(c, &k, &us);
+	if (st & PERF_SAMPLE_STACK_USER)
+		user_stack(&k, &us);
 	if (k.bad)
 		return LP_OK; /* truncated: not worth failing a run over */
 	vals[0] = period;
 	if (lp_maps_loc(&c->maps, (int)pid, ip, &loc) ||
 	    lp_profile_add_sample(c->prof, loc, 1, vals))
 		return oom(err);
-	if (!chain)
-		return LP_OK;
-	/* Frame 0 is the sampled ip; the chain's first user entry repeats it. */
+	/* Frame 0 is the sampled ip; a callchain's first user entry repeats it. */
 	c->frames[0].module = loc.module;
 	c->frames[0].offset = loc.offset;
+	if (c->unwinder && (st & PERF_SAMPLE_STACK_USER)) {
+		/* Unwinding failed or could not start: the ip alone, still a stack. */
+		if (unwound_stack(c, &us, &depth) ||
+		    lp_profile_add_stack(c->prof, c->frames, depth, 1, period))
+			return oom(err);
+		return LP_OK;
+	}
+	if (!chain)
+		return LP_OK;
 	for (uint64_t i = 0; i < nr && depth < LP_MAX_STACK; i++) {
 		uint64_t a;
 		lp_loc f;
@@ -365,8 +500,11 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 	case PERF_RECORD_COMM:
 		pid = u32(&k);
 		/* An exec: a new address space, the old mappings are gone. */
-		if (!k.bad && (h->misc & PERF_RECORD_MISC_COMM_EXEC))
+		if (!k.bad && (h->misc & PERF_RECORD_MISC_COMM_EXEC)) {
 			lp_maps_exec(&c->maps, (int)pid);
+			if (c->unwinder)
+				c->unwinder->forget(c->unwinder->ctx, (int)pid);
+		}
 		return LP_OK;
 	case PERF_RECORD_FORK:
 		pid = u32(&k);
@@ -375,6 +513,9 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		if (k.bad)
 			return LP_OK;
 		c->forks++;
+		/* A new process may reuse the pid of one the unwinder still remembers. */
+		if (c->unwinder && tid == pid)
+			c->unwinder->forget(c->unwinder->ctx, (int)pid);
 		/* A thread (tid != pid) shares its process's maps; a process copies its parent's. */
 		if (lp_maps_fork(&c->maps, (int)pid, tid != pid ? (int)pid : (int)ppid))
 			return oom(err);
@@ -386,7 +527,8 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		if (k.bad)
 			return LP_OK;
 		prev_forget(c, tid);
-		lp_maps_exit(&c->maps, (int)pid);
+		if (lp_maps_exit(&c->maps, (int)pid) && c->unwinder)
+			c->unwinder->forget(c->unwinder->ctx, (int)pid);
 		return LP_OK;
 	case PERF_RECORD_LOST:
 		u64(&k);
@@ -444,7 +586,8 @@ int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err)
 			c->items[c->nitems++].h = h;
 		}
 	}
-	qsort(c->items, c->nitems, sizeof(*c->items), by_time);
+	if (c->nitems) /* items is NULL until the first record */
+		qsort(c->items, c->nitems, sizeof(*c->items), by_time);
 	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++)
 		rc = lp_collect_record(c, c->items[i].cpu, c->items[i].h, err);
 out:

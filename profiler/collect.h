@@ -11,6 +11,7 @@
 
 #include "lineprof/error.h"
 #include "lineprof/profile.h"
+#include "lineprof/record.h"
 #include "ring.h"
 
 typedef struct lp_collect lp_collect;
@@ -21,6 +22,17 @@ typedef struct lp_collect lp_collect;
  */
 lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format);
 void lp_collect_free(lp_collect *c);
+
+/*
+ * --call-graph=dwarf: samples carry PERF_SAMPLE_REGS_USER (with regs_mask)
+ * and PERF_SAMPLE_STACK_USER; u unwinds each into a stack (kept by the
+ * caller for the collector's life) and learns when a process's address
+ * space goes away. 0, or -1 when out of memory.
+ */
+int lp_collect_set_unwinder(lp_collect *c, const lp_unwinder *u, uint64_t regs_mask);
+
+/* The sample_regs_user mask lp_collect_set_unwinder understands; 0 on other architectures. */
+uint64_t lp_collect_regs_mask(void);
 
 /*
  * One pass over every ring: the records of all CPUs are processed in time

@@ -19,6 +19,7 @@
 #include <perfmon/pfmlib_perf_event.h>
 
 #include "events.h"
+#include "lineprof/metric.h"
 
 /* perf's generic names, always listed; also the encodings libpfm4 lacks. */
 typedef struct lp_generic {
@@ -106,6 +107,11 @@ static int pfm_ready(lp_error *err)
 	return LP_OK;
 }
 
+void lp_events_done(void)
+{
+	pfm_terminate();
+}
+
 /* The perf modifier group is a last ":xyz" made only of modifier letters. */
 static const char *perf_modifiers(const char *name)
 {
@@ -161,6 +167,19 @@ int lp_events_parse(lp_event *ev, const char *name, lp_error *err)
 				"lineprof: event '%s': at most 3 'p' modifiers (:ppp)", name);
 	}
 
+	/*
+	 * perf's generic names straight from the table: libpfm4 encodes them to
+	 * the same type and config, and skipping pfm_initialize saves half a
+	 * millisecond of every run's start-up. The table also has the few
+	 * libpfm4 lacks (alignment-faults...).
+	 */
+	for (size_t i = 0; i < NGENERIC; i++) {
+		if (strcmp(generic_events[i].name, ev->base) != 0)
+			continue;
+		ev->attr.type = generic_events[i].type;
+		ev->attr.config = generic_events[i].config;
+		goto encoded;
+	}
 	if ((r = pfm_ready(err)) != LP_OK)
 		return r;
 	memset(&arg, 0, sizeof(arg));
@@ -168,23 +187,14 @@ int lp_events_parse(lp_event *ev, const char *name, lp_error *err)
 	arg.size = sizeof(arg);
 	r = pfm_get_os_event_encoding(ev->base, PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
 	if (r == PFM_ERR_NOTFOUND) {
-		/* libpfm4 misses a few of perf's software names (alignment-faults...). */
-		size_t i;
-
-		for (i = 0; i < NGENERIC; i++)
-			if (strcmp(generic_events[i].name, ev->base) == 0)
-				break;
-		if (i == NGENERIC)
-			return lp_error_set(err, LP_EUSAGE,
-				"lineprof: unknown event '%s' (see lineprof --list-events)", name);
-		memset(&ev->attr, 0, sizeof(ev->attr));
-		ev->attr.type = generic_events[i].type;
-		ev->attr.config = generic_events[i].config;
+		return lp_error_set(err, LP_EUSAGE,
+			"lineprof: unknown event '%s' (see lineprof --list-events)", name);
 	} else if (r != PFM_SUCCESS) {
 		return lp_error_set(err, LP_EUSAGE,
 			"lineprof: cannot encode event '%s': %s (see lineprof --list-events)",
 			name, pfm_strerror(r));
 	}
+encoded:
 	/* libpfm4's own syntax can also ask for the kernel only ("cycles:k=1:u=0"). */
 	if (ev->attr.exclude_user)
 		return lp_error_set(err, LP_EUSAGE,
@@ -320,6 +330,38 @@ static int open_strict(lp_event *ev, int nev, pid_t pid, int cpu, int *fds,
 	return LP_OK;
 }
 
+/* A member the group refused: would it open on its own (so the group is the problem)? */
+static int opens_alone(const lp_event *ev, pid_t pid, int cpu, const lp_opener *op)
+{
+	struct perf_event_attr a = ev->attr;
+	int fd;
+
+	a.read_format = 0;
+	a.sample_type &= ~(uint64_t)PERF_SAMPLE_READ;
+	a.disabled = 1;
+	fd = op->open(&a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC, op->ctx);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* Member i opens alone but not in the group of ev[0..i-1]: say so, naming them. */
+static int group_error(lp_error *err, int e, const lp_event *ev, int i, int cpu)
+{
+	char with[512] = "";
+	size_t len = 0;
+
+	for (int j = 0; j < i && len < sizeof(with); j++)
+		len += (size_t)snprintf(with + len, sizeof(with) - len, "%s'%s'", j ? ", " : "",
+					ev[j].measured);
+	return lp_error_set(err, LP_EFAIL,
+		"lineprof: event '%s' cannot be counted in one group with %s on CPU %d (%s): "
+		"the PMU cannot schedule them together (more events than counters, or events "
+		"of different PMUs); every -e event is read at each sample, so ask for fewer",
+		ev[i].name, with, cpu, strerror(e));
+}
+
 int lp_events_open_group(lp_event *ev, int *nev, pid_t pid, int cpu, int adapt,
 			 int *fds, const lp_opener *op, FILE *diag, lp_error *err)
 {
@@ -363,6 +405,10 @@ int lp_events_open_group(lp_event *ev, int *nev, pid_t pid, int cpu, int adapt,
 			continue;
 		}
 		close_fds(fds, i);
+		/* What the kernel answers a group that does not fit its counters. */
+		if (i > 0 && (e == EINVAL || e == ENOSPC || e == EBUSY) &&
+		    opens_alone(&ev[i], pid, cpu, op))
+			return group_error(err, e, ev, i, cpu);
 		return lp_events_open_error(err, e, ev[i].name, cpu);
 	}
 	return LP_OK;
@@ -461,6 +507,79 @@ int lp_events_list(FILE *out, const lp_opener *op, lp_error *err)
 	}
 	if (fflush(out) != 0 || ferror(out))
 		return lp_error_set(err, LP_EFAIL, "lineprof: cannot write the event list: %s",
+				    strerror(errno));
+	return LP_OK;
+}
+
+int lp_events_can_count(const char *const *names, int n, const lp_opener *op, int *failed,
+			int *err_no)
+{
+	int fds[LP_MAX_EVENTS], rc = 1;
+
+	*failed = -1;
+	*err_no = 0;
+	for (int i = 0; i < n && i < LP_MAX_EVENTS; i++)
+		fds[i] = -1;
+	for (int i = 0; i < n && i < LP_MAX_EVENTS && rc == 1; i++) {
+		lp_event ev;
+		lp_error perr = { 0 };
+
+		if (lp_events_parse(&ev, names[i], &perr) != LP_OK) {
+			*failed = i;
+			*err_no = ENOENT;
+			rc = 0;
+			break;
+		}
+		ev.attr.disabled = 1;
+		fds[i] = op->open(&ev.attr, 0, -1, i ? fds[0] : -1, PERF_FLAG_FD_CLOEXEC, op->ctx);
+		if (fds[i] < 0) {
+			*failed = i;
+			*err_no = errno;
+			rc = errno == EACCES || errno == EPERM ? -1 : 0;
+		}
+	}
+	for (int i = 0; i < n && i < LP_MAX_EVENTS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return rc;
+}
+
+/* How to record a metric's inputs: IPC samples cycles; a ratio keeps the Time column honest. */
+static void metric_example(const lp_metric *m, char *buf, size_t size)
+{
+	if (strcmp(m->denominator, "cycles") == 0)
+		snprintf(buf, size, "-e %s,%s", m->denominator, m->numerator);
+	else
+		snprintf(buf, size, "-e cpu-clock,%s,%s", m->denominator, m->numerator);
+}
+
+int lp_events_list_metrics(FILE *out, const lp_opener *op, lp_error *err)
+{
+	int r;
+
+	if ((r = pfm_ready(err)) != LP_OK)
+		return r;
+	fprintf(out, "Derived metrics: a column per line in the table, --listing, --csv and --json,\n"
+		"shown only when both inputs were counted in the run (-e). Here: 'yes' this\n"
+		"machine can count both together, 'no' it cannot, 'denied' not allowed.\n\n");
+	fprintf(out, "  %-18s %-14s %-32s %-6s %s\n", "KEY", "COLUMN", "RATIO", "HERE", "RECORD WITH");
+	for (int i = 0; i < LP_NMETRICS; i++) {
+		const lp_metric *m = &lp_metrics[i];
+		const char *names[2] = { m->denominator, m->numerator };
+		char ratio[64], example[128], why[256] = "";
+		int failed, e, ok = lp_events_can_count(names, 2, op, &failed, &e);
+
+		snprintf(ratio, sizeof(ratio), "%s / %s", m->numerator, m->denominator);
+		metric_example(m, example, sizeof(example));
+		if (ok == 0)
+			snprintf(why, sizeof(why), " (%s: %s)", names[failed < 0 ? 0 : failed],
+				 e == ENOENT || e == ENODEV || e == EOPNOTSUPP
+				 ? "no such counter on this machine" : strerror(e));
+		fprintf(out, "  %-18s %-14s %-32s %-6s %s%s\n", m->key, m->column, ratio,
+			ok == 1 ? "yes" : ok < 0 ? "denied" : "no", example, why);
+	}
+	if (fflush(out) != 0 || ferror(out))
+		return lp_error_set(err, LP_EFAIL, "lineprof: cannot write the metric list: %s",
 				    strerror(errno));
 	return LP_OK;
 }

@@ -61,4 +61,18 @@ int lp_events_is_hardware(const struct perf_event_attr *attr);
 
 int lp_events_list(FILE *out, const lp_opener *op, lp_error *err);
 
+/* Frees libpfm4's tables (pfm_terminate); the next parse or list sets them up again. */
+void lp_events_done(void);
+
+/*
+ * Can this process count names[0..n-1] as one group (counting, user space)?
+ * 1 yes; 0 no, with the index that failed in *failed and its errno in
+ * *err_no (ENOENT for a name that does not parse); -1 not allowed.
+ */
+int lp_events_can_count(const char *const *names, int n, const lp_opener *op, int *failed,
+			int *err_no);
+
+/* lineprof --metrics: each derived metric, its inputs, and whether they can be counted here. */
+int lp_events_list_metrics(FILE *out, const lp_opener *op, lp_error *err);
+
 #endif

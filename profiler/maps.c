@@ -255,28 +255,27 @@ void lp_maps_exec(lp_maps *m, int pid)
 		p->n = 0;
 }
 
-void lp_maps_exit(lp_maps *m, int pid)
+int lp_maps_exit(lp_maps *m, int pid)
 {
 	int found;
 	size_t i = proc_pos(m, pid, &found);
 
 	if (!found || --m->procs[i].threads > 0)
-		return;
+		return 0;
 	free(m->procs[i].maps);
 	memmove(&m->procs[i], &m->procs[i + 1], (m->nprocs - i - 1) * sizeof(*m->procs));
 	m->nprocs--;
+	return 1;
 }
 
-int lp_maps_loc(lp_maps *m, int pid, uint64_t ip, lp_loc *loc)
+/* The mapping of pid holding ip, or NULL. */
+static const lp_map *map_of(lp_maps *m, int pid, uint64_t ip)
 {
 	lp_proc *p = proc_find(m, pid);
 	size_t lo = 0, hi;
-	lp_file *f;
 
-	loc->module = LP_MODULE_NONE;
-	loc->offset = ip;
 	if (!p)
-		return 0;
+		return NULL;
 	/* The last mapping starting at or below ip. */
 	hi = p->n;
 	while (lo < hi) {
@@ -288,8 +287,35 @@ int lp_maps_loc(lp_maps *m, int pid, uint64_t ip, lp_loc *loc)
 			hi = mid;
 	}
 	if (lo == 0 || ip >= p->maps[lo - 1].end)
+		return NULL;
+	return &p->maps[lo - 1];
+}
+
+int lp_maps_find(lp_maps *m, int pid, uint64_t addr, lp_mapping *out)
+{
+	const lp_map *map = map_of(m, pid, addr);
+
+	if (!map || map->file->none)
+		return -1;
+	out->path = map->file->path;
+	out->start = map->start;
+	out->end = map->end;
+	out->pgoff = map->pgoff;
+	out->build_id = map->file->build_id_len ? map->file->build_id : NULL;
+	out->build_id_len = map->file->build_id_len;
+	return 0;
+}
+
+int lp_maps_loc(lp_maps *m, int pid, uint64_t ip, lp_loc *loc)
+{
+	const lp_map *map = map_of(m, pid, ip);
+	lp_file *f;
+
+	loc->module = LP_MODULE_NONE;
+	loc->offset = ip;
+	if (!map)
 		return 0;
-	f = p->maps[lo - 1].file;
+	f = map->file;
 	if (f->none)
 		return 0;
 	if (f->module < 0) {
@@ -298,6 +324,6 @@ int lp_maps_loc(lp_maps *m, int pid, uint64_t ip, lp_loc *loc)
 			return -1;
 	}
 	loc->module = (uint32_t)f->module;
-	loc->offset = ip - p->maps[lo - 1].start + p->maps[lo - 1].pgoff;
+	loc->offset = ip - map->start + map->pgoff;
 	return 0;
 }

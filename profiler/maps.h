@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lineprof/profile.h"
+#include "lineprof/record.h"
 
 typedef struct lp_file lp_file; /* a mapped file, interned: one per (path, build-id) */
 
@@ -42,7 +43,8 @@ int lp_maps_add(lp_maps *m, int pid, uint64_t start, uint64_t len, uint64_t pgof
 /* A new process pid, a copy of ppid; or (pid == ppid) one more thread. */
 int lp_maps_fork(lp_maps *m, int pid, int ppid);
 void lp_maps_exec(lp_maps *m, int pid);
-void lp_maps_exit(lp_maps *m, int pid);
+/* One thread of pid ended; 1 when it was the last (the process's maps are gone), else 0. */
+int lp_maps_exit(lp_maps *m, int pid);
 
 /*
  * The location of ip in pid: {module, ip - start + pgoff}, or
@@ -51,5 +53,12 @@ void lp_maps_exit(lp_maps *m, int pid);
  * modules that were sampled.
  */
 int lp_maps_loc(lp_maps *m, int pid, uint64_t ip, lp_loc *loc);
+
+/*
+ * The file mapping of pid holding addr, for an unwinder: 0, or -1 when addr
+ * is in none or in one without a file behind it ([vdso], //anon). The
+ * strings stay valid until the maps change.
+ */
+int lp_maps_find(lp_maps *m, int pid, uint64_t addr, lp_mapping *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +28,12 @@
 #include "ring.h"
 
 #define DEFAULT_FREQ 4000
+/*
+ * --call-graph=dwarf: every sample carries a copy of the stack (8 KiB by
+ * default), so a ring of the usual 512 KiB holds ~60 samples, 15 ms at
+ * 4 kHz. 2 MiB per CPU holds ~240, woken at half of that.
+ */
+#define DWARF_PAGES 512
 #define POLL_MS 100 /* drain at least this often, whatever the watermark */
 
 typedef struct lp_run {
@@ -39,7 +46,8 @@ typedef struct lp_run {
 	int *fds;         /* ncpus x LP_MAX_EVENTS */
 	lp_ring *rings;   /* one per CPU, on its leader */
 	int clock_fd;     /* task-clock, counting */
-	int *probe_fds;
+	lp_probes *probes; /* --hits */
+	double hit_lo, hit_hi; /* ns per probe hit, measured before the run; < 0 unknown */
 	int sig_fd;
 	sigset_t oldmask;
 	int masked;
@@ -117,6 +125,20 @@ static int check_opts(const lp_record_opts *o, lp_error *err)
 	if (o->freq && o->period)
 		return lp_error_set(err, LP_EUSAGE,
 				    "lineprof: -F (frequency) and -c (period) exclude each other");
+	if (o->callchain < LP_CALLCHAIN_NONE || o->callchain > LP_CALLCHAIN_DWARF)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: unknown call-graph mode %d", o->callchain);
+	if (o->callchain == LP_CALLCHAIN_DWARF && !lp_collect_regs_mask())
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: --call-graph=dwarf is not supported on this architecture "
+				    "yet (x86-64 only): use -g");
+	if (o->callchain == LP_CALLCHAIN_DWARF && !o->unwinder)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --call-graph=dwarf needs an unwinder");
+	if (o->callchain == LP_CALLCHAIN_DWARF &&
+	    (o->stack_size % 8 || o->stack_size > LP_STACK_USER_MAX))
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: the stack size of --call-graph=dwarf must be a multiple of 8 "
+				    "from 8 to %d bytes, not %lu", LP_STACK_USER_MAX,
+				    (unsigned long)o->stack_size);
 	if (o->mmap_pages && (o->mmap_pages & (o->mmap_pages - 1)))
 		return lp_error_set(err, LP_EUSAGE,
 			"lineprof: the buffer size must be a power of two pages, not %zu", o->mmap_pages);
@@ -129,14 +151,42 @@ static int check_opts(const lp_record_opts *o, lp_error *err)
 	return LP_OK;
 }
 
+/*
+ * Data pages per ring: the user's, else the mode's default. The bigger
+ * dwarf default is cut to what an unprivileged user may lock (the kernel
+ * allows perf_event_mlock_kb per CPU, then charges RLIMIT_MEMLOCK), so it
+ * does not fail where the usual size would not.
+ */
+static size_t ring_pages(const lp_run *r)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), budget;
+	size_t pages = DWARF_PAGES;
+	struct rlimit rl;
+	long kb;
+
+	if (r->opts->mmap_pages)
+		return r->opts->mmap_pages;
+	if (r->opts->callchain != LP_CALLCHAIN_DWARF)
+		return LP_RING_DEFAULT_PAGES;
+	if (geteuid() == 0 || read_sysctl("/proc/sys/kernel/perf_event_mlock_kb", &kb) ||
+	    getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return pages;
+	budget = (uint64_t)kb * 1024 * (uint64_t)r->ncpus + (uint64_t)rl.rlim_cur;
+	while (pages > LP_RING_DEFAULT_PAGES && (pages + 1) * page * (uint64_t)r->ncpus > budget)
+		pages /= 2;
+	return pages;
+}
+
 /* The sampling leader and its counting members, before any fallback. */
 static void configure(lp_run *r, size_t ring_bytes)
 {
 	const lp_record_opts *o = r->opts;
 	uint64_t st = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
 
-	if (o->callchain)
+	if (o->callchain == LP_CALLCHAIN_FP)
 		st |= PERF_SAMPLE_CALLCHAIN;
+	else if (o->callchain == LP_CALLCHAIN_DWARF)
+		st |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 	if (r->nev > 1)
 		st |= PERF_SAMPLE_READ; /* with inherit: Linux >= 6.12, needs SAMPLE_TID */
 	for (int i = 0; i < r->nev; i++) {
@@ -148,6 +198,10 @@ static void configure(lp_run *r, size_t ring_bytes)
 		a->exclude_kernel = 1;
 		a->exclude_hv = 1;
 		a->exclude_callchain_kernel = 1;
+		if (o->callchain == LP_CALLCHAIN_DWARF) {
+			a->sample_regs_user = lp_collect_regs_mask();
+			a->sample_stack_user = o->stack_size ? o->stack_size : LP_STACK_USER_DEFAULT;
+		}
 		if (i > 0) {
 			/* Members follow the leader: enabled with it, read at its samples. */
 			a->disabled = 0;
@@ -170,6 +224,31 @@ static void configure(lp_run *r, size_t ring_bytes)
 	}
 }
 
+/*
+ * --hits: the probes, then what one hit costs here, said before the target
+ * starts: a line run 10^8 times under a 2 us probe is minutes of overhead.
+ */
+static int open_probes(lp_run *r, pid_t pid, lp_error *err)
+{
+	size_t n = r->opts->nprobes;
+	int rc = lp_probes_open(&r->probes, r->opts->probes, n, pid, &r->op, err);
+
+	if (rc != LP_OK)
+		return rc;
+	lp_probes_calibrate(r->probes, &r->hit_lo, &r->hit_hi);
+	fprintf(r->diag, "lineprof: --hits: %zu probe%s through %s (%s); ", n, n == 1 ? "" : "s",
+		lp_probes_how(r->probes),
+		lp_probes_inherited(r->probes) ? "every thread and child" : "main thread only");
+	if (r->hit_hi > 0)
+		fprintf(r->diag, "each hit costs ~%.1f-%.1f us here, so a line run 10 million times "
+			"adds ~%.0f-%.0f s\n", r->hit_lo * 1e-3, r->hit_hi * 1e-3, r->hit_lo * 1e-2,
+			r->hit_hi * 1e-2);
+	else
+		fprintf(r->diag, "the cost of a hit could not be measured here (typically 1-10 us)\n");
+	fflush(r->diag);
+	return LP_OK;
+}
+
 static int open_counters(lp_run *r, pid_t pid, lp_error *err)
 {
 	struct perf_event_attr a;
@@ -190,12 +269,8 @@ static int open_counters(lp_run *r, pid_t pid, lp_error *err)
 		e = errno;
 		return lp_events_open_error(err, e, "task-clock", -1);
 	}
-	if (r->opts->nprobes) {
-		r->probe_fds = calloc(r->opts->nprobes, sizeof(*r->probe_fds));
-		if (!r->probe_fds)
-			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-		return lp_probe_open(r->opts->probes, r->opts->nprobes, pid, r->probe_fds, &r->op, err);
-	}
+	if (r->opts->nprobes)
+		return open_probes(r, pid, err);
 	return LP_OK;
 }
 
@@ -221,7 +296,7 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 			return rc;
 	}
 	prof->nevents = r->nev;
-	prof->callchain = r->opts->callchain ? 1 : 0;
+	prof->callchain = r->opts->callchain;
 	for (int i = 0; i < r->nev; i++) {
 		lp_event_info *info = &prof->events[i];
 
@@ -234,7 +309,9 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 			info->period = r->ev[0].attr.sample_period;
 	}
 	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format);
-	if (!r->col)
+	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
+			lp_collect_set_unwinder(r->col, r->opts->unwinder,
+						r->ev[0].attr.sample_regs_user)))
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	return open_counters(r, pid, err);
 }
@@ -315,17 +392,30 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 
 static int finish(lp_run *r, lp_profile *prof, lp_error *err)
 {
-	uint64_t v[3] = {0, 0, 0};
+	uint64_t v[3] = {0, 0, 0}, hits = 0;
+	int rc;
 
 	if (read(r->clock_fd, v, sizeof(v)) != (ssize_t)sizeof(v))
 		return lp_error_set(err, LP_EFAIL, "lineprof: cannot read task-clock: %s",
 				    strerror(errno));
 	prof->task_clock_ns = v[0];
-	if (r->opts->nprobes && lp_collect_forks(r->col))
+	if (!r->opts->nprobes)
+		return LP_OK;
+	if (!lp_probes_inherited(r->probes) && lp_collect_forks(r->col))
 		fprintf(r->diag, "lineprof: --hits counted the target's main thread only, not the "
-			"%llu threads/processes it started (inherited uprobes break fork() in the "
-			"kernel)\n", (unsigned long long)lp_collect_forks(r->col));
-	return lp_probe_collect(r->opts->probes, r->opts->nprobes, r->probe_fds, prof, err);
+			"%llu threads/processes it started (inherited uprobe PMU counters break "
+			"fork() in the kernel; as root, lineprof uses tracefs instead)\n",
+			(unsigned long long)lp_collect_forks(r->col));
+	rc = lp_probes_collect(r->probes, prof, &hits, err);
+	if (rc == LP_OK && r->hit_hi > 0) {
+		double lo = (double)hits * r->hit_lo * 1e-9, hi = (double)hits * r->hit_hi * 1e-9;
+		double cpu = (double)prof->task_clock_ns * 1e-9;
+
+		fprintf(r->diag, "lineprof: --hits: %llu probe hits x %.1f-%.1f us (measured before "
+			"the run) = ~%.3f-%.3f s of the target's %.3f s of CPU time; Time includes it\n",
+			(unsigned long long)hits, r->hit_lo * 1e-3, r->hit_hi * 1e-3, lo, hi, cpu);
+	}
+	return rc;
 }
 
 static void cleanup(lp_run *r)
@@ -343,15 +433,12 @@ static void cleanup(lp_run *r)
 	for (int i = 0; r->fds && i < r->ncpus * LP_MAX_EVENTS; i++)
 		if (r->fds[i] >= 0)
 			close(r->fds[i]);
-	for (size_t i = 0; r->probe_fds && i < r->opts->nprobes; i++)
-		if (r->probe_fds[i] >= 0)
-			close(r->probe_fds[i]);
+	lp_probes_free(r->probes); /* also removes tracefs events */
 	if (r->clock_fd >= 0)
 		close(r->clock_fd);
 	lp_collect_free(r->col);
 	free(r->rings);
 	free(r->fds);
-	free(r->probe_fds);
 	free(r->cpus);
 	if (r->sig_fd >= 0) {
 		/* Consume what came after the target ended, or unblocking would kill us. */
@@ -382,14 +469,15 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 	if ((rc = check_opts(opts, err)) != LP_OK)
 		return rc;
 	r.nev = opts->nevents ? opts->nevents : 1;
-	for (int i = 0; i < r.nev; i++)
-		if ((rc = lp_events_parse(&r.ev[i], opts->nevents ? opts->events[i] : "cycles",
-					  err)) != LP_OK)
-			return rc;
-	pages = opts->mmap_pages ? opts->mmap_pages : LP_RING_DEFAULT_PAGES;
-	configure(&r, pages * (size_t)sysconf(_SC_PAGESIZE));
+	for (int i = 0; i < r.nev && rc == LP_OK; i++)
+		rc = lp_events_parse(&r.ev[i], opts->nevents ? opts->events[i] : "cycles", err);
+	lp_events_done(); /* every event is encoded: libpfm4's tables can go */
+	if (rc != LP_OK)
+		return rc;
 	if ((rc = online_cpus(&r, err)) != LP_OK)
 		goto out;
+	pages = ring_pages(&r);
+	configure(&r, pages * (size_t)sysconf(_SC_PAGESIZE));
 
 	/* Blocked before the fork, so none is lost; the child unblocks before exec. */
 	sigemptyset(&set);
@@ -431,6 +519,17 @@ out:
 int lp_record_list_events(FILE *out, lp_error *err)
 {
 	lp_opener op = {lp_events_sysopen, NULL};
+	int rc = lp_events_list(out, &op, err);
 
-	return lp_events_list(out, &op, err);
+	lp_events_done();
+	return rc;
+}
+
+int lp_record_list_metrics(FILE *out, lp_error *err)
+{
+	lp_opener op = {lp_events_sysopen, NULL};
+	int rc = lp_events_list_metrics(out, &op, err);
+
+	lp_events_done();
+	return rc;
 }

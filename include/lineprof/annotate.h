@@ -52,4 +52,29 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 int lp_annotate_check_target(const char *exe, const char *const *functions, int nfunctions,
 			     lp_error *err);
 
+/*
+ * --hits: the counting probes for the lines of functions[] (DW_AT_name or
+ * linkage name), in exe or, for names exe lacks, in its DT_NEEDED libraries.
+ * One probe per distinct first address of a line-table row with is_stmt in
+ * each copy of a function (its out-of-line body and every inlined copy),
+ * kept where the innermost function is that function; path is the module
+ * file (real path), offset a FILE offset (through the PT_LOAD headers).
+ * *probes is sorted by (module, offset); free it with lp_annotate_probes_free.
+ * LP_OK, or LP_EFAIL when a function has no code anywhere or memory runs out.
+ * The report combines the counts of one line's probes: see lineprof(1), HITS.
+ */
+int lp_annotate_probes(const char *exe, const char *const *functions, int nfunctions,
+		       lp_probe **probes, size_t *nprobes, lp_error *err);
+void lp_annotate_probes_free(lp_probe *probes, size_t nprobes);
+
+/*
+ * --call-graph=dwarf: an unwinder for lp_record_opts.unwinder, which walks
+ * each sampled stack copy through the CFI of the mapped ELF files
+ * (.eh_frame, else .debug_frame found on this machine; frame pointers where
+ * neither covers the code). x86-64 only. NULL with err set when out of
+ * memory. Free it after lp_record_run returns.
+ */
+lp_unwinder *lp_unwinder_new(lp_error *err);
+void lp_unwinder_free(lp_unwinder *u);
+
 #endif

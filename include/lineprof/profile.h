@@ -88,7 +88,8 @@ typedef struct lp_profile {
 	uint64_t lost;           /* records the kernel dropped (PERF_RECORD_LOST) */
 	uint64_t throttled;      /* PERF_RECORD_THROTTLE count */
 	int exit_status;         /* wait(2) status of the target, -1 if unknown */
-	int callchain;           /* stacks were recorded (-g) */
+	int callchain;           /* how stacks were recorded: 0 none, 1 frame pointers (-g),
+	                            2 DWARF unwinding (--call-graph=dwarf); see record.h */
 
 	int nevents;
 	lp_event_info events[LP_MAX_EVENTS];
@@ -127,5 +128,7 @@ int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count);
 /* The .lprof file: see lineprof(1), section PROFILE FILE FORMAT. */
 int lp_profile_save(const lp_profile *p, const char *path, lp_error *err);
 lp_profile *lp_profile_load(const char *path, lp_error *err);
+/* The same from size bytes in memory; name stands for the file in messages. */
+lp_profile *lp_profile_load_mem(const void *data, size_t size, const char *name, lp_error *err);
 
 #endif

@@ -17,15 +17,79 @@ typedef struct lp_probe {
 	uint64_t offset;
 } lp_probe;
 
+/* How call stacks are recorded (lp_record_opts.callchain, lp_profile.callchain). */
+enum lp_callchain {
+	LP_CALLCHAIN_NONE = 0,
+	LP_CALLCHAIN_FP = 1,    /* -g: the kernel walks the frame pointers */
+	LP_CALLCHAIN_DWARF = 2, /* --call-graph=dwarf: registers + a stack copy, unwound by us */
+};
+
+#define LP_STACK_USER_DEFAULT 8192 /* bytes of user stack per sample, as perf */
+#define LP_STACK_USER_MAX 65528    /* the kernel's limit (a record is < 64 KiB) */
+
+/*
+ * --call-graph=dwarf: the recorder copies the user registers and the top of
+ * the user stack at every sample and hands them to an unwinder that the
+ * caller supplies (annotate/ makes one from the ELF files' CFI: see
+ * lp_unwinder_new in lineprof/annotate.h). The recorder knows where files
+ * are mapped in the target (from the kernel's MMAP2 records), the unwinder
+ * knows how to read them: it asks through find_mapping.
+ */
+
+/* The user registers of a sample, x86-64, indexed by their psABI DWARF numbers. */
+enum lp_reg {
+	LP_REG_RAX, LP_REG_RDX, LP_REG_RCX, LP_REG_RBX, LP_REG_RSI, LP_REG_RDI, LP_REG_RBP,
+	LP_REG_RSP, LP_REG_R8, LP_REG_R9, LP_REG_R10, LP_REG_R11, LP_REG_R12, LP_REG_R13,
+	LP_REG_R14, LP_REG_R15, LP_REG_RIP,
+	LP_NREGS
+};
+
+/* An executable file mapping of a process: [start, end) maps the file from offset pgoff. */
+typedef struct lp_mapping {
+	const char *path;                /* valid until the recorder handles the next record */
+	uint64_t start, end, pgoff;
+	const unsigned char *build_id;   /* from MMAP2, NULL if unknown */
+	size_t build_id_len;
+} lp_mapping;
+
+typedef struct lp_unwind_sample {
+	int pid, tid;
+	uint64_t regs[LP_NREGS];         /* valid only if have_regs */
+	int have_regs;                   /* 0: no user registers (a 32-bit task...) */
+	const unsigned char *stack;      /* the stack's bytes from regs[LP_REG_RSP] on */
+	size_t stack_size;               /* how many of them the kernel copied */
+	/* The executable file mapping of pid holding addr: 0, or -1 if none. */
+	int (*find_mapping)(void *find_ctx, int pid, uint64_t addr, lp_mapping *out);
+	void *find_ctx;
+} lp_unwind_sample;
+
+typedef struct lp_unwinder {
+	/*
+	 * Called once per sample: fills ips[0] with the sampled ip and
+	 * ips[1..] with the return addresses of the callers, innermost first
+	 * (as PERF_SAMPLE_CALLCHAIN would), at most max_ips in all. Returns
+	 * how many it filled, >= 1; 0 if it could not start (the recorder then
+	 * keeps the sampled ip alone).
+	 */
+	int (*unwind)(void *ctx, const lp_unwind_sample *s, uint64_t *ips, int max_ips);
+	/* pid's address space is gone (exec, exit, a new process reusing the pid). */
+	void (*forget)(void *ctx, int pid);
+	void *ctx;
+} lp_unwinder;
+
 typedef struct lp_record_opts {
 	const char *events[LP_MAX_EVENTS]; /* first samples, the rest are read with it */
 	int nevents;                       /* 0: "cycles" */
 	uint64_t freq;                     /* -F HZ; 0: 4000 unless period is set */
 	uint64_t period;                   /* -c PERIOD */
-	int callchain;                     /* -g: frame-pointer callchains */
+	int callchain;                     /* enum lp_callchain: -g, --call-graph=dwarf */
+	uint32_t stack_size;               /* dwarf: user stack bytes per sample, a multiple
+	                                      of 8; 0: LP_STACK_USER_DEFAULT */
+	const lp_unwinder *unwinder;       /* dwarf: required */
 	const lp_probe *probes;            /* --hits */
 	size_t nprobes;
-	size_t mmap_pages;                 /* data pages per CPU ring (power of 2); 0: default */
+	size_t mmap_pages;                 /* data pages per CPU ring (power of 2); 0: default
+	                                      (128; 512 with dwarf, whose samples are ~8 KiB) */
 	FILE *diag;                        /* one-line notices (fallbacks); NULL: stderr */
 } lp_record_opts;
 
@@ -40,5 +104,11 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 
 /* Prints the events this machine can name (libpfm4), for --list-events. */
 int lp_record_list_events(FILE *out, lp_error *err);
+
+/*
+ * Prints the derived metrics (lineprof/metric.h), their input events, and
+ * whether this machine can count both inputs together, for --metrics.
+ */
+int lp_record_list_metrics(FILE *out, lp_error *err);
 
 #endif

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from lp import (LINEPROF, SKIP, check, marker_line, one_line_error, parse_tables, pct, prog,
+from lp import (HEADING, LINEPROF, SKIP, check, marker_line, one_line_error, parse_tables, pct, prog,
                 row_of, run, samples, workdir)
 
 CASES = {}
@@ -153,11 +153,55 @@ def target_abort():
     hot_table(r, "burn", "behave.c", "BURN")
 
 
+def proc_stat(pid):
+    """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime."""
+    with open("/proc/%d/stat" % pid) as f:
+        text = f.read()
+    return text[text.rindex(")") + 2:].split()
+
+
+def cpu_seconds(pid):
+    st = proc_stat(pid)
+    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(cond, what, timeout=60.0):
+    """Polls cond() until it returns something true: conditions, never a guess at timing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.01)
+    check(False, "timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+def running_target(lp, exe, cpu=0.1):
+    """The pid of lineprof's target once it runs exe and has used cpu seconds of CPU."""
+    exe = os.path.realpath(exe)
+
+    def find():
+        check(lp.poll() is None, "lineprof still running (it exited %s)" % lp.returncode)
+        for d in os.listdir("/proc"):
+            try:
+                if (d.isdigit() and int(proc_stat(int(d))[1]) == lp.pid and
+                        os.readlink("/proc/%s/exe" % d) == exe and cpu_seconds(int(d)) >= cpu):
+                    return int(d)
+            except (OSError, ValueError):
+                continue  # gone meanwhile, or not ours to read
+        return None
+    return wait_for(find, "%s to run under lineprof" % exe)
+
+
+def popen_lineprof(args, cwd):
+    return subprocess.Popen([LINEPROF] + args, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace")
+
+
 def interrupt(sig):
     d = workdir()
-    p = subprocess.Popen([LINEPROF, "-f", "burn", prog("behave"), "spin"], cwd=d,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    p = popen_lineprof(["-f", "burn", prog("behave"), "spin"], d)
+    running_target(p, prog("behave"))
     p.send_signal(sig)
     out, err = p.communicate(timeout=30)
 
@@ -190,6 +234,166 @@ def child_process():
     r = run(["-f", "burn", prog("behave"), "fork"], cwd=workdir())
     check(r.code == 0, "exit 0", r)
     hot_table(r, "burn", "behave.c", "BURN")
+
+
+class Finished:
+    def __init__(self, p, timeout=60):
+        self.out, self.err = p.communicate(timeout=timeout)
+        self.code = p.returncode
+
+    def __repr__(self):
+        return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
+
+
+@case
+def target_sigkill():
+    """SIGKILL to the target mid-run: the profile is still written, and the exit status is 137."""
+    d = workdir()
+    p = popen_lineprof(["-f", "burn", prog("behave"), "spin"], d)
+    os.kill(running_target(p, prog("behave")), signal.SIGKILL)
+    r = Finished(p)
+    check(r.code == 128 + signal.SIGKILL, "exit 137 after SIGKILL", r)
+    check("killed by signal %d" % signal.SIGKILL in r.err, "says the target was killed", r)
+    check("Wrote profile results to behave.lprof" in r.err, "names the profile", r)
+    hot_table(r, "burn", "behave.c", "BURN")
+    a = run(["annotate", "-f", "burn", "behave.lprof"], cwd=d)
+    check(a.code == 0, "the saved profile loads", a)
+    hot_table(a, "burn", "behave.c", "BURN")
+
+
+@case
+def threads8_all_lines():
+    """8 threads, 8 kinds of work: every thread's line is found, each with about 1/8 of the time."""
+    names = ["w%d" % i for i in range(8)]
+    args = []
+    for n in names:
+        args += ["-f", n]
+    r = run(args + [prog("threads8")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    tables = parse_tables(r.out)
+    totals = {}
+    for i, n in enumerate(names):
+        t = hot_table(r, n, "threads8.c", "T8_%d" % i)
+        totals[n] = t["total"]
+    whole = sum(totals.values())
+    for n, v in totals.items():
+        check(v >= 0.04 * whole, "%s has %.1f%% of the threads' time (1/8 expected)" % (n, 100 * v / whole), r)
+    check(len(tables) == 8, "one table per function", r)
+
+
+@case
+def dlopen_library():
+    """A library loaded mid-run with dlopen(): its lines are resolved, live and from the saved profile."""
+    d = workdir()
+    lib = os.environ["PROG_LPPLUGIN"]
+    r = run([prog("dlopener"), lib], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    hot = "lpplugin.c:%d" % marker_line("lpplugin.c", "PLUGIN_HOT")
+    rows = [l.split() for l in r.out.splitlines() if "lpplugin.c:" in l]
+    check(rows and rows[0][3].endswith(hot), "the library's PLUGIN_HOT line is the hottest", r)
+    check(rows[0][4] == "lp_plugin_work", "in lp_plugin_work", r)
+    check(float(rows[0][2]) > 60.0, "with > 60%", r)
+    a = run(["annotate", "-f", "lp_plugin_work", "dlopener.lprof"], cwd=d)
+    check(a.code == 0, "annotate -f on the saved profile", a)
+    t = hot_table(a, "lp_plugin_work", "lpplugin.c", "PLUGIN_HOT")
+    check(t["file"].endswith("lpplugin.c"), "File: the library's source", a)
+
+
+def strip_copy(d, flag, name):
+    strip = shutil.which("strip")
+    if not strip:
+        print("no strip (binutils) here")
+        sys.exit(SKIP)
+    out = os.path.join(d, name)
+    subprocess.run([strip, flag, "-o", out, prog("hotline")], check=True)
+    return out
+
+
+@case
+def stripped_binary():
+    """strip --strip-all: a clear one-line note, a profile, addresses; --strip-debug: functions by name."""
+    d = workdir()
+    exe = strip_copy(d, "--strip-all", "stripped")
+    r = run([exe], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    notes = [l for l in r.err.splitlines() if l.startswith("lineprof:") and "is stripped" in l]
+    check(len(notes) == 1 and "rebuild with -g" in notes[0] and exe in notes[0],
+          "one line names the binary, says it is stripped and how to fix it", r)
+    check("Hint:" not in r.out, "no -f hint: there is no function -f could show", r)
+    check(os.path.exists(os.path.join(d, "stripped.lprof")), "profile written", r)
+    rows = [l for l in r.out.splitlines() if "(no line info)" in l]
+    check(rows and "[stripped+0x" in rows[0], "the hottest addresses, by offset in the file", r)
+    check(float(rows[0].split()[2]) > 20.0, "the hottest one stands out", r)
+    # With the symbol table kept, the hot function is named even without lines.
+    exe = strip_copy(d, "--strip-debug", "nodebuginfo")
+    r = run([exe], cwd=d)
+    check(r.code == 0 and "compile with -g" in r.err, "says there are no lines", r)
+    rows = [l.split() for l in r.out.splitlines() if "(no line info)" in l]
+    check(rows and rows[0][-1] == "hot_work" and float(rows[0][2]) > 60.0,
+          "hot_work, from the ELF symbol table, is the hottest function", r)
+    f = run(["annotate", "--functions", "nodebuginfo.lprof"], cwd=d)
+    check(f.code == 0 and re.search(r"^\s*\d+\s+[\d.]+.*\shot_work$", f.out, re.M),
+          "--functions names it too", f)
+
+
+@case
+def nodebug_functions():
+    """Built without -g: one line saying so, and the hot function named from ELF symbols."""
+    r = run([prog("nodebug")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    notes = [l for l in r.err.splitlines() if "compile with -g" in l]
+    check(len(notes) == 1 and "no DWARF line info" in notes[0], "one clear line", r)
+    rows = [l.split() for l in r.out.splitlines() if "(no line info)" in l]
+    check(rows and rows[0][-1] == "main" and float(rows[0][2]) > 60.0,
+          "main, where the loop is, is the hottest function", r)
+    check("Hint:" not in r.out, "no -f hint: -f needs line info", r)
+
+
+@case
+def ring_overflow():
+    """A one-page ring at a high rate while lineprof is stopped: LOST told, no crash, profile whole.
+
+    SIGSTOP stands in for a profiler the scheduler keeps off the CPU: the
+    target goes on sampling into a 4 KiB ring nobody drains, so the kernel
+    must drop records, whatever the speed of this machine.
+    """
+    with open("/proc/sys/kernel/perf_event_max_sample_rate") as f:
+        rate = min(50000, int(f.read()))
+    d = workdir()
+    p = popen_lineprof(["--mmap-pages", "1", "-F", str(rate), "-f", "burn", prog("behave"), "spin"], d)
+    pid = running_target(p, prog("behave"))
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        start = cpu_seconds(pid)
+        # 0.2 s of CPU at >= 1 kHz is hundreds of samples, a one-page ring holds about 100.
+        wait_for(lambda: cpu_seconds(pid) >= start + 0.2, "the target to run on")
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    # Some samples after the gap, so the LOST record is written and read.
+    running_target(p, prog("behave"), cpu=start + 0.3)
+    p.send_signal(signal.SIGTERM)
+    r = Finished(p)
+    check(r.code == 128 + signal.SIGTERM, "exit 143: SIGTERM forwarded", r)
+    m = re.search(r"the kernel dropped (\d+) records", r.err)
+    check(m is not None and int(m.group(1)) > 0, "LOST is reported on stderr", r)
+    hot_table(r, "burn", "behave.c", "BURN")
+    j = run(["annotate", "--json", "-", "behave.lprof"], cwd=d)
+    check(j.code == 0, "the saved profile loads (its sample count adds up)", j)
+    doc = json.loads(j.out)
+    check(doc["lost"] == int(m.group(1)) and doc["samples"] > 0, "the profile keeps the count", j)
+
+
+@case
+def annotate_empty_profile():
+    """A profile without samples (a target that exits at once): every view copes, with a note."""
+    d = workdir()
+    with open(os.path.join(d, "empty.lprof"), "w") as f:
+        f.write("lineprof-profile 1\ncommand true\nsamples 0\nend\n")
+    for view in ([], ["--functions"], ["--listing"], ["--csv", "-"], ["--json", "-"],
+                 ["--folded", "-"], ["--callgrind", "cg.out"], ["--dot", "-"], ["-f", "main"]):
+        r = run(["annotate"] + view + ["empty.lprof"], cwd=d)
+        check(r.code == 0, "annotate %s: exit 0" % " ".join(view), r)
+        check("no samples were recorded" in r.err, "annotate %s: says why it is empty" % " ".join(view), r)
 
 
 # ---- errors: one line, the right exit status, nothing half-done ----
@@ -360,7 +564,7 @@ def listing_section(text, source):
     header = lines[i]
     text_at = header.index("  Line Contents")
     heads, pos = [], 0
-    for h in re.finditer(r"\S+(?: \S+)*", header[:text_at]):
+    for h in re.finditer(HEADING, header[:text_at]):
         heads.append((h.group(0), pos, h.end()))
         pos = h.end()
     rows = {}
@@ -693,7 +897,10 @@ def callgraph_folded():
     q = run(["annotate", "--folded", "-", record_callgraph(workdir(), g=False)], cwd=d)
     check(q.code == 0 and "no call stacks in this profile (record with -g)" in q.err,
           "without -g: a note", q)
-    check(all(";" not in l for l in q.out.splitlines()), "one frame each (nothing inlined)", q)
+    # callgraph is built -O0: nothing is inlined in it (libc and ld.so may inline).
+    own = {"main", "a", "b", "c", "rec", "shared"}
+    check(all(";" not in l for l in q.out.splitlines() if l.rsplit(" ", 1)[0].split(";")[-1] in own),
+          "one frame each for the program's functions", q)
 
 
 @case
@@ -709,6 +916,373 @@ def framepointer_note():
     check(ok.code == 0 and "without frame pointers" not in ok.err, "no note for -fno-omit-frame-pointer", ok)
     nog = run(["--functions", prog("callgraph_nofp")], cwd=d)
     check(nog.code == 0 and "without frame pointers" not in nog.err, "no note without -g", nog)
+
+
+# --call-graph=dwarf: stacks unwound from a copy of the user stack through the CFI.
+@case
+def callgraph_dwarf():
+    """--call-graph=dwarf on callgraph (frame pointers kept): the same truth as -g."""
+    d = workdir()
+    r = run(["--call-graph=dwarf", "--functions", prog("callgraph")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    check("from the recorded call stacks (--call-graph=dwarf)" in r.out, "says dwarf totals", r)
+    check("frame pointers" not in r.err, "no frame-pointer note", r)
+    rows = parse_functions(r.out)
+    for name, (self_truth, total_truth) in CALLGRAPH_TRUTH.items():
+        check(name in rows, "a row for %s" % name, r)
+        got = rows[name]
+        check(abs(got["self"] - self_truth) <= 3.0,
+              "%s self %.1f%% within 3 points of %.1f%%" % (name, got["self"], self_truth), r)
+        check(abs(got["total"] - total_truth) <= 3.0,
+              "%s total %.1f%% within 3 points of %.1f%%" % (name, got["total"], total_truth), r)
+    with open(os.path.join(d, "callgraph.lprof")) as f:
+        check("\ncallchain 2\n" in f.read(), "the profile says how its stacks were recorded")
+
+
+def leafcall_rows(args, d, name):
+    r = run(["record"] + args + ["-o", name, prog("leafcall")], cwd=d)
+    check(r.code == 0, "record %s" % args, r)
+    a = run(["annotate", "--functions", name], cwd=d)
+    check(a.code == 0, "annotate %s" % name, a)
+    rows = parse_functions(a.out)
+    for f in ("main", "caller", "other", "lp_nofp_work"):
+        check(f in rows, "a row for %s" % f, a)
+    return rows, r, a
+
+
+@case
+def dwarf_library_without_frame_pointers():
+    """A leaf in a library without frame pointers: dwarf keeps its caller, -g loses it."""
+    d = workdir()
+    rows, r, a = leafcall_rows(["--call-graph=dwarf"], d, "dw.lprof")
+    leaf, caller = rows["lp_nofp_work"], rows["caller"]
+    check(leaf["module"] == "libnofp.so" and leaf["total"] >= 30.0,
+          "the leaf holds a good share (%.1f%%)" % leaf["total"], a)
+    # caller's total is its own time plus all of the leaf's (stacks through caller).
+    check(abs(caller["total"] - (caller["self"] + leaf["total"])) <= 2.0,
+          "dwarf: caller total %.1f%% = self %.1f%% + leaf %.1f%%"
+          % (caller["total"], caller["self"], leaf["total"]), a)
+    check(rows["main"]["total"] >= 99.0, "dwarf: main total %.1f%%" % rows["main"]["total"], a)
+    check("frame pointers" not in r.err + a.err, "dwarf: no frame-pointer note", a)
+    # The same program with -g: the leaf's samples skip caller.
+    rows, r, a = leafcall_rows(["-g"], d, "fp.lprof")
+    leaf, caller = rows["lp_nofp_work"], rows["caller"]
+    check(caller["total"] < caller["self"] + 0.5 * leaf["total"],
+          "-g: caller total %.1f%% misses most of the leaf's %.1f%%" % (caller["total"], leaf["total"]), a)
+    notes = [l for l in a.err.splitlines() if "without frame pointers" in l]
+    check(len(notes) == 1 and "libnofp.so" in notes[0] and "--call-graph=dwarf" in notes[0],
+          "-g: the library note suggests --call-graph=dwarf", a)
+
+
+@case
+def err_call_graph():
+    """Modes lineprof lacks, and stack sizes the kernel refuses, are usage errors."""
+    d = workdir()
+    one_line_error(run(["--call-graph=lbr", prog("hotline")], cwd=d), 2, "dwarf[,SIZE]")
+    one_line_error(run(["--call-graph=dwarf,100", prog("hotline")], cwd=d), 2, "multiple of 8")
+    one_line_error(run(["--call-graph=dwarf,65536", prog("hotline")], cwd=d), 2, "65528")
+    one_line_error(run(["--call-graph=dwarf,", prog("hotline")], cwd=d), 2, "SIZE")
+    # perf's spelling, the mode as the next word, and a size.
+    r = run(["record", "--call-graph", "dwarf,4096", "-o", "h.lprof", prog("hotline")], cwd=d)
+    check(r.code == 0, "--call-graph dwarf,4096 records", r)
+    with open(os.path.join(d, "h.lprof")) as f:
+        check("\ncallchain 2\n" in f.read(), "in dwarf mode")
+
+
+# ---- counters in depth: several events, derived metrics, fallbacks, exact hits ----
+
+@case
+def event_columns():
+    """-e cpu-clock,page-faults: a column per event in table, listing and CSV; faults on TOUCH, CPU on BURN."""
+    d = workdir()
+    r = run(["-e", "cpu-clock,page-faults", "-f", "main", "--csv", "f.csv", "--json", "f.json",
+             prog("faults")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    burn, touch = marker_line("faults.c", "BURN"), marker_line("faults.c", "TOUCH")
+    with open(os.path.join(os.environ["PROGRAMS_SRC"], "faults.c")) as f:
+        pages = int(re.search(r"lp_fault_pages = (\d+);", f.read()).group(1))
+    minflt = int(re.search(r"minflt=(\d+)", r.out).group(1))
+    check("Also counted: page-faults\n" in r.out, "the header names the second event", r)
+    t = parse_tables(r.out)["main"]
+    check(t["heads"][-1] == "page-faults", "a page-faults column in the table: %s" % t["heads"], r)
+    faults = {int(row["Line #"]): int(row["page-faults"]) for row in t["rows"] if row["page-faults"]}
+    total = sum(faults.values())
+    check(faults.get(touch, 0) > 0.8 * total,
+          "TOUCH has > 80%% of the page faults (%s of %d)" % (faults.get(touch), total), r)
+    check(max(t["rows"], key=samples) is row_of(t, burn), "cpu-clock's hot line is BURN", r)
+    check(pct(row_of(t, burn)) > 80.0, "BURN has > 80%% of the time", r)
+    # The numbers: the run's page faults, as the program itself counts them (getrusage).
+    with open(os.path.join(d, "f.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    check([e["measured"] for e in doc["events"]] == ["cpu-clock", "page-faults"], "JSON events", r)
+    pf_total = doc["events"][1]["total"]
+    check(0.95 * pages <= pf_total <= minflt,
+          "page faults counted (%d) between the pages touched (%d) and getrusage's %d"
+          % (pf_total, pages, minflt), r)
+    with open(os.path.join(d, "f.csv"), newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    check(list(rows[0])[9:11] == ["cpu-clock", "page-faults"], "CSV columns per event", r)
+    csv_touch = [row for row in rows if row["line"] == str(touch)]
+    check(len(csv_touch) == 1 and int(csv_touch[0]["page-faults"]) == faults[touch],
+          "the CSV's TOUCH faults are the table's", r)
+    # Every line of the program: the per-line values add up to the event's total.
+    a = run(["annotate", "--csv", "-", "faults.lprof"], cwd=d)
+    every = list(csv.DictReader(a.out.splitlines()))
+    check(sum(int(row["page-faults"]) for row in every) == pf_total, "lines sum to the total", a)
+    check(sum(int(row["cpu-clock"]) for row in every) == doc["events"][0]["total"],
+          "cpu-clock too", a)
+    # The listing: the same column with the same numbers.
+    l = run(["annotate", "--listing", "faults.lprof"], cwd=d)
+    check(l.code == 0, "listing", l)
+    lrows = listing_section(l.out, "faults.c")
+    check("page-faults" in lrows[touch] and int(lrows[touch]["page-faults"]) == faults[touch],
+          "the listing's page-faults column", l)
+    # Repeated -e is the same as a list.
+    again = run(["-e", "cpu-clock", "-e", "page-faults", "-f", "main", prog("faults")], cwd=d)
+    check(again.code == 0 and parse_tables(again.out)["main"]["heads"] == t["heads"],
+          "-e A -e B gives the columns of -e A,B", again)
+
+
+def machine_can(event):
+    lst = run(["--list-events"])
+    m = re.search(r"^  %s\s+(yes|no|denied)\s" % re.escape(event), lst.out, re.M)
+    check(m is not None, "--list-events lists %s" % event, lst)
+    return m.group(1) == "yes"
+
+
+@case
+def fallback_no_pmu():
+    """-e cycles,instructions without a PMU: cpu-clock leads, instructions is dropped, both said."""
+    if machine_can("cycles"):
+        print("this machine has a hardware PMU")
+        sys.exit(SKIP)
+    d = workdir()
+    r = run(["-e", "cycles,instructions", "-f", "hot_work", "--csv", "h.csv", "--json", "h.json",
+             prog("hotline")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    notes = [l for l in r.err.splitlines() if "hardware PMU" in l]
+    check(notes == ["lineprof: no hardware PMU for 'cycles' on this machine; sampling cpu-clock instead",
+                    "lineprof: no hardware PMU for 'instructions' on this machine; not counting it"],
+          "one line per fallback: %s" % notes, r)
+    check(re.search(r"^Samples: \d+ of cpu-clock at 4000 Hz \(asked for cycles, not available here\); ",
+                    r.out, re.M), "the header names what was measured", r)
+    check("Also counted" not in r.out and "instructions" not in r.out and "IPC" not in r.out,
+          "no column for what was not counted", r)
+    t = hot_table(r, "hot_work", "hotline.c", "HOT")
+    check(t["heads"] == ["Line #", "Samples", "Time", "% Time"], "the plain table: %s" % t["heads"], r)
+    with open(os.path.join(d, "h.csv"), newline="") as f:
+        head = next(csv.reader(f))
+    check(head[9:] == ["cpu-clock"], "CSV: the measured event only: %s" % head, r)
+    with open(os.path.join(d, "h.json")) as f:
+        doc = json.load(f)
+    check([(e["name"], e["measured"]) for e in doc["events"]] == [("cycles", "cpu-clock")] and
+          doc["metrics"] == [], "JSON: cycles measured as cpu-clock, no metrics", r)
+
+
+@case
+def metrics_list():
+    """--metrics: every metric with its inputs, 'no' where --list-events cannot count an input."""
+    r = run(["--metrics"])
+    check(r.code == 0 and r.err == "", "exit 0, nothing on stderr", r)
+    lst = run(["--list-events"])
+    can = dict(re.findall(r"^  (\S+)\s+(yes|no|denied)\s", lst.out, re.M))
+    for key, num, den in (("ipc", "instructions", "cycles"),
+                          ("cache_miss_ratio", "cache-misses", "cache-references"),
+                          ("branch_miss_ratio", "branch-misses", "branches")):
+        m = re.search(r"^  %s\s.*%s / %s\s+(yes|no|denied)\s+-e (\S+)" % (key, num, den), r.out, re.M)
+        check(m is not None, "a line for %s" % key, r)
+        here, inputs = m.group(1), m.group(2).split(",")
+        check(num in inputs and den in inputs, "%s: recorded with -e %s" % (key, m.group(2)), r)
+        if "no" in (can[num], can[den]):
+            check(here == "no", "%s: 'no' when an input cannot be counted here" % key, r)
+        if here == "yes":
+            check(can[num] == can[den] == "yes", "%s: 'yes' only if both can be counted" % key, r)
+    check("--metrics" in run(["--help"]).out, "--help mentions --metrics")
+    if can.get("cycles") == can.get("instructions") == "yes":
+        d = workdir()
+        p = run(["-e", "cycles,instructions", "-f", "hot_work", prog("hotline")], cwd=d)
+        check("IPC" in parse_tables(p.out)["hot_work"]["heads"], "an IPC column with a PMU", p)
+
+
+def uprobes_usable():
+    return os.path.exists("/sys/bus/event_source/devices/uprobe") and os.geteuid() == 0
+
+
+def gcov_counts(d, exe, source, args):
+    """Runs a --coverage build, returns gcov's {line: count} for source."""
+    subprocess.run([exe] + args, cwd=d, check=True, capture_output=True)
+    subprocess.run(["gcov", "--json-format", os.path.basename(exe) + "-" +
+                    os.path.basename(source)[:-2] + ".gcda"], cwd=d, check=True, capture_output=True)
+    import gzip
+    name = os.path.basename(exe) + "-" + os.path.basename(source)[:-2] + ".gcov.json.gz"
+    with gzip.open(os.path.join(d, name), "rt") as f:
+        doc = json.load(f)
+    counts = {}
+    for fi in doc["files"]:
+        if os.path.basename(fi["file"]) == os.path.basename(source):
+            for l in fi["lines"]:
+                counts[l["line_number"]] = (l["count"], l.get("function_name"))
+    return counts
+
+
+@case
+def hits_vs_gcov():
+    """--hits equals gcov's line counts at -O0 for loops, branches and calls; differences as documented."""
+    if not uprobes_usable():
+        print("uprobes need root and the uprobe PMU")
+        sys.exit(SKIP)
+    gcc = shutil.which("gcc")
+    if not gcc or not shutil.which("gcov"):
+        print("gcc and gcov are needed")
+        sys.exit(SKIP)
+    d = workdir()
+    src = os.path.join(d, "hitcount.c")
+    shutil.copy(os.path.join(os.environ["PROGRAMS_SRC"], "hitcount.c"), src)
+    subprocess.run([gcc, "-g", "-O0", "-o", "hg", "hitcount.c"], cwd=d, check=True)
+    subprocess.run([gcc, "-O0", "--coverage", "-o", "hcov", "hitcount.c"], cwd=d, check=True)
+    n = "37"
+    gc = gcov_counts(d, os.path.join(d, "hcov"), src, [n])
+    funcs = ["square", "loops", "branches", "jumps"]
+    r = run(["--hits"] + sum([["-f", f] for f in funcs], []) + ["--csv", "h.csv", "./hg", n], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    check(re.search(r"^lineprof: --hits: \d+ probes through (tracefs uprobes|the uprobe PMU) .*each hit "
+                    r"costs ~[\d.]+-[\d.]+ us here", r.err, re.M), "the cost is said before the run", r)
+    check(re.search(r"^lineprof: --hits: \d+ probe hits x [\d.]+-[\d.]+ us \(measured before the run\)",
+                    r.err, re.M), "and the overhead after it", r)
+    with open(os.path.join(d, "h.csv"), newline="") as f:
+        hits = {int(row["line"]): int(row["hits"]) for row in csv.DictReader(f) if row["hits"]}
+    lines = open(src).read().splitlines()
+    tables = parse_tables(r.out)
+    for fn in funcs:
+        for row in tables[fn]["rows"]:
+            if row["Hits"]:
+                check(int(row["Hits"]) == hits[int(row["Line #"])], "table and CSV agree", r)
+    compared = 0
+    for line, (count, fn) in sorted(gc.items()):
+        if fn not in funcs:
+            continue
+        text = lines[line - 1].strip()
+        if re.match(r"^(case .*|default|\w+):$", text):
+            # gcov counts a label; its code is on the next line.
+            check(line not in hits, "no code (so no Hits) on the label line %d" % line, r)
+            continue
+        if re.match(r"^__attribute__|^\w[\w\s\*]*\w\s*\(", text) and line + 1 not in gc:
+            # gcov counts a function's entry on its declaration, lineprof on its '{'.
+            check(lines[line].strip() == "{" and hits.get(line + 1) == count,
+                  "%s: the '{' line has gcov's %d calls (%s)" % (fn, count, hits.get(line + 1)), r)
+            continue
+        check(hits.get(line) == count, "line %d %r: Hits %s, gcov %d" % (line, text, hits.get(line), count), r)
+        compared += 1
+    for marker in ("CALLED", "FOR_HEAD", "FOR_BODY", "FOR_ONE_LINE", "WHILE_HEAD", "NESTED_OUTER",
+                   "NESTED_INNER", "NESTED_BODY", "DO_BODY", "DO_TEST", "IF_TEST", "IF_THEN", "IF_ELSE",
+                   "AND_TEST", "AND_THEN", "OR_TEST", "OR_THEN", "TERNARY", "CONTINUE", "SWITCH",
+                   "CASE0", "CASE1", "DEFAULT", "AFTER_LABEL", "GOTO"):
+        check(marker_line("hitcount.c", marker) in hits, "%s was probed" % marker, r)
+    check(compared >= 30, "most lines compared (%d)" % compared, r)
+    # Lines with Hits that gcov has no count for: only closing braces (the epilogue).
+    for line in hits:
+        if line not in gc and line - 1 not in gc:
+            check(lines[line - 1].strip() == "}", "line %d has Hits but no gcov count" % line, r)
+    # The hits are in the profile: annotate shows them again.
+    a = run(["annotate", "-f", "loops", "hg.lprof"], cwd=d)
+    row = row_of(parse_tables(a.out)["loops"], marker_line("hitcount.c", "FOR_HEAD"))
+    check(row["Hits"] == str(int(n) + 1), "annotate: the loop header ran n + 1 times", a)
+
+
+def tracefs_uprobe_events():
+    """uprobe_events as the kernel has it (mounting a private tracefs if none is mounted)."""
+    for p in ("/sys/kernel/tracing/uprobe_events", "/sys/kernel/debug/tracing/uprobe_events"):
+        if os.path.exists(p):
+            with open(p) as f:
+                return f.read()
+    r = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tracefs nodev /sys/kernel/tracing && "
+                        "cat /sys/kernel/tracing/uprobe_events"], capture_output=True, text=True)
+    check(r.returncode == 0, "read uprobe_events: %s" % r.stderr)
+    return r.stdout
+
+
+@case
+def hits_threads():
+    """--hits counts every thread and a forked child (tracefs); the uprobe PMU: the main thread, said."""
+    if not uprobes_usable():
+        print("uprobes need root and the uprobe PMU")
+        sys.exit(SKIP)
+    d = workdir()
+    work = marker_line("hitthreads.c", "WORK")
+    r = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d)
+    check(r.code == 0, "exit 0: the target's pthread_create() and fork() worked", r)
+    check("through tracefs uprobes (every thread and child)" in r.err, "tracefs as root", r)
+    check(row_of(parse_tables(r.out)["work"], work)["Hits"] == "6000",
+          "4 threads, a child and main: 6000 calls", r)
+    p = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d,
+            env=dict(os.environ, LINEPROF_UPROBES="pmu"))
+    check(p.code == 0, "exit 0 with the uprobe PMU too (not inherited, so fork() works)", p)
+    check("--hits counted the target's main thread only" in p.err, "says main thread only", p)
+    check(row_of(parse_tables(p.out)["work"], work)["Hits"] == "1000", "main's 1000 calls", p)
+    bad = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d,
+              env=dict(os.environ, LINEPROF_UPROBES="bogus"))
+    one_line_error(bad, 2, "LINEPROF_UPROBES")
+
+
+@case
+def hits_cleanup():
+    """The trace events of --hits are gone after a run, after ^C, and (next run) after a SIGKILL."""
+    if not uprobes_usable():
+        print("uprobes need root and the uprobe PMU")
+        sys.exit(SKIP)
+    d = workdir()
+
+    def group_of(pid):
+        return [l for l in tracefs_uprobe_events().splitlines() if ":lineprof_%d/" % pid in l]
+
+    p = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    live = group_of(p.pid)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 128 + signal.SIGINT, "exit 130 after ^C:\n" + err)
+    check(len(live) >= 3, "the probes existed during the run: %s\n%s" % (live, err))
+    check(group_of(p.pid) == [], "and are gone after ^C")
+    check("Hits" in out, "the table still has Hits:\n" + out)
+    # SIGKILL leaves them behind; the next run removes them.
+    k = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    with open("/proc/%d/task/%d/children" % (k.pid, k.pid)) as f:
+        target = [int(x) for x in f.read().split()]
+    k.kill()
+    k.wait()
+    for t in target:
+        os.kill(t, signal.SIGKILL)
+    check(len(group_of(k.pid)) >= 3, "a killed lineprof leaves its probes")
+    r = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d)
+    check(r.code == 0, "the next run", r)
+    check(group_of(k.pid) == [], "removed the dead run's probes")
+
+
+@case
+def err_hits():
+    d = workdir()
+    one_line_error(run(["--hits", prog("hotline")], cwd=d), 2, "-f")
+    one_line_error(run(["annotate", "--hits", "-f", "hot_work", "x.lprof"], cwd=d), 2, "annotate")
+    if uprobes_usable():
+        r = run(["--hits", "-f", "hot_wrok", prog("hotline")], cwd=d)
+        one_line_error(r, 1, "hot_wrok")
+        check(not os.path.exists(os.path.join(d, "hotline.lprof")), "refused before the run", r)
+    if uprobes_usable() and shutil.which("setpriv"):
+        # An unprivileged user: the kernel refuses uprobes; the message says what is needed.
+        u = workdir()
+        os.chmod(u, 0o777)
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               LINEPROF, "--hits", "-f", "hot_work", prog("hotline")], cwd=u,
+                              capture_output=True, text=True, timeout=60)
+
+        class R:
+            pass
+        r = R()
+        r.code, r.out, r.err = proc.returncode, proc.stdout, proc.stderr
+        one_line_error(r, 1, "--hits needs root (or CAP_PERFMON)")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,11 @@ def one_line_error(result, code, needle):
     check(result.out == "", "nothing on stdout for an error", result)
 
 
+# A column heading: the ones with a blank in them, else one word (event columns
+# follow "% Time" after a single space, like every column).
+HEADING = r"Line #|% Time|% Prog|Per Hit|Incl\. Time|Cache Miss %|Branch Miss %|\S+"
+
+
 def parse_tables(text):
     """line_profiler-style tables: {function: {"total": s, "file": f, "line": n, "rows": [...]}}.
 
@@ -80,7 +85,7 @@ def parse_tables(text):
         header = lines[i + 2]
         edges, heads, pos = [], [], 0
         text_at = header.index("  Line Contents")
-        for h in re.finditer(r"\S+(?: \S+)*", header[:text_at]):
+        for h in re.finditer(HEADING, header[:text_at]):
             heads.append(h.group(0))
             edges.append((pos, h.end()))
             pos = h.end()

@@ -147,6 +147,13 @@ START_TEST(test_round_trip)
 		snprintf(cmd, sizeof(cmd), "cmp -s %s/rt.lprof %s/rt2.lprof", tmpdir, tmpdir);
 		ck_assert_int_eq(system(cmd), 0);
 	}
+	/* Stacks from --call-graph=dwarf say so (callchain 2). */
+	lp_profile_free(q);
+	p->callchain = 2;
+	ck_assert_int_eq(lp_profile_save(p, tmp_path("rt3.lprof"), &err), LP_OK);
+	q = lp_profile_load(tmp_path("rt3.lprof"), &err);
+	ck_assert_msg(q != NULL, "%s", err.msg);
+	ck_assert_int_eq(q->callchain, 2);
 	lp_profile_free(p);
 	lp_profile_free(q);
 }

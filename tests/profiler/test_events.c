@@ -422,6 +422,123 @@ START_TEST(strict_mode_no_fallback)
 }
 END_TEST
 
+/* Hardware events open alone, but the PMU has room for only two in a group. */
+static int two_counters(const struct perf_event_attr *a, int g)
+{
+	static int in_group;
+
+	if (g < 0)
+		in_group = 0;
+	if (!lp_events_is_hardware(a))
+		return 0;
+	if (g >= 0 && ++in_group >= 2)
+		return EINVAL;
+	return 0;
+}
+
+START_TEST(group_cannot_be_scheduled)
+{
+	const char *names[] = {"cycles", "instructions", "branches", "branch-misses"};
+	lp_event ev[LP_MAX_EVENTS];
+	int fds[LP_MAX_EVENTS], nev;
+	fake f = {two_counters, 0, {{0}}, {0}};
+	lp_error err = {0};
+	char *diag = NULL;
+
+	ck_assert_int_eq(open_names(names, 4, ev, &nev, fds, &f, &diag, &err), LP_EFAIL);
+	ck_assert_str_eq(err.msg,
+		"lineprof: event 'branches' cannot be counted in one group with 'cycles', "
+		"'instructions' on CPU 0 (Invalid argument): the PMU cannot schedule them together "
+		"(more events than counters, or events of different PMUs); every -e event is read "
+		"at each sample, so ask for fewer");
+	/* The member was tried alone, and nothing stayed open (fds closed, none leaked). */
+	ck_assert_int_eq(f.group[f.calls - 1], -1);
+	ck_assert_str_eq(diag, "");
+	free(diag);
+}
+END_TEST
+
+/* A member that fails on its own too keeps the plain message. */
+static int members_refused(const struct perf_event_attr *a, int g)
+{
+	(void)g;
+	return a->type == PERF_TYPE_SOFTWARE && a->config == PERF_COUNT_SW_PAGE_FAULTS ? EINVAL : 0;
+}
+
+START_TEST(member_fails_alone_too)
+{
+	const char *names[] = {"cpu-clock", "page-faults"};
+	lp_event ev[LP_MAX_EVENTS];
+	int fds[LP_MAX_EVENTS], nev;
+	fake f = {members_refused, 0, {{0}}, {0}};
+	lp_error err = {0};
+	char *diag = NULL;
+
+	ck_assert_int_eq(open_names(names, 2, ev, &nev, fds, &f, &diag, &err), LP_EFAIL);
+	ck_assert_str_eq(err.msg, "lineprof: cannot open event 'page-faults' on CPU 0: Invalid argument");
+	free(diag);
+}
+END_TEST
+
+static int all_ok(const struct perf_event_attr *a, int g)
+{
+	(void)a;
+	(void)g;
+	return 0;
+}
+
+static int no_cache_group(const struct perf_event_attr *a, int g)
+{
+	/* cache-misses opens alone, not with cache-references (one counter left). */
+	return g >= 0 && a->type == PERF_TYPE_HARDWARE && a->config == PERF_COUNT_HW_CACHE_MISSES
+	       ? EINVAL : 0;
+}
+
+static char *list_metrics(int (*policy)(const struct perf_event_attr *, int))
+{
+	fake f = {policy, 0, {{0}}, {0}};
+	lp_opener op = {fake_open, &f};
+	lp_error err = {0};
+	char *out = NULL;
+	size_t len;
+	FILE *o = open_memstream(&out, &len);
+
+	ck_assert_int_eq(lp_events_list_metrics(o, &op, &err), LP_OK);
+	fclose(o);
+	for (int i = 0; i < f.calls; i++) {
+		ck_assert_int_eq(f.tried[i].exclude_kernel, 1);
+		ck_assert_int_eq(f.tried[i].disabled, 1);
+	}
+	return out;
+}
+
+START_TEST(list_metrics_here)
+{
+	char *out = list_metrics(no_pmu);
+
+	ck_assert_msg(strstr(out, "  ipc                IPC            instructions / cycles            no "
+			      "    -e cycles,instructions (cycles: no such counter on this machine)\n"), "%s", out);
+	ck_assert_msg(strstr(out, "  branch_miss_ratio  Branch Miss %  branch-misses / branches         no "
+			      "    -e cpu-clock,branches,branch-misses (branches: no such counter on this "
+			      "machine)\n"), "%s", out);
+	free(out);
+	out = list_metrics(all_ok);
+	ck_assert_msg(strstr(out, "  ipc                IPC            instructions / cycles            yes"
+			      "    -e cycles,instructions\n"), "%s", out);
+	ck_assert_msg(!strstr(out, " no "), "%s", out);
+	free(out);
+	out = list_metrics(denied);
+	ck_assert_msg(strstr(out, "instructions / cycles            denied -e cycles,instructions\n"), "%s", out);
+	free(out);
+	/* Both inputs are tried as one group: one that fits alone but not together is "no". */
+	out = list_metrics(no_cache_group);
+	ck_assert_msg(strstr(out, "cache-misses / cache-references  no     -e cpu-clock,cache-references,"
+			      "cache-misses (cache-misses: Invalid argument)\n"), "%s", out);
+	ck_assert_msg(strstr(out, "instructions / cycles            yes"), "%s", out);
+	free(out);
+}
+END_TEST
+
 START_TEST(list_events)
 {
 	fake f = {no_pmu, 0, {{0}}, {0}};
@@ -462,6 +579,9 @@ static Suite *events_suite(void)
 	tcase_add_test(t, failure_closes_everything);
 	tcase_add_test(t, strict_mode_no_fallback);
 	tcase_add_test(t, list_events);
+	tcase_add_test(t, group_cannot_be_scheduled);
+	tcase_add_test(t, member_fails_alone_too);
+	tcase_add_test(t, list_metrics_here);
 	suite_add_tcase(s, t);
 	return s;
 }

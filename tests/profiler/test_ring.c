@@ -8,7 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#if defined(__x86_64__)
+#include <asm/perf_regs.h>
+#endif
 
 #include "collect.h"
 #include "ring.h"
@@ -354,6 +358,147 @@ START_TEST(collect_callchain)
 }
 END_TEST
 
+#if defined(__x86_64__)
+/* --call-graph=dwarf: a fake unwinder that keeps what the collector gave it. */
+typedef struct fake_unwinder {
+	lp_unwind_sample got;
+	unsigned char stack[64];
+	lp_mapping map;
+	int map_found;
+	char map_path[64];
+	int calls, answer, forgot[4], nforgot;
+} fake_unwinder;
+
+static int fake_unwind(void *ctx, const lp_unwind_sample *s, uint64_t *ips, int max_ips)
+{
+	fake_unwinder *u = ctx;
+
+	u->calls++;
+	u->got = *s;
+	memcpy(u->stack, s->stack, s->stack_size < 64 ? s->stack_size : 64);
+	u->map_found = s->find_mapping(s->find_ctx, s->pid, s->regs[LP_REG_RIP], &u->map) == 0;
+	if (u->map_found)
+		snprintf(u->map_path, sizeof(u->map_path), "%s", u->map.path);
+	ck_assert_int_eq(max_ips, LP_MAX_STACK);
+	if (!u->answer)
+		return 0;
+	ips[0] = s->regs[LP_REG_RIP];
+	ips[1] = 0x401500;
+	ips[2] = 0x7f0000000123;
+	return 3;
+}
+
+static void fake_forget(void *ctx, int pid)
+{
+	fake_unwinder *u = ctx;
+
+	if (u->nforgot < 4)
+		u->forgot[u->nforgot++] = pid;
+}
+
+/* A sample with PERF_SAMPLE_REGS_USER (every register of the mask, value 0x1000 + its perf index) and a stack. */
+static void dwarf_sample(fake_ring *f, uint32_t pid, uint64_t ip, uint64_t time, uint64_t mask,
+			 uint64_t dyn_size)
+{
+	rec r = {{0}, 0};
+
+	w64(&r, ip);
+	w32x2(&r, pid, pid);
+	w64(&r, time);
+	w64(&r, 100);
+	w64(&r, PERF_SAMPLE_REGS_ABI_64);
+	for (int bit = 0; bit < 64; bit++)
+		if (mask & (1ULL << bit))
+			w64(&r, bit == PERF_REG_X86_IP ? ip : 0x1000 + (uint64_t)bit);
+	w64(&r, 64); /* size */
+	for (int i = 0; i < 8; i++)
+		w64(&r, 0x0101010101010101ULL * (uint64_t)(i + 1));
+	w64(&r, dyn_size);
+	emit(f, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER, &r, 0, pid, time);
+}
+
+START_TEST(collect_dwarf_unwinder)
+{
+	lp_profile *p = lp_profile_new();
+	fake_ring *f = fake_new(0);
+	fake_unwinder fu;
+	lp_unwinder u = {fake_unwind, fake_forget, &fu};
+	uint64_t mask = lp_collect_regs_mask();
+	lp_collect *c;
+	lp_error err = {0};
+	rec r = {{0}, 0};
+
+	memset(&fu, 0, sizeof(fu));
+	fu.answer = 1;
+	ck_assert_uint_ne(mask, 0);
+	ck_assert_uint_ne(mask & (1ULL << PERF_REG_X86_SP), 0);
+	ck_assert_uint_ne(mask & (1ULL << PERF_REG_X86_BP), 0);
+	p->nevents = 1;
+	p->callchain = LP_CALLCHAIN_DWARF;
+	c = lp_collect_new(p, ST | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER, 0);
+	ck_assert_int_eq(lp_collect_set_unwinder(c, &u, mask), 0);
+	mmap2(f, 7, 0x401000, 0x1000, 0x1000, PROT_EXEC, "/bin/x", 1);
+	dwarf_sample(f, 7, 0x401010, 2, mask, 48);
+	dwarf_sample(f, 7, 0x401010, 3, mask, 48);
+	ck_assert_int_eq(lp_collect_drain(c, &f->ring, 1, &err), LP_OK);
+	/* The registers in psABI order, the stack's valid part, the process's mappings. */
+	ck_assert_int_eq(fu.calls, 2);
+	ck_assert_int_eq(fu.got.pid, 7);
+	ck_assert_int_eq(fu.got.tid, 7);
+	ck_assert_int_eq(fu.got.have_regs, 1);
+	ck_assert_uint_eq(fu.got.regs[LP_REG_RIP], 0x401010);
+	ck_assert_uint_eq(fu.got.regs[LP_REG_RSP], 0x1000 + PERF_REG_X86_SP);
+	ck_assert_uint_eq(fu.got.regs[LP_REG_RBP], 0x1000 + PERF_REG_X86_BP);
+	ck_assert_uint_eq(fu.got.regs[LP_REG_RDX], 0x1000 + PERF_REG_X86_DX);
+	ck_assert_uint_eq(fu.got.regs[LP_REG_RBX], 0x1000 + PERF_REG_X86_BX);
+	ck_assert_uint_eq(fu.got.regs[LP_REG_R15], 0x1000 + PERF_REG_X86_R15);
+	ck_assert_uint_eq(fu.got.stack_size, 48); /* dyn_size: what the kernel could copy */
+	ck_assert_uint_eq(fu.stack[0], 1);
+	ck_assert_uint_eq(fu.stack[47], 6);
+	ck_assert_int_eq(fu.map_found, 1);
+	ck_assert_str_eq(fu.map_path, "/bin/x");
+	ck_assert_uint_eq(fu.map.start, 0x401000);
+	ck_assert_uint_eq(fu.map.end, 0x402000);
+	ck_assert_uint_eq(fu.map.pgoff, 0x1000);
+	ck_assert_uint_eq(fu.map.build_id_len, 20);
+	/* The unwound ips become a stack like a frame-pointer callchain's: one entry, twice. */
+	ck_assert_uint_eq(p->samples, 2);
+	ck_assert_uint_eq(p->nstacks, 1);
+	ck_assert_uint_eq(p->stacks[0].samples, 2);
+	ck_assert_uint_eq(p->stacks[0].value0, 200);
+	ck_assert_uint_eq(p->stacks[0].depth, 3);
+	ck_assert_uint_eq(p->frames[0].module, 0);
+	ck_assert_uint_eq(p->frames[0].offset, 0x1010);
+	ck_assert_uint_eq(p->frames[1].offset, 0x1500);
+	ck_assert_uint_eq(p->frames[2].module, LP_MODULE_NONE);
+	ck_assert_uint_eq(p->frames[2].offset, 0x7f0000000123);
+	/* Unwinding fails: the sampled ip alone is still a stack. */
+	fu.answer = 0;
+	dwarf_sample(f, 7, 0x401020, 4, mask, 0);
+	/* exec: the address space is gone; then the process exits. */
+	w32x2(&r, 7, 7);
+	wstr(&r, "x");
+	emit(f, PERF_RECORD_COMM, PERF_RECORD_MISC_COMM_EXEC, &r, 1, 7, 5);
+	r.n = 0;
+	w32x2(&r, 7, 1);
+	w32x2(&r, 7, 1);
+	w64(&r, 6);
+	emit(f, PERF_RECORD_EXIT, 0, &r, 1, 7, 6);
+	ck_assert_int_eq(lp_collect_drain(c, &f->ring, 1, &err), LP_OK);
+	ck_assert_uint_eq(fu.got.stack_size, 0);
+	ck_assert_uint_eq(p->nstacks, 2);
+	ck_assert_uint_eq(p->stacks[1].depth, 1);
+	ck_assert_uint_eq(p->frames[p->stacks[1].first].offset, 0x1020);
+	ck_assert_int_eq(fu.nforgot, 2);
+	ck_assert_int_eq(fu.forgot[0], 7);
+	ck_assert_int_eq(fu.forgot[1], 7);
+	lp_collect_free(c);
+	fake_free(f);
+	lp_profile_free(p);
+}
+END_TEST
+#endif
+
 START_TEST(collect_group_deltas)
 {
 	lp_profile *p = lp_profile_new();
@@ -424,6 +569,9 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, collect_time_order_across_cpus);
 	tcase_add_test(t, collect_fork_exec_exit);
 	tcase_add_test(t, collect_callchain);
+#if defined(__x86_64__)
+	tcase_add_test(t, collect_dwarf_unwinder);
+#endif
 	tcase_add_test(t, collect_group_deltas);
 	tcase_add_test(t, collect_lost_throttle);
 	suite_add_tcase(s, t);

@@ -1,7 +1,7 @@
 /* Test program for lineprof: built WITHOUT -g, for the "compile with -g" error. */
 #include <stdio.h>
 
-volatile long lp_nodebug_iterations = 10000000;
+volatile long lp_nodebug_iterations = 200000000; /* about 0.4 s: many samples */
 
 int main(void)
 {

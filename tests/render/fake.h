@@ -82,12 +82,22 @@ static const char fake_hot[] = "hot", fake_main[] = "main";
  * FAKE_MORE     10 more samples (60 in all, task-clock 60 ms): 5 in function
  *               "other" at line 2 of a second file, alpha.c (3 lines), and 5
  *               without line info in "[prog+0x70]".
+ * FAKE_METRICS  four counted events instead: "cycles:ppp" sampled (measured
+ *               as "cycles:p", precise lowered), instructions, branches and
+ *               branch-misses, so IPC and the branch-miss ratio exist, the
+ *               cache-miss ratio does not. Per address (cycles, instructions,
+ *               branches, branch-misses): 0x10 line 4 (20000, 50000, 1000,
+ *               10); 0x20 line 5 (40000, 20000, 4000, 400); 0x30 main line 11
+ *               (10000, 10000, 0, 0); 0x40 line 5 inlined in main (10000,
+ *               30000, 1000, 30). Line 5: IPC 1.00, 8.6 % branch misses.
+ *               Combines with FAKE_META and FAKE_ODD only.
  */
 #define FAKE_EVENTS2 1
 #define FAKE_HITS 2
 #define FAKE_ODD 4
 #define FAKE_META 8
 #define FAKE_MORE 16
+#define FAKE_METRICS 32
 
 static const char fake_odd[] = "main<a,\"b\">\n\x01\xff";
 static const char fake_other[] = "other", fake_noline[] = "[prog+0x70]";
@@ -147,6 +157,29 @@ static inline int fake_build_opts(fake *f, int flags)
 		f->prof->throttled = 1;
 	}
 	lp_profile_module(f->prof, "/nonexistent/prog", NULL, 0);
+	if (flags & FAKE_METRICS) {
+		const char *names[][2] = { { "cycles:ppp", "cycles:p" },
+					   { "instructions", "instructions" },
+					   { "branches", "branches" },
+					   { "branch-misses", "branch-misses" } };
+
+		f->prof->nevents = 4;
+		f->prof->events[0].freq = 0;
+		f->prof->events[0].period = 10000;
+		for (int e = 0; e < 4; e++) {
+			strcpy(f->prof->events[e].name, names[e][0]);
+			strcpy(f->prof->events[e].measured, names[e][1]);
+		}
+		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10,
+				      (uint64_t[LP_MAX_EVENTS]){ 20000, 50000, 1000, 10 });
+		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20,
+				      (uint64_t[LP_MAX_EVENTS]){ 40000, 20000, 4000, 400 });
+		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10,
+				      (uint64_t[LP_MAX_EVENTS]){ 10000, 10000, 0, 0 });
+		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x40 }, 10,
+				      (uint64_t[LP_MAX_EVENTS]){ 10000, 30000, 1000, 30 });
+		return lp_report_build(&f->rep, f->prof, &sym, &err);
+	}
 	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10, (uint64_t[]){ 10000000, 100 });
 	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20, (uint64_t[]){ 20000000, 3000 });
 	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10, (uint64_t[]){ 10000000, 50 });

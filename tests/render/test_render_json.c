@@ -46,6 +46,7 @@ START_TEST(test_json_exact)
 		 "    {\"name\": \"instructions\", \"measured\": \"instructions\", \"freq\": 0, "
 		   "\"period\": 0, \"total\": 3157}\n"
 		 "  ],\n"
+		 "  \"metrics\": [],\n"
 		 "  \"functions\": [\n"
 		 "    {\"name\": \"hot\", \"file\": \"%s\", \"line\": 1, "
 		   "\"module\": \"/nonexistent/prog\", \"self_samples\": 40, "
