@@ -53,11 +53,43 @@ static void consistent(const lp_profile *p)
 			abort();
 }
 
+#ifdef LP_REPLAY
+#include <stdio.h>
+#include <unistd.h>
+
+/* Replaying (not fuzzing): the same bytes from a file load the same way. */
+static void same_from_file(const uint8_t *data, size_t size, const lp_profile *mem,
+			   const lp_error *memerr)
+{
+	char path[] = "/tmp/lp-replay-XXXXXX";
+	int fd = mkstemp(path);
+	lp_error err = { 0 };
+	lp_profile *p;
+
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size || close(fd) != 0)
+		abort();
+	p = lp_profile_load(path, &err);
+	unlink(path);
+	if (!p != !mem || (p && (p->samples != mem->samples || p->naddrs != mem->naddrs ||
+				 p->nstacks != mem->nstacks || p->nmodules != mem->nmodules)))
+		abort();
+	/* The messages differ only in the name they give the input. */
+	if (!p && strcmp(strstr(err.msg, path) ? strstr(err.msg, path) + strlen(path) : err.msg,
+			 strstr(memerr->msg, "fuzz.lprof") ?
+			 strstr(memerr->msg, "fuzz.lprof") + strlen("fuzz.lprof") : memerr->msg) != 0)
+		abort();
+	lp_profile_free(p);
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lp_error err = { 0 };
 	lp_profile *p = lp_profile_load_mem(data, size, "fuzz.lprof", &err);
 
+#ifdef LP_REPLAY
+	same_from_file(data, size, p, &err);
+#endif
 	if (p) {
 		consistent(p);
 		lp_profile_free(p);
