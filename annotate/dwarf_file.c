@@ -365,3 +365,61 @@ char *lp_path_normalize(const char *dir, const char *path, char *buf, size_t siz
 	buf[n] = '\0';
 	return buf;
 }
+
+/* ---- address ranges of code, for the walks over a function's rows ---- */
+
+static int lp_ranges_push(lp_ranges *rs, Dwarf_Addr lo, Dwarf_Addr hi)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 16;
+		Dwarf_Addr (*r)[2] = realloc(rs->r, cap * sizeof(*r));
+
+		if (!r)
+			return -1;
+		rs->r = r;
+		rs->cap = cap;
+	}
+	rs->r[rs->n][0] = lo;
+	rs->r[rs->n][1] = hi;
+	rs->n++;
+	return 0;
+}
+
+int lp_ranges_add_die(lp_ranges *rs, Dwarf_Die *die)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
+		if (hi > lo && lp_ranges_push(rs, lo, hi) != 0)
+			return -1;
+	return 0;
+}
+
+/* The code of the functions inside die (inlined copies, nested functions). */
+int lp_ranges_add_callees(lp_ranges *rs, Dwarf_Die *die, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 64 || dwarf_child(die, &child) != 0)
+		return 0;
+	do {
+		int tag = dwarf_tag(&child), rc;
+
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
+			rc = lp_ranges_add_die(rs, &child);
+		else
+			rc = lp_ranges_add_callees(rs, &child, depth + 1);
+		if (rc != 0)
+			return -1;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return 0;
+}
+
+int lp_ranges_has(const lp_ranges *rs, Dwarf_Addr a)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (a >= rs->r[i][0] && a < rs->r[i][1])
+			return 1;
+	return 0;
+}

@@ -90,4 +90,16 @@ const char *lp_die_compdir(Dwarf_Die *die);
  */
 char *lp_path_normalize(const char *dir, const char *path, char *buf, size_t size);
 
+/* Address ranges [lo, hi) of code, in DWARF addresses; free r when done. */
+typedef struct lp_ranges {
+	Dwarf_Addr (*r)[2];
+	size_t n, cap;
+} lp_ranges;
+
+/* die's own ranges; the ranges of the functions inside it (inlined copies,
+ * nested functions). 0, or -1 when out of memory. */
+int lp_ranges_add_die(lp_ranges *rs, Dwarf_Die *die);
+int lp_ranges_add_callees(lp_ranges *rs, Dwarf_Die *die, int depth);
+int lp_ranges_has(const lp_ranges *rs, Dwarf_Addr a);
+
 #endif

@@ -27,67 +27,6 @@
 #include "elf_file.h"
 #include "symbolize.h"
 
-/* Address ranges [lo, hi) of code, in DWARF addresses. */
-typedef struct lp_pranges {
-	Dwarf_Addr (*r)[2];
-	size_t n, cap;
-} lp_pranges;
-
-static int pranges_push(lp_pranges *rs, Dwarf_Addr lo, Dwarf_Addr hi)
-{
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? 2 * rs->cap : 16;
-		Dwarf_Addr (*r)[2] = realloc(rs->r, cap * sizeof(*r));
-
-		if (!r)
-			return -1;
-		rs->r = r;
-		rs->cap = cap;
-	}
-	rs->r[rs->n][0] = lo;
-	rs->r[rs->n][1] = hi;
-	rs->n++;
-	return 0;
-}
-
-static int pranges_add_die(lp_pranges *rs, Dwarf_Die *die)
-{
-	Dwarf_Addr base, lo, hi;
-	ptrdiff_t off = 0;
-
-	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
-		if (hi > lo && pranges_push(rs, lo, hi) != 0)
-			return -1;
-	return 0;
-}
-
-/* The code of the functions inside die (inlined copies, nested functions). */
-static int pranges_add_callees(lp_pranges *rs, Dwarf_Die *die, int depth)
-{
-	Dwarf_Die child;
-
-	if (depth > 64 || dwarf_child(die, &child) != 0)
-		return 0;
-	do {
-		int tag = dwarf_tag(&child), rc;
-
-		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
-			rc = pranges_add_die(rs, &child);
-		else
-			rc = pranges_add_callees(rs, &child, depth + 1);
-		if (rc != 0)
-			return -1;
-	} while (dwarf_siblingof(&child, &child) == 0);
-	return 0;
-}
-
-static int pranges_has(const lp_pranges *rs, Dwarf_Addr a)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		if (a >= rs->r[i][0] && a < rs->r[i][1])
-			return 1;
-	return 0;
-}
 
 /* Candidate addresses of one module, as ELF virtual addresses. */
 typedef struct lp_pquery {
@@ -128,8 +67,8 @@ static int name_index(const lp_pquery *q, Dwarf_Die *die)
 }
 
 /* The is_stmt rows in own and not in callees: their addresses. */
-static int pquery_rows(lp_pquery *q, Dwarf_Die *cudie, const lp_pranges *own,
-		       const lp_pranges *callees)
+static int pquery_rows(lp_pquery *q, Dwarf_Die *cudie, const lp_ranges *own,
+		       const lp_ranges *callees)
 {
 	Dwarf_Lines *lines;
 	size_t nlines;
@@ -145,7 +84,7 @@ static int pquery_rows(lp_pquery *q, Dwarf_Die *cudie, const lp_pranges *own,
 		if (!row || dwarf_lineaddr(row, &a) != 0 || dwarf_linebeginstatement(row, &stmt) != 0 ||
 		    dwarf_lineendsequence(row, &end) != 0 || dwarf_lineno(row, &line) != 0)
 			continue;
-		if (!stmt || end || line <= 0 || !pranges_has(own, a) || pranges_has(callees, a))
+		if (!stmt || end || line <= 0 || !lp_ranges_has(own, a) || lp_ranges_has(callees, a))
 			continue;
 		if (pquery_add(q, a + q->to_vaddr) != 0)
 			return -1;
@@ -156,15 +95,15 @@ static int pquery_rows(lp_pquery *q, Dwarf_Die *cudie, const lp_pranges *own,
 static enum lp_walk pquery_visit(Dwarf_Die *die, Dwarf_Die *cudie, void *arg)
 {
 	lp_pquery *q = arg;
-	lp_pranges own = { 0 }, callees = { 0 };
+	lp_ranges own = { 0 }, callees = { 0 };
 	int tag = dwarf_tag(die), i, rc;
 
 	if ((tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) ||
 	    !lp_die_has_code(die) || (i = name_index(q, die)) < 0)
 		return LP_WALK_NEXT;
-	rc = pranges_add_die(&own, die);
+	rc = lp_ranges_add_die(&own, die);
 	if (rc == 0)
-		rc = pranges_add_callees(&callees, die, 0);
+		rc = lp_ranges_add_callees(&callees, die, 0);
 	if (rc == 0 && own.n)
 		rc = pquery_rows(q, cudie, &own, &callees);
 	if (own.n) {

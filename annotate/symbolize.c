@@ -454,62 +454,6 @@ int lp_symtab_check_module(lp_symtab *st, uint32_t module, lp_error *err)
 			    lp_buildid_hex(id, (size_t)len, have, sizeof(have)));
 }
 
-/* Address ranges [lo, hi) of code. */
-typedef struct lp_ranges {
-	Dwarf_Addr (*r)[2];
-	size_t n, cap;
-} lp_ranges;
-
-static void lp_ranges_push(lp_ranges *rs, Dwarf_Addr lo, Dwarf_Addr hi)
-{
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? 2 * rs->cap : 16;
-		Dwarf_Addr (*r)[2] = realloc(rs->r, cap * sizeof(*r));
-
-		if (!r)
-			return;   /* out of memory: the span only comes out shorter */
-		rs->r = r;
-		rs->cap = cap;
-	}
-	rs->r[rs->n][0] = lo;
-	rs->r[rs->n][1] = hi;
-	rs->n++;
-}
-
-static void lp_ranges_add_die(lp_ranges *rs, Dwarf_Die *die)
-{
-	Dwarf_Addr base, lo, hi;
-	ptrdiff_t off = 0;
-
-	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
-		lp_ranges_push(rs, lo, hi);
-}
-
-static int lp_ranges_has(const lp_ranges *rs, Dwarf_Addr a)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		if (a >= rs->r[i][0] && a < rs->r[i][1])
-			return 1;
-	return 0;
-}
-
-/* The code of die that belongs to functions inside it (inlined copies, nested functions). */
-static void lp_ranges_add_callees(lp_ranges *rs, Dwarf_Die *die, int depth)
-{
-	Dwarf_Die child;
-
-	if (depth > 64 || dwarf_child(die, &child) != 0)
-		return;
-	do {
-		int tag = dwarf_tag(&child);
-
-		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
-			lp_ranges_add_die(rs, &child);
-		else
-			lp_ranges_add_callees(rs, &child, depth + 1);
-	} while (dwarf_siblingof(&child, &child) == 0);
-}
-
 /* function_span's search: NAME's definition, then the lines of its code. */
 typedef struct lp_spanq {
 	lp_symtab *st;

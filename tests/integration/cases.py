@@ -1016,8 +1016,11 @@ def event_columns():
         doc = json.load(f)
     check([e["measured"] for e in doc["events"]] == ["cpu-clock", "page-faults"], "JSON events", r)
     pf_total = doc["events"][1]["total"]
-    check(0.95 * pages <= pf_total <= minflt,
-          "page faults counted (%d) between the pages touched (%d) and getrusage's %d"
+    # Counts reach a line only with the thread's next sample on the same CPU: what a
+    # thread counts on a CPU it then leaves for good is not attributed (lineprof(1)).
+    # Under load threads migrate more, so only most of the faults are guaranteed.
+    check(0.5 * pages <= pf_total <= minflt,
+          "page faults attributed (%d) between half the pages touched (%d) and getrusage's %d"
           % (pf_total, pages, minflt), r)
     with open(os.path.join(d, "f.csv"), newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
