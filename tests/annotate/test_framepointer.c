@@ -4,6 +4,8 @@
  * never judged; the note comes once, and only for profiles with stacks.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,17 +161,11 @@ int main(void)
 {
 	Suite *s = suite_create("framepointer");
 	TCase *tc = tcase_create("framepointer");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_probe);
 	tcase_add_test(tc, test_note_once);
 	tcase_add_test(tc, test_no_note);
 	tcase_add_test(tc, test_library_note);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -7,6 +7,8 @@
  * will symbolize its hits: its innermost function must be the -f function.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -299,8 +301,6 @@ int main(void)
 {
 	Suite *s = suite_create("annotate-probes");
 	TCase *tc = tcase_create("probes");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pie);
@@ -311,9 +311,5 @@ int main(void)
 	tcase_add_test(tc, test_library);
 	tcase_add_test(tc, test_missing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -11,6 +11,8 @@
  * built test programs, and LP_PROGRAMS_SRC, the directory of their sources.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -703,11 +705,5 @@ static Suite *symbolize_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(symbolize_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return lp_check_run(symbolize_suite());
 }

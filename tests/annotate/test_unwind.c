@@ -6,6 +6,8 @@
  * here, as the recorder does after the fact, through the files' CFI.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,17 +212,11 @@ int main(void)
 {
 	Suite *s = suite_create("unwind");
 	TCase *tc = tcase_create("unwind");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, unwinds_through_code_without_frame_pointers);
 	tcase_add_test(tc, short_stack_copy_stops_early);
 	tcase_add_test(tc, without_mappings_or_registers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* Derived metrics: which events count as their inputs (by what was measured). */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <string.h>
 
 #include "lineprof/metric.h"
@@ -76,16 +78,10 @@ int main(void)
 {
 	Suite *s = suite_create("model-metric");
 	TCase *tc = tcase_create("metric");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_measured_not_name);
 	tcase_add_test(tc, test_modifiers_and_aliases);
 	tcase_add_test(tc, test_ratio);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -4,6 +4,8 @@
  * simulated, so these run anywhere.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -588,11 +590,5 @@ static Suite *events_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(events_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return lp_check_run(events_suite());
 }

@@ -1,5 +1,7 @@
 /* Per-process executable mappings: overlaps, fork, exec, exit, non-file mappings. */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <stdlib.h>
 
 #include "maps.h"
@@ -116,17 +118,11 @@ int main(void)
 {
 	Suite *s = suite_create("maps");
 	TCase *t = tcase_create("maps");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(t, overlap_replaces);
 	tcase_add_test(t, modules_added_when_sampled);
 	tcase_add_test(t, fork_exec_exit);
 	tcase_add_test(t, many_processes_bounded);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return lp_check_run(s);
 }

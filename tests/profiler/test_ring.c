@@ -5,6 +5,8 @@
  * locations, callchains, group-read deltas.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,11 +582,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ring_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return lp_check_run(ring_suite());
 }

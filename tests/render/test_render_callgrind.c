@@ -3,6 +3,8 @@
  * callgrind_annotate reading it back with lineprof's totals.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <inttypes.h>
 
 #include "fake_calls.h"
@@ -278,8 +280,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-callgrind");
 	TCase *tc = tcase_create("callgrind");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_callgrind_exact);
@@ -288,9 +288,5 @@ int main(void)
 	tcase_add_test(tc, test_callgrind_annotate_lines);
 	tcase_add_test(tc, test_callgrind_without_stacks);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -1,6 +1,8 @@
 /* The per-line CSV (--csv): RFC 4180, CRLF, exact text. */
 #include <check.h>
 
+#include "../lp_check.h"
+
 #include "fake.h"
 #include "render.h"
 
@@ -122,8 +124,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-csv");
 	TCase *tc = tcase_create("csv");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_csv_exact);
@@ -131,9 +131,5 @@ int main(void)
 	tcase_add_test(tc, test_csv_functions);
 	tcase_add_test(tc, test_csv_sums);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* --dot/--png/--svg: gprof2dot's conventions, thresholds, and Graphviz accepting the text. */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,8 +245,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-dot");
 	TCase *tc = tcase_create("dot");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_colors);
@@ -256,9 +256,5 @@ int main(void)
 	tcase_add_test(tc, test_image_without_dot);
 	tcase_add_test(tc, test_image_dot_fails);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

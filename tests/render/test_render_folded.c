@@ -1,5 +1,7 @@
 /* --folded: collapsed stacks, root first, inlined frames expanded, counts summing to the samples. */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <inttypes.h>
 
 #include "fake_calls.h"
@@ -135,8 +137,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-folded");
 	TCase *g = tcase_create("with stacks"), *nog = tcase_create("without stacks");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(g, setup_g, teardown);
 	tcase_add_test(g, test_folded_exact);
@@ -146,9 +146,5 @@ int main(void)
 	tcase_add_checked_fixture(nog, setup_nog, teardown);
 	tcase_add_test(nog, test_folded_without_stacks);
 	suite_add_tcase(s, nog);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

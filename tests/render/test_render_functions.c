@@ -4,6 +4,8 @@
  * and the Incl. Time column of the -f table.
  */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <inttypes.h>
 
 #include "fake_calls.h"
@@ -272,8 +274,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-functions");
 	TCase *g = tcase_create("with stacks"), *nog = tcase_create("without stacks");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(g, setup_g, teardown);
 	tcase_add_test(g, test_totals_from_stacks);
@@ -287,9 +287,5 @@ int main(void)
 	tcase_add_checked_fixture(nog, setup_nog, teardown);
 	tcase_add_test(nog, test_functions_without_stacks);
 	suite_add_tcase(s, nog);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* The JSON export (--json): metadata, functions and the CSV's rows, exact text. */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <signal.h>
 
 #include "fake.h"
@@ -180,8 +182,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-json");
 	TCase *tc = tcase_create("json");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_json_exact);
@@ -189,9 +189,5 @@ int main(void)
 	tcase_add_test(tc, test_json_functions);
 	tcase_add_test(tc, test_json_no_line_info);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* The annotated source listing (--listing, --context), as exact text. */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <unistd.h>
 
 #include "fake.h"
@@ -295,8 +297,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-listing");
 	TCase *tc = tcase_create("listing");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_listing_exact);
@@ -307,9 +307,5 @@ int main(void)
 	tcase_add_test(tc, test_listing_hits_ci);
 	tcase_add_test(tc, test_listing_color);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

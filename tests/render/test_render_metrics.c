@@ -5,6 +5,8 @@
  */
 #include <check.h>
 
+#include "../lp_check.h"
+
 #include "fake.h"
 #include "render.h"
 
@@ -191,8 +193,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-metrics");
 	TCase *tc = tcase_create("metrics");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_table_metric_columns);
@@ -202,9 +202,5 @@ int main(void)
 	tcase_add_test(tc, test_no_metric_without_measured_input);
 	tcase_add_test(tc, test_metric_cols_of);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

@@ -1,6 +1,8 @@
 /* The line_profiler table and the hottest-lines view, as exact text. */
 #include <check.h>
 
+#include "../lp_check.h"
+
 #include "fake.h"
 #include "render.h"
 
@@ -172,8 +174,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-table");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_table_exact);
@@ -183,9 +183,5 @@ int main(void)
 	tcase_add_test(tc, test_top_exact);
 	tcase_add_test(tc, test_inline_attribution);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }

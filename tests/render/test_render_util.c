@@ -1,5 +1,7 @@
 /* The helpers every view relies on: confidence intervals, colour, UTF-8. */
 #include <check.h>
+
+#include "../lp_check.h"
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -115,8 +117,6 @@ int main(void)
 {
 	Suite *s = suite_create("render-util");
 	TCase *tc = tcase_create("util");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_wilson_shrinks);
 	tcase_add_test(tc, test_wilson_edges);
@@ -124,9 +124,5 @@ int main(void)
 	tcase_add_test(tc, test_heat);
 	tcase_add_test(tc, test_utf8_len);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return lp_check_run(s);
 }
