@@ -16,6 +16,7 @@
 #ifndef LP_TEST_FAKE_CALLS_H
 #define LP_TEST_FAKE_CALLS_H
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,24 @@ static char *fcg_render(fcg *f, lp_render_fn *fn, lp_view_opts *o, char **diag)
 	o->diag = NULL;
 	lp_sources_free(ctx.src);
 	return buf;
+}
+
+/* The fixture every call-graph renderer test uses: with stacks (-g) or without. */
+static fcg f;
+
+static inline void fcg_setup_g(void)
+{
+	ck_assert_int_eq(fcg_build(&f, 1), LP_OK);
+}
+
+static inline void fcg_setup_nog(void)
+{
+	ck_assert_int_eq(fcg_build(&f, 0), LP_OK);
+}
+
+static inline void fcg_teardown(void)
+{
+	fcg_free(&f);
 }
 
 #endif

@@ -14,18 +14,6 @@
 #define LP_VERSION "?"
 #endif
 
-static fcg f;
-
-static void setup(void)
-{
-	ck_assert_int_eq(fcg_build(&f, 1), LP_OK);
-}
-
-static void teardown(void)
-{
-	fcg_free(&f);
-}
-
 START_TEST(test_callgrind_exact)
 {
 	lp_view_opts o;
@@ -281,7 +269,7 @@ int main(void)
 	Suite *s = suite_create("render-callgrind");
 	TCase *tc = tcase_create("callgrind");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fcg_setup_g, fcg_teardown);
 	tcase_add_test(tc, test_callgrind_exact);
 	tcase_add_test(tc, test_event_names);
 	tcase_add_test(tc, test_callgrind_annotate_agrees);

@@ -8,18 +8,6 @@
 #include "fake_calls.h"
 #include "render.h"
 
-static fcg f;
-
-static void setup(void)
-{
-	ck_assert_int_eq(fcg_build(&f, 1), LP_OK);
-}
-
-static void teardown(void)
-{
-	fcg_free(&f);
-}
-
 static int have_dot(void)
 {
 	return system("dot -V >/dev/null 2>&1") == 0;
@@ -246,7 +234,7 @@ int main(void)
 	Suite *s = suite_create("render-dot");
 	TCase *tc = tcase_create("dot");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fcg_setup_g, fcg_teardown);
 	tcase_add_test(tc, test_colors);
 	tcase_add_test(tc, test_dot_nodes_and_edges);
 	tcase_add_test(tc, test_thresholds);

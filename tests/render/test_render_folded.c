@@ -7,23 +7,6 @@
 #include "fake_calls.h"
 #include "render.h"
 
-static fcg f;
-
-static void setup_g(void)
-{
-	ck_assert_int_eq(fcg_build(&f, 1), LP_OK);
-}
-
-static void setup_nog(void)
-{
-	ck_assert_int_eq(fcg_build(&f, 0), LP_OK);
-}
-
-static void teardown(void)
-{
-	fcg_free(&f);
-}
-
 static uint64_t sum_counts(const char *text)
 {
 	uint64_t sum = 0;
@@ -138,12 +121,12 @@ int main(void)
 	Suite *s = suite_create("render-folded");
 	TCase *g = tcase_create("with stacks"), *nog = tcase_create("without stacks");
 
-	tcase_add_checked_fixture(g, setup_g, teardown);
+	tcase_add_checked_fixture(g, fcg_setup_g, fcg_teardown);
 	tcase_add_test(g, test_folded_exact);
 	tcase_add_test(g, test_folded_same_names);
 	tcase_add_test(g, test_folded_missing_stacks);
 	suite_add_tcase(s, g);
-	tcase_add_checked_fixture(nog, setup_nog, teardown);
+	tcase_add_checked_fixture(nog, fcg_setup_nog, fcg_teardown);
 	tcase_add_test(nog, test_folded_without_stacks);
 	suite_add_tcase(s, nog);
 	return lp_check_run(s);

@@ -11,23 +11,6 @@
 #include "fake_calls.h"
 #include "render.h"
 
-static fcg f;
-
-static void setup_g(void)
-{
-	ck_assert_int_eq(fcg_build(&f, 1), LP_OK);
-}
-
-static void setup_nog(void)
-{
-	ck_assert_int_eq(fcg_build(&f, 0), LP_OK);
-}
-
-static void teardown(void)
-{
-	fcg_free(&f);
-}
-
 static const lp_edge *edge(const char *caller, const char *callee)
 {
 	for (size_t i = 0; i < f.rep.nedges; i++)
@@ -275,7 +258,7 @@ int main(void)
 	Suite *s = suite_create("render-functions");
 	TCase *g = tcase_create("with stacks"), *nog = tcase_create("without stacks");
 
-	tcase_add_checked_fixture(g, setup_g, teardown);
+	tcase_add_checked_fixture(g, fcg_setup_g, fcg_teardown);
 	tcase_add_test(g, test_totals_from_stacks);
 	tcase_add_test(g, test_edges_and_calls);
 	tcase_add_test(g, test_line_inclusive);
@@ -284,7 +267,7 @@ int main(void)
 	tcase_add_test(g, test_table_incl_column);
 	tcase_add_test(g, test_table_no_incl_for_leaf);
 	suite_add_tcase(s, g);
-	tcase_add_checked_fixture(nog, setup_nog, teardown);
+	tcase_add_checked_fixture(nog, fcg_setup_nog, fcg_teardown);
 	tcase_add_test(nog, test_functions_without_stacks);
 	suite_add_tcase(s, nog);
 	return lp_check_run(s);
