@@ -14,15 +14,8 @@ import subprocess
 import sys
 import time
 
-from lp import (HEADING, LINEPROF, SKIP, check, marker_line, one_line_error, parse_tables, pct, prog,
-                row_of, run, samples, workdir)
-
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
+from lp import (HEADING, LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_tables,
+                pct, prog, row_of, run, samples, workdir)
 
 
 def hot_table(result, function, source, marker):
@@ -1289,7 +1282,4 @@ def err_hits():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        sys.exit("usage: cases.py CASE (one of: %s)" % ", ".join(sorted(CASES)))
-    CASES[sys.argv[1]]()
-    print("ok")
+    main()

@@ -9,6 +9,23 @@ LINEPROF = os.environ["LINEPROF"]
 PROGRAMS_SRC = os.environ["PROGRAMS_SRC"]
 SKIP = 77  # meson's exit status for a skipped test
 
+# Each test file registers its cases with @case and ends with main(): one case
+# per meson test, named on the command line.
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        sys.exit("usage: %s CASE (one of: %s)" % (os.path.basename(sys.argv[0]),
+                                                 ", ".join(sorted(CASES))))
+    CASES[sys.argv[1]]()
+    print("ok")
+
 
 def prog(name):
     return os.environ["PROG_" + name.upper()]

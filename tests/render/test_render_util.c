@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "render.h"
-#include "render_rows.h"
+#include "rows.h"
 
 /* The same share, k/n = 1/4, measured with ever more samples: the interval narrows. */
 START_TEST(test_wilson_shrinks)

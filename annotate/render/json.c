@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "render_rows.h"
+#include "rows.h"
 
 #ifndef LP_VERSION
 #define LP_VERSION "unknown"

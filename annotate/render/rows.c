@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "render_rows.h"
+#include "rows.h"
 
 void lp_totals_of(const lp_report *rep, lp_totals *t)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render_rows.h"
+#include "rows.h"
 
 #define LP_LCELL 32
 

@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "render_rows.h"
+#include "rows.h"
 
 /* Bytes that are not UTF-8 become U+FFFD, so that the file always decodes as UTF-8. */
 static void field(FILE *out, const char *str)
