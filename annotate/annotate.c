@@ -92,19 +92,19 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rc == LP_OK && tables && o->listing)
 		rc = lp_render_listing(ctx, out, err);
 	if (rc == LP_OK && o->csv)
-		rc = lp_render_to_path(&file_ctx, lp_render_csv, o->csv, out, err);
+		rc = lp_render_to_path(&file_ctx, lp_render_csv, o->csv, err);
 	if (rc == LP_OK && o->json)
-		rc = lp_render_to_path(&file_ctx, lp_render_json, o->json, out, err);
+		rc = lp_render_to_path(&file_ctx, lp_render_json, o->json, err);
 	if (rc == LP_OK && o->dot)
-		rc = lp_render_to_path(&file_ctx, lp_render_dot, o->dot, out, err);
+		rc = lp_render_to_path(&file_ctx, lp_render_dot, o->dot, err);
 	if (rc == LP_OK && o->png)
 		rc = lp_render_dot_image(&file_ctx, "png", o->png, err);
 	if (rc == LP_OK && o->svg)
 		rc = lp_render_dot_image(&file_ctx, "svg", o->svg, err);
 	if (rc == LP_OK && o->callgrind)
-		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, out, err);
+		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, err);
 	if (rc == LP_OK && o->folded)
-		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, out, err);
+		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, err);
 	return rc;
 }
 

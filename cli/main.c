@@ -120,8 +120,12 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 	rc = lp_profile_save(prof, out, err);
 	if (rc == LP_OK)
 		fprintf(stderr, "Wrote profile results to %s\n", out);
+	/*
+	 * The report goes to stderr, like time(1), perf stat and valgrind: the
+	 * program's stdout is its own, byte for byte, even when redirected.
+	 */
 	if (rc == LP_OK && cli->cmd == LP_CMD_RUN)
-		rc = lp_annotate_run(prof, &cli->view, stdout, err);
+		rc = lp_annotate_run(prof, &cli->view, stderr, err);
 	/* lineprof's own failure wins; otherwise the command's status is ours, as with time(1). */
 	if (rc == LP_OK)
 		rc = exit_code_of(prof->exit_status);

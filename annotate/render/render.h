@@ -36,9 +36,8 @@ lp_render_fn lp_render_folded;    /* --folded: collapsed stacks, for flame graph
 int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char *path,
 			lp_error *err);
 int lp_render_dot_check(const char *format, lp_error *err); /* dot in PATH? else the message */
-/* Runs fn into path ("-": out), for the views written to files. */
-int lp_render_to_path(const lp_render_ctx *ctx, lp_render_fn *fn, const char *path, FILE *out,
-		      lp_error *err);
+/* Runs fn into path ("-": standard output), for the views written to files. */
+int lp_render_to_path(const lp_render_ctx *ctx, lp_render_fn *fn, const char *path, lp_error *err);
 
 /* Helpers the renderers share. */
 const char *lp_render_relpath(const char *path);      /* relative to cwd when below it */

@@ -19,7 +19,7 @@ from lp import (HEADING, LINEPROF, SKIP, case, check, main, marker_line, one_lin
 
 
 def hot_table(result, function, source, marker):
-    tables = parse_tables(result.out)
+    tables = parse_tables(result.report)
     check(function in tables, "a table for %s" % function, result)
     t = tables[function]
     hot = row_of(t, marker_line(source, marker))
@@ -37,7 +37,7 @@ def hotline_table():
     check("Wrote profile results to hotline.lprof" in r.err, "names the profile", r)
     check(os.path.exists(os.path.join(d, "hotline.lprof")), "hotline.lprof written", r)
     # The target's own output comes first; lineprof's report starts with the timer unit.
-    check("\nTimer unit: 1e-06 s\n\n" in "\n" + r.out, "line_profiler's first line", r)
+    check("\nTimer unit: 1e-06 s\n\n" in "\n" + r.report, "line_profiler's first line", r)
     t = hot_table(r, "hot_work", "hotline.c", "HOT")
     check(t["file"].endswith("hotline.c"), "File: names the source", r)
     # Every line of the function is a row, from its declaration to its closing brace.
@@ -78,8 +78,8 @@ def inlined_function():
 @case
 def unit_option():
     r = run(["-u", "1e-3", "-f", "hot_work", prog("hotline")], cwd=workdir())
-    check(r.code == 0 and "Timer unit: 0.001 s\n" in r.out, "-u sets the unit", r)
-    t = parse_tables(r.out)["hot_work"]
+    check(r.code == 0 and "Timer unit: 0.001 s\n" in r.report, "-u sets the unit", r)
+    t = parse_tables(r.report)["hot_work"]
     summed = sum(float(row["Time"]) for row in t["rows"] if row["Time"])
     check(abs(summed * 1e-3 - t["total"]) <= max(2e-3, 0.01 * t["total"]), "Time in ms", r)
 
@@ -88,14 +88,14 @@ def unit_option():
 def top_lines():
     r = run([prog("hotline")], cwd=workdir())
     check(r.code == 0, "exit 0", r)
-    rows = [l for l in r.out.splitlines() if "hotline.c:" in l]
+    rows = [l for l in r.report.splitlines() if "hotline.c:" in l]
     check(rows, "hot lines listed", r)
     first = rows[0].split()
     check(first[3] == "hotline.c:%d" % marker_line("hotline.c", "HOT") or
           first[3].endswith("/hotline.c:%d" % marker_line("hotline.c", "HOT")),
           "the HOT line is the hottest", r)
     check(float(first[2]) > 60.0, "with > 60%", r)
-    check("Hint: lineprof -f hot_work" in r.out, "a hint names the hot function", r)
+    check("Hint: lineprof -f hot_work" in r.report, "a hint names the hot function", r)
 
 
 @case
@@ -103,7 +103,7 @@ def known_shares():
     """Lines with true shares 10/30/60 % come out within 5 points (the bench asks 2)."""
     r = run(["-f", "main", prog("shares")], cwd=workdir())
     check(r.code == 0, "exit 0", r)
-    t = parse_tables(r.out)["main"]
+    t = parse_tables(r.report)["main"]
     for marker, truth in (("SHARE10", 10.0), ("SHARE30", 30.0), ("SHARE60", 60.0)):
         got = pct(row_of(t, marker_line("shares.c", marker)))
         check(abs(got - truth) < 5.0, "%s: %.1f%% within 5 points of %.0f%%" % (marker, got, truth), r)
@@ -113,13 +113,13 @@ def known_shares():
 def record_then_annotate():
     d = workdir()
     r = run(["record", "-o", "saved.lprof", prog("hotline")], cwd=d)
-    check(r.code == 0 and r.out.count("\n") <= 1, "record prints no table", r)
+    check(r.code == 0 and "Timer unit" not in r.out + r.err, "record prints no table", r)
     check("Wrote profile results to saved.lprof" in r.err, "record names its file", r)
     a = run(["annotate", "-f", "hot_work", "saved.lprof"], cwd=d)
     check(a.code == 0, "annotate exit 0", a)
     hot_table(a, "hot_work", "hotline.c", "HOT")
     again = run(["annotate", "-f", "hot_work", "saved.lprof"], cwd=d)
-    check(again.out == a.out, "annotating twice gives the same text", again)
+    check(again.report == a.report, "annotating twice gives the same text", again)
 
 
 @case
@@ -202,13 +202,12 @@ def interrupt(sig):
         pass
     r = R()
     r.code, r.out, r.err = p.returncode, out, err
-    r.__repr__ = None
     check(p.returncode == 128 + sig, "exit %d: the signal was forwarded (%d)" % (128 + sig, p.returncode))
     check(os.path.exists(os.path.join(d, "behave.lprof")), "profile written after the signal")
     check("Wrote profile results" in err, "profile reported:\n" + err)
-    t = parse_tables(out)
+    t = parse_tables(err)
     check("burn" in t and pct(row_of(t["burn"], marker_line("behave.c", "BURN"))) > 60,
-          "the table is still printed:\n" + out)
+          "the table is still printed:\n" + err)
 
 
 @case
@@ -233,6 +232,7 @@ class Finished:
     def __init__(self, p, timeout=60):
         self.out, self.err = p.communicate(timeout=timeout)
         self.code = p.returncode
+        self.report = self.err
 
     def __repr__(self):
         return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
@@ -263,7 +263,7 @@ def threads8_all_lines():
         args += ["-f", n]
     r = run(args + [prog("threads8")], cwd=workdir())
     check(r.code == 0, "exit 0", r)
-    tables = parse_tables(r.out)
+    tables = parse_tables(r.report)
     totals = {}
     for i, n in enumerate(names):
         t = hot_table(r, n, "threads8.c", "T8_%d" % i)
@@ -282,7 +282,7 @@ def dlopen_library():
     r = run([prog("dlopener"), lib], cwd=d)
     check(r.code == 0, "exit 0", r)
     hot = "lpplugin.c:%d" % marker_line("lpplugin.c", "PLUGIN_HOT")
-    rows = [l.split() for l in r.out.splitlines() if "lpplugin.c:" in l]
+    rows = [l.split() for l in r.report.splitlines() if "lpplugin.c:" in l]
     check(rows and rows[0][3].endswith(hot), "the library's PLUGIN_HOT line is the hottest", r)
     check(rows[0][4] == "lp_plugin_work", "in lp_plugin_work", r)
     check(float(rows[0][2]) > 60.0, "with > 60%", r)
@@ -312,20 +312,20 @@ def stripped_binary():
     notes = [l for l in r.err.splitlines() if l.startswith("lineprof:") and "is stripped" in l]
     check(len(notes) == 1 and "rebuild with -g" in notes[0] and exe in notes[0],
           "one line names the binary, says it is stripped and how to fix it", r)
-    check("Hint:" not in r.out, "no -f hint: there is no function -f could show", r)
+    check("Hint:" not in r.report, "no -f hint: there is no function -f could show", r)
     check(os.path.exists(os.path.join(d, "stripped.lprof")), "profile written", r)
-    rows = [l for l in r.out.splitlines() if "(no line info)" in l]
+    rows = [l for l in r.report.splitlines() if "(no line info)" in l]
     check(rows and "[stripped+0x" in rows[0], "the hottest addresses, by offset in the file", r)
     check(float(rows[0].split()[2]) > 20.0, "the hottest one stands out", r)
     # With the symbol table kept, the hot function is named even without lines.
     exe = strip_copy(d, "--strip-debug", "nodebuginfo")
     r = run([exe], cwd=d)
     check(r.code == 0 and "compile with -g" in r.err, "says there are no lines", r)
-    rows = [l.split() for l in r.out.splitlines() if "(no line info)" in l]
+    rows = [l.split() for l in r.report.splitlines() if "(no line info)" in l]
     check(rows and rows[0][-1] == "hot_work" and float(rows[0][2]) > 60.0,
           "hot_work, from the ELF symbol table, is the hottest function", r)
     f = run(["annotate", "--functions", "nodebuginfo.lprof"], cwd=d)
-    check(f.code == 0 and re.search(r"^\s*\d+\s+[\d.]+.*\shot_work$", f.out, re.M),
+    check(f.code == 0 and re.search(r"^\s*\d+\s+[\d.]+.*\shot_work$", f.report, re.M),
           "--functions names it too", f)
 
 
@@ -336,10 +336,10 @@ def nodebug_functions():
     check(r.code == 0, "exit 0", r)
     notes = [l for l in r.err.splitlines() if "compile with -g" in l]
     check(len(notes) == 1 and "no DWARF line info" in notes[0], "one clear line", r)
-    rows = [l.split() for l in r.out.splitlines() if "(no line info)" in l]
+    rows = [l.split() for l in r.report.splitlines() if "(no line info)" in l]
     check(rows and rows[0][-1] == "main" and float(rows[0][2]) > 60.0,
           "main, where the loop is, is the hottest function", r)
-    check("Hint:" not in r.out, "no -f hint: -f needs line info", r)
+    check("Hint:" not in r.report, "no -f hint: -f needs line info", r)
 
 
 @case
@@ -372,7 +372,7 @@ def ring_overflow():
     hot_table(r, "burn", "behave.c", "BURN")
     j = run(["annotate", "--json", "-", "behave.lprof"], cwd=d)
     check(j.code == 0, "the saved profile loads (its sample count adds up)", j)
-    doc = json.loads(j.out)
+    doc = json.loads(j.report)
     check(doc["lost"] == int(m.group(1)) and doc["samples"] > 0, "the profile keeps the count", j)
 
 
@@ -518,14 +518,14 @@ def missing_source():
     r = run(["-f", "hot_work", "./prog"], cwd=d)
     check(r.code == 0, "still exit 0", r)
     check("not found" in r.err and "--source-dir" in r.err, "a one-line note", r)
-    t = parse_tables(r.out)["hot_work"]
+    t = parse_tables(r.report)["hot_work"]
     check(max(pct(row) for row in t["rows"]) > 60, "the numbers are still there", r)
     # --source-dir finds it again under another root.
     other = os.path.join(d, "elsewhere")
     os.makedirs(other)
     shutil.copy(os.path.join(os.environ["PROGRAMS_SRC"], "hotline.c"), os.path.join(other, "prog.c"))
     a = run(["annotate", "--source-dir", other, "-f", "hot_work", "prog.lprof"], cwd=d)
-    check(a.code == 0 and "x = x * 0.9999999" in a.out, "--source-dir finds the moved source", a)
+    check(a.code == 0 and "x = x * 0.9999999" in a.report, "--source-dir finds the moved source", a)
 
 
 @case
@@ -586,8 +586,8 @@ def listing_view():
     hot, cold = marker_line("hotline.c", "HOT"), marker_line("hotline.c", "COLD")
     r = run(["annotate", "-f", "hot_work", "--listing", p], cwd=d)
     check(r.code == 0, "exit 0", r)
-    table = parse_tables(r.out)["hot_work"]
-    rows = listing_section(r.out, "hotline.c")
+    table = parse_tables(r.report)["hot_work"]
+    rows = listing_section(r.report, "hotline.c")
     check(sorted(rows) == list(range(1, max(rows) + 1)), "every line of the file is listed", r)
     check("x = x * 0.9999999" in rows[hot]["text"], "with its source text", r)
     for line in (hot, cold):
@@ -598,8 +598,8 @@ def listing_view():
     # --context 0: the lines above the threshold only, and -u applies.
     c = run(["annotate", "--context", "0", "--threshold", "5", "-u", "1e-3", p], cwd=d)
     check(c.code == 0, "exit 0", c)
-    check("Timer unit: 0.001 s\n" in c.out, "-u applies to the listing", c)
-    crows = listing_section(c.out, "hotline.c")
+    check("Timer unit: 0.001 s\n" in c.report, "-u applies to the listing", c)
+    crows = listing_section(c.report, "hotline.c")
     check(hot in crows and 1 not in crows, "only the hot region", c)
     check(abs(float(crows[hot]["Time"]) - float(rows[hot]["Time"]) / 1000) < 0.1,
           "Time in milliseconds", c)
@@ -622,7 +622,7 @@ def csv_export():
                                          "percent_of_function", "ci_low", "ci_high"], "columns", r)
     check(all(row["function"] == "hot_work" for row in rows), "-f keeps hot_work's rows only", r)
     check(all(os.path.isabs(row["file"]) for row in rows if row["file"]), "absolute paths", r)
-    table = parse_tables(r.out)["hot_work"]
+    table = parse_tables(r.report)["hot_work"]
     total = sum(float(row["time_s"]) for row in rows)
     check(abs(total - table["total"]) <= 1e-5 * max(1.0, table["total"]),
           "rows sum to Total time (%g vs %g)" % (total, table["total"]), r)
@@ -637,8 +637,8 @@ def csv_export():
           "the interval holds the share", r)
     # "-": the CSV alone on standard output.
     s = run(["annotate", "--csv", "-", p], cwd=d)
-    check(s.code == 0 and s.out.startswith("file,line,function,"), "--csv - writes to stdout", s)
-    check("Timer unit" not in s.out, "and nothing else", s)
+    check(s.code == 0 and s.report.startswith("file,line,function,"), "--csv - writes to stdout", s)
+    check("Timer unit" not in s.report, "and nothing else", s)
 
 
 @case
@@ -710,8 +710,8 @@ def callgraph_functions():
     d = workdir()
     r = run(["-g", "--functions", prog("callgraph")], cwd=d)
     check(r.code == 0, "exit 0", r)
-    check("total = self + callees, from the recorded call stacks (-g)" in r.out, "says -g totals", r)
-    rows = parse_functions(r.out)
+    check("total = self + callees, from the recorded call stacks (-g)" in r.report, "says -g totals", r)
+    rows = parse_functions(r.report)
     for name, (self_truth, total_truth) in CALLGRAPH_TRUTH.items():
         check(name in rows, "a row for %s" % name, r)
         got = rows[name]
@@ -724,18 +724,18 @@ def callgraph_functions():
               "%s: total >= self" % name, r)
     check(rows["c"]["where"].endswith("callgraph.c:%d" % (marker_line("callgraph.c", "C_SELF") - 2)),
           "c's File:Line is its definition", r)
-    order = [l.split()[-1] for l in r.out.splitlines() if l.split()[-1:] and l.split()[-1] in rows]
+    order = [l.split()[-1] for l in r.report.splitlines() if l.split()[-1:] and l.split()[-1] in rows]
     selfs = [rows[n]["samples"] for n in order]
     check(selfs == sorted(selfs, reverse=True), "sorted by self", r)
     t = run(["annotate", "--functions", "--sort", "total", "callgraph.lprof"], cwd=d)
     check(t.code == 0, "annotate --sort total", t)
-    trows = parse_functions(t.out)
-    order = [n for n in (l.split()[-1] for l in t.out.splitlines() if l.split()) if n in trows]
+    trows = parse_functions(t.report)
+    order = [n for n in (l.split()[-1] for l in t.report.splitlines() if l.split()) if n in trows]
     totals = [trows[n]["total"] for n in order]
     check(totals == sorted(totals, reverse=True), "--sort total sorts by total", t)
     # Without -g the header says what totals mean.
     n = run(["annotate", "--functions", record_callgraph(workdir(), g=False)], cwd=d)
-    check("total = self + inlined callees; record with -g for call-graph totals" in n.out,
+    check("total = self + inlined callees; record with -g for call-graph totals" in n.report,
           "without -g: says totals are inlining only", n)
 
 
@@ -746,7 +746,7 @@ def callgraph_incl_column():
     p = record_callgraph(d)
     r = run(["annotate", "-f", "a", "-f", "c", p], cwd=d)
     check(r.code == 0, "exit 0", r)
-    tables = parse_tables(r.out)
+    tables = parse_tables(r.report)
     check("Incl. Time" in tables["a"]["heads"], "a's table has an Incl. Time column", r)
     check("Incl. Time" not in tables["c"]["heads"], "c calls nothing: no Incl. Time column", r)
     self_row = row_of(tables["a"], marker_line("callgraph.c", "A_SELF"))
@@ -796,10 +796,10 @@ def callgraph_dot():
         check("<svg" in f.read(), "--svg wrote an SVG")
     # Thresholds drop small nodes and edges.
     t = run(["annotate", "--dot", "-", "--node-threshold", "30", "--edge-threshold", "60", p], cwd=d)
-    check(t.code == 0 and t.out.startswith("digraph"), "--dot - writes the graph alone to stdout", t)
-    check("\\nshared\\n" not in t.out and "\\nrec\\n" not in t.out and "\\nc\\n" in t.out,
+    check(t.code == 0 and t.report.startswith("digraph"), "--dot - writes the graph alone to stdout", t)
+    check("\\nshared\\n" not in t.report and "\\nrec\\n" not in t.report and "\\nc\\n" in t.report,
           "--node-threshold 30 keeps c (35.7%) but not rec, shared", t)
-    kept = [float(x) for x in re.findall(r' -> "\d+" \[[^]]*label="([\d.]+)%', t.out)]
+    kept = [float(x) for x in re.findall(r' -> "\d+" \[[^]]*label="([\d.]+)%', t.report)]
     check(kept and min(kept) >= 60.0 and any(abs(x - 100 * 100 / 140) <= 3.0 for x in kept),
           "--edge-threshold 60 keeps main -> a (71%%) and nothing under 60%%: %s" % kept, t)
     # Without dot in PATH: one line naming the package, before any output.
@@ -831,8 +831,8 @@ def callgraph_callgrind():
     p = record_callgraph(d)
     r = run(["annotate", "--functions", "--callgrind", "callgrind.out", p], cwd=d)
     check(r.code == 0, "exit 0", r)
-    rows = parse_functions(r.out)
-    n = sample_count(r.out)
+    rows = parse_functions(r.report)
+    n = sample_count(r.report)
     a = subprocess.run(["callgrind_annotate", "--threshold=100", "--auto=no", "callgrind.out"],
                        cwd=d, capture_output=True, text=True)
     check(a.returncode == 0 and "WARNING" not in a.stderr + a.stdout,
@@ -869,11 +869,11 @@ def callgraph_folded():
     d = workdir()
     p = record_callgraph(d)
     r = run(["annotate", "--folded", "-", p], cwd=d)
-    check(r.code == 0 and r.out, "exit 0, stacks on stdout", r)
+    check(r.code == 0 and r.report, "exit 0, stacks on stdout", r)
     h = run(["annotate", "--functions", p], cwd=d)
-    n = sample_count(h.out)
+    n = sample_count(h.report)
     stacks = {}
-    for l in r.out.splitlines():
+    for l in r.report.splitlines():
         m = re.match(r"^(\S.*) (\d+)$", l)
         check(m is not None, "a folded line: %r" % l, r)
         stacks[m.group(1)] = int(m.group(2))
@@ -892,7 +892,7 @@ def callgraph_folded():
           "without -g: a note", q)
     # callgraph is built -O0: nothing is inlined in it (libc and ld.so may inline).
     own = {"main", "a", "b", "c", "rec", "shared"}
-    check(all(";" not in l for l in q.out.splitlines() if l.rsplit(" ", 1)[0].split(";")[-1] in own),
+    check(all(";" not in l for l in q.report.splitlines() if l.rsplit(" ", 1)[0].split(";")[-1] in own),
           "one frame each for the program's functions", q)
 
 
@@ -918,9 +918,9 @@ def callgraph_dwarf():
     d = workdir()
     r = run(["--call-graph=dwarf", "--functions", prog("callgraph")], cwd=d)
     check(r.code == 0, "exit 0", r)
-    check("from the recorded call stacks (--call-graph=dwarf)" in r.out, "says dwarf totals", r)
+    check("from the recorded call stacks (--call-graph=dwarf)" in r.report, "says dwarf totals", r)
     check("frame pointers" not in r.err, "no frame-pointer note", r)
-    rows = parse_functions(r.out)
+    rows = parse_functions(r.report)
     for name, (self_truth, total_truth) in CALLGRAPH_TRUTH.items():
         check(name in rows, "a row for %s" % name, r)
         got = rows[name]
@@ -937,7 +937,7 @@ def leafcall_rows(args, d, name):
     check(r.code == 0, "record %s" % args, r)
     a = run(["annotate", "--functions", name], cwd=d)
     check(a.code == 0, "annotate %s" % name, a)
-    rows = parse_functions(a.out)
+    rows = parse_functions(a.report)
     for f in ("main", "caller", "other", "lp_nofp_work"):
         check(f in rows, "a row for %s" % f, a)
     return rows, r, a
@@ -995,8 +995,8 @@ def event_columns():
     with open(os.path.join(os.environ["PROGRAMS_SRC"], "faults.c")) as f:
         pages = int(re.search(r"lp_fault_pages = (\d+);", f.read()).group(1))
     minflt = int(re.search(r"minflt=(\d+)", r.out).group(1))
-    check("Also counted: page-faults\n" in r.out, "the header names the second event", r)
-    t = parse_tables(r.out)["main"]
+    check("Also counted: page-faults\n" in r.report, "the header names the second event", r)
+    t = parse_tables(r.report)["main"]
     check(t["heads"][-1] == "page-faults", "a page-faults column in the table: %s" % t["heads"], r)
     faults = {int(row["Line #"]): int(row["page-faults"]) for row in t["rows"] if row["page-faults"]}
     total = sum(faults.values())
@@ -1023,19 +1023,19 @@ def event_columns():
           "the CSV's TOUCH faults are the table's", r)
     # Every line of the program: the per-line values add up to the event's total.
     a = run(["annotate", "--csv", "-", "faults.lprof"], cwd=d)
-    every = list(csv.DictReader(a.out.splitlines()))
+    every = list(csv.DictReader(a.report.splitlines()))
     check(sum(int(row["page-faults"]) for row in every) == pf_total, "lines sum to the total", a)
     check(sum(int(row["cpu-clock"]) for row in every) == doc["events"][0]["total"],
           "cpu-clock too", a)
     # The listing: the same column with the same numbers.
     l = run(["annotate", "--listing", "faults.lprof"], cwd=d)
     check(l.code == 0, "listing", l)
-    lrows = listing_section(l.out, "faults.c")
+    lrows = listing_section(l.report, "faults.c")
     check("page-faults" in lrows[touch] and int(lrows[touch]["page-faults"]) == faults[touch],
           "the listing's page-faults column", l)
     # Repeated -e is the same as a list.
     again = run(["-e", "cpu-clock", "-e", "page-faults", "-f", "main", prog("faults")], cwd=d)
-    check(again.code == 0 and parse_tables(again.out)["main"]["heads"] == t["heads"],
+    check(again.code == 0 and parse_tables(again.report)["main"]["heads"] == t["heads"],
           "-e A -e B gives the columns of -e A,B", again)
 
 
@@ -1061,8 +1061,9 @@ def fallback_no_pmu():
                     "lineprof: no hardware PMU for 'instructions' on this machine; not counting it"],
           "one line per fallback: %s" % notes, r)
     check(re.search(r"^Samples: \d+ of cpu-clock at 4000 Hz \(asked for cycles, not available here\); ",
-                    r.out, re.M), "the header names what was measured", r)
-    check("Also counted" not in r.out and "instructions" not in r.out and "IPC" not in r.out,
+                    r.report, re.M), "the header names what was measured", r)
+    tables = "\n".join(l for l in r.report.splitlines() if not l.startswith("lineprof:"))
+    check("Also counted" not in tables and "instructions" not in tables and "IPC" not in tables,
           "no column for what was not counted", r)
     t = hot_table(r, "hot_work", "hotline.c", "HOT")
     check(t["heads"] == ["Line #", "Samples", "Time", "% Time"], "the plain table: %s" % t["heads"], r)
@@ -1097,7 +1098,7 @@ def metrics_list():
     if can.get("cycles") == can.get("instructions") == "yes":
         d = workdir()
         p = run(["-e", "cycles,instructions", "-f", "hot_work", prog("hotline")], cwd=d)
-        check("IPC" in parse_tables(p.out)["hot_work"]["heads"], "an IPC column with a PMU", p)
+        check("IPC" in parse_tables(p.report)["hot_work"]["heads"], "an IPC column with a PMU", p)
 
 
 def uprobes_usable():
@@ -1148,7 +1149,7 @@ def hits_vs_gcov():
     with open(os.path.join(d, "h.csv"), newline="") as f:
         hits = {int(row["line"]): int(row["hits"]) for row in csv.DictReader(f) if row["hits"]}
     lines = open(src).read().splitlines()
-    tables = parse_tables(r.out)
+    tables = parse_tables(r.report)
     for fn in funcs:
         for row in tables[fn]["rows"]:
             if row["Hits"]:
@@ -1181,7 +1182,7 @@ def hits_vs_gcov():
             check(lines[line - 1].strip() == "}", "line %d has Hits but no gcov count" % line, r)
     # The hits are in the profile: annotate shows them again.
     a = run(["annotate", "-f", "loops", "hg.lprof"], cwd=d)
-    row = row_of(parse_tables(a.out)["loops"], marker_line("hitcount.c", "FOR_HEAD"))
+    row = row_of(parse_tables(a.report)["loops"], marker_line("hitcount.c", "FOR_HEAD"))
     check(row["Hits"] == str(int(n) + 1), "annotate: the loop header ran n + 1 times", a)
 
 
@@ -1208,13 +1209,13 @@ def hits_threads():
     r = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d)
     check(r.code == 0, "exit 0: the target's pthread_create() and fork() worked", r)
     check("through tracefs uprobes (every thread and child)" in r.err, "tracefs as root", r)
-    check(row_of(parse_tables(r.out)["work"], work)["Hits"] == "6000",
+    check(row_of(parse_tables(r.report)["work"], work)["Hits"] == "6000",
           "4 threads, a child and main: 6000 calls", r)
     p = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d,
             env=dict(os.environ, LINEPROF_UPROBES="pmu"))
     check(p.code == 0, "exit 0 with the uprobe PMU too (not inherited, so fork() works)", p)
     check("--hits counted the target's main thread only" in p.err, "says main thread only", p)
-    check(row_of(parse_tables(p.out)["work"], work)["Hits"] == "1000", "main's 1000 calls", p)
+    check(row_of(parse_tables(p.report)["work"], work)["Hits"] == "1000", "main's 1000 calls", p)
     bad = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d,
               env=dict(os.environ, LINEPROF_UPROBES="bogus"))
     one_line_error(bad, 2, "LINEPROF_UPROBES")
@@ -1240,7 +1241,7 @@ def hits_cleanup():
     check(p.returncode == 128 + signal.SIGINT, "exit 130 after ^C:\n" + err)
     check(len(live) >= 3, "the probes existed during the run: %s\n%s" % (live, err))
     check(group_of(p.pid) == [], "and are gone after ^C")
-    check("Hits" in out, "the table still has Hits:\n" + out)
+    check("Hits" in err, "the table still has Hits:\n" + err)
     # SIGKILL leaves them behind; the next run removes them.
     k = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -42,10 +42,14 @@ def marker_line(source, marker):
 
 
 class Result:
-    def __init__(self, proc):
+    def __init__(self, proc, args=()):
         self.code = proc.returncode
         self.out = proc.stdout
         self.err = proc.stderr
+        # Where the tables are: a one-shot run reports on stderr (the program's
+        # stdout is its own), `annotate` on stdout, `record` nowhere.
+        args = list(args)
+        self.report = self.out if args[:1] in (["annotate"], ["diff"], ["merge"]) else self.err
 
     def __repr__(self):
         return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
@@ -54,7 +58,7 @@ class Result:
 def run(args, cwd=None, timeout=120, **kw):
     proc = subprocess.run([LINEPROF] + list(args), cwd=cwd, capture_output=True,
                           text=True, errors="replace", timeout=timeout, **kw)
-    return Result(proc)
+    return Result(proc, args)
 
 
 def workdir():
