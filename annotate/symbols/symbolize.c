@@ -608,3 +608,19 @@ int lp_symtab_function_span(lp_symtab *st, const char *name, const char **file,
 	}
 	return -1;
 }
+
+int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **file,
+			  const struct lp_loadmap **map, const struct lp_dieindex **funcs,
+			  uint64_t *dwbias)
+{
+	lp_symmod *m = module == LP_MODULE_NONE ? NULL : lp_symtab_module(st, module);
+
+	if (!m || m->state != 1)
+		return -1;
+	lp_symmod_index(m);
+	*file = &m->file;
+	*map = &m->map;
+	*funcs = &m->funcs;
+	*dwbias = m->dwbias;
+	return 0;
+}
