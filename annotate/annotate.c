@@ -10,19 +10,36 @@
 #include "framepointer.h"
 #include "render.h"
 
+/* The symbolizer of a real run: lines from the symtab, code from a codetab over it. */
+typedef struct lp_realsym {
+	lp_symtab *st;
+	lp_codetab *ct;
+} lp_realsym;
+
 static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **frames)
 {
-	return lp_symtab_lookup(ctx, loc, is_return, frames);
+	return lp_symtab_lookup(((lp_realsym *)ctx)->st, loc, is_return, frames);
 }
 
 static int symtab_span(void *ctx, const char *name, const char **file, int *first, int *last)
 {
-	return lp_symtab_function_span(ctx, name, file, first, last);
+	return lp_symtab_function_span(((lp_realsym *)ctx)->st, name, file, first, last);
 }
 
-static lp_symbolizer symbolizer_of(lp_symtab *st)
+static int codetab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
 {
-	lp_symbolizer s = { symtab_lookup, symtab_span, st };
+	return lp_codetab_function(((lp_realsym *)ctx)->ct, loc, code, arch);
+}
+
+static int codetab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	return lp_codetab_vaddr(((lp_realsym *)ctx)->ct, loc, vaddr);
+}
+
+static lp_symbolizer symbolizer_of(lp_realsym *rs)
+{
+	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = rs,
+			    .code = codetab_code, .vaddr = codetab_vaddr };
 
 	return s;
 }
@@ -87,8 +104,11 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rc == LP_OK && tables && o->functions_view)
 		rc = lp_render_functions(ctx, out, err);
 	if (rc == LP_OK && tables &&
-	    ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
+	    ((o->nfunctions == 0 && !o->listing && !o->functions_view && !o->loops_view) ||
+	     o->top > 0))
 		rc = lp_render_top(ctx, out, err);
+	if (rc == LP_OK && tables && o->loops_view)
+		rc = lp_render_loops(ctx, out, err);
 	if (rc == LP_OK && tables && o->listing)
 		rc = lp_render_listing(ctx, out, err);
 	if (rc == LP_OK && o->csv)
@@ -111,8 +131,8 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
 {
 	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
+	lp_realsym rs = { 0 };
 	lp_symbolizer sym;
-	lp_symtab *st;
 	lp_report rep;
 	int rc;
 
@@ -123,15 +143,18 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 		fprintf(opts->diag, "lineprof: warning: the kernel dropped %llu records (ring buffer "
 			"full): shares are still unbiased, lower -F to keep them all\n",
 			(unsigned long long)prof->lost);
-	st = lp_symtab_new(prof, err);
-	if (!st)
+	rs.st = lp_symtab_new(prof, err);
+	if (!rs.st)
 		return err->code ? err->code : LP_EFAIL;
-	rc = check_modules(prof, st, opts->diag, err);
-	sym = symbolizer_of(st);
+	rs.ct = lp_codetab_new(rs.st);
+	rc = rs.ct ? check_modules(prof, rs.st, opts->diag, err)
+		   : lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	sym = symbolizer_of(&rs);
 	if (rc == LP_OK)
 		rc = lp_report_build(&rep, prof, &sym, err);
 	if (rc != LP_OK) {
-		lp_symtab_free(st);
+		lp_codetab_free(rs.ct);
+		lp_symtab_free(rs.st);
 		return rc;
 	}
 	ctx.rep = &rep;
@@ -143,7 +166,9 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	else
 		rc = run_views(&ctx, out, err);
 	lp_sources_free(ctx.src);
+	/* The report's code view points into the codetab, and both into the symtab. */
 	lp_report_free(&rep);
-	lp_symtab_free(st);
+	lp_codetab_free(rs.ct);
+	lp_symtab_free(rs.st);
 	return rc;
 }
