@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "rows.h"
 
 #define LP_LCELL 32
@@ -46,6 +47,8 @@ typedef struct lp_listing {
 	lp_metric_cols mc;
 	int nextra;             /* events after the first, then metrics */
 	int xwidth[LP_MAX_EXTRA];
+	const lp_cv_sloop *loops; /* a note on each loop's header line */
+	size_t nloops;
 } lp_listing;
 
 static const char *extra_head(const lp_listing *l, int x)
@@ -235,6 +238,7 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	fputc('\n', out);
 	for (int i = 0; i <= f->maxline; i++) {
 		const char *on, *text;
+		char note[1024];
 		int first = 1;
 
 		if (!rows[i].shown)
@@ -258,7 +262,8 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 			extra_cell(l, x, &rows[i], buf);
 			fprintf(out, " %*s", l->xwidth[x], buf);
 		}
-		fprintf(out, "  %s%s\n", text ? text : "", *on ? lp_render_reset(ctx->color) : "");
+		lp_render_loop_notes(ctx, l->loops, l->nloops, NULL, f->name, i, note, sizeof(note));
+		fprintf(out, "  %s%s%s\n", text ? text : "", note, *on ? lp_render_reset(ctx->color) : "");
 	}
 	fputc('\n', out);
 }
@@ -318,10 +323,13 @@ int lp_render_listing(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_metric_cols_of(p, &l.mc);
 	l.nextra = (p->nevents > 1 ? p->nevents - 1 : 0) + l.mc.n;
 	files = collect_files(rep, &nfiles);
-	if (!files)
+	if (!files || lp_codeview_loops(rep, NULL, &l.loops, &l.nloops, NULL) != 0) {
+		free(files);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
 	/* The table, the hottest lines or the flat profile, when asked for too, came first and said it. */
-	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view)
+	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view &&
+	    !ctx->opts->loops_view)
 		lp_render_header(ctx, out);
 	for (size_t i = 0; i < nfiles; i++) {
 		lp_lfile *f = &files[i];

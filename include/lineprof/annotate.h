@@ -35,6 +35,8 @@ typedef struct lp_view_opts {
 	double node_threshold, edge_threshold;
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
+	int asm_view;                   /* --asm: machine code of the -f functions and --top lines */
+	int loops_view;                 /* --loops: the hottest loops; with --csv, loop rows too */
 	int show_tables;                /* print tables on stdout (off for `record`) */
 	FILE *diag;                     /* notes and warnings: stderr */
 } lp_view_opts;
