@@ -124,6 +124,8 @@ int lp_profile_add_sample(lp_profile *p, lp_loc loc, uint64_t samples,
 int lp_profile_add_stack(lp_profile *p, const lp_loc *frames, uint32_t depth,
 			 uint64_t samples, uint64_t value0);
 int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count);
+/* Drops every hit record (--hits replaces its probes' counts by the lines'). */
+void lp_profile_clear_hits(lp_profile *p);
 
 /* The .lprof file: see lineprof(1), section PROFILE FILE FORMAT. */
 int lp_profile_save(const lp_profile *p, const char *path, lp_error *err);
