@@ -251,13 +251,27 @@ static int has_imm_operand(const cs_insn *x, uint64_t *imm)
 	return 0;
 }
 
-static int has_reg_operand(const cs_insn *x)
+/* A general-purpose register operand: it gives the operand size, so objdump drops the suffix. */
+static int has_gpr_operand(csh h, const cs_insn *x)
 {
 	const cs_x86 *d = &x->detail->x86;
+	/* Name prefixes of the other register files (no general register starts so). */
+	static const char *const not_gpr[] = { "xmm", "ymm", "zmm", "st", "mm", "k", "cr", "dr", "bnd" };
 
-	for (uint8_t i = 0; i < d->op_count; i++)
-		if (d->operands[i].type == X86_OP_REG)
+	for (uint8_t i = 0; i < d->op_count; i++) {
+		const char *name;
+		int gpr = 1;
+
+		if (d->operands[i].type != X86_OP_REG || !(name = cs_reg_name(h, d->operands[i].reg)))
+			continue;
+		for (size_t k = 0; k < sizeof(not_gpr) / sizeof(not_gpr[0]) && gpr; k++)
+			gpr = strncmp(name, not_gpr[k], strlen(not_gpr[k])) != 0;
+		/* Segment registers, by their whole names: "es" is not "esi". */
+		if (strlen(name) == 2 && name[1] == 's' && strchr("cdefgs", name[0]))
+			gpr = 0;
+		if (gpr)
 			return 1;
+	}
 	return 0;
 }
 
@@ -296,7 +310,7 @@ static void classify(lp_insn *in, const cs_insn *x)
 }
 
 /* The mnemonic as objdump prints it: see the top of this file. */
-static void mnemonic(char *buf, size_t size, const cs_insn *att, const char *intel)
+static void mnemonic(char *buf, size_t size, csh h, const cs_insn *att, const char *intel)
 {
 	size_t n = strlen(intel);
 	const char *m = att->mnemonic;
@@ -305,7 +319,54 @@ static void mnemonic(char *buf, size_t size, const cs_insn *att, const char *int
 		     is_group(att, CS_GRP_CALL) || is_group(att, CS_GRP_RET) ||
 		     att->id == X86_INS_JMP;
 
-	snprintf(buf, size, "%s", added && (always || has_reg_operand(att)) ? intel : m);
+	if (att->id == X86_INS_WAIT) {
+		snprintf(buf, size, "fwait");
+		return;
+	}
+	/* Capstone 4's AT&T printer calls the REX.W form of movd (66 48 0f 6e/7e) movd; it is movq. */
+	if ((strcmp(m, "movd") == 0 && strcmp(intel, "movq") == 0) ||
+	    (strcmp(m, "vmovd") == 0 && strcmp(intel, "vmovq") == 0))
+		added = always = 1;
+	snprintf(buf, size, "%s", added && (always || has_gpr_operand(h, att)) ? intel : m);
+}
+
+/*
+ * Prefixes objdump prints as words of their own, where Capstone folds them
+ * in or drops them: the padding nops compilers align loops with
+ * ("data16 cs nopw 0x0(%rax,%rax,1)"; 66 90 is "xchg %ax,%ax"), and CET's
+ * notrack on indirect jumps and calls. Returns the words to put first
+ * ("" if none); *ops may be moved past a "%cs:" the words now say.
+ */
+static const char *objdump_prefixes(const cs_insn *x, const char **ops, char *buf, size_t size)
+{
+	size_t n = 0, k = 0;
+	int seg_cs = 0;
+
+	buf[0] = '\0';
+	if (x->id == X86_INS_NOP && x->size == 2 && x->bytes[0] == 0x66 && x->bytes[1] == 0x90)
+		return "xchg";
+	if (x->id == X86_INS_NOP) {
+		while (k < x->size && (x->bytes[k] == 0x66 || x->bytes[k] == 0x2e)) {
+			if (x->bytes[k] == 0x66)
+				n++;
+			else
+				seg_cs = 1;
+			k++;
+		}
+		/* One 0x66 is the operand size of nopw; objdump names the others. */
+		for (size_t i = 1; i < n && strlen(buf) + 8 < size; i++)
+			strcat(buf, "data16 ");
+		if (seg_cs && strlen(buf) + 4 < size) {
+			strcat(buf, "cs ");
+			if (strncmp(*ops, "%cs:", 4) == 0)
+				*ops += 4;
+		}
+		return buf;
+	}
+	if ((x->id == X86_INS_JMP || x->id == X86_INS_CALL) && x->detail->x86.prefix[1] == 0x3e &&
+	    x->detail->x86.operands[0].type != X86_OP_IMM)
+		return "notrack ";
+	return buf;
 }
 
 /* "mnemonic operands", the mnemonic padded to 6 as objdump does; cut to fit. */
@@ -354,7 +415,8 @@ int lp_code_disassemble(const unsigned char *bytes, size_t size, uint64_t vaddr,
 	while (sa > 0) {
 		uint64_t at = va;
 		lp_insn *in;
-		char mn[32];
+		char mn[32], pbuf[32];
+		const char *pre, *ops;
 
 		if (!cs_disasm_iter(att, &pa, &sa, &va, a) || !cs_disasm_iter(intel, &pb, &sb, &vb, b)) {
 			*truncated = 1;
@@ -375,8 +437,17 @@ int lp_code_disassemble(const unsigned char *bytes, size_t size, uint64_t vaddr,
 		in->offset = offset + (at - vaddr);
 		in->size = (uint8_t)a->size;
 		classify(in, a);
-		mnemonic(mn, sizeof(mn), a, b->mnemonic);
-		set_text(in, mn, a->op_str);
+		mnemonic(mn, sizeof(mn), att, a, b->mnemonic);
+		ops = a->op_str;
+		pre = objdump_prefixes(a, &ops, pbuf, sizeof(pbuf));
+		if (strcmp(pre, "xchg") == 0) {
+			set_text(in, "xchg", "%ax, %ax");
+		} else {
+			char full[64];
+
+			snprintf(full, sizeof(full), "%s%s", pre, mn);
+			set_text(in, full, ops);
+		}
 	}
 	rc = 0;
 out:

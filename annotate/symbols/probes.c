@@ -419,17 +419,40 @@ static int balance_measurable(const lp_cfg *g)
 	return 1;
 }
 
-/* The instruction of block b to probe: one the kernel emulates if there is one. */
-static const lp_insn *probe_insn(const lp_fcode *fc, const lp_block *b)
+static int is_row(lp_hitrow *const *rows, size_t n, uint64_t off)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (fc->insns[b->first + i].emulated)
-			return &fc->insns[b->first + i];
-	return &fc->insns[b->first];
+	for (size_t i = 0; i < n; i++)
+		if (rows[i]->offset == off)
+			return 1;
+	return 0;
+}
+
+/*
+ * The instruction of block b to probe: one the kernel emulates (half the
+ * price of a single-stepped one), preferably where a row starts, whose
+ * count then stands on its own even if the flow does not balance.
+ */
+static const lp_insn *probe_insn(const lp_fcode *fc, const lp_block *b, lp_hitrow *const *rows,
+				 size_t n)
+{
+	const lp_insn *emu = NULL, *row = NULL;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const lp_insn *x = &fc->insns[b->first + i];
+		int r = is_row(rows, n, x->offset);
+
+		if (x->emulated && r)
+			return x;
+		if (x->emulated && !emu)
+			emu = x;
+		if (r && !row)
+			row = x;
+	}
+	return emu ? emu : row ? row : &fc->insns[b->first];
 }
 
 /* What measuring block b costs: its expected runs (10^loop depth) times the probe's price. */
-static double block_cost(const lp_fcode *fc, size_t b)
+static double block_cost(const lp_fcode *fc, size_t b, lp_hitrow *const *rows, size_t n)
 {
 	const lp_cfg *g = &fc->cfg;
 	double c = 1.0;
@@ -439,7 +462,7 @@ static double block_cost(const lp_fcode *fc, size_t b)
 	/* A loop's header runs at least as often as any block of its body. */
 	if (g->blocks[b].loop >= 0 && g->loops[g->blocks[b].loop].header == (int)b)
 		c *= 1.5;
-	return probe_insn(fc, &g->blocks[b])->emulated ? c : 2.0 * c;
+	return probe_insn(fc, &g->blocks[b], rows, n)->emulated ? c : 2.0 * c;
 }
 
 /* rows[0..n) all lie in fc: place its counters, or count each row where it cannot. */
@@ -486,7 +509,7 @@ static int plan_function(lp_hitplan *hp, const lp_fcode *fc, lp_hitrow **rows, s
 		wanted[block[i]] = 1;
 	/* The entries and exits are counted: after the run they must balance. */
 	for (size_t b = 0; b < g->nblocks; b++) {
-		cost[b] = block_cost(fc, b);
+		cost[b] = block_cost(fc, b, rows, n);
 		must[b] = (int)b == g->entry || g->blocks[b].exits || g->blocks[b].unknown_entry;
 	}
 	if (lp_count_place(g, wanted, must, cost, &cp) != 0)
@@ -504,7 +527,8 @@ static int plan_function(lp_hitplan *hp, const lp_fcode *fc, lp_hitrow **rows, s
 	if (!pidx)
 		goto out;
 	for (size_t m = 0; m < cp.nmeasured; m++)
-		if ((pidx[m] = plan_probe(hp, path, probe_insn(fc, &g->blocks[cp.measured[m]])->offset)) < 0)
+		if ((pidx[m] = plan_probe(hp, path, probe_insn(fc, &g->blocks[cp.measured[m]], rows,
+								 n)->offset)) < 0)
 			goto out;
 	fn = &hp->fns[hp->nfns];
 	fn->first = hp->nterms;

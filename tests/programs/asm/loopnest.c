@@ -5,10 +5,12 @@
  * the pace everywhere): per outer iteration the inner loop makes INNER
  * steps and the outer body one, so the inner loop holds INNER / (INNER + 1)
  * of the time (90 % with 9) and the outer loop all of it. Built at -O2,
- * with volatile bounds so that nothing is unrolled or folded. The marker
- * comments name the lines for the tests.
+ * with volatile bounds so that nothing is unrolled or folded; argv[1], if
+ * given, is the outer count (small, for --hits). The marker comments name
+ * the lines for the tests.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 volatile long lp_loop_outer = 24000000;
 volatile long lp_loop_inner = 9;
@@ -26,8 +28,10 @@ __attribute__((noinline)) double nest(long n, long m)
 	return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1)
+		lp_loop_outer = atol(argv[1]);
 	printf("%g\n", nest(lp_loop_outer, lp_loop_inner));
 	return 0;
 }
