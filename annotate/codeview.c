@@ -2,12 +2,12 @@
  * Instructions and loops of the report's functions.
  *
  * A loop is found in the machine code (the CFG's natural loops) and then
- * given to the source: the inline chains of its instructions say which
- * function's lines it is. Most loops are their physical function's; a loop
- * that lives in an inlined copy is the inlined function's. At -O2 the
- * compiler schedules a few of the caller's instructions into an inlined
- * copy, so the loop's function is the deepest one that at least 90 % of its
- * instructions share, not the one all of them share.
+ * given to the source: the inline chains of its back edges (the jumps that
+ * make it go round) say which function's loop it is: most loops are their
+ * physical function's, a loop that lives in an inlined copy is the inlined
+ * function's. Its lines are those of its instructions in that function (a
+ * call inlined into the loop counts as its call line; instructions the
+ * compiler scheduled in from elsewhere are left out).
  *
  * Counts: a loop's self is the samples at its own instructions (not in a
  * nested loop, not in code inlined into it); its total is every sample at
@@ -210,22 +210,28 @@ static int loop_place(lp_cv_func *f, int li, lp_ident *ids, int *levelp)
 
 	if (!ix)
 		return -1;
-	for (size_t k = 0; k < n; k++)
-		all += f->insns[ix[k]].nframes > 0;
-	/* The physical function: the most common outermost name. */
-	for (size_t k = 0; k < n; k++) {
-		const lp_frame *fr = lp_cv_insn_frame(&f->insns[ix[k]], 0);
+	/*
+	 * The loop is the function's whose code makes it go round: the jumps
+	 * back to the header. Its body may be mostly a callee inlined into it
+	 * (main's loop over an inlined kernel), or hold a few instructions the
+	 * compiler scheduled in from the caller; neither says whose loop it is.
+	 */
+	for (size_t k = 0; k < l->nlatches; k++) {
+		const lp_block *b = &f->code->cfg.blocks[l->latches[k]];
+		const lp_frame *fr = lp_cv_insn_frame(&f->insns[b->first + b->n - 1], 0);
 
+		all++;
 		if (fr && vote(&v, &nv, &cap, fr->function, NULL, 0))
 			goto out;
 	}
 	best = top_vote(v, nv);
 	ids[0] = (lp_ident){ best ? best->fn : f->name, NULL, 0, 0 };
-	/* Deeper while 90 % of the instructions agree on the next inlined function. */
+	/* Deeper while every back edge is in the same inlined copy. */
 	while (level + 1 < LP_LEVEL_MAX) {
 		nv = 0;
-		for (size_t k = 0; k < n; k++) {
-			const lp_cv_insn *x = &f->insns[ix[k]];
+		for (size_t k = 0; k < l->nlatches; k++) {
+			const lp_block *b = &f->code->cfg.blocks[l->latches[k]];
+			const lp_cv_insn *x = &f->insns[b->first + b->n - 1];
 			const lp_frame *in, *caller;
 
 			if (!chain_matches(x, ids, level) || !(in = lp_cv_insn_frame(x, level + 1)))
@@ -235,7 +241,7 @@ static int loop_place(lp_cv_func *f, int li, lp_ident *ids, int *levelp)
 				goto out;
 		}
 		best = top_vote(v, nv);
-		if (!best || 10 * best->count < 9 * all)
+		if (!best || best->count < all)
 			break;
 		ids[++level] = *best;
 	}
@@ -316,6 +322,74 @@ static void loop_header_line(const lp_cv_func *f, int li, const lp_ident *ids, i
 	L->header_line = best ? best : L->first_line;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The compiler puts a few instructions of far-away lines in a loop (a
+ * constant rematerialized with the line of its definition, a copy of a
+ * statement before the loop): at either end of the loop's lines, a group
+ * of lines more than LP_LINE_GAP lines away from the rest and holding under
+ * 5 % of its instructions is dropped from its range. Never the header's.
+ */
+#define LP_LINE_GAP 10
+
+static int loop_trim(lp_cv_func *f, int li, const lp_ident *ids, int level)
+{
+	const lp_loop *l = &f->code->cfg.loops[li];
+	lp_cv_loop *L = &f->loops[li];
+	size_t *ix = NULL, n = loop_insns(f, l, &ix), m = 0, lo, hi;
+	int *lines;
+
+	if (!ix)
+		return -1;
+	lines = malloc((n + 1) * sizeof(*lines));
+	if (!lines) {
+		free(ix);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		int line = loop_line(L, &f->insns[ix[k]], ids, level);
+
+		if (line)
+			lines[m++] = line;
+	}
+	if (m) {
+		qsort(lines, m, sizeof(*lines), cmp_int);
+		lo = 0;
+		hi = m - 1;
+		for (int changed = 1; changed;) {
+			size_t g;
+
+			changed = 0;
+			/* The lowest group: up to the first gap. */
+			for (g = lo; g < hi && lines[g + 1] - lines[g] <= LP_LINE_GAP; g++)
+				;
+			if (g < hi && (g - lo + 1) * 20 < m &&
+			    !(L->header_line >= lines[lo] && L->header_line <= lines[g])) {
+				lo = g + 1;
+				changed = 1;
+			}
+			for (g = hi; g > lo && lines[g] - lines[g - 1] <= LP_LINE_GAP; g--)
+				;
+			if (g > lo && (hi - g + 1) * 20 < m &&
+			    !(L->header_line >= lines[g] && L->header_line <= lines[hi])) {
+				hi = g - 1;
+				changed = 1;
+			}
+		}
+		L->first_line = lines[lo];
+		L->last_line = lines[hi];
+	}
+	free(lines);
+	free(ix);
+	return 0;
+}
+
 /* Totals from the call stacks: each stack counts once for each loop it passes through. */
 static int loop_totals_from_stacks(const lp_report *rep, lp_cv_func *f)
 {
@@ -391,6 +465,11 @@ static int loops_fill(const lp_report *rep, lp_cv_func *f)
 			return -1;
 		}
 		loop_header_line(f, (int)li, ids[li], levels[li]);
+		if (loop_trim(f, (int)li, ids[li], levels[li]) != 0) {
+			free(ids);
+			free(levels);
+			return -1;
+		}
 		/* "2.1": one more than the siblings before it (parents come first: their ids are set). */
 		for (size_t j = 0; j < f->nloops; j++)
 			if (j != li && f->loops[j].parent == L->parent && g->loops[j].parent == l->parent &&

@@ -614,8 +614,27 @@ int lp_cfg_build(lp_cfg *g, const lp_insn *in, size_t n, uint64_t entry)
 		goto nomem;
 	for (size_t k = 0; k < g->nedges; k++)
 		indeg[g->edges[k].to]++;
+	/* Padding nops that nothing enters: dead, their fall-through is no way in. */
+	for (size_t k = 0; k < g->nedges;) {
+		const lp_block *b = &g->blocks[g->edges[k].from];
+		int pad = (int)g->edges[k].from != entry_block && !indeg[g->edges[k].from];
+
+		for (size_t i = 0; pad && i < b->n; i++)
+			pad = in[b->first + i].nop;
+		if (pad) {
+			indeg[g->edges[k].to]--;
+			g->edges[k] = g->edges[--g->nedges];
+		} else {
+			k++;
+		}
+	}
 	for (size_t b = 0; b < g->nblocks; b++) {
-		if ((int)b == entry_block || indeg[b])
+		const lp_block *bl = &g->blocks[b];
+		int pad = 1;
+
+		for (size_t i = 0; pad && i < bl->n; i++)
+			pad = in[bl->first + i].nop;
+		if ((int)b == entry_block || indeg[b] || pad)
 			continue;
 		g->blocks[b].unknown_entry = 1;
 		for (size_t j = 0; g->has_indirect && j < g->nblocks; j++) {

@@ -35,6 +35,7 @@ typedef struct lp_insn {
 	uint8_t size;
 	uint8_t kind;            /* enum lp_insn_kind */
 	uint8_t emulated;        /* a uprobe here is emulated by the kernel (no single-step) */
+	uint8_t nop;             /* does nothing: compilers pad with these to align jump targets */
 	char text[LP_INSN_TEXT]; /* mnemonic and operands, as a disassembler prints them */
 } lp_insn;
 
@@ -107,8 +108,9 @@ int lp_cfg_analyze(lp_cfg *g, int entry);
  * The graph of a function's instructions (sorted by vaddr, possibly in
  * several ranges: a .cold part), entered at vaddr entry: blocks end at
  * control transfers and start at jump targets and after gaps; a block
- * without predecessors (other than the entry) is an unknown entry. Then
- * lp_cfg_analyze. 0, or -1 when out of memory.
+ * without predecessors (other than the entry) is an unknown entry, unless
+ * it is only nops: the padding after a jump, never run, which leads
+ * nowhere. Then lp_cfg_analyze. 0, or -1 when out of memory.
  */
 int lp_cfg_build(lp_cfg *g, const lp_insn *insns, size_t n, uint64_t entry);
 

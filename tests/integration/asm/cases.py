@@ -152,6 +152,25 @@ def loop_shares():
 
 
 @case
+def loop_attribution():
+    """A loop inlined into a loop is the inlined function's; the loop around it is its caller's."""
+    src = "asm/loopinl.c"
+    r = run(["--loops", "--json", "l.json", prog("loopinl")], cwd=workdir())
+    check(r.code == 0, "exit 0", r)
+    rows = {l["function"]: l for l in loops_view(r.report) if l["file"].endswith("loopinl.c")}
+    check(set(rows) == {"rows", "dot"}, "a loop of rows and one of dot: %r" % rows, r)
+    outer, inner = rows["rows"], rows["dot"]
+    check(outer["header"] == outer["first"] == marker_line(src, "ROWS_LOOP") and
+          outer["last"] in (marker_line(src, "ROWS_CALL"), marker_line(src, "ROWS_END")),
+          "rows' loop on rows' lines: %r" % outer, r)
+    check((inner["first"], inner["last"], inner["header"]) ==
+          (marker_line(src, "DOT_LOOP"), marker_line(src, "DOT_BODY"), marker_line(src, "DOT_LOOP")),
+          "dot's loop on dot's lines: %r" % inner, r)
+    check(inner["parent"] == outer["n"] and inner["depth"] == 2, "nested in rows' loop", r)
+    check(inner["total"] > 80.0 and outer["total"] >= inner["total"], "the time is in dot's loop", r)
+
+
+@case
 def asm_hottest_in_inner_loop():
     """--asm: the hottest instruction lies inside the inner loop (its range from objdump's back jump)."""
     d = workdir()
