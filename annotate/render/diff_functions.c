@@ -28,7 +28,7 @@ int lp_render_diff_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		lp_dtab_diff_cells(&t, first, ctx, r, 0);
 	}
 	fprintf(out, "Functions by change in self time (%zu functions with samples; %zu marked, "
-		"Benjamini-Hochberg over %zu functions):\n\n", d->nfuncs, d->func_info.significant,
+		"Benjamini-Hochberg over the %zu tested):\n\n", d->nfuncs, d->func_info.significant,
 		d->func_info.tested);
 	t.text_head = "File:Line                               Function";
 	lp_dtab_print(&t, out, ctx->color);

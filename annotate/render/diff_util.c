@@ -181,7 +181,8 @@ void lp_render_diff_header(const lp_render_ctx *ctx, FILE *out)
 	if (li->replicated)
 		fprintf(out, "Sig *: the line's time changed beyond sampling noise and run-to-run "
 			"drift (quasi-Poisson test, %d+%d runs, %d degrees of freedom; drift between "
-			"runs of one side: %.1f %%), Benjamini-Hochberg at a false-discovery rate of "
+			"runs of one side beyond sampling noise: %.1f %%), Benjamini-Hochberg at a "
+			"false-discovery rate of "
 			"%g %% over %zu lines; see lineprof(1), STATISTICS.\n",
 			d->nbase, d->nnew, li->df, 100.0 * li->drift_cv, 100.0 * d->fdr, li->tested);
 	else
