@@ -206,13 +206,13 @@ static int add_self(lp_report *rep, const lp_addr *a)
 	fi = func_get(rep, &fr[0]);
 	if (!ls || fi < 0)
 		return -1;
-	ls->samples += a->samples;
-	rep->funcs[fi].self_samples += a->samples;
+	ls->samples += a->c.samples;
+	rep->funcs[fi].self_samples += a->c.samples;
 	for (int e = 0; e < rep->prof->nevents; e++) {
-		ls->value[e] += a->value[e];
-		rep->funcs[fi].self_value[e] += a->value[e];
+		ls->value[e] += a->c.value[e];
+		rep->funcs[fi].self_value[e] += a->c.value[e];
 	}
-	rep->index->total_value0 += a->value[0];
+	rep->index->total_value0 += a->c.value[0];
 	return 0;
 }
 
@@ -307,7 +307,7 @@ static int add_inclusive(lp_report *rep)
 
 				chain_append(c, fr, n);
 			}
-			rc = add_chain(rep, c, st->samples, st->value0);
+			rc = add_chain(rep, c, st->c.samples, st->c.value[0]);
 		}
 	} else {
 		/* Without stacks, inlining is the only nesting we know of. */
@@ -317,7 +317,7 @@ static int add_inclusive(lp_report *rep)
 
 			c->n = 0;
 			chain_append(c, fr, n);
-			rc = add_chain(rep, c, p->addrs[a].samples, p->addrs[a].value[0]);
+			rc = add_chain(rep, c, p->addrs[a].c.samples, p->addrs[a].c.value[0]);
 		}
 	}
 	free(c);
@@ -571,8 +571,8 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 
 		for (int j = 0; j < k && n < max; j++)
 			frames[n++] = &fr[j];
-		*samples = p->addrs[i].samples;
-		*value0 = p->addrs[i].value[0];
+		*samples = p->addrs[i].c.samples;
+		*value0 = p->addrs[i].c.value[0];
 		return n;
 	}
 	for (uint32_t d = 0; d < p->stacks[i].depth && n < max; d++) {
@@ -581,8 +581,8 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 		for (int j = 0; j < k && n < max; j++)
 			frames[n++] = &fr[j];
 	}
-	*samples = p->stacks[i].samples;
-	*value0 = p->stacks[i].value0;
+	*samples = p->stacks[i].c.samples;
+	*value0 = p->stacks[i].c.value[0];
 	return n;
 }
 
