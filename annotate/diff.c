@@ -166,9 +166,6 @@ typedef struct lp_files {
 
 static int add_newfile(lp_files *fs, const char *file)
 {
-	for (size_t i = 0; i < fs->nnew; i++)
-		if (strcmp(fs->newf[i], file) == 0)
-			return 0;
 	if (fs->nnew == fs->capnew) {
 		size_t cap = fs->capnew ? fs->capnew * 2 : 64;
 		const char **n = realloc(fs->newf, cap * sizeof(*n));
@@ -180,6 +177,25 @@ static int add_newfile(lp_files *fs, const char *file)
 	}
 	fs->newf[fs->nnew++] = file;
 	return 0;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* NEW's files, once each: sorted, duplicates dropped (runs intern their own strings). */
+static void unique_newfiles(lp_files *fs)
+{
+	size_t n = 0;
+
+	if (!fs->nnew)
+		return;
+	qsort(fs->newf, fs->nnew, sizeof(*fs->newf), cmp_path);
+	for (size_t i = 0; i < fs->nnew; i++)
+		if (!n || strcmp(fs->newf[n - 1], fs->newf[i]) != 0)
+			fs->newf[n++] = fs->newf[i];
+	fs->nnew = n;
 }
 
 /* Path components a and b share at their ends. */
@@ -257,6 +273,7 @@ typedef struct lp_diff_build_ctx {
 	lp_files files;
 	lp_sources *new_src, *old_src;
 	FILE *diag;
+	size_t last;              /* the file map found last, + 1: a function's lines share a file */
 } lp_diff_build_ctx;
 
 static lp_filemap *filemap_of(lp_diff_build_ctx *b, const char *base, const char *binary)
@@ -266,9 +283,15 @@ static lp_filemap *filemap_of(lp_diff_build_ctx *b, const char *base, const char
 	const char **ol = NULL, **nl = NULL;
 	int no = 0, nn = 0, rc;
 
+	/* A run's lines share its interned paths: by pointer first, then by text. */
+	if (b->last && fs->f[b->last - 1].base == base)
+		return &fs->f[b->last - 1];
 	for (size_t i = 0; i < fs->n; i++)
-		if (fs->f[i].base == base || strcmp(fs->f[i].base, base) == 0)
-			return &fs->f[i];
+		if (fs->f[i].base == base)
+			return &fs->f[(b->last = i + 1) - 1];
+	for (size_t i = 0; i < fs->n; i++)
+		if (strcmp(fs->f[i].base, base) == 0)
+			return &fs->f[(b->last = i + 1) - 1];
 	if (fs->n == fs->cap) {
 		size_t cap = fs->cap ? fs->cap * 2 : 32;
 		lp_filemap *n = realloc(fs->f, cap * sizeof(*n));
@@ -279,6 +302,7 @@ static lp_filemap *filemap_of(lp_diff_build_ctx *b, const char *base, const char
 		fs->cap = cap;
 	}
 	m = &fs->f[fs->n++];
+	b->last = fs->n;
 	memset(m, 0, sizeof(*m));
 	m->base = base;
 	m->new = match_file(fs, base);
@@ -522,6 +546,8 @@ int lp_diff_build(lp_diff *d, lp_diff_run *runs, int nbase, int nnew, double fdr
 		for (size_t i = 0; i < runs[r].rep.nlines && rc == 0; i++)
 			if (runs[r].rep.lines[i].file && runs[r].rep.lines[i].samples)
 				rc = add_newfile(&b.files, runs[r].rep.lines[i].file);
+	if (rc == 0)
+		unique_newfiles(&b.files);
 	/* NEW first: a row's file and line are NEW's wherever NEW has the line. */
 	for (int r = nbase; r < nbase + nnew && rc == 0; r++)
 		rc = add_lines(&b, &lines, r);

@@ -249,8 +249,8 @@ static int set_work(lp_diff_run *runs, int nbase, int nnew, const lp_diff_opts *
 			continue;
 		if (o->nwork[side] != 1 && o->nwork[side] != n)
 			return lp_error_set(err, LP_EUSAGE, "lineprof: --scale gives %d values for %s's "
-					    "%d runs: give one for all, or one per run", o->nwork[side],
-					    side ? "NEW" : "BASE", n);
+					    "%d run%s: give one for all, or one per run", o->nwork[side],
+					    side ? "NEW" : "BASE", n, n == 1 ? "" : "s");
 		for (int i = 0; i < n; i++)
 			runs[first + i].work = o->work[side][o->nwork[side] == 1 ? 0 : i];
 	}

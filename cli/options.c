@@ -478,6 +478,9 @@ static int parse_diff(lp_cli *cli, int argc, char **argv, lp_error *err)
 {
 	int sep = -1, rc;
 
+	/* No command: the profiles are diff_files. */
+	cli->args = argv + argc;
+	cli->nargs = 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			if (sep >= 0)
