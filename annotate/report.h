@@ -109,4 +109,13 @@ const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
 				   const char *function);
 
+/*
+ * The report every view starts from: prof symbolized through a new symtab
+ * (*st, which owns the report's strings: free it after the report), its
+ * modules checked first (a changed binary is refused; a missing one is noted
+ * on diag and loses its names).
+ */
+int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **st, lp_report *rep,
+		       lp_error *err);
+
 #endif

@@ -145,6 +145,34 @@ static int annotate_file(lp_cli *cli, lp_error *err)
 	return rc;
 }
 
+/* lineprof diff: every profile loaded first, so a bad file is said before any work. */
+static int diff_files(lp_cli *cli, lp_error *err)
+{
+	int nbase = cli->ndiff_files[0], n = nbase + cli->ndiff_files[1], rc = LP_OK;
+	lp_profile **profs = calloc((size_t)n, sizeof(*profs));
+	const char **names = calloc((size_t)n, sizeof(*names));
+
+	if (!profs || !names) {
+		free(profs);
+		free(names);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	for (int i = 0; i < n && rc == LP_OK; i++) {
+		names[i] = i < nbase ? cli->diff_files[0][i] : cli->diff_files[1][i - nbase];
+		profs[i] = lp_profile_load(names[i], err);
+		if (!profs[i])
+			rc = err->code ? err->code : LP_EFAIL;
+	}
+	if (rc == LP_OK)
+		rc = lp_annotate_diff(profs, names, nbase, n - nbase, &cli->view, &cli->diff, stdout,
+				      err);
+	for (int i = 0; i < n; i++)
+		lp_profile_free(profs[i]);
+	free(profs);
+	free(names);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	lp_error err = { 0 };
@@ -160,6 +188,7 @@ int main(int argc, char **argv)
 		case LP_CMD_LIST_EVENTS: rc = lp_record_list_events(stdout, &err); break;
 		case LP_CMD_LIST_METRICS: rc = lp_record_list_metrics(stdout, &err); break;
 		case LP_CMD_ANNOTATE: rc = annotate_file(&cli, &err); break;
+		case LP_CMD_DIFF: rc = diff_files(&cli, &err); break;
 		case LP_CMD_RUN:
 		case LP_CMD_RECORD: rc = record_and_report(&cli, &err); break;
 		}

@@ -16,7 +16,7 @@ enum {
 	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
-	OPT_METRICS,
+	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +51,10 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "fdr", required_argument, NULL, OPT_FDR },
+	{ "scale", required_argument, NULL, OPT_SCALE },
+	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
+	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -61,6 +65,8 @@ void lp_cli_usage(FILE *out)
 	fputs("usage: lineprof [OPTIONS] [--] COMMAND [ARG...]      record, save and report\n"
 	      "       lineprof record [OPTIONS] [--] COMMAND [ARG...]  record and save only\n"
 	      "       lineprof annotate [OPTIONS] FILE.lprof        report a saved profile\n"
+	      "       lineprof diff [OPTIONS] BASE NEW              compare two profiles\n"
+	      "       lineprof diff [OPTIONS] BASE... -- NEW...     several runs per side\n"
 	      "\n"
 	      "Recording:\n"
 	      "  -e, --event NAME      event to sample, repeatable or comma-separated (cycles);\n"
@@ -103,6 +109,14 @@ void lp_cli_usage(FILE *out)
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
 	      "\n"
+	      "Diff (lineprof diff; views: -f, --top, --functions, --csv, --json, -u):\n"
+	      "      --fdr Q           false-discovery rate of the significance marks (0.05)\n"
+	      "      --scale B:N       work units per run of BASE and of NEW (one number, or\n"
+	      "                        one per run, comma-separated): compare time per unit\n"
+	      "      --base-source DIR BASE's version of the sources, to follow moved lines\n"
+	      "      --binary FILE     a copy of a binary rebuilt since it was profiled,\n"
+	      "                        used for the profile whose build-id it has; repeatable\n"
+	      "\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         lineprof's version\n"
 	      "\n"
@@ -139,6 +153,43 @@ static int parse_double(const char *opt, const char *s, double min, double *out,
 				    opt, min, s);
 	*out = v;
 	return LP_OK;
+}
+
+/* --scale B:N, each side one number or one per run: "100:200", "10,10,12:20,20,21". */
+static int set_scale(lp_cli *cli, const char *arg, lp_error *err)
+{
+	const char *colon = strchr(arg, ':'), *p = arg;
+
+	if (!colon || strchr(colon + 1, ':'))
+		goto bad;
+	for (int side = 0; side < 2; side++) {
+		const char *end = side ? arg + strlen(arg) : colon;
+
+		cli->diff.nwork[side] = 0;
+		cli->diff.work[side] = cli->work[side];
+		for (;;) {
+			char *e;
+			double v;
+
+			errno = 0;
+			v = strtod(p, &e);
+			if (e == p || errno || !isfinite(v) || v <= 0 || e > end ||
+			    cli->diff.nwork[side] == LP_MAX_RUNS)
+				goto bad;
+			cli->work[side][cli->diff.nwork[side]++] = v;
+			p = e;
+			if (p == end)
+				break;
+			if (*p++ != ',')
+				goto bad;
+		}
+		p = colon + 1;
+	}
+	return LP_OK;
+bad:
+	return lp_error_set(err, LP_EUSAGE, "lineprof: --scale takes the work units BASE:NEW, each "
+			    "one positive number or one per run (100:200, 10,10,12:20,20,21), not '%s'",
+			    arg);
 }
 
 /* -e a,b -e c: events accumulate, commas split, empty names are errors. */
@@ -274,6 +325,20 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 					  (unsigned long long)v);
 		cli->rec.mmap_pages = (size_t)v;
 		return rc;
+	case OPT_FDR:
+		rc = parse_double("--fdr", arg, 0, &cli->diff.fdr, err);
+		if (rc == LP_OK && (cli->diff.fdr <= 0 || cli->diff.fdr >= 1))
+			rc = lp_error_set(err, LP_EUSAGE, "lineprof: --fdr needs a rate between 0 and 1 "
+					  "(0.05 is 5 %%), not '%s'", arg);
+		return rc;
+	case OPT_SCALE: return set_scale(cli, arg, err);
+	case OPT_BASE_SOURCE: cli->diff.base_source = arg; return LP_OK;
+	case OPT_BINARY:
+		if (cli->diff.nbinaries == LP_MAX_BINARIES)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: at most %d --binary",
+					    LP_MAX_BINARIES);
+		cli->binaries[cli->diff.nbinaries++] = arg;
+		return LP_OK;
 	case 'h': cli->cmd = LP_CMD_HELP; return LP_OK;
 	case 'V': cli->cmd = LP_CMD_VERSION; return LP_OK;
 	default:
@@ -307,6 +372,152 @@ static int check_combination(lp_cli *cli, lp_error *err)
 	return LP_OK;
 }
 
+/* Does option word w take the next word as its value ("-f NAME", "--csv FILE")? */
+static int takes_value(const char *w)
+{
+	const struct option *hit = NULL;
+	size_t len;
+	int nhit = 0;
+
+	if (w[0] != '-' || !w[1])
+		return 0;
+	if (w[1] != '-') {
+		for (const char *c = w + 1; *c; c++)
+			if (strchr("eFcpofu", *c))
+				return c[1] == '\0'; /* else the rest of the word is the value */
+		return 0;
+	}
+	len = strcspn(w + 2, "=");
+	if (w[2 + len] == '=')
+		return 0;
+	for (const struct option *o = long_opts; o->name; o++) {
+		if (strncmp(o->name, w + 2, len) != 0)
+			continue;
+		if (strlen(o->name) == len)
+			return o->has_arg == required_argument;
+		hit = o;
+		nhit++;
+	}
+	return nhit == 1 && hit->has_arg == required_argument;
+}
+
+static const char *opt_name(int c, char *buf, size_t size)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == c) {
+			snprintf(buf, size, "--%s", o->name);
+			return buf;
+		}
+	snprintf(buf, size, "-%c", c);
+	return buf;
+}
+
+/* What diff refuses: recording, and the views it has no diff of. */
+static int refused_in_diff(int c)
+{
+	switch (c) {
+	case 'e': case 'F': case 'c': case 'g': case 'p': case 'o': case OPT_HITS:
+	case OPT_MMAP_PAGES: case OPT_LIST_EVENTS: case OPT_METRICS: case OPT_LISTING:
+	case OPT_CONTEXT: case OPT_THRESHOLD: case OPT_CI: case OPT_SORT: case OPT_DOT:
+	case OPT_PNG: case OPT_SVG: case OPT_NODE_THRESHOLD: case OPT_EDGE_THRESHOLD:
+	case OPT_CALLGRIND: case OPT_FOLDED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int diff_only(int c)
+{
+	return c == OPT_FDR || c == OPT_SCALE || c == OPT_BASE_SOURCE || c == OPT_BINARY;
+}
+
+/* getopt's answer c for the word at hand: an error for what it could not parse. */
+static int getopt_error(int c, const char *word, lp_error *err)
+{
+	if (c == ':')
+		return lp_error_set(err, LP_EUSAGE, "lineprof: option '%s' needs a value "
+				    "(see lineprof --help)", word);
+	if (c == '?' && optopt)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '-%c' "
+				    "(see lineprof --help)", optopt);
+	return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '%s' "
+			    "(see lineprof --help)", word);
+}
+
+/*
+ * Options of diff may come before, between or after the profile files: the
+ * words argv[start..end) are parsed with GNU getopt's permutation, which
+ * leaves the files at the end. argv[start - 1] stands in for argv[0].
+ */
+static int parse_diff_words(lp_cli *cli, char **argv, int start, int end, char ***files,
+			    int *nfiles, lp_error *err)
+{
+	char **av = argv + start - 1, name[64];
+	int n = end - start + 1, c, rc = LP_OK;
+
+	optind = 0;
+	opterr = 0;
+	while (rc == LP_OK &&
+	       (c = getopt_long(n, av, ":e:F:c:gp:o:f:u:zhV", long_opts, NULL)) != -1) {
+		if (c == ':' || c == '?')
+			return getopt_error(c, av[optind - 1], err);
+		if (refused_in_diff(c))
+			return lp_error_set(err, LP_EUSAGE, "lineprof: %s does not apply to diff (its "
+					    "views: -f, --top, --functions, --csv, --json)",
+					    opt_name(c, name, sizeof(name)));
+		rc = parse_opt(cli, c, optarg, err);
+	}
+	*files = av + optind;
+	*nfiles = n - optind;
+	return rc;
+}
+
+/* lineprof diff [OPTIONS] BASE NEW, or BASE... -- NEW... (the first bare "--" splits). */
+static int parse_diff(lp_cli *cli, int argc, char **argv, lp_error *err)
+{
+	int sep = -1, rc;
+
+	/* No command: the profiles are diff_files. */
+	cli->args = argv + argc;
+	cli->nargs = 0;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			if (sep >= 0)
+				return lp_error_set(err, LP_EUSAGE, "lineprof: diff takes one '--', between "
+						    "BASE's and NEW's profiles");
+			sep = i;
+		} else if (takes_value(argv[i])) {
+			i++;
+		}
+	}
+	rc = parse_diff_words(cli, argv, 2, sep < 0 ? argc : sep, &cli->diff_files[0],
+			      &cli->ndiff_files[0], err);
+	if (rc == LP_OK && sep >= 0)
+		rc = parse_diff_words(cli, argv, sep + 1, argc, &cli->diff_files[1],
+				      &cli->ndiff_files[1], err);
+	if (rc != LP_OK || cli->cmd != LP_CMD_DIFF) /* -h, -V */
+		return rc;
+	if (sep < 0) {
+		if (cli->ndiff_files[0] != 2)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: diff compares two profiles "
+					    "(lineprof diff BASE.lprof NEW.lprof), or several runs per "
+					    "side with '--' between them (lineprof diff A1 A2 A3 -- B1 B2 B3)");
+		cli->diff_files[1] = cli->diff_files[0] + 1;
+		cli->ndiff_files[0] = cli->ndiff_files[1] = 1;
+	}
+	for (int side = 0; side < 2; side++) {
+		if (cli->ndiff_files[side] < 1)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: diff: no %s profile %s '--' "
+					    "(lineprof diff A1 A2 A3 -- B1 B2 B3)",
+					    side ? "NEW" : "BASE", side ? "after" : "before");
+		if (cli->ndiff_files[side] > LP_MAX_RUNS)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: diff: at most %d profiles per side",
+					    LP_MAX_RUNS);
+	}
+	return LP_OK;
+}
+
 int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 {
 	int first = 1, c, rc = LP_OK;
@@ -316,11 +527,17 @@ int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 	cli->view.functions = cli->functions;
 	cli->view.source_dirs = cli->source_dirs;
 	cli->rec.diag = stderr;
+	lp_diff_opts_init(&cli->diff);
+	cli->diff.binaries = cli->binaries;
 	cli->cmd = LP_CMD_RUN;
 	if (argc > 1 && strcmp(argv[1], "record") == 0)
 		cli->cmd = LP_CMD_RECORD, first = 2;
 	else if (argc > 1 && strcmp(argv[1], "annotate") == 0)
 		cli->cmd = LP_CMD_ANNOTATE, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		cli->cmd = LP_CMD_DIFF;
+	if (cli->cmd == LP_CMD_DIFF)
+		return parse_diff(cli, argc, argv, err);
 	/* getopt sees argv from the subcommand on; 0 fully resets glibc's parser. */
 	optind = 0;
 	opterr = 0;
@@ -328,16 +545,13 @@ int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 	       (c = getopt_long(argc - first + 1, argv + first - 1, "+:e:F:c:gp:o:f:u:zhV",
 				long_opts, NULL)) != -1) {
 		const char *word = argv[first - 1 + optind - 1];
+		char name[64];
 
-		if (c == ':')
-			return lp_error_set(err, LP_EUSAGE, "lineprof: option '%s' needs a value "
-					    "(see lineprof --help)", word);
-		if (c == '?' && optopt)
-			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '-%c' "
-					    "(see lineprof --help)", optopt);
-		if (c == '?')
-			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '%s' "
-					    "(see lineprof --help)", word);
+		if (c == ':' || c == '?')
+			return getopt_error(c, word, err);
+		if (diff_only(c))
+			return lp_error_set(err, LP_EUSAGE, "lineprof: %s applies to lineprof diff only",
+					    opt_name(c, name, sizeof(name)));
 		/* perf's spelling "--call-graph dwarf": the mode is the next word. */
 		if (c == 'g' && !optarg && strcmp(word, "--call-graph") == 0 &&
 		    optind < argc - first + 1 && is_call_graph_mode(argv[first - 1 + optind]))

@@ -93,3 +93,8 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	}
 	return LP_OK;
 }
+
+void lp_render_csv_field(FILE *out, const char *s)
+{
+	field(out, s);
+}

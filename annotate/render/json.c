@@ -271,3 +271,8 @@ int lp_render_json(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	fputs("}\n", out);
 	return LP_OK;
 }
+
+void lp_render_json_string(FILE *out, const char *s)
+{
+	jstr(out, s);
+}

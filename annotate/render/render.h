@@ -13,8 +13,11 @@
 #include "report.h"
 #include "source.h"
 
+struct lp_diff;
+
 typedef struct lp_render_ctx {
 	const lp_report *rep;
+	const struct lp_diff *diff;     /* lineprof diff's views (render/diff_*.c): the comparison */
 	const lp_view_opts *opts;
 	lp_sources *src;
 	int color;              /* colour codes allowed on this output */
