@@ -259,7 +259,7 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 		return rc;
 	}
 	report_target_end(prof);
-	if (launcher == LP_LAUNCHER_MPIRUN) {
+	if (launcher == LP_LAUNCHER_MPIRUN && !je->rank_var) {
 		int seen = ranks_seen(prof, &size);
 
 		if (size > seen)
