@@ -304,7 +304,7 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 		stats(ctx, &ctx->cv->func_stats[fs - rep->funcs], out);
 	if (fs && lp_render_has_columns(ctx, 0))
 		by_values(ctx, ctx->cv->func_v, ctx->cv->func_s, (size_t)(fs - rep->funcs), out);
-	fprintf(out, ", \"mpi\": %s}", fs && lp_module_is_mpi(p, fs->module) ? "true" : "false");
+	fputc('}', out);
 }
 
 static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
