@@ -10,36 +10,35 @@
 #include "framepointer.h"
 #include "render.h"
 
-/* The symbolizer of a real run: lines from the symtab, code from a codetab over it. */
-typedef struct lp_realsym {
-	lp_symtab *st;
-	lp_codetab *ct;
-} lp_realsym;
-
 static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **frames)
 {
-	return lp_symtab_lookup(((lp_realsym *)ctx)->st, loc, is_return, frames);
+	return lp_symtab_lookup(ctx, loc, is_return, frames);
 }
 
 static int symtab_span(void *ctx, const char *name, const char **file, int *first, int *last)
 {
-	return lp_symtab_function_span(((lp_realsym *)ctx)->st, name, file, first, last);
+	return lp_symtab_function_span(ctx, name, file, first, last);
 }
 
-static int codetab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
+/* Code by address (--asm, loops, callgrind's instructions): the symtab's codetab. */
+static int symtab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
 {
-	return lp_codetab_function(((lp_realsym *)ctx)->ct, loc, code, arch);
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_function(ct, loc, code, arch) : LP_CODE_NOMEM;
 }
 
-static int codetab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
 {
-	return lp_codetab_vaddr(((lp_realsym *)ctx)->ct, loc, vaddr);
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_vaddr(ct, loc, vaddr) : -1;
 }
 
-static lp_symbolizer symbolizer_of(lp_realsym *rs)
+static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
-	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = rs,
-			    .code = codetab_code, .vaddr = codetab_vaddr };
+	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = st,
+			    .code = symtab_code, .vaddr = symtab_vaddr };
 
 	return s;
 }
@@ -78,6 +77,27 @@ static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_e
 		return lp_error_set(err, merr.code ? merr.code : LP_EFAIL, "%s", merr.msg);
 	}
 	free(used);
+	return LP_OK;
+}
+
+int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **stp, lp_report *rep,
+		       lp_error *err)
+{
+	lp_symtab *st = lp_symtab_new(prof, err);
+	lp_symbolizer sym;
+	int rc;
+
+	if (!st)
+		return err->code ? err->code : LP_EFAIL;
+	rc = check_modules(prof, st, diag, err);
+	sym = symbolizer_of(st);
+	if (rc == LP_OK)
+		rc = lp_report_build(rep, prof, &sym, err);
+	if (rc != LP_OK) {
+		lp_symtab_free(st);
+		return rc;
+	}
+	*stp = st;
 	return LP_OK;
 }
 
@@ -131,9 +151,9 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
 {
 	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
-	lp_realsym rs = { 0 };
-	lp_symbolizer sym;
+	lp_symtab *st;
 	lp_report rep;
+	lp_ctxview cv;
 	int rc;
 
 	if (prof->samples == 0 && opts->diag)
@@ -143,21 +163,25 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 		fprintf(opts->diag, "lineprof: warning: the kernel dropped %llu records (ring buffer "
 			"full): shares are still unbiased, lower -F to keep them all\n",
 			(unsigned long long)prof->lost);
-	rs.st = lp_symtab_new(prof, err);
-	if (!rs.st)
-		return err->code ? err->code : LP_EFAIL;
-	rs.ct = lp_codetab_new(rs.st);
-	rc = rs.ct ? check_modules(prof, rs.st, opts->diag, err)
-		   : lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	sym = symbolizer_of(&rs);
-	if (rc == LP_OK)
-		rc = lp_report_build(&rep, prof, &sym, err);
+	rc = lp_annotate_report(prof, opts->diag, &st, &rep, err);
+	if (rc != LP_OK)
+		return rc;
+	ctx.rep = &rep;
+	rc = lp_ctxview_build(&cv, &rep, opts->by, opts->by != LP_BY_NONE, err);
+	if (rc == LP_OK && opts->by != LP_BY_NONE && cv.ngroups == 0)
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: --by %s: %s", lp_by_name(opts->by),
+				  !prof->nctx_addrs ? "this profile has no per-thread counts (recorded "
+				  "by a lineprof before format 2): record it again" :
+				  opts->by == LP_BY_RANK ? "these profiles know no ranks (not recorded "
+				  "under mpirun or srun): use --by process or --by thread" :
+				  "no samples at that level");
 	if (rc != LP_OK) {
-		lp_codetab_free(rs.ct);
-		lp_symtab_free(rs.st);
+		lp_ctxview_free(&cv);
+		lp_report_free(&rep);
+		lp_symtab_free(st);
 		return rc;
 	}
-	ctx.rep = &rep;
+	ctx.cv = &cv;
 	if (prof->callchain)
 		lp_framepointer_check(prof, opts->diag);
 	ctx.src = lp_sources_new(opts->source_dirs, opts->nsource_dirs, opts->diag);
@@ -166,9 +190,8 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	else
 		rc = run_views(&ctx, out, err);
 	lp_sources_free(ctx.src);
-	/* The report's code view points into the codetab, and both into the symtab. */
+	lp_ctxview_free(&cv);
 	lp_report_free(&rep);
-	lp_codetab_free(rs.ct);
-	lp_symtab_free(rs.st);
+	lp_symtab_free(st);
 	return rc;
 }

@@ -429,8 +429,8 @@ static int loop_totals_from_stacks(const lp_report *rep, lp_cv_func *f)
 				}
 		}
 		for (int k = 0; k < nt; k++) {
-			f->loops[touched[k]].total_samples += st->samples;
-			f->loops[touched[k]].total_value0 += st->value0;
+			f->loops[touched[k]].total_samples += st->c.samples;
+			f->loops[touched[k]].total_value0 += st->c.value[0];
 			hit[touched[k]] = 0;
 		}
 	}
@@ -546,11 +546,11 @@ static lp_cv_func *func_build(const lp_report *rep, const lp_fcode *fc)
 		x->loop = x->block >= 0 ? g->blocks[x->block].loop : -1;
 		x->back_loop = -1;
 		if (a) {
-			x->samples = a->samples;
-			f->samples += a->samples;
+			x->samples = a->c.samples;
+			f->samples += a->c.samples;
 			for (int k = 0; k < LP_MAX_EVENTS; k++) {
-				x->value[k] = a->value[k];
-				f->value[k] += a->value[k];
+				x->value[k] = a->c.value[k];
+				f->value[k] += a->c.value[k];
 			}
 		}
 	}
@@ -679,7 +679,7 @@ static int collect(const lp_report *rep, const char *function)
 		const lp_frame *fr;
 		int n, st;
 
-		if (!p->addrs[a].samples)
+		if (!p->addrs[a].c.samples)
 			continue;
 		n = rep->sym.lookup(rep->sym.ctx, p->addrs[a].loc, 0, &fr);
 		if (function && !chain_has(fr, n, function))
@@ -958,7 +958,7 @@ int lp_codeview_line_insns(const lp_report *rep, const lp_line_stat *ls,
 		long i;
 		int st;
 
-		if (!p->addrs[a].samples)
+		if (!p->addrs[a].c.samples)
 			continue;
 		rep->sym.lookup(rep->sym.ctx, p->addrs[a].loc, 0, &fr);
 		if (fr[0].file != ls->file || fr[0].line != ls->line || fr[0].function != ls->function)
@@ -1008,8 +1008,8 @@ void lp_codeview_addr(const lp_report *rep, size_t i, lp_cv_addr *out)
 
 	out->loc = a->loc;
 	rep->sym.lookup(rep->sym.ctx, a->loc, 0, &out->frame);
-	out->samples = a->samples;
-	out->value = a->value;
+	out->samples = a->c.samples;
+	out->value = a->c.value;
 	out->has_vaddr = lp_codeview_vaddr(rep, a->loc, &out->vaddr) == 0;
 	if (!out->has_vaddr)
 		out->vaddr = a->loc.offset;

@@ -69,6 +69,12 @@ static void loop_row(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 		fputc(',', out);
 	for (int m = 0; m < mc->n; m++)
 		fputc(',', out);
+	/* No per-thread, process or rank numbers for loops (yet): those columns are empty. */
+	if (lp_render_has_stats(ctx))
+		fputs(",,,,,", out);
+	if (lp_render_has_columns(ctx, 0))
+		for (size_t g = 0; g < ctx->cv->ngroups; g++)
+			fputc(',', out);
 	fprintf(out, ",loop,%zu,%d,%d,%d,%d,", k, l->first_line, l->last_line, l->header_line,
 		l->depth);
 	if (lr->parent[k] >= 0)
@@ -102,6 +108,16 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	/* Derived metrics as plain ratios (not percentages), only those whose inputs were measured. */
 	for (int i = 0; i < mc.n; i++)
 		fprintf(out, ",%s", mc.m[i]->key);
+	if (lp_render_has_stats(ctx)) {
+		const char *lv = lp_by_name(ctx->cv->level);
+
+		fprintf(out, ",%s_mean_s,%s_min_s,%s_max_s,%s_max_%s,%s_imbalance", lv, lv, lv, lv,
+			ctx->cv->level == LP_BY_RANK ? "rank" : ctx->cv->level == LP_BY_THREAD ? "tid" : "pid",
+			lv);
+	}
+	if (lp_render_has_columns(ctx, 0))
+		for (size_t g = 0; g < ctx->cv->ngroups; g++)
+			fprintf(out, ",%s_s", ctx->cv->groups[g].label);
 	if (ctx->opts->loops_view)
 		fputs(",kind,loop,first_line,last_line,header_line,depth,parent,self_samples,"
 		      "self_time_s,self_percent", out);
@@ -135,6 +151,22 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			else
 				fputc(',', out);
 		}
+		if (lp_render_has_stats(ctx)) {
+			const lp_stat *st = &ctx->cv->line_stats[i];
+
+
+			fprintf(out, ",%.9f,%.9f,%.9f,%lld,%.6f", lp_stat_mean_s(rep, ctx->cv, st),
+				lp_stat_min_s(rep, st), lp_stat_max_s(rep, st),
+				st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL,
+				lp_stat_imbalance(rep, ctx->cv, st));
+		}
+		if (lp_render_has_columns(ctx, 0))
+			for (size_t g = 0; g < ctx->cv->ngroups; g++) {
+				size_t k = i * ctx->cv->ngroups + g;
+
+				fprintf(out, ",%.9f", lp_report_seconds(rep, ctx->cv->line_v[k],
+									ctx->cv->line_s[k]));
+			}
 		if (ctx->opts->loops_view)
 			fputs(",line,,,,,,,,,", out);
 		fputs("\r\n", out);
@@ -143,4 +175,9 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		loop_row(ctx, &t, &mc, &lr, k, out);
 	lp_loop_rows_free(&lr);
 	return LP_OK;
+}
+
+void lp_render_csv_field(FILE *out, const char *s)
+{
+	field(out, s);
 }

@@ -26,6 +26,7 @@
 #include "dwarf_index.h"
 #include "dwarf_names.h"
 #include "elf_file.h"
+#include "code.h"
 #include "symbolize.h"
 
 #define LP_INLINE_MAX 64     /* frames per address: deeper inline chains are cut */
@@ -61,6 +62,7 @@ struct lp_symtab {
 	size_t cache_cap;    /* a power of two */
 	size_t cache_count;
 	const char *unknown; /* "[unknown]", interned */
+	lp_codetab *code;    /* the functions' machine code, made on first use (code.h) */
 };
 
 /* Returned when memory runs out: lookups promise at least one frame. */
@@ -92,6 +94,8 @@ void lp_symtab_free(lp_symtab *st)
 {
 	if (!st)
 		return;
+	/* Before the modules: the code's names are the modules' strings. */
+	lp_codetab_free(st->code);
 	for (size_t i = 0; i < st->nmods; i++) {
 		lp_dwfile_close(&st->mods[i].file);
 		lp_loadmap_free(&st->mods[i].map);
@@ -171,14 +175,23 @@ static lp_symmod *lp_symtab_module(lp_symtab *st, uint32_t i)
 	return m;
 }
 
-/* "[base+0xoff]": a location no symbol covers. */
+/*
+ * A location no symbol covers. In a shared library (libopen-pal.so.40,
+ * mca_btl_vader.so: Debian strips them to their exported symbols) every such
+ * address is one row, "[libfoo.so]": dozens of raw offsets of one library
+ * are one thing to the user, its internals. In an executable, "[base+0xoff]":
+ * a stripped program's hottest addresses are all there is to go by.
+ */
 static const char *lp_symtab_rawname(lp_symtab *st, const lp_symmod *m, lp_loc loc)
 {
 	char buf[LP_PATH_MAX];
 
 	if (!m || !m->base)
 		return st->unknown;
-	snprintf(buf, sizeof(buf), "[%s+0x%llx]", m->base, (unsigned long long)loc.offset);
+	if (strstr(m->base, ".so"))
+		snprintf(buf, sizeof(buf), "[%s]", m->base);
+	else
+		snprintf(buf, sizeof(buf), "[%s+0x%llx]", m->base, (unsigned long long)loc.offset);
 	return lp_symtab_intern(st, buf);
 }
 
@@ -623,4 +636,11 @@ int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **fil
 	*funcs = &m->funcs;
 	*dwbias = m->dwbias;
 	return 0;
+}
+
+lp_codetab *lp_symtab_codetab(lp_symtab *st)
+{
+	if (!st->code)
+		st->code = lp_codetab_new(st);
+	return st->code;
 }

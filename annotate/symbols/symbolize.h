@@ -11,7 +11,8 @@
 
 /* One level of the (possibly inlined) call chain at an address. */
 typedef struct lp_frame {
-	const char *function;  /* never NULL: DWARF name, else ELF symbol, else "[module+0xoff]" */
+	const char *function;  /* never NULL: DWARF name, else ELF symbol, else "[module+0xoff]"
+	                          ("[libfoo.so]" in a shared library: one per library) */
 	const char *file;      /* absolute source path, NULL without line info */
 	int line;              /* 0 without line info */
 	const char *decl_file; /* where the function is defined; NULL if unknown */
@@ -79,6 +80,10 @@ int lp_dwarf_check_functions(const char *exe, const char *const *names, int nnam
  * the bias from DWARF addresses to Dwfl addresses (Dwfl address = DWARF
  * address + *dwbias = ELF vaddr + file->bias). 0, or -1 if it cannot be opened.
  */
+/* The functions' machine code, by address (code.h): made on first use, freed with st; NULL when out of memory. */
+struct lp_codetab;
+struct lp_codetab *lp_symtab_codetab(lp_symtab *st);
+
 struct lp_dwfile;
 struct lp_loadmap;
 struct lp_dieindex;
