@@ -65,12 +65,11 @@ const lp_frame *lp_cv_insn_frame(const lp_cv_insn *x, int level)
 
 /* ---- samples by address ---- */
 
-static const lp_profile *sort_prof;
-
-static int cmp_addr_index(const void *pa, const void *pb)
+static int cmp_addr_index(const void *pa, const void *pb, void *arg)
 {
-	const lp_loc *a = &sort_prof->addrs[*(const size_t *)pa].loc;
-	const lp_loc *b = &sort_prof->addrs[*(const size_t *)pb].loc;
+	const lp_profile *p = arg;
+	const lp_loc *a = &p->addrs[*(const size_t *)pa].loc;
+	const lp_loc *b = &p->addrs[*(const size_t *)pb].loc;
 
 	if (a->module != b->module)
 		return a->module < b->module ? -1 : 1;
@@ -89,10 +88,8 @@ static int index_addrs(const lp_report *rep)
 		return -1;
 	for (size_t i = 0; i < p->naddrs; i++)
 		cv->by_loc[i] = i;
-	sort_prof = p;
 	if (p->naddrs)
-		qsort(cv->by_loc, p->naddrs, sizeof(*cv->by_loc), cmp_addr_index);
-	sort_prof = NULL;
+		qsort_r(cv->by_loc, p->naddrs, sizeof(*cv->by_loc), cmp_addr_index, (void *)p);
 	cv->indexed = 1;
 	return 0;
 }
