@@ -435,7 +435,8 @@ static int find_loops(lp_cfg *g, const lp_dom *d)
 	/* Parents first: sort by depth, then renumber the parents. */
 	for (size_t i = 0; i < g->nloops; i++)
 		index[g->loops[i].header] = g->loops[i].parent < 0 ? -1 : g->loops[g->loops[i].parent].header;
-	qsort(g->loops, g->nloops, sizeof(*g->loops), cmp_loop);
+	if (g->nloops)
+		qsort(g->loops, g->nloops, sizeof(*g->loops), cmp_loop);
 	for (size_t i = 0; i < g->nloops; i++) {
 		int ph = index[g->loops[i].header];
 

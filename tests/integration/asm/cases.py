@@ -382,6 +382,24 @@ def hits_fewer_probe_hits():
     one_line_error(bad, 2, "LINEPROF_HITS")
 
 
+def burning_in(pid, cpu=0.3, timeout=60.0):
+    """Waits until lineprof's child (the target) has run cpu seconds: it is inside burn()."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = [int(x) for x in f.read().split()]
+            for k in kids:
+                with open("/proc/%d/stat" % k) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") >= cpu:
+                    return
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.05)
+    check(False, "the target never ran %.1f s of CPU" % cpu)
+
+
 @case
 def hits_interrupted():
     """^C inside a -f function: rows counted only through flow conservation get no Hits, and it is said."""
@@ -391,7 +409,7 @@ def hits_interrupted():
     d = workdir()
     p = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    burning_in(p.pid)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     check(p.returncode == 128 + signal.SIGINT, "exit 130 after ^C:\n" + err)
