@@ -100,6 +100,8 @@ void lp_cell_in_line(lp_cell_in *in, const lp_line_stat *ls, uint64_t den_sample
 /* Code it inlines or calls ran under the line: by time when the program has times, else samples. */
 static int incl_shows(const lp_cols *cs, const lp_cell_in *in)
 {
+	if (in->always_incl)
+		return in->incl_samples > 0;
 	return cs->t.value0 ? in->incl_value0 > in->value[0] : in->incl_samples > in->samples;
 }
 

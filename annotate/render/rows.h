@@ -81,6 +81,7 @@ typedef struct lp_cell_in {
 	uint64_t hits;
 	int has_hits;
 	uint64_t den_samples, den_value0; /* the function's or the program's self sums */
+	int always_incl;                 /* a function's total: Incl. even when it equals self */
 } lp_cell_in;
 
 /* Optional columns: Hits (and, for a function, Per Hit); Incl. */
@@ -95,6 +96,18 @@ void lp_cell_in_line(lp_cell_in *in, const lp_line_stat *ls, uint64_t den_sample
  */
 int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size_t size,
 		 double *num);
+
+/* What the -f table of one function shows (table.c), for every view of it. */
+typedef struct lp_fn_view {
+	const lp_func_stat *fs;  /* its samples; NULL without */
+	const char *fn;          /* the interned name its lines carry; NULL if none has */
+	const char *file;        /* its source span, brace-extended; NULL if not known */
+	int first, last;
+	int has_hits, has_incl;  /* the table has Hits / Incl. columns */
+} lp_fn_view;
+
+/* 0, or -1 when NAME is neither in the binaries' DWARF nor in the samples. */
+int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v);
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one (s is NUL-terminated). */
 int lp_utf8_len(const unsigned char *s);

@@ -229,43 +229,65 @@ static const char *hits_function(const lp_report *rep, const char *name)
 	return NULL;
 }
 
+int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v)
+{
+	const lp_report *rep = ctx->rep;
+
+	memset(v, 0, sizeof(*v));
+	v->fs = lp_report_func(rep, name);
+	/* The interned name the lines carry: from the samples, else from the hits. */
+	v->fn = v->fs ? v->fs->name : hits_function(rep, name);
+	if (lp_report_span(rep, name, &v->file, &v->first, &v->last) != 0) {
+		v->file = NULL;
+		v->first = v->last = 0;
+		if (!v->fn)
+			return -1;
+	}
+	if (v->file)
+		v->last = closing_brace(ctx->src, v->file, v->first, v->last);
+	for (size_t i = 0; v->fn && i < rep->nlines; i++) {
+		if (rep->lines[i].function != v->fn)
+			continue;
+		if (rep->lines[i].has_hits)
+			v->has_hits = 1;
+		if (rep->lines[i].incl_samples > rep->lines[i].samples)
+			v->has_incl = 1;
+	}
+	v->has_hits |= rep->prof->nhits > 0;
+	return 0;
+}
+
 /* The function's rows: every line of its span, then any line outside it that has samples. */
 static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
-	const lp_func_stat *fs = lp_report_func(rep, name);
-	/* The interned name the lines carry: from the samples, else from the hits. */
-	const char *fn = fs ? fs->name : hits_function(rep, name);
-	const char *file = NULL;
-	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
+	lp_fn_view v;
+	const lp_func_stat *fs;
+	const char *fn, *file;
+	int first, last, rc = LP_OK;
 	uint64_t fn_samples = 0, fn_value0 = 0;
 	lp_table t = { 0 };
 	lp_cols k;
 
-	if (lp_report_span(rep, name, &file, &first, &last) != 0 && !fn) {
+	if (lp_fn_view_of(ctx, name, &v) != 0) {
 		if (ctx->opts->skip_zero)
 			return LP_OK;
 		fprintf(out, "Total time: 0 s\nFunction: %s (not found in the profiled binaries)\n\n",
 			name);
 		return LP_OK;
 	}
+	fs = v.fs;
+	fn = v.fn;
+	file = v.file;
+	first = v.first;
+	last = v.last;
 	if (fs) {
 		fn_samples = fs->self_samples;
 		fn_value0 = fs->self_value[0];
 	}
 	if (ctx->opts->skip_zero && fn_samples == 0)
 		return LP_OK;
-	if (file)
-		last = closing_brace(ctx->src, file, first, last);
-	for (size_t i = 0; i < rep->nlines; i++) {
-		if (!fn || rep->lines[i].function != fn)
-			continue;
-		if (rep->lines[i].has_hits)
-			has_hits = 1;
-		if (rep->lines[i].incl_samples > rep->lines[i].samples)
-			has_incl = 1;
-	}
-	setup_cols(&t, &k, ctx, has_hits || rep->prof->nhits > 0, has_incl);
+	setup_cols(&t, &k, ctx, v.has_hits, v.has_incl);
 	if (file)
 		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
 				     ? rep->prof->modules[fs->module].path : NULL);
