@@ -541,43 +541,125 @@
 		}).join(' ') + '</div>';
 	}
 
+	/*
+	 * A listing is built in blocks of BLOCK lines, each its own table with the
+	 * same fixed column widths: a block is drawn when it comes near the
+	 * viewport (or when a link needs one of its lines), so a file of 50,000
+	 * lines opens as quickly as one of 50.
+	 */
+	var BLOCK = 500, ROWH = 17, LISTINGS = {};
+	var seen = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+		entries.forEach(function (e) {
+			if (e.isIntersecting)
+				renderBlock(LISTINGS[e.target.getAttribute('data-fid')], +e.target.getAttribute('data-block'));
+		});
+	}, { rootMargin: '1200px 0px' }) : null;
+
+	function colgroup(L) {
+		var g = document.createElement('colgroup');
+		L.widths.forEach(function (w) {
+			var c = document.createElement('col');
+			c.style.width = w;   // CSSOM: allowed by the page's policy, unlike style attributes
+			g.appendChild(c);
+		});
+		return g;
+	}
+
 	function buildListing(fid) {
 		if (built[fid])
-			return;
+			return LISTINGS[fid];
 		built[fid] = true;
 		var f = FILEROWS[fid], d = document.getElementById('file-' + fid);
-		var lines = SRC[fid].lines, rows = {}, maxData = 0;
+		var lines = SRC[fid].lines, rows = {}, shown = [], maxData = 0;
 		f[4].forEach(function (r) {
 			rows[r[0]] = r;
 			maxData = Math.max(maxData, r[0]);
 		});
-		var n = lines ? Math.max(lines.length, maxData) : maxData;
-		var blank = '<td></td>'.repeat(C.cols.length);
-		var html = ['<table class="src"><thead><tr><th>Line #</th>', headCells(C.cols, false),
-			'<th class="bar"></th><th class="t">Line Contents</th></tr></thead><tbody>'];
-		var prev = 0;
-		for (var l = 1; l <= n; l++) {
-			var r = rows[l];
-			if (!lines && !r)
-				continue;
-			if (!lines && prev && l > prev + 1)
+		if (lines) {
+			for (var l = 1; l <= Math.max(lines.length, maxData); l++)
+				shown.push(l);
+		} else {
+			shown = f[4].map(function (r) { return r[0]; });
+		}
+		/* Widths in characters, from the longest cell of each column: the same in every block. */
+		var w = C.cols.map(function (c) { return c[1].length; });
+		f[4].forEach(function (r) {
+			r[1].forEach(function (c, i) { w[i] = Math.max(w[i], c.length); });
+		});
+		var L = {
+			fid: fid, rows: rows, lines: lines, shown: shown, done: [], blocks: [],
+			widths: [Math.max(6, String(shown[shown.length - 1] || 0).length) + 2 + 'ch']
+				.concat(w.map(function (x) { return x + 2 + 'ch'; })).concat(['68px', 'auto'])
+		};
+		LISTINGS[fid] = L;
+		var box = el('div', { 'class': 'listing' });
+		if (!lines)
+			box.appendChild(el('p', { 'class': 'note' }, 'Source not found when the report was written: numbers only ' +
+				'(lineprof annotate --source-dir DIR finds moved sources).'));
+		var head = el('table', { 'class': 'src head' });
+		head.appendChild(colgroup(L));
+		head.insertAdjacentHTML('beforeend', '<thead><tr><th>Line #</th>' + headCells(C.cols, false) +
+			'<th class="bar"></th><th class="t">Line Contents</th></tr></thead>');
+		box.appendChild(head);
+		for (var b = 0; b * BLOCK < shown.length; b++) {
+			var blk = el('div', { 'class': 'blk', 'data-fid': String(fid), 'data-block': String(b) });
+			blk.style.height = Math.min(BLOCK, shown.length - b * BLOCK) * ROWH + 'px';
+			L.blocks.push(blk);
+			box.appendChild(blk);
+		}
+		d.appendChild(box);
+		L.blocks.forEach(function (blk, k) {
+			if (seen)
+				seen.observe(blk);
+			else
+				renderBlock(L, k);
+		});
+		if (L.blocks.length)
+			renderBlock(L, 0);
+		return L;
+	}
+
+	function renderBlock(L, b) {
+		if (!L || L.done[b])
+			return;
+		L.done[b] = true;
+		var blank = '<td></td>'.repeat(C.cols.length), html = [], fid = L.fid;
+		var end = Math.min(L.shown.length, (b + 1) * BLOCK);
+		for (var k = b * BLOCK; k < end; k++) {
+			var l = L.shown[k], r = L.rows[l];
+			if (!L.lines && k > 0 && l > L.shown[k - 1] + 1)
 				html.push('<tr class="gap"><td>...</td></tr>');
-			prev = l;
-			var text = lines && l <= lines.length ? esc(lines[l - 1]) : '';
+			var text = L.lines && l <= L.lines.length ? esc(L.lines[l - 1]) : '';
 			html.push('<tr id="L' + fid + '-' + l + '"' + (r ? ' class="data' + heatClass(r[2]) + '"' : '') +
 				'><td class="ln"><a href="#L' + fid + '-' + l + '">' + l + '</a></td>' + (r ? cells(r[1]) : blank) +
 				'<td class="bar">' + (r ? bar(r[2]) : '') + '</td><td class="code">' + text +
 				(r ? callsHtml(r[3]) : '') + '</td></tr>');
 		}
-		html.push('</tbody></table>');
-		var box = el('div', { 'class': 'listing' });
-		if (!lines)
-			box.appendChild(el('p', { 'class': 'note' }, 'Source not found when the report was written: numbers only ' +
-				'(lineprof annotate --source-dir DIR finds moved sources).'));
-		var t = el('div');
-		t.innerHTML = html.join('');
-		box.appendChild(t);
-		d.appendChild(box);
+		var t = el('table', { 'class': 'src' });
+		t.appendChild(colgroup(L));
+		var tb = document.createElement('tbody');
+		tb.innerHTML = html.join('');
+		t.appendChild(tb);
+		var blk = L.blocks[b];
+		blk.style.height = '';
+		blk.appendChild(t);
+		if (seen)
+			seen.unobserve(blk);
+	}
+
+	/* The block that holds line l of listing L drawn, and the line's row. */
+	function rowOf(L, l) {
+		var lo = 0, hi = L.shown.length;
+		while (lo < hi) {
+			var mid = (lo + hi) >> 1;
+			if (L.shown[mid] < l)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < L.shown.length && L.shown[lo] === l)
+			renderBlock(L, Math.floor(lo / BLOCK));
+		return document.getElementById('L' + L.fid + '-' + l);
 	}
 
 	/* ---- navigation: listings are built when a link needs them ---- */
@@ -594,8 +676,7 @@
 		if (m && FILEROWS[+m[1]]) {
 			var d = document.getElementById('file-' + m[1]);
 			d.open = true;
-			buildListing(+m[1]);
-			target = document.getElementById(hash.slice(1));
+			target = rowOf(buildListing(+m[1]), +m[2]);
 		} else if (m) {
 			target = null;
 		} else if (/^#fn-\d+$/.test(hash)) {
@@ -621,6 +702,7 @@
 		FROW = {};
 		FILEROWS = {};
 		built = {};
+		LISTINGS = {};
 		F = null;
 		C.funcs.forEach(function (f) { FROW[f[0]] = f; });
 		C.files.forEach(function (f) { FILEROWS[f[0]] = f; });

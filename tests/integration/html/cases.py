@@ -68,7 +68,10 @@ def page_ok(page, url, result=None):
 ROW_JS = """(function (sel) {
   var tr = document.querySelector(sel);
   if (!tr) return null;
-  var heads = Array.from(tr.closest('table').querySelectorAll('thead th')).map(function (t) { return t.textContent; });
+  var th = tr.closest('table').querySelectorAll('thead th');
+  if (!th.length)   // a listing's block: its headings are in the listing's head table
+    th = tr.closest('.listing').querySelectorAll('table.head thead th');
+  var heads = Array.from(th).map(function (t) { return t.textContent; });
   return {heads: heads, cells: Array.from(tr.children).map(function (t) { return t.textContent; })};
 })(%r)"""
 
@@ -205,6 +208,38 @@ def html_demo():
         check_report_page(page, url, d, read_csv(os.path.join(d, "demo.csv")), parse_functions(a.report))
         page.eval("window.scrollTo(0, 0)")
         page.screenshot(artifact("demo.png"))
+
+
+@case
+def html_edge_cases():
+    """Pages of unusual profiles draw without an error: no line info at all, no call stacks, nothing sampled."""
+    need_chromium()
+    d = workdir()
+    r = run(["--html", "nodebug.html", prog("nodebug")], cwd=d)
+    check(r.code == 0, "nodebug: exit 0", r)
+    r = run(["--html", "nog.html", "-o", "nog.lprof", prog("report"), "3000000"], cwd=d)
+    check(r.code == 0, "without -g: exit 0", r)
+    # Next to nothing: `true` runs for a sample or two, maybe none.
+    r = run(["--html", "true.html", "/bin/true"], cwd=d)
+    check(r.code == 0, "true: exit 0", r)
+    with cdp.Browser() as b:
+        page = None
+        for name in ("nodebug.html", "nog.html", "true.html"):
+            url = "file://" + os.path.join(d, name)
+            if page is None:
+                page = b.open(url)
+            else:
+                page.load(url)
+            page_ok(page, url)
+            for sec in ("summary", "functions", "hot", "callgraph", "flame", "sources"):
+                check(page.eval("!!document.getElementById(%r)" % sec), "%s: a #%s section" % (name, sec))
+            # Every listing opens without an error.
+            page.eval("document.querySelectorAll('details.file').forEach(function (d) { d.open = true; })")
+            page_ok(page, url)
+        # Without -g the page says what its totals and flame graph know.
+        page.load("file://" + os.path.join(d, "nog.html"))
+        check("No call stacks were recorded" in page.eval("document.getElementById('summary').innerText"),
+              "the page says there are no call stacks")
 
 
 def svg_frames(path):
