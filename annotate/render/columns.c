@@ -81,12 +81,37 @@ void lp_cols_init(lp_cols *cs, const lp_render_ctx *ctx, enum lp_col_scope scope
 	for (int i = 0; i < cs->mc.n; i++)
 		add(cs, LP_COL_METRIC, cs->mc.m[i]->column, cs->mc.m[i]->key, cs->mc.m[i]->desc,
 		    scope == LP_SCOPE_FUNCTION ? 6 : 10, i);
+	if (scope != LP_SCOPE_FUNCTION)
+		return;
+	/* Two groups or more (ranks, processes, threads): each line's spread across them. */
+	if (lp_render_has_stats(ctx)) {
+		add(cs, LP_COL_MEAN, "Mean", "mean", "mean time per group, in timer units", 10, 0);
+		add(cs, LP_COL_MIN, "Min", "min", "least time of a group, in timer units", 10, 0);
+		add(cs, LP_COL_MAX, "Max", "max", "most time of a group, in timer units", 10, 0);
+		add(cs, LP_COL_MAXAT, lp_render_max_head(ctx), "max_at", "the group with the most time", 6, 0);
+		add(cs, LP_COL_IMBALANCE, "Max/Mean", "imbalance", "the most time over the mean", 8, 0);
+	}
+	/* --by: a column per group, its time in timer units. */
+	for (size_t g = 0; lp_render_has_columns(ctx, 1) && g < ctx->cv->ngroups && cs->n < LP_MAX_COLS - 1; g++)
+		add(cs, LP_COL_GROUP, ctx->cv->groups[g].label, ctx->cv->groups[g].label,
+		    "time of this group, in timer units", 8, (int)g);
 }
 
-void lp_cell_in_line(lp_cell_in *in, const lp_line_stat *ls, uint64_t den_samples,
-		     uint64_t den_value0)
+void lp_cell_in_line(lp_cell_in *in, const lp_cols *cs, const lp_line_stat *ls,
+		     uint64_t den_samples, uint64_t den_value0)
 {
+	const lp_render_ctx *ctx = cs->ctx;
+	size_t i = (size_t)(ls - ctx->rep->lines);
+
 	memset(in, 0, sizeof(*in));
+	if (ctx->cv && i < ctx->rep->nlines) {
+		if (ctx->cv->stats)
+			in->stat = &ctx->cv->line_stats[i];
+		if (ctx->cv->columns) {
+			in->group_s = &ctx->cv->line_s[i * ctx->cv->ngroups];
+			in->group_v = &ctx->cv->line_v[i * ctx->cv->ngroups];
+		}
+	}
 	in->samples = ls->samples;
 	in->value = ls->value;
 	in->incl_samples = ls->incl_samples;
@@ -181,6 +206,28 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 		if (num)
 			lp_metric_cols_ratio(&cs->mc, c->arg, in->value, num);
 		return buf[0] != '\0';
+	case LP_COL_MEAN:
+	case LP_COL_MIN:
+	case LP_COL_MAX:
+		if (!data || !in->stat || !in->stat->nz)
+			return 0;
+		return fmt(buf, size, num, "%.1f",
+			   (c->kind == LP_COL_MEAN ? lp_stat_mean_s(rep, ctx->cv, in->stat)
+			    : c->kind == LP_COL_MIN ? lp_stat_min_s(rep, in->stat)
+			    : lp_stat_max_s(rep, in->stat)) / ctx->opts->unit);
+	case LP_COL_MAXAT:
+		if (!data || !in->stat || !in->stat->nz)
+			return 0;
+		return fmt(buf, size, num, "%.0f", (double)lp_render_group_id(ctx, in->stat->max_g));
+	case LP_COL_IMBALANCE:
+		if (!data || !in->stat || !in->stat->nz)
+			return 0;
+		return fmt(buf, size, num, "%.2f", lp_stat_imbalance(rep, ctx->cv, in->stat));
+	case LP_COL_GROUP:
+		if (!data || !in->group_s || (!in->group_s[c->arg] && !in->group_v[c->arg]))
+			return 0;
+		return fmt(buf, size, num, "%.1f",
+			   lp_report_seconds(rep, in->group_v[c->arg], in->group_s[c->arg]) / ctx->opts->unit);
 	}
 	return 0;
 }

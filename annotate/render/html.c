@@ -371,6 +371,26 @@ static void kv(FILE *out, int *n, const char *key, const char *fmt, ...)
 	fputc(']', out);
 }
 
+/* Who ran (ranks, processes, threads), as the terminal's header says it: shown as it is. */
+static void write_contexts_text(lp_html *h)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem) {
+		h->oom = 1;
+		return;
+	}
+	lp_render_contexts_header(h->ctx, mem);
+	fclose(mem);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	fputs(",\n\"contexts\": ", h->out);
+	js(h->out, len ? text : NULL);
+	free(text);
+}
+
 static void write_header(lp_html *h)
 {
 	const lp_profile *p = h->ctx->rep->prof;
@@ -416,7 +436,14 @@ static void write_header(lp_html *h)
 	}
 	kv(out, &n, "Samples", "%" PRIu64, p->samples);
 	kv(out, &n, "CPU time", "%.3f s", (double)p->task_clock_ns * 1e-9);
+	if (p->user_ns || p->sys_ns)
+		kv(out, &n, "User, system", "%.3f s, %.3f s (the kernel's accounting)",
+		   (double)p->user_ns * 1e-9, (double)p->sys_ns * 1e-9);
 	kv(out, &n, "Wall time", "%.3f s", (double)p->wall_ns * 1e-9);
+	if (p->kernel)
+		kv(out, &n, "Kernel samples", "taken: time in the kernel is charged to the line that entered it");
+	if (p->off_cpu)
+		kv(out, &n, "Off-CPU time", "recorded%s", p->off_lost_ns ? " (some of it lost with dropped records)" : "");
 	kv(out, &n, "Lost records", "%" PRIu64 "%s", p->lost,
 	   p->lost ? " (the kernel's ring buffer was full: lower -F to keep them all)" : "");
 	if (p->throttled)
@@ -426,6 +453,7 @@ static void write_header(lp_html *h)
 	kv(out, &n, "Timer unit", "%g s (the Time columns)", h->ctx->opts->unit);
 	kv(out, &n, "Report", "lineprof %s", LP_VERSION);
 	fputs("\n]", out);
+	write_contexts_text(h);
 }
 
 static void func_cell_in(const lp_html *h, const lp_func_stat *f, lp_cell_in *in)
@@ -479,7 +507,7 @@ static void write_hot(lp_html *h)
 
 		if (!ls->samples)
 			break; /* hottest first: the rest have none */
-		lp_cell_in_line(&in, ls, h->cols.t.samples, h->cols.t.value0);
+		lp_cell_in_line(&in, &h->cols, ls, h->cols.t.samples, h->cols.t.value0);
 		fputs(n++ ? ",\n [" : "\n [", out);
 		fprintf(out, "%ld, %d, %ld, ", file_id(h, ls->file), ls->file ? ls->line : 0,
 			ptrmap_get(&h->func_ids, ls->function));
@@ -662,7 +690,7 @@ static void write_named(lp_html *h)
 
 			if (!ls)
 				continue;
-			lp_cell_in_line(&in, ls, fs_s, fs_v);
+			lp_cell_in_line(&in, &cs, ls, fs_s, fs_v);
 			fprintf(out, "%s[%ld, %d, ", nr++ ? ",\n  " : "\n  ", file_id(h, v.file), line);
 			write_cells(out, &cs, &in, 0);
 			fputs(", ", out);
@@ -678,7 +706,7 @@ static void write_named(lp_html *h)
 			if (ls->function != v.fn || !line_has_data(ls) ||
 			    (ls->file == v.file && ls->line >= v.first && ls->line <= v.last))
 				continue;
-			lp_cell_in_line(&in, ls, fs_s, fs_v);
+			lp_cell_in_line(&in, &cs, ls, fs_s, fs_v);
 			fprintf(out, "%s[%ld, %d, ", nr++ ? ",\n  " : "\n  ", file_id(h, ls->file), ls->line);
 			write_cells(out, &cs, &in, 0);
 			fputs(", ", out);

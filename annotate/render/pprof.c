@@ -19,13 +19,15 @@
  *             of inlined frames, innermost first;
  *   function  name, system name, file and declaration line;
  *   sample    one per recorded stack (-g) or, without stacks, per address.
- * Sample types: "samples" (count), the sampled event's value ("cpu" in
- * nanoseconds for a clock event, else the event's name, a count), each
- * counted event, and "hits" (exact executions, --hits). Stacks carry samples
- * and the sampled event only: the other events were read per sample, not
- * per stack, so they come as leaf-only samples (flat, no callers), as do
- * any samples a stack does not cover; hits likewise. The default sample type
- * is "samples", so pprof's shares are lineprof's --functions shares.
+ * Sample types: "samples" (count), each event's value ("cpu" in nanoseconds
+ * for the clock event, else the event's name, a count), "sys_samples" and
+ * "sys" (kernel time on behalf of a line) when kernel samples were taken,
+ * "off_cpu_blocked" and "off_cpu_runnable" (nanoseconds) when off-CPU time
+ * was recorded, and "hits" (exact executions, --hits). Stacks carry all of
+ * these but the counted events, which were read per sample, not per stack:
+ * they come as leaf-only samples (flat, no callers), as do any counts a stack
+ * does not cover; hits likewise. The default sample type is "samples", so
+ * pprof's shares are lineprof's --functions shares.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -293,42 +295,61 @@ static void sample_loc(lp_pprof *pp, uint64_t id)
 	pp->samples[pp->nsamples - 1].n_location_id++;
 }
 
-static int is_clock(const char *ev)
+/*
+ * The quantities a stack carries (lp_stack's counts): the samples, the
+ * sampled event's value, the kernel's part and the time off the CPU. The
+ * counted events are kept per address only.
+ */
+enum { Q_SAMPLES, Q_VALUE0, Q_SYS_SAMPLES, Q_SYS_VALUE, Q_OFF_BLOCKED, Q_OFF_RUNNABLE, NQ };
+
+static void quantities(const lp_counts *c, uint64_t q[NQ])
 {
-	return strcmp(ev, "cpu-clock") == 0 || strcmp(ev, "task-clock") == 0;
+	q[Q_SAMPLES] = c->samples;
+	q[Q_VALUE0] = c->value[0];
+	q[Q_SYS_SAMPLES] = c->sys_samples;
+	q[Q_SYS_VALUE] = c->sys_value;
+	q[Q_OFF_BLOCKED] = c->off_ns[LP_OFF_BLOCKED];
+	q[Q_OFF_RUNNABLE] = c->off_ns[LP_OFF_RUNNABLE];
 }
 
+/* Where each value goes in a sample: qat[quantity], evat[event] (-1: not exported), hits_at. */
+typedef struct lp_layout {
+	int qat[NQ];
+	int evat[LP_MAX_EVENTS];
+	int hits_at;
+} lp_layout;
+
 /* The samples: per stack with -g, else per address; then what the stacks leave out. */
-static void add_samples(lp_pprof *pp, int hits_at)
+static void add_samples(lp_pprof *pp, const lp_layout *lay)
 {
 	const lp_profile *p = pp->rep->prof;
 	int stacks = pp->rep->inclusive_from_stacks;
-	uint64_t *left_s = calloc(p->naddrs + 1, sizeof(*left_s));
-	uint64_t *left_v = calloc(p->naddrs + 1, sizeof(*left_v));
+	uint64_t (*left)[NQ] = calloc(p->naddrs + 1, sizeof(*left));
 	lp_pmap addr_of = { 0 };
 	int added;
 
-	if (!left_s || !left_v)
+	if (!left)
 		goto oom;
 	for (size_t a = 0; a < p->naddrs; a++) {
 		uint64_t key[3] = { p->addrs[a].loc.module, p->addrs[a].loc.offset, 0 };
 
 		if (pmap_get(&addr_of, key, 1, &added) < 0)
 			goto oom;
-		left_s[a] = p->addrs[a].samples;
-		left_v[a] = p->addrs[a].value[0];
+		quantities(&p->addrs[a].c, left[a]);
 	}
 	for (size_t s = 0; stacks && s < p->nstacks && !pp->oom; s++) {
 		const lp_stack *st = &p->stacks[s];
-		int64_t *v = sample_add(pp);
-		uint64_t key[3] = { 0, 0, 0 };
+		uint64_t q[NQ], key[3] = { 0, 0, 0 };
+		int64_t *v;
 		long a;
 
+		quantities(&st->c, q);
+		v = sample_add(pp);
 		if (!v)
 			break;
-		v[0] = (int64_t)st->samples;
-		if (pp->nvalues > 1 && p->nevents > 0)
-			v[1] = (int64_t)st->value0;
+		for (int k = 0; k < NQ; k++)
+			if (lay->qat[k] >= 0)
+				v[lay->qat[k]] = (int64_t)q[k];
 		for (uint32_t d = 0; d < st->depth; d++)
 			sample_loc(pp, location_id(pp, p->frames[st->first + d], d > 0));
 		if (!st->depth)
@@ -336,45 +357,45 @@ static void add_samples(lp_pprof *pp, int hits_at)
 		key[0] = p->frames[st->first].module;
 		key[1] = p->frames[st->first].offset;
 		a = pmap_get(&addr_of, key, 0, &added);
-		if (a >= 0) {
-			left_s[a] -= st->samples < left_s[a] ? st->samples : left_s[a];
-			left_v[a] -= st->value0 < left_v[a] ? st->value0 : left_v[a];
-		}
+		for (int k = 0; a >= 0 && k < NQ; k++)
+			left[a][k] -= q[k] < left[a][k] ? q[k] : left[a][k];
 	}
 	for (size_t a = 0; a < p->naddrs && !pp->oom; a++) {
 		const lp_addr *ad = &p->addrs[a];
 		int64_t *v;
-		int any = left_s[a] || left_v[a];
+		int any = 0;
 
+		for (int k = 0; k < NQ; k++)
+			any |= lay->qat[k] >= 0 && left[a][k] != 0;
 		for (int e = 1; e < p->nevents; e++)
-			any |= ad->value[e] != 0;
+			any |= ad->c.value[e] != 0;
 		if (!any)
 			continue;
 		v = sample_add(pp);
 		if (!v)
 			break;
-		v[0] = (int64_t)left_s[a];
-		for (int e = 0; e < p->nevents; e++)
-			v[1 + e] = (int64_t)(e == 0 ? left_v[a] : ad->value[e]);
+		for (int k = 0; k < NQ; k++)
+			if (lay->qat[k] >= 0)
+				v[lay->qat[k]] = (int64_t)left[a][k];
+		for (int e = 1; e < p->nevents; e++)
+			v[lay->evat[e]] = (int64_t)ad->c.value[e];
 		sample_loc(pp, location_id(pp, ad->loc, 0));
 	}
-	for (size_t h = 0; hits_at >= 0 && h < p->nhits && !pp->oom; h++) {
+	for (size_t h = 0; lay->hits_at >= 0 && h < p->nhits && !pp->oom; h++) {
 		int64_t *v = sample_add(pp);
 
 		if (!v)
 			break;
-		v[hits_at] = (int64_t)p->hits[h].count;
+		v[lay->hits_at] = (int64_t)p->hits[h].count;
 		sample_loc(pp, location_id(pp, p->hits[h].loc, 0));
 	}
 	pmap_free(&addr_of);
-	free(left_s);
-	free(left_v);
+	free(left);
 	return;
 oom:
 	pp->oom = 1;
 	pmap_free(&addr_of);
-	free(left_s);
-	free(left_v);
+	free(left);
 }
 
 static void value_type(lp_pprof *pp, ValueType *vt, const char *type, const char *unit)
@@ -422,7 +443,9 @@ int lp_render_pprof(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
 	lp_pprof pp = { .rep = rep };
-	ValueType types[2 + LP_MAX_EVENTS], *type_ptrs[2 + LP_MAX_EVENTS], period_type;
+	ValueType types[6 + LP_MAX_EVENTS], *type_ptrs[6 + LP_MAX_EVENTS], period_type;
+	int time_ev = lp_profile_time_event(p);
+	lp_layout lay;
 	Mapping *maps = calloc(p->nmodules + 1, sizeof(*maps));
 	Mapping **map_ptrs = calloc(p->nmodules + 1, sizeof(*map_ptrs));
 	Location **loc_ptrs = NULL;
@@ -432,7 +455,7 @@ int lp_render_pprof(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	Profile prof;
 	uint8_t *buf = NULL;
 	size_t len, nmaps = 0;
-	int ntypes = 0, hits_at = -1, rc = LP_OK;
+	int ntypes = 0, rc = LP_OK;
 	char hex[2 * LP_BUILD_ID_MAX + 1];
 
 	pp.used = calloc(p->nmodules + 1, 1);
@@ -440,25 +463,43 @@ int lp_render_pprof(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		goto oom;
 	perftools__profiles__profile__init(&prof);
 	str(&pp, "");
+	/* One sample type per quantity recorded: see the comment at the top. */
+	memset(&lay, -1, sizeof(lay));
+	lay.qat[Q_SAMPLES] = ntypes;
 	value_type(&pp, &types[ntypes++], "samples", "count");
-	if (p->nevents > 0) {
-		const char *ev = p->events[0].measured;
+	for (int e = 0; e < p->nevents; e++) {
+		const char *unit = e == time_ev ? "nanoseconds" : "count";
 
-		if (is_clock(ev))
-			value_type(&pp, &types[ntypes++], "cpu", "nanoseconds");
+		if (e == 0)
+			lay.qat[Q_VALUE0] = ntypes;
 		else
-			value_type(&pp, &types[ntypes++], ev, "count");
-		for (int e = 1; e < p->nevents; e++)
-			value_type(&pp, &types[ntypes++], p->events[e].measured, "count");
+			lay.evat[e] = ntypes;
+		value_type(&pp, &types[ntypes++], e == time_ev ? "cpu" : p->events[e].measured, unit);
+	}
+	if (p->nevents > 0) {
 		period_type = types[1];
 		prof.period_type = &period_type;
 		if (p->events[0].period)
 			prof.period = (int64_t)p->events[0].period;
-		else if (p->events[0].freq && is_clock(ev))
+		else if (p->events[0].freq && time_ev == 0)
 			prof.period = (int64_t)(1000000000ULL / p->events[0].freq);
 	}
+	if (p->kernel && p->nevents > 0) {
+		/* In the kernel on behalf of a line: its samples and their periods. */
+		lay.qat[Q_SYS_SAMPLES] = ntypes;
+		value_type(&pp, &types[ntypes++], "sys_samples", "count");
+		lay.qat[Q_SYS_VALUE] = ntypes;
+		value_type(&pp, &types[ntypes++], time_ev == 0 ? "sys" : "sys_value",
+			   time_ev == 0 ? "nanoseconds" : "count");
+	}
+	if (p->off_cpu) {
+		lay.qat[Q_OFF_BLOCKED] = ntypes;
+		value_type(&pp, &types[ntypes++], "off_cpu_blocked", "nanoseconds");
+		lay.qat[Q_OFF_RUNNABLE] = ntypes;
+		value_type(&pp, &types[ntypes++], "off_cpu_runnable", "nanoseconds");
+	}
 	if (p->nhits) {
-		hits_at = ntypes;
+		lay.hits_at = ntypes;
 		value_type(&pp, &types[ntypes++], "hits", "count");
 	}
 	for (int i = 0; i < ntypes; i++)
@@ -473,7 +514,7 @@ int lp_render_pprof(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	comments[1] = str(&pp, p->command ? p->command : "");
 	prof.n_comment = p->command ? 2 : 1;
 	prof.comment = comments;
-	add_samples(&pp, hits_at);
+	add_samples(&pp, &lay);
 	if (pp.oom)
 		goto oom;
 	for (size_t m = 0; m < p->nmodules; m++) {

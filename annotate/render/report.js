@@ -97,6 +97,8 @@
 			t.appendChild(tr);
 		});
 		s.appendChild(t);
+		if (C.contexts)
+			s.appendChild(el('pre', { 'class': 'contexts' }, C.contexts));
 		if (C.nolines[0] > 0)
 			s.appendChild(el('p', { 'class': 'note' }, 'Samples without line info: ' + C.nolines[0] +
 				' (' + C.nolines[1] + ' % of the program): code without DWARF, named by symbol in the functions.'));

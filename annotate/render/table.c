@@ -161,6 +161,39 @@ void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 				strcmp(p->events[i].name, p->events[i].measured) ? ")" : "");
 		fputc('\n', out);
 	}
+	lp_render_contexts_header(ctx, out);
+}
+
+/*
+ * Across groups (ranks by default, the --by level otherwise): mean, min and
+ * max time in timer units, the group with the max, and max/mean.
+ */
+static int stat_cols(lp_table *t, const lp_render_ctx *ctx)
+{
+	int first = t->ncols;
+
+	if (!lp_render_has_stats(ctx))
+		return -1;
+	table_col(t, "Mean", 10);
+	table_col(t, "Min", 10);
+	table_col(t, "Max", 10);
+	table_col(t, lp_render_max_head(ctx), 6);
+	table_col(t, "Max/Mean", 8);
+	return first;
+}
+
+static void stat_cells(lp_table *t, int first, const lp_render_ctx *ctx, const lp_stat *st)
+{
+	const lp_report *rep = ctx->rep;
+	double u = ctx->opts->unit;
+
+	if (first < 0 || !st->nz)
+		return;
+	cell(t, first, "%.1f", lp_stat_mean_s(rep, ctx->cv, st) / u);
+	cell(t, first + 1, "%.1f", lp_stat_min_s(rep, st) / u);
+	cell(t, first + 2, "%.1f", lp_stat_max_s(rep, st) / u);
+	cell(t, first + 3, "%.0f", (double)lp_render_group_id(ctx, st->max_g));
+	cell(t, first + 4, "%.2f", lp_stat_imbalance(rep, ctx->cv, st));
 }
 
 /*
@@ -185,7 +218,7 @@ static void fill_row(lp_table *t, const lp_cols *cs, const lp_line_stat *ls,
 	lp_cell_in in;
 	char buf[LP_CELL];
 
-	lp_cell_in_line(&in, ls, fn_samples, fn_value0);
+	lp_cell_in_line(&in, cs, ls, fn_samples, fn_value0);
 	for (int i = 0; i < cs->n; i++)
 		if (lp_cols_cell(cs, i, &in, buf, sizeof(buf), NULL))
 			cell_str(t, 1 + i, buf);
@@ -326,6 +359,15 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	fprintf(out, "Function: %s at line %d\n\n", name, first);
 	table_print(&t, out, ctx->color);
 	fputc('\n', out);
+	if (fs && lp_render_has_stats(ctx)) {
+		const lp_stat *st = &ctx->cv->func_stats[fs - rep->funcs];
+
+		fprintf(out, "Across %zu %ss: mean %g s, min %g s, max %g s (%s %lld), max/mean %.2f\n\n",
+			ctx->cv->ngroups, lp_by_name(ctx->cv->level), lp_stat_mean_s(rep, ctx->cv, st),
+			lp_stat_min_s(rep, st), lp_stat_max_s(rep, st),
+			ctx->cv->level == LP_BY_THREAD ? "tid" : ctx->cv->level == LP_BY_PROCESS ? "pid" : "rank",
+			st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL, lp_stat_imbalance(rep, ctx->cv, st));
+	}
 out:
 	table_free(&t);
 	return rc;
@@ -424,7 +466,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_metric_cols mc;
 	char (*where)[512];
 	size_t n = rep->nlines < (size_t)top ? rep->nlines : (size_t)top;
-	int ev0;
+	int ev0, st0;
 
 	where = calloc(n + 1, sizeof(*where));
 	if (!where)
@@ -437,6 +479,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (ctx->opts->ci)
 		table_col(&t, "+-", 6);
 	ev0 = extra_cols(&t, rep->prof, &mc);
+	st0 = stat_cols(&t, ctx);
 	for (size_t i = 0; i < n && rep->lines[i].samples; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
@@ -462,6 +505,8 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			cell(&t, 3, "%.1f", 100.0 * (share - lo > hi - share ? share - lo : hi - share));
 		}
 		extra_cells(&t, ev0, rep->prof, &mc, ls->value);
+		if (st0 >= 0)
+			stat_cells(&t, st0, ctx, &ctx->cv->line_stats[i]);
 	}
 	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples):\n\n",
 		t.nrows, rep->nlines);

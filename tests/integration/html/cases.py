@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cdp  # noqa: E402
-from lp import LINEPROF, SKIP, case, check, main, marker_line, prog, run, workdir  # noqa: E402
+from lp import LINEPROF, SKIP, case, check, main, marker_line, parse_tables, prog, row_of, run, workdir  # noqa: E402
 
 SOURCE = "html/report.c"
 ARTIFACTS = os.path.join(os.path.dirname(LINEPROF), "html-artifacts")
@@ -240,6 +240,35 @@ def html_edge_cases():
         page.load("file://" + os.path.join(d, "nog.html"))
         check("No call stacks were recorded" in page.eval("document.getElementById('summary').innerText"),
               "the page says there are no call stacks")
+
+
+@case
+def html_contexts():
+    """Threads: the -f table's statistics and per-thread columns are the terminal's, cell for cell."""
+    need_chromium()
+    d = workdir()
+    r = run(["--by-thread", "-f", "spin_a", "--html", "t.html", prog("threads")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    table = parse_tables(r.report)["spin_a"]
+    check("Max/Mean" in table["heads"] and any(h.startswith("t") and h[1:].isdigit() for h in table["heads"]),
+          "the terminal's table has the statistics and a column per thread", r)
+    line = marker_line("threads.c", "SPIN_A")
+    want = row_of(table, line)
+    url = "file://" + os.path.join(d, "t.html")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        page_ok(page, url)
+        heads = page.eval("Array.from(document.querySelectorAll('#named thead th')).map(function (t) { return t.textContent; })")
+        check([h for h in heads if h] == table["heads"] + ["Line Contents"],
+              "the page's -f table has the terminal's columns: %s\n%s" % (heads, table["heads"]))
+        got = page.eval("""(function () {
+          var tr = Array.from(document.querySelectorAll('#named tbody tr')).filter(function (r) {
+            return r.firstChild.textContent === '%d'; })[0];
+          return Array.from(tr.children).map(function (t) { return t.textContent; }); })()""" % line)
+        for i, h in enumerate(table["heads"]):
+            check(got[i] == want[h], "%s: page %r, terminal %r" % (h, got[i], want[h]))
+        text = page.eval("document.getElementById('summary').innerText")
+        check("By thread: " in text, "the run's contexts in the summary")
 
 
 def svg_frames(path):
