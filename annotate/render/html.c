@@ -9,10 +9,12 @@
  *   #lp-sources   the source files the report names: path and lines (or
  *                 null when not found here);
  *   .lp-context   one block per context (see write_context): the run's
- *                 header, the columns, the functions, the hottest lines, the
- *                 per-line numbers of each file, the -f tables, the flame
- *                 graph's tree and the call graph's SVG. The page shows one
- *                 block and offers a selector when there are several.
+ *                 header (and its groups: threads, processes, ranks), the
+ *                 columns, the functions, the hottest lines, the per-line
+ *                 numbers of each file, the -f tables (with the statistics
+ *                 across groups and --by's columns, as on the terminal), the
+ *                 flame graph's tree and the call graph's SVG. The page shows
+ *                 one block and offers a selector when there are several.
  * Every number is the terminal's text: cells come from the line views'
  * column list (lp_cols), so the page cannot disagree with the tables.
  *

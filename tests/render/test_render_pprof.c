@@ -233,6 +233,48 @@ START_TEST(test_pprof_events_and_hits)
 }
 END_TEST
 
+/* Kernel and off-CPU time, when the profile recorded them, are sample types of their own. */
+START_TEST(test_pprof_sys_and_off_cpu)
+{
+	fake fk;
+	lp_view_opts o;
+	Profile *p;
+	uint64_t sys = 0, blocked = 0, runnable = 0;
+	int ns, nb, nr;
+
+	ck_assert_int_eq(fake_build_opts(&fk, 0), LP_OK);
+	fk.prof->kernel = fk.prof->off_cpu = 1;
+	for (size_t i = 0; i < fk.prof->naddrs; i++) {
+		lp_counts *c = &fk.prof->addrs[i].c;
+
+		c->sys_samples = i + 1;
+		c->sys_value = (i + 1) * 1000000;
+		c->off_ns[LP_OFF_BLOCKED] = (i + 1) * 7000;
+		c->off_ns[LP_OFF_RUNNABLE] = i * 300;
+		sys += c->sys_value;
+		blocked += c->off_ns[LP_OFF_BLOCKED];
+		runnable += c->off_ns[LP_OFF_RUNNABLE];
+	}
+	lp_view_opts_init(&o);
+	p = export(&fk.rep, &o);
+	ns = type_index(p, "sys");
+	nb = type_index(p, "off_cpu_blocked");
+	nr = type_index(p, "off_cpu_runnable");
+	ck_assert_int_ge(ns, 0);
+	ck_assert_int_ge(type_index(p, "sys_samples"), 0);
+	ck_assert_int_ge(nb, 0);
+	ck_assert_int_ge(nr, 0);
+	ck_assert_str_eq(s(p, p->sample_type[ns]->unit), "nanoseconds");
+	ck_assert_str_eq(s(p, p->sample_type[nb]->unit), "nanoseconds");
+	ck_assert_int_eq(total(p, ns), (int64_t)sys);
+	ck_assert_int_eq(total(p, nb), (int64_t)blocked);
+	ck_assert_int_eq(total(p, nr), (int64_t)runnable);
+	ck_assert_int_eq(total(p, 0), 50);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	fake_free(&fk);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("render_pprof");
@@ -243,6 +285,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(nog, fcg_setup_nog, fcg_teardown);
 	tcase_add_test(nog, test_pprof_without_stacks);
 	tcase_add_test(nog, test_pprof_events_and_hits);
+	tcase_add_test(nog, test_pprof_sys_and_off_cpu);
 	suite_add_tcase(su, g);
 	suite_add_tcase(su, nog);
 	return su;
