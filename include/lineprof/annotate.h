@@ -37,6 +37,9 @@ typedef struct lp_view_opts {
 	double node_threshold, edge_threshold;
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
+	const char *html;               /* --html FILE: the self-contained report */
+	const char *flamegraph;         /* --flamegraph FILE.svg */
+	const char *pprof;              /* --pprof FILE: gzipped profile.proto */
 	int asm_view;                   /* --asm: machine code of the -f functions and --top lines */
 	int loops_view;                 /* --loops: the hottest loops; with --csv, loop rows too */
 	int show_tables;                /* print tables on stdout (off for `record`) */

@@ -195,6 +195,7 @@ static inline int fake_build_opts(fake *f, int flags)
 	lp_error err = { 0 };
 	FILE *src;
 
+	memset(f->code, 0, sizeof(f->code)); /* f may be on the stack: fake_free frees these */
 	if (flags & FAKE_CODE) {
 		sym.code = fake_code;
 		sym.vaddr = fake_vaddr;
@@ -313,7 +314,7 @@ static void fake_free(fake *f)
 }
 
 /* Runs a renderer into a string (caller frees). */
-static char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
+static inline char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
 {
 	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
 	lp_error err = { 0 };
