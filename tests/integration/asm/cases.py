@@ -158,7 +158,7 @@ def loop_attribution():
     r = run(["--loops", "--json", "l.json", prog("loopinl")], cwd=workdir())
     check(r.code == 0, "exit 0", r)
     rows = {l["function"]: l for l in loops_view(r.report) if l["file"].endswith("loopinl.c")}
-    check(set(rows) == {"rows", "dot"}, "a loop of rows and one of dot: %r" % rows, r)
+    check({"rows", "dot"} <= set(rows), "a loop of rows and one of dot: %r" % rows, r)
     outer, inner = rows["rows"], rows["dot"]
     check(outer["header"] == outer["first"] == marker_line(src, "ROWS_LOOP") and
           outer["last"] in (marker_line(src, "ROWS_CALL"), marker_line(src, "ROWS_END")),
@@ -244,8 +244,15 @@ def asm_top_lines():
     inner = "loopnest.c:%d  " % marker_line(NEST, "INNER")
     check(inner in part, "the INNER line's instructions", r)
     addrs = {a for a, _ in objdump_function(prog("loopnest"), "nest")}
-    shown = [int(m.group(1), 16) for m in re.finditer(r"  [ *][ >]\s*([0-9a-f]+):  ", part)]
-    check(shown and set(shown) <= addrs, "every instruction is one of nest's: %r" % shown, r)
+    # The instructions under loopnest.c's lines (a stray sample elsewhere, in ld.so, may be a top line too).
+    shown, source = [], None
+    for line in part.splitlines():
+        m = re.search(r"  [ *][ >]\s*([0-9a-f]+):  ", line)
+        if m and source == "loopnest.c":
+            shown.append(int(m.group(1), 16))
+        elif not m and re.search(r"\S+\.\w+:\d+  ", line):
+            source = re.search(r"(\S+)\.(\w+):\d+  ", line).group(0).split(":")[0]
+    check(shown and set(shown) <= addrs, "every instruction of loopnest.c's lines is nest's: %r" % shown, r)
 
 
 @case
