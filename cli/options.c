@@ -18,6 +18,7 @@ enum {
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
 	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
 	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF,
+	OPT_ASM, OPT_LOOPS,
 };
 
 static const struct option long_opts[] = {
@@ -55,6 +56,8 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "asm", no_argument, NULL, OPT_ASM },
+	{ "loops", no_argument, NULL, OPT_LOOPS },
 	{ "fdr", required_argument, NULL, OPT_FDR },
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
@@ -108,6 +111,10 @@ void lp_cli_usage(FILE *out)
 	      "  -z, --skip-zero       omit -f functions without samples\n"
 	      "      --top N           the N hottest lines of the program (20 without -f)\n"
 	      "      --listing         annotated source of every file with samples\n"
+	      "      --asm             machine code of the -f functions (else of the --top\n"
+	      "                        lines) with source, loops and per-instruction samples\n"
+	      "      --loops           the hottest loops of the program (and loop rows\n"
+	      "                        in --csv)\n"
 	      "      --context N       only lines within N of a hot line (implies --listing)\n"
 	      "      --threshold PCT   share of the program that makes a line hot (0.5)\n"
 	      "      --csv FILE        per-line CSV, RFC 4180 (\"-\": standard output)\n"
@@ -350,6 +357,8 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 		cli->view.top = (int)v;
 		return rc;
 	case OPT_LISTING: cli->view.listing = 1; return LP_OK;
+	case OPT_ASM: cli->view.asm_view = 1; return LP_OK;
+	case OPT_LOOPS: cli->view.loops_view = 1; return LP_OK;
 	case OPT_CONTEXT:
 		rc = parse_u64("--context", arg, 0, 100000, &v, err);
 		cli->view.context = (int)v;
