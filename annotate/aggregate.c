@@ -595,9 +595,13 @@ void lp_report_free(lp_report *rep)
 
 double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples)
 {
-	const lp_profile *p = rep->prof;
-	double total = (double)p->task_clock_ns * 1e-9;
+	const lp_profile *p;
+	double total;
 
+	if (rep->scale)
+		rep = rep->scale;
+	p = rep->prof;
+	total = (double)p->task_clock_ns * 1e-9;
 	if (rep->index->total_value0 > 0)
 		return total * (double)value0 / (double)rep->index->total_value0;
 	if (p->samples > 0)

@@ -93,6 +93,8 @@ typedef struct lp_report {
 	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
 	struct lp_codeview *code;       /* instructions and loops, built when a view asks (codeview.h) */
+	/* A group's report (groups.h): its seconds are the whole profile's, from this report. */
+	const struct lp_report *scale;
 } lp_report;
 
 int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer *sym,
