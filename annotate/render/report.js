@@ -1,15 +1,19 @@
 /*
  * lineprof's HTML report: draws the page from the JSON blocks beside this
- * script (see html.c). Every number it shows is a string lineprof wrote; the
+ * script (see html.c). Every number it shows is lineprof's text (a cell
+ * written as a bare number is printed back with its column's decimals); the
  * script only arranges them, sorts by them and draws bars. Listings are
- * built when opened, so a large profile stays quick to load.
+ * built when opened, and a rank's or thread's block is parsed when it is
+ * chosen, so a large profile stays quick to load.
  */
 (function () {
 	'use strict';
 
 	var SRC = JSON.parse(document.getElementById('lp-sources').textContent).files;
-	var BLOCKS = Array.prototype.slice.call(document.querySelectorAll('script.lp-context'));
-	var C = null;           // the context shown
+	var ALL = JSON.parse(document.querySelector('script.lp-context').textContent);
+	var ALLF = {};          // function index -> its row of the whole block (names, places)
+	ALL.funcs.forEach(function (f) { ALLF[f[0]] = f; });
+	var C = null;           // the block shown: ALL, or a group's
 	var FROW = {};          // function index (the report's) -> its entry of C.funcs
 	var FILEROWS = {};      // file id -> its entry of C.files
 	var built = {};         // file id -> its listing is in the DOM
@@ -74,6 +78,31 @@
 		return f ? '<a href="#fn-' + idx + '" title="' + esc(f[1]) + '">' + n + '</a>' : n;
 	}
 
+	/* A cell as lineprof printed it: a bare number with its column's decimals, a string, or empty. */
+	function cellText(v, col) {
+		if (v === null || v === undefined)
+			return '';
+		if (typeof v === 'number')
+			return col && col[3] >= 0 ? v.toFixed(col[3]) : String(v);
+		return v;
+	}
+
+	/* The number a cell shows, for sorting; 0 when it shows none. */
+	function cellNum(v) {
+		if (typeof v === 'number')
+			return v;
+		var x = parseFloat(v);
+		return isNaN(x) ? 0 : x;
+	}
+
+	/* The share of the block's total a row's % column shows (the heat bar and colour). */
+	function shareOf(cols, v) {
+		for (var i = 0; i < cols.length; i++)
+			if (cols[i][0] === 'percent')
+				return cellNum(v[i]) / 100;
+		return 0;
+	}
+
 	function headCells(cols, sortable) {
 		return cols.map(function (c, i) {
 			return '<th title="' + esc(c[2] || '') + '"' + (sortable ? ' class="sort" data-col="' + i + '"' : '') +
@@ -81,8 +110,13 @@
 		}).join('');
 	}
 
-	function cells(v) {
-		return v.map(function (c) { return '<td>' + esc(c) + '</td>'; }).join('');
+	function cells(v, cols) {
+		return v.map(function (c, i) { return '<td>' + esc(cellText(c, cols[i])) + '</td>'; }).join('');
+	}
+
+	/* What the shares are of: the program, or the group shown. */
+	function whose() {
+		return C === ALL ? 'the program' : C.label + '\'s total';
 	}
 
 	/* ---- the run ---- */
@@ -97,11 +131,13 @@
 			t.appendChild(tr);
 		});
 		s.appendChild(t);
+		if (C.note)
+			s.appendChild(el('p', { 'class': 'note groupnote', id: 'group-note' }, C.note));
 		if (C.contexts)
 			s.appendChild(el('pre', { 'class': 'contexts' }, C.contexts));
 		if (C.nolines[0] > 0)
 			s.appendChild(el('p', { 'class': 'note' }, 'Samples without line info: ' + C.nolines[0] +
-				' (' + C.nolines[1] + ' % of the program): code without DWARF, named by symbol in the functions.'));
+				' (' + C.nolines[1] + ' % of ' + whose() + '): code without DWARF, named by symbol in the functions.'));
 		if (!C.flame.stacks)
 			s.appendChild(el('p', { 'class': 'note' }, 'No call stacks were recorded: totals, the call graph ' +
 				'and the flame graph know inlining only (record with -g or --call-graph=dwarf).'));
@@ -116,7 +152,8 @@
 		C.named.forEach(function (nf) {
 			var box = el('div', { 'class': 'named' });
 			if (!nf.found) {
-				box.appendChild(el('h3', null, 'Function: ' + nf.name + ' (not found in the profiled binaries)'));
+				box.appendChild(el('h3', null, 'Function: ' + nf.name + (nf.in_whole ?
+					' (no samples in ' + C.label + ')' : ' (not found in the profiled binaries)')));
 				s.appendChild(box);
 				return;
 			}
@@ -135,14 +172,16 @@
 				'<th class="bar"></th><th class="t">Line Contents</th></tr></thead><tbody>'];
 			var blank = '<td></td>'.repeat(nf.cols.length);
 			for (var l = nf.first; nf.file >= 0 && l <= nf.last; l++) {
-				var r = inspan[l], text = lines && l <= lines.length ? lines[l - 1] : '';
-				html.push('<tr class="' + (r ? 'data' + heatClass(r[3]) : '') + '"><td class="ln">' +
-					lineLink(nf.file, l, String(l)) + '</td>' + (r ? cells(r[2]) : blank) +
-					'<td class="bar">' + (r ? bar(r[3]) : '') + '</td><td class="code">' + esc(text) + '</td></tr>');
+				var r = inspan[l], text = lines && l <= lines.length ? lines[l - 1] : '', d = r && r[2];
+				html.push('<tr class="' + (d ? 'data' + heatClass(r[3]) : '') + '"><td class="ln">' +
+					lineLink(nf.file, l, String(l)) + '</td>' + (d ? cells(r[2], nf.cols) : blank) +
+					'<td class="bar">' + (d ? bar(r[3]) : '') + '</td><td class="code">' + esc(text) +
+					(r ? noteHtml(r[4]) : '') + '</td></tr>');
 			}
 			extra.forEach(function (r) {
-				html.push('<tr class="data' + heatClass(r[3]) + '"><td class="ln">' + r[1] + '</td>' + cells(r[2]) +
-					'<td class="bar">' + bar(r[3]) + '</td><td class="code">' + lineLink(r[0], r[1]) + '</td></tr>');
+				html.push('<tr class="data' + heatClass(r[3]) + '"><td class="ln">' + r[1] + '</td>' +
+					cells(r[2], nf.cols) + '<td class="bar">' + bar(r[3]) + '</td><td class="code">' +
+					lineLink(r[0], r[1]) + '</td></tr>');
 			});
 			html.push('</tbody></table>');
 			var d = el('div');
@@ -175,7 +214,7 @@
 		ctl.appendChild(count);
 		s.appendChild(ctl);
 		var t = el('table', { 'class': 'grid', id: 'fn-table' });
-		t.innerHTML = '<thead><tr>' + headCells(C.cols, true) +
+		t.innerHTML = '<thead><tr>' + headCells(C.fcols, true) +
 			'<th class="t sort" data-col="m">Module</th><th class="t sort" data-col="l">File:Line</th>' +
 			'<th class="t sort" data-col="n">Function</th></tr></thead><tbody></tbody>';
 		s.appendChild(t);
@@ -222,7 +261,7 @@
 			rows = rows.slice().sort(function (a, b) {
 				var x, y;
 				if (typeof key === 'number') {
-					x = a[6][key]; y = b[6][key];
+					x = cellNum(a[5][key]); y = cellNum(b[5][key]);
 				} else if (key === 'm') {
 					x = a[2]; y = b[2];
 				} else if (key === 'l') {
@@ -235,7 +274,7 @@
 		}
 		var html = rows.map(function (f) {
 			var loc = f[3] >= 0 ? lineLink(f[3], f[4]) : '?';
-			return '<tr id="fn-' + f[0] + '">' + cells(f[5]) + '<td class="t">' + esc(f[2]) + '</td><td class="t">' +
+			return '<tr id="fn-' + f[0] + '">' + cells(f[5], C.fcols) + '<td class="t">' + esc(f[2]) + '</td><td class="t">' +
 				loc + '</td><td class="t fn">' + esc(f[1]) + '</td></tr>';
 		});
 		document.querySelector('#fn-table tbody').innerHTML = html.join('');
@@ -251,13 +290,46 @@
 			return;
 		}
 		s.appendChild(el('p', { 'class': 'note' }, 'The ' + C.hot.length + ' lines with the most samples, ' +
-			'% Prog of the whole program; a line links to its place in the source.'));
+			'% Prog of ' + whose() + '; a line links to its place in the source.'));
 		var t = el('table', { 'class': 'grid', id: 'hot-table' });
 		var html = ['<thead><tr>', headCells(C.cols, false), '<th class="t">Line</th><th class="t">Function</th></tr></thead><tbody>'];
 		C.hot.forEach(function (r) {
 			var where = r[0] >= 0 ? lineLink(r[0], r[1]) : '(no line info)';
-			html.push('<tr>' + cells(r[4]) + '<td class="t">' + where + '</td><td class="t fn">' +
+			html.push('<tr>' + cells(r[4], C.cols) + '<td class="t">' + where + '</td><td class="t fn">' +
 				(r[2] >= 0 ? funcLink(r[2], r[3]) : esc(r[3])) + '</td></tr>');
+		});
+		html.push('</tbody>');
+		t.innerHTML = html.join('');
+		s.appendChild(t);
+	}
+
+	/* ---- the hottest loops, as --loops prints them ---- */
+
+	function drawLoops() {
+		var L = C.loops, s = section('loops', 'Hottest loops');
+		if (L.unsupported)
+			s.appendChild(el('p', { 'class': 'note warn' }, 'Loops are not supported yet on this architecture (' +
+				L.unsupported + '): its code is not read.'));
+		if (!L.rows.length) {
+			s.appendChild(el('p', { 'class': 'empty' }, 'No loops with samples in code lineprof can read.'));
+			return;
+		}
+		s.appendChild(el('p', { 'class': 'note' }, 'The ' + L.rows.length + ' of ' + L.with_samples +
+			' loops with samples, hottest first. Total: with nested loops, inlined code' +
+			(L.from_stacks ? ' and callees (call stacks)' : ' (no call stacks: callees not counted)') +
+			'; Self: the loop\'s own instructions; % of ' + whose() + '. Its header line carries the same ' +
+			'note in the listing.'));
+		var t = el('table', { 'class': 'grid', id: 'loops-table' });
+		var html = ['<thead><tr><th>#</th><th>Samples</th><th>Total %</th><th>Self %</th><th>Total s</th>' +
+			'<th>Self s</th><th>Parent</th><th>Depth</th><th class="t">Lines</th><th>Header</th>' +
+			'<th class="t">Function</th></tr></thead><tbody>'];
+		L.rows.forEach(function (r, i) {
+			var lines = r[0] >= 0 ? lineLink(r[0], r[1], srcName(r[0]) + ':' + r[1] + '-' + r[2]) : '?';
+			html.push('<tr><td>' + (i + 1) + '</td><td>' + r[8] + '</td><td>' + esc(r[9]) + '</td><td>' +
+				esc(r[10]) + '</td><td>' + esc(r[11]) + '</td><td>' + esc(r[12]) + '</td><td>' +
+				(r[5] || '') + '</td><td>' + r[4] + '</td><td class="t">' + lines + '</td><td>' +
+				(r[0] >= 0 ? lineLink(r[0], r[3], String(r[3])) : r[3]) + '</td><td class="t fn">' +
+				(r[6] >= 0 ? funcLink(r[6], r[7]) : esc(r[7])) + '</td></tr>');
 		});
 		html.push('</tbody>');
 		t.innerHTML = html.join('');
@@ -517,13 +589,13 @@
 			return;
 		}
 		s.appendChild(el('p', { 'class': 'note' }, C.files.length + ' files with samples, hottest first. ' +
-			'Open one for its annotated listing: the listing\'s columns per line, a bar for its share of the program, ' +
+			'Open one for its annotated listing: the listing\'s columns per line, a bar for its share of ' + whose() + ', ' +
 			'and under a line the inlined and called code that ran from it.'));
 		C.files.forEach(function (f) {
 			var d = el('details', { 'class': 'file', id: 'file-' + f[0] });
 			var sum = el('summary');
 			sum.appendChild(el('span', null, srcName(f[0])));
-			sum.appendChild(el('span', { 'class': 'num' }, f[1] + ' samples, ' + f[2] + ' % of the program, ' + f[3] + ' s'));
+			sum.appendChild(el('span', { 'class': 'num' }, f[1] + ' samples, ' + f[2] + ' % of ' + whose() + ', ' + f[3] + ' s'));
 			d.appendChild(sum);
 			d.addEventListener('toggle', function () {
 				if (d.open)
@@ -531,6 +603,11 @@
 			});
 			s.appendChild(d);
 		});
+	}
+
+	/* A loop's note on its header line, as the terminal's listing prints it. */
+	function noteHtml(note) {
+		return note ? '<span class="loopnote">' + esc(note) + '</span>' : '';
 	}
 
 	function callsHtml(calls) {
@@ -586,7 +663,7 @@
 		/* Widths in characters, from the longest cell of each column: the same in every block. */
 		var w = C.cols.map(function (c) { return c[1].length; });
 		f[4].forEach(function (r) {
-			r[1].forEach(function (c, i) { w[i] = Math.max(w[i], c.length); });
+			r[1].forEach(function (c, i) { w[i] = Math.max(w[i], cellText(c, C.cols[i]).length); });
 		});
 		var L = {
 			fid: fid, rows: rows, lines: lines, shown: shown, done: [], blocks: [],
@@ -632,10 +709,11 @@
 			if (!L.lines && k > 0 && l > L.shown[k - 1] + 1)
 				html.push('<tr class="gap"><td>...</td></tr>');
 			var text = L.lines && l <= L.lines.length ? esc(L.lines[l - 1]) : '';
-			html.push('<tr id="L' + fid + '-' + l + '"' + (r ? ' class="data' + heatClass(r[2]) + '"' : '') +
-				'><td class="ln"><a href="#L' + fid + '-' + l + '">' + l + '</a></td>' + (r ? cells(r[1]) : blank) +
-				'<td class="bar">' + (r ? bar(r[2]) : '') + '</td><td class="code">' + text +
-				(r ? callsHtml(r[3]) : '') + '</td></tr>');
+			var share = r ? shareOf(C.cols, r[1]) : 0;
+			html.push('<tr id="L' + fid + '-' + l + '"' + (r ? ' class="data' + heatClass(share) + '"' : '') +
+				'><td class="ln"><a href="#L' + fid + '-' + l + '">' + l + '</a></td>' +
+				(r ? cells(r[1], C.cols) : blank) + '<td class="bar">' + (r ? bar(share) : '') +
+				'</td><td class="code">' + text + (r ? noteHtml(r[3]) + callsHtml(r[2]) : '') + '</td></tr>');
 		}
 		var t = el('table', { 'class': 'src' });
 		t.appendChild(colgroup(L));
@@ -697,10 +775,10 @@
 		}
 	}
 
-	/* ---- the whole page, for one context ---- */
+	/* ---- the whole page, for one block ---- */
 
-	function draw(k) {
-		C = JSON.parse(BLOCKS[k].textContent);
+	function draw(block) {
+		C = block;
 		FROW = {};
 		FILEROWS = {};
 		built = {};
@@ -713,6 +791,7 @@
 		drawNamed();
 		drawFunctions();
 		drawHot();
+		drawLoops();
 		drawGraph();
 		drawFlame();
 		drawSources();
@@ -722,22 +801,63 @@
 			var a = el('a', { href: '#' + s.id }, s.querySelector('h2').textContent);
 			nav.appendChild(a);
 		});
-		document.title = 'lineprof: ' + (C.header[0] ? C.header[0][1] : '') +
-			(BLOCKS.length > 1 ? ' (' + C.label + ')' : '');
+		document.title = 'lineprof: ' + (C.header[0] ? C.header[0][1] : '') + (C === ALL ? '' : ' (' + C.label + ')');
+		document.body.setAttribute('data-block', C.label);
 		if (location.hash)
 			reveal(location.hash);
 	}
 
-	/* Several contexts (threads, processes, ranks): a selector; one: none. */
-	if (BLOCKS.length > 1) {
-		var pick = el('select', { id: 'ctx' });
-		BLOCKS.forEach(function (b, k) {
-			pick.appendChild(el('option', { value: String(k) }, JSON.parse(b.textContent).label));
+	/*
+	 * A group's block, parsed when first chosen: its functions are the whole
+	 * block's (names, modules, places) with its own cells.
+	 */
+	var GROUPS = {};
+
+	function groupBlock(level, k) {
+		var id = 'lp-' + level + '-' + k;
+		if (GROUPS[id])
+			return GROUPS[id];
+		var b = JSON.parse(document.getElementById(id).textContent);
+		b.funcs = b.funcs.map(function (r) {
+			var a = ALLF[r[0]];
+			return [r[0], a ? a[1] : '?', a ? a[2] : '?', a ? a[3] : -1, a ? a[4] : 0, r[1]];
 		});
-		pick.addEventListener('change', function () { draw(+pick.value); });
-		document.getElementById('ctx-pick').appendChild(pick);
+		GROUPS[id] = b;
+		return b;
 	}
+
+	var PLURAL = { rank: 'ranks', process: 'processes', thread: 'threads' };
+
+	/* A selector per level the profile has (rank, process, thread): all, or one of them; one choice at a time. */
+	function pickers() {
+		var box = document.getElementById('ctx-pick'), picks = [];
+		(ALL.levels || []).forEach(function (lv) {
+			var sel = el('select', { id: 'pick-' + lv.level, title: 'Show one ' + lv.level + '\'s numbers' });
+			sel.appendChild(el('option', { value: '' }, 'all ' + PLURAL[lv.level]));
+			lv.groups.forEach(function (g, k) {
+				sel.appendChild(el('option', { value: String(k), 'data-label': g[0] }, g[1] + ' \u2014 ' + g[3] + ' %'));
+			});
+			if (lv.count > lv.groups.length) {
+				var more = el('option', { value: '-', disabled: 'disabled' }, (lv.count - lv.groups.length) + ' more ' +
+					PLURAL[lv.level] + ' with fewer samples: not in this page');
+				sel.appendChild(more);
+			}
+			sel.addEventListener('change', function () {
+				picks.forEach(function (o) {
+					if (o !== sel)
+						o.value = '';
+				});
+				draw(sel.value === '' ? ALL : groupBlock(lv.level, sel.value));
+			});
+			var lab = el('label', { 'class': 'pick' }, lv.level[0].toUpperCase() + lv.level.slice(1) + ' ');
+			lab.appendChild(sel);
+			box.appendChild(lab);
+			picks.push(sel);
+		});
+	}
+
+	pickers();
 	window.addEventListener('hashchange', function () { reveal(location.hash); });
-	draw(0);
+	draw(ALL);
 	document.body.setAttribute('data-ready', '1');
 }());

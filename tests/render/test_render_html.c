@@ -93,10 +93,13 @@ START_TEST(test_html_cells_are_the_listings)
 	has(got, "\"cols\": [[\"samples\", \"Samples\", ");
 	ck_assert_ptr_nonnull(strstr(got, "[\"percent\", \"% Prog\", "));
 	ck_assert_ptr_nonnull(strstr(got, "[\"incl\", \"Incl.\", "));
-	/* hot.c is file 0 (the hottest); line 5: 30 samples, 30 ms, 50 % of 60. */
-	has(got, "[5, [\"30\",\"30000.0\",\"50.0\",\"\"], 0.5]");
+	/* Each with the decimals its numbers print with: a bare cell is printed back with them. */
+	has(got, "[\"samples\", \"Samples\", \"samples whose innermost frame is this line\", 0]");
+	has(got, "[\"time\", \"Time\", \"CPU time of the line, in timer units (-u)\", 1]");
+	/* hot.c is file 0 (the hottest); line 5: 30 samples, 30 ms, 50 % of 60, no Incl. (null). */
+	has(got, "[5, [30,30000.0,50.0,null]]");
 	/* Line 11 runs hot() inlined: its Incl. share, and the call to hot (function 0) from it. */
-	has(got, "[11, [\"10\",\"10000.0\",\"16.7\",\"33.3\"], 0.166667, [[0, \"16.7\"]]]");
+	has(got, "[11, [10,10000.0,16.7,33.3], [[0, \"16.7\"]]]");
 	/* Samples without line info are counted, not lost. */
 	ck_assert_ptr_nonnull(strstr(got, "\"nolines\": [5, \"8.3\"]"));
 	free(got);
@@ -117,13 +120,14 @@ START_TEST(test_html_event_and_metric_columns)
 
 	ck_assert_ptr_nonnull(strstr(got, "[\"instructions\", \"instructions\", "));
 	/* Line 5 is 0x20 (3000) and hot inlined into main at 0x40 (7). */
-	has(got, "[5, [\"30\",\"30000.0\",\"60.0\",\"\",\"3007\"], 0.6]");
+	has(got, "[5, [30,30000.0,60.0,null,3007]]");
 	free(got);
 	fake_free(&f);
 	got = html(FAKE_METRICS, NULL, 0);
 	has(got, "[\"ipc\", \"IPC\", ");
 	/* Line 5: 50000 instructions over 50000 cycles, 430 of 5000 branches missed. */
-	has(got, "\"1.00\",\"8.6\"]");
+	has(got, "[\"ipc\", \"IPC\", \"instructions per cycle\", 2]");
+	has(got, ",1.00,8.6]");
 	free(got);
 }
 END_TEST
@@ -141,8 +145,8 @@ START_TEST(test_html_named)
 	ck_assert_ptr_nonnull(strstr(named, "[\"per_hit\", \"Per Hit\", "));
 	ck_assert_ptr_nonnull(strstr(named, "[\"percent\", \"% Time\", "));
 	/* Line 5: 1000000 hits, 30 of hot's 40 samples. */
-	has(named, "[0, 5, [\"1000000\",\"30\",\"30000.0\",\"0.0\",\"75.0\"]");
-	ck_assert_ptr_nonnull(strstr(named, "{\"name\": \"nosuch\", \"found\": false}"));
+	has(named, "[0, 5, [1000000,30,30000.0,0.0,75.0]");
+	ck_assert_ptr_nonnull(strstr(named, "{\"name\": \"nosuch\", \"found\": false, \"in_whole\": false}"));
 	free(got);
 }
 END_TEST
