@@ -401,22 +401,29 @@ static int bare(const char *t, int dec)
 	return digits > 0 && digits <= 15 && (after < 0 ? dec == 0 : after == dec && dec > 0);
 }
 
-/* The cells of a row, as the terminal prints them: bare numbers, strings, null for empty. */
+/*
+ * The cells of a row, as the terminal prints them: bare numbers, strings,
+ * null for an empty one; empty cells at the end are left out.
+ */
 static void write_cells(FILE *out, const lp_cols *cs, const lp_cell_in *in)
 {
-	char buf[LP_HCELL];
+	char buf[LP_MAX_COLS][LP_HCELL];
+	int n = cs->n;
 
+	for (int i = 0; i < cs->n; i++)
+		lp_cols_cell(cs, i, in, buf[i], sizeof(buf[i]), NULL);
+	while (n > 0 && !buf[n - 1][0])
+		n--;
 	fputc('[', out);
-	for (int i = 0; i < cs->n; i++) {
-		lp_cols_cell(cs, i, in, buf, sizeof(buf), NULL);
+	for (int i = 0; i < n; i++) {
 		if (i)
 			fputc(',', out);
-		if (!buf[0])
+		if (!buf[i][0])
 			fputs("null", out);
-		else if (bare(buf, col_dec(cs, i)))
-			fputs(buf, out);
+		else if (bare(buf[i], col_dec(cs, i)))
+			fputs(buf[i], out);
 		else
-			js(out, buf);
+			js(out, buf[i]);
 	}
 	fputc(']', out);
 }
@@ -747,7 +754,7 @@ static int write_calls(lp_html *h, const lp_hline *cv, size_t ncv, size_t *ci, l
 
 		if (callee < 0)
 			continue;
-		fprintf(out, "%s%ld, \"%.1f\"]", n++ ? ", [" : ", [[", callee, pct_of(h, c->value0, c->samples));
+		fprintf(out, "%s%ld,\"%.1f\"]", n++ ? ",[" : ",[[", callee, pct_of(h, c->value0, c->samples));
 	}
 	if (n)
 		fputc(']', out);
@@ -889,15 +896,15 @@ static void write_files(lp_html *h)
 			}
 			in.den_samples = h->cols.t.samples;
 			in.den_value0 = h->cols.t.value0;
-			fprintf(out, "%s[%d, ", nr++ ? ",\n  " : "\n  ", line);
+			fprintf(out, "%s[%d,", nr++ ? ",\n" : "\n", line);
 			write_cells(out, &h->cols, &in);
 			note[0] = '\0';
 			if (is_header(h, fs->file, line))
 				lp_render_loop_notes(ctx, h->loops, h->nloops, NULL, path, line, note, sizeof(note));
 			if (!write_calls(h, cv, ncv, &ci, fs->file, line) && note[0])
-				fputs(", null", out);
+				fputs(",null", out);
 			if (note[0]) {
-				fputs(", ", out);
+				fputc(',', out);
 				js(out, note);
 			}
 			fputc(']', out);

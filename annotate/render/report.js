@@ -110,8 +110,12 @@
 		}).join('');
 	}
 
+	/* A row's cells under cols; the row may leave its empty cells at the end out. */
 	function cells(v, cols) {
-		return v.map(function (c, i) { return '<td>' + esc(cellText(c, cols[i])) + '</td>'; }).join('');
+		var out = '';
+		for (var i = 0; i < cols.length; i++)
+			out += '<td>' + esc(cellText(v[i], cols[i])) + '</td>';
+		return out;
 	}
 
 	/* What the shares are of: the program, or the group shown. */

@@ -288,8 +288,8 @@ START_TEST(test_html_group_block)
 	/* hot (the whole's function 0): all 20 samples, 100 % of the thread; main (1): Incl. only. */
 	has(b, "\"funcs\": [\n [0, [20,20000.0,100.0,100.0]],\n [1, [null,null,null,100.0]]");
 	/* The listing: line 5 has its 20, line 11 runs hot for all of them, inlined or called. */
-	has(b, "[5, [20,20000.0,100.0,null]]");
-	has(b, "[11, [null,null,null,100.0], [[0, \"100.0\"]]]");
+	has(b, "\n[5,[20,20000.0,100.0]]");
+	has(b, "\n[11,[null,null,null,100.0],[[0,\"100.0\"]]]");
 	/* Its flame graph's root holds its 20 samples, not the run's 50. */
 	has(b, "\"nodes\": [0,20,0,0,");
 	/* The call graph is the whole's only. */
@@ -297,7 +297,7 @@ START_TEST(test_html_group_block)
 	free(b);
 	/* Rank 1: thread 200's samples, main's own line 11 among them. */
 	b = block(got, "lp-rank-1");
-	has(b, "[11, [10,10000.0,50.0,100.0]");
+	has(b, "\n[11,[10,10000.0,50.0,100.0]");
 	free(b);
 	free(got);
 }
