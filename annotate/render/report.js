@@ -812,21 +812,23 @@
 	}
 
 	/*
-	 * A group's block, parsed when first chosen: its functions are the whole
-	 * block's (names, modules, places) with its own cells.
+	 * A group's block, parsed when chosen (only the last one is kept: 64
+	 * ranks clicked through hold one rank's data): its functions are the
+	 * whole block's (names, modules, places) with its own cells.
 	 */
-	var GROUPS = {};
+	var LAST = { id: null, block: null };
 
 	function groupBlock(level, k) {
 		var id = 'lp-' + level + '-' + k;
-		if (GROUPS[id])
-			return GROUPS[id];
+		if (LAST.id === id)
+			return LAST.block;
 		var b = JSON.parse(document.getElementById(id).textContent);
 		b.funcs = b.funcs.map(function (r) {
 			var a = ALLF[r[0]];
 			return [r[0], a ? a[1] : '?', a ? a[2] : '?', a ? a[3] : -1, a ? a[4] : 0, r[1]];
 		});
-		GROUPS[id] = b;
+		LAST.id = id;
+		LAST.block = b;
 		return b;
 	}
 
