@@ -20,8 +20,11 @@
  *                 has two or more at that level): the same sections from that
  *                 group's own report (groups.h), its measured counts, never
  *                 the whole's scaled by a share. Functions and names are the
- *                 whole block's, by index. The page parses a group's block
- *                 when it is chosen.
+ *                 whole block's, by index. A group's JSON is deflated (zlib)
+ *                 and written in base64: 64 ranks of 50,000 lines are 50 MiB
+ *                 of JSON that the browser would read before showing
+ *                 anything, and a fifth of that so. The page inflates a
+ *                 group's block (DecompressionStream) when it is chosen.
  * Every number is the terminal's text: cells come from the line views'
  * column list (lp_cols), so the page cannot disagree with the tables. A cell
  * whose text is a plain decimal with its column's decimals ("dec") is
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "codeview.h"
 #include "groups.h"
@@ -1225,7 +1229,9 @@ static int write_block(lp_html *h, const lp_hlevel *lv, int nlv, uint32_t g, con
 	FILE *out = h->out;
 	int rc = LP_OK;
 
-	fprintf(out, "<script type=\"application/json\" %s>{\"label\": ", attrs);
+	if (attrs)
+		fprintf(out, "<script type=\"application/json\" %s>", attrs);
+	fputs("{\"label\": ", out);
 	js(out, label);
 	if (h->group) {
 		write_group_header(h, lv, g, label);
@@ -1258,7 +1264,7 @@ static int write_block(lp_html *h, const lp_hlevel *lv, int nlv, uint32_t g, con
 		fputs(",\n\"graph\": null,\n\"graph_note\": ", out);
 		js(out, "The call graph is drawn for the whole run only: choose \"all\" to see it.");
 	}
-	fputs("}</script>\n", out);
+	fputs(attrs ? "}</script>\n" : "}", out);
 	if (rc == LP_OK && h->oom)
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	return rc;
@@ -1357,6 +1363,62 @@ static int make_levels(const lp_render_ctx *ctx, lp_hlevel *lv, int *nlv, lp_err
 	return LP_OK;
 }
 
+static void base64(FILE *out, const unsigned char *b, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)b[i] << 16 | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0) |
+			     (i + 2 < n ? b[i + 2] : 0);
+
+		fputc(abc[v >> 18 & 63], out);
+		fputc(abc[v >> 12 & 63], out);
+		fputc(i + 1 < n ? abc[v >> 6 & 63] : '=', out);
+		fputc(i + 2 < n ? abc[v & 63] : '=', out);
+	}
+}
+
+/*
+ * A group's block, deflated: written into memory as JSON, compressed by
+ * zlib (the format DecompressionStream calls "deflate"), then as base64
+ * inside <script type="application/x-lineprof-deflate">, whose text no
+ * browser reads as script or markup.
+ */
+static int write_deflated(lp_html *h, const lp_hlevel *lv, uint32_t g, const char *attrs,
+			  const char *label, lp_error *err)
+{
+	FILE *out = h->out;
+	char *json = NULL;
+	size_t len = 0;
+	unsigned char *z = NULL;
+	uLongf zlen;
+	int rc;
+
+	h->out = open_memstream(&json, &len);
+	if (!h->out) {
+		h->out = out;
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	rc = write_block(h, lv, 0, g, NULL, label, err);
+	if (fclose(h->out) != 0 && rc == LP_OK)
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	h->out = out;
+	zlen = compressBound((uLong)len);
+	if (rc == LP_OK && !(z = malloc(zlen)))
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	if (rc == LP_OK && compress2(z, &zlen, (const Bytef *)json, (uLong)len, 6) != Z_OK)
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: zlib could not compress the page's data");
+	if (rc == LP_OK) {
+		fprintf(out, "<script type=\"application/x-lineprof-deflate\" %s data-bytes=\"%zu\">", attrs,
+			len);
+		base64(out, z, zlen);
+		fputs("</script>\n", out);
+	}
+	free(json);
+	free(z);
+	return rc;
+}
+
 /* Every group's block of one level, each from its own report, written and freed in turn. */
 static int write_groups(lp_html *h, const lp_hlevel *lv, lp_error *err)
 {
@@ -1380,7 +1442,7 @@ static int write_groups(lp_html *h, const lp_hlevel *lv, lp_error *err)
 		snprintf(attrs, sizeof(attrs), "class=\"lp-group\" id=\"lp-%s-%zu\"", lp_by_name(lv->by), k);
 		snprintf(label, sizeof(label), "%s %lld", lp_by_name(lv->by), lv->by == LP_BY_RANK
 			 ? (long long)lv->cv.groups[g].id : (long long)whole->rep->prof->contexts[lv->cv.groups[g].ctx].id);
-		rc = write_block(h, lv, 0, g, attrs, label, err);
+		rc = write_deflated(h, lv, g, attrs, label, err);
 		lp_report_free(&grep);
 	}
 	h->ctx = whole;

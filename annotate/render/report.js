@@ -3,8 +3,8 @@
  * script (see html.c). Every number it shows is lineprof's text (a cell
  * written as a bare number is printed back with its column's decimals); the
  * script only arranges them, sorts by them and draws bars. Listings are
- * built when opened, and a rank's or thread's block is parsed when it is
- * chosen, so a large profile stays quick to load.
+ * built when opened, and a rank's or thread's block (deflated) is inflated
+ * and parsed when it is chosen, so a large profile stays quick to load.
  */
 (function () {
 	'use strict';
@@ -811,25 +811,60 @@
 			reveal(location.hash);
 	}
 
+	/* A group's block is its JSON deflated (zlib) in base64: inflated by the browser itself. */
+	function inflate(text) {
+		var bin = atob(text.trim()), bytes = new Uint8Array(bin.length);
+		for (var i = 0; i < bin.length; i++)
+			bytes[i] = bin.charCodeAt(i);
+		var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+		return new Response(stream).text();
+	}
+
 	/*
-	 * A group's block, parsed when chosen (only the last one is kept: 64
-	 * ranks clicked through hold one rank's data): its functions are the
-	 * whole block's (names, modules, places) with its own cells.
+	 * A group's block, read when chosen (only the last one is kept: 64 ranks
+	 * clicked through hold one rank's data): its functions are the whole
+	 * block's (names, modules, places) with its own cells.
 	 */
 	var LAST = { id: null, block: null };
 
 	function groupBlock(level, k) {
 		var id = 'lp-' + level + '-' + k;
 		if (LAST.id === id)
-			return LAST.block;
-		var b = JSON.parse(document.getElementById(id).textContent);
-		b.funcs = b.funcs.map(function (r) {
-			var a = ALLF[r[0]];
-			return [r[0], a ? a[1] : '?', a ? a[2] : '?', a ? a[3] : -1, a ? a[4] : 0, r[1]];
+			return Promise.resolve(LAST.block);
+		if (!window.DecompressionStream)
+			return Promise.reject(new Error('this browser cannot inflate the page\'s data (DecompressionStream: ' +
+				'Chrome 80, Firefox 113, Safari 16.4 or later)'));
+		return inflate(document.getElementById(id).textContent).then(function (text) {
+			var b = JSON.parse(text);
+			b.funcs = b.funcs.map(function (r) {
+				var a = ALLF[r[0]];
+				return [r[0], a ? a[1] : '?', a ? a[2] : '?', a ? a[3] : -1, a ? a[4] : 0, r[1]];
+			});
+			LAST.id = id;
+			LAST.block = b;
+			return b;
 		});
-		LAST.id = id;
-		LAST.block = b;
-		return b;
+	}
+
+	var SEQ = 0;   // the latest choice: a block read late never replaces it
+
+	function show(level, k) {
+		var seq = ++SEQ;
+		if (level === null) {
+			draw(ALL);
+			return;
+		}
+		document.body.setAttribute('data-busy', '1');
+		groupBlock(level, k).then(function (b) {
+			if (seq === SEQ)
+				draw(b);
+		}, function (e) {
+			var p = el('p', { 'class': 'note warn', id: 'group-error' }, 'The ' + level + ' cannot be shown: ' + e.message);
+			main.insertBefore(p, main.firstChild);
+		}).then(function () {
+			if (seq === SEQ)
+				document.body.removeAttribute('data-busy');
+		});
 	}
 
 	var PLURAL = { rank: 'ranks', process: 'processes', thread: 'threads' };
@@ -853,7 +888,7 @@
 					if (o !== sel)
 						o.value = '';
 				});
-				draw(sel.value === '' ? ALL : groupBlock(lv.level, sel.value));
+				show(sel.value === '' ? null : lv.level, sel.value);
 			});
 			var lab = el('label', { 'class': 'pick' }, lv.level[0].toUpperCase() + lv.level.slice(1) + ' ');
 			lab.appendChild(sel);

@@ -12,6 +12,7 @@
  * 1 ms per sample, task-clock 50 ms: a line's Time in us is 1000 x samples.
  */
 #include <check.h>
+#include <zlib.h>
 
 #include "../lp_check.h"
 
@@ -111,18 +112,57 @@ static char *page(void)
 	return buf;
 }
 
-/* The group block with this id, as a string of its own (caller frees). */
+static int unbase64(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 :
+	       c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * The group block with this id, as the page reads it: base64 of its JSON
+ * deflated by zlib, data-bytes long (caller frees).
+ */
 static char *block(const char *all, const char *id)
 {
-	char open[64];
+	char open[96];
 	const char *at, *end;
+	unsigned char *z;
+	char *json;
+	size_t nz = 0;
+	unsigned long bytes, got;
 
-	snprintf(open, sizeof(open), "id=\"%s\">", id);
+	snprintf(open, sizeof(open), "<script type=\"application/x-lineprof-deflate\" class=\"lp-group\" "
+		 "id=\"%s\" data-bytes=\"", id);
 	at = strstr(all, open);
 	ck_assert_msg(at != NULL, "no block %s", id);
+	bytes = strtoul(at + strlen(open), NULL, 10);
+	at = strchr(at, '>') + 1;
 	end = strstr(at, "</script>");
 	ck_assert_ptr_nonnull(end);
-	return strndup(at, (size_t)(end - at));
+	z = malloc((size_t)(end - at));
+	for (const char *p = at; p + 3 < end; p += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+
+		for (int i = 0; i < 4; i++) {
+			int d = p[i] == '=' ? (pad++, 0) : unbase64(p[i]);
+
+			ck_assert_int_ge(d, 0);
+			v = v << 6 | (uint32_t)d;
+		}
+		z[nz++] = (unsigned char)(v >> 16);
+		if (pad < 2)
+			z[nz++] = (unsigned char)(v >> 8);
+		if (pad < 1)
+			z[nz++] = (unsigned char)v;
+	}
+	json = malloc(bytes + 1);
+	got = bytes;
+	ck_assert_int_eq(uncompress((unsigned char *)json, &got, z, nz), Z_OK);
+	ck_assert_uint_eq(got, bytes);
+	json[got] = '\0';
+	free(z);
+	return json;
 }
 
 static const lp_line_stat *line_of(const lp_report *rep, const lp_line_stat *like)

@@ -298,9 +298,11 @@ def csv_row(rows, source, marker):
 
 def choose(page, level, k):
     """Picks group k ('' for all) in the level's selector, as a reader does; the block shown."""
-    return page.eval("""(function () { var s = document.getElementById('pick-%s');
+    return page.eval("""new Promise(function (done) { var s = document.getElementById('pick-%s');
       s.value = %r; s.dispatchEvent(new Event('change'));
-      return document.body.getAttribute('data-block'); })()""" % (level, str(k)))
+      (function wait() {   // a group's block is inflated asynchronously
+        if (document.body.hasAttribute('data-busy')) setTimeout(wait, 5);
+        else done(document.body.getAttribute('data-block')); })(); })""" % (level, str(k)))
 
 
 def options(page, level):
@@ -430,6 +432,12 @@ def html_threads():
         again = listing_row(page, fid[1], work_line)
         check(again["Time"] == whole["Time"], "all: WORK's Time is the whole's again")
         page_ok(page, url)
+        # A browser that cannot inflate a thread's block says so, and keeps what it shows.
+        page.eval("window.DecompressionStream = undefined; null")
+        choose(page, "thread", opts[1][0])
+        err = page.eval("(document.getElementById('group-error') || {}).textContent || ''")
+        check("DecompressionStream" in err, "the page says why it cannot show the thread: %r" % err)
+        check(page.eval("document.body.getAttribute('data-block')") == "all", "and still shows all threads")
 
 
 def functions_with_stats(text):
