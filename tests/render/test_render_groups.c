@@ -92,8 +92,8 @@ static void teardown(void)
 	fake_free(&f);
 }
 
-/* The page, with the statistics across ranks that annotate gives a two-rank profile. */
-static char *page(void)
+/* The page, with the context view annotate gives the profile (--by by). */
+static char *page_of(enum lp_by by)
 {
 	lp_view_opts o;
 	lp_render_ctx ctx = { .rep = &f.rep, .opts = &o, .cv = &cv };
@@ -103,13 +103,22 @@ static char *page(void)
 	FILE *out = open_memstream(&buf, &len);
 
 	lp_view_opts_init(&o);
-	ck_assert_int_eq(lp_ctxview_build(&cv, &f.rep, LP_BY_NONE, 0, &err), LP_OK);
-	ck_assert_int_eq(cv.level, LP_BY_RANK);
+	lp_ctxview_free(&cv);
+	ck_assert_int_eq(lp_ctxview_build(&cv, &f.rep, by, 0, &err), LP_OK);
 	ctx.src = lp_sources_new(NULL, 0, NULL);
 	ck_assert_int_eq(lp_render_html(&ctx, out, &err), LP_OK);
 	fclose(out);
 	lp_sources_free(ctx.src);
 	return buf;
+}
+
+/* With the statistics across ranks that annotate gives a two-rank profile. */
+static char *page(void)
+{
+	char *got = page_of(LP_BY_NONE);
+
+	ck_assert_int_eq(cv.level, LP_BY_RANK);
+	return got;
 }
 
 static int unbase64(int c)
@@ -343,6 +352,47 @@ START_TEST(test_html_group_block)
 }
 END_TEST
 
+/*
+ * 300 threads: the page offers the 256 with the most samples (the first 44
+ * have one sample each, the others two), in tid order, and says how many
+ * there are.
+ */
+START_TEST(test_html_many_groups)
+{
+	lp_symbolizer sym = { .lookup = fake_lookup, .span = fake_span, .ctx = &f };
+	lp_error err = { 0 };
+	lp_profile *p = lp_profile_new();
+	uint32_t proc;
+	char *got, *lv;
+	int n = 0;
+
+	p->nevents = 1;
+	strcpy(p->events[0].name, "cpu-clock");
+	strcpy(p->events[0].measured, "cpu-clock");
+	p->task_clock_ns = 1;
+	lp_profile_module(p, "/nonexistent/prog", NULL, 0);
+	proc = context(p, LP_CTX_PROCESS, LP_CTX_NONE, 1000, "prog", -1);
+	for (int t = 0; t < 300; t++)
+		add(p, context(p, LP_CTX_THREAD, proc, 1000 + t, "w", -1), 0x20, t < 44 ? 1 : 2, 0, 0);
+	lp_report_free(&f.rep);
+	lp_profile_free(f.prof);
+	f.prof = p;
+	ck_assert_int_eq(lp_report_build(&f.rep, p, &sym, &err), LP_OK);
+	got = page_of(LP_BY_NONE);
+	lv = strstr(got, "{\"level\": \"thread\", \"count\": 300, \"groups\": [");
+	ck_assert_ptr_nonnull(lv);
+	for (const char *q = got; (q = strstr(q, "class=\"lp-group\"")); q++)
+		n++;
+	ck_assert_int_eq(n, 256);
+	has(got, "id=\"lp-thread-255\"");
+	/* Threads 1000-1043 have one sample each: left out; 1044 has two: the first offered. */
+	ck_assert_ptr_null(strstr(lv, "\"t1043\""));
+	has(lv, "\n  [\"t1044\", ");
+	has(lv, "[\"t1299\", ");
+	free(got);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("render_groups");
@@ -354,6 +404,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_html_levels);
 	tcase_add_test(tc, test_html_function_statistics);
 	tcase_add_test(tc, test_html_group_block);
+	tcase_add_test(tc, test_html_many_groups);
 	suite_add_tcase(s, tc);
 	return s;
 }
