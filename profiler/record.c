@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lineprof/record.h"
+#include "attach.h"
 #include "collect.h"
 #include "events.h"
 #include "launch.h"
@@ -37,7 +38,7 @@
 #define DWARF_PAGES 512
 #define POLL_MS 100 /* drain at least this often, whatever the watermark */
 
-/* A task the events are opened on: the launched child. */
+/* A task the events are opened on: the launched child, or a thread of an attached process. */
 typedef struct lp_target {
 	pid_t tid;
 	int clock_fd;     /* task-clock, counting (inherited: its threads and children too) */
@@ -63,8 +64,11 @@ typedef struct lp_run {
 	int masked;
 	lp_child child;
 	int released, reaped;
-	int ended;        /* the loop is over: the target was reaped */
+	int ended;        /* the loop is over: the target was reaped, or -p stopped */
 	lp_collect *col;
+	lp_attach *attach; /* -p: the processes attached to; NULL for a launched command */
+	int stop_signal;   /* -p: the signal that ended the recording, 0 none */
+	uint64_t deadline; /* -p --duration: when to stop (CLOCK_MONOTONIC ns), 0 never */
 } lp_run;
 
 static uint64_t now_ns(void)
@@ -219,8 +223,13 @@ static void configure(lp_run *r, size_t ring_bytes)
 			a->sample_period = 0;
 			continue;
 		}
-		a->disabled = 1;
-		a->enable_on_exec = 1;
+		/*
+		 * A launched target starts counting at its exec. Attached ones from
+		 * the open on: a thread they start while followed is then announced
+		 * by a FORK record, which tells it from one that needs events of its own.
+		 */
+		a->disabled = !r->attach;
+		a->enable_on_exec = !r->attach;
 		if (o->period) {
 			a->sample_period = o->period;
 		} else {
@@ -270,8 +279,8 @@ static int open_counter(lp_run *r, lp_target *t, lp_error *err)
 	a.size = sizeof(a);
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_TASK_CLOCK;
-	a.disabled = 1;
-	a.enable_on_exec = 1;
+	a.disabled = !r->attach;
+	a.enable_on_exec = !r->attach;
 	a.inherit = 1;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
@@ -381,8 +390,9 @@ static int describe_events(lp_run *r, lp_profile *prof, lp_error *err)
 		else if (i == 0)
 			info->period = r->ev[0].attr.sample_period;
 	}
+	/* The identity (rank, job) is lineprof's launch's: an attached process has its own. */
 	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format,
-				r->opts->identity);
+				r->attach ? NULL : r->opts->identity);
 	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
 			lp_collect_set_unwinder(r->col, r->opts->unwinder,
 						r->ev[0].attr.sample_regs_user)))
@@ -435,8 +445,13 @@ static void read_signals(lp_run *r, int act)
 	ssize_t n;
 
 	while ((n = read(r->sig_fd, si, sizeof(si))) > 0) {
-		for (size_t i = 0; act && i < (size_t)n / sizeof(si[0]); i++)
-			forward(r, &si[i]);
+		for (size_t i = 0; act && i < (size_t)n / sizeof(si[0]); i++) {
+			/* -p: a signal for lineprof ends the recording; the processes are not ours. */
+			if (r->attach && si[i].ssi_signo != SIGCHLD && !r->stop_signal)
+				r->stop_signal = (int)si[i].ssi_signo;
+			else if (!r->attach)
+				forward(r, &si[i]);
+		}
 	}
 }
 
@@ -456,9 +471,30 @@ static int try_reap(lp_run *r, lp_profile *prof)
 	return r->reaped;
 }
 
+/* -p: over when every process has exited, at a signal, or at --duration. */
+static int attach_ended(lp_run *r, struct pollfd *pidfds)
+{
+	int running = lp_attach_check(r->attach, pidfds, r->diag);
+
+	lp_attach_pollfds(r->attach, pidfds);
+	return running == 0 || r->stop_signal || (r->deadline && now_ns() >= r->deadline);
+}
+
+/* Until the next drain: POLL_MS, or less to --duration's end. */
+static int poll_ms(const lp_run *r)
+{
+	uint64_t now = now_ns(), left;
+
+	if (!r->deadline)
+		return POLL_MS;
+	left = r->deadline > now ? (r->deadline - now + 999999) / 1000000 : 0;
+	return left < POLL_MS ? (int)left : POLL_MS;
+}
+
 static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 {
-	struct pollfd *pfd = calloc((size_t)r->ncpus + 1, sizeof(*pfd));
+	int nx = r->attach ? r->attach->nprocs : 0;
+	struct pollfd *pfd = calloc((size_t)(r->ncpus + 1 + nx), sizeof(*pfd));
 	int rc = LP_OK;
 
 	if (!pfd)
@@ -469,8 +505,10 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 		pfd[c + 1].fd = r->lead[c];
 		pfd[c + 1].events = POLLIN;
 	}
+	if (r->attach)
+		lp_attach_pollfds(r->attach, pfd + 1 + r->ncpus);
 	while (rc == LP_OK && !r->ended) {
-		if (poll(pfd, (nfds_t)r->ncpus + 1, POLL_MS) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)(r->ncpus + 1 + nx), poll_ms(r)) < 0 && errno != EINTR) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: poll: %s", strerror(errno));
 			break;
 		}
@@ -479,7 +517,8 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 			if (pfd[c].revents & (POLLHUP | POLLERR))
 				pfd[c].fd = -1;
 		read_signals(r, 1);
-		if ((r->ended = try_reap(r, prof)))
+		r->ended = r->attach ? attach_ended(r, pfd + 1 + r->ncpus) : try_reap(r, prof);
+		if (r->ended)
 			prof->wall_ns = now_ns() - t0;
 		rc = lp_collect_drain(r->col, r->rings, r->ncpus, err);
 	}
@@ -642,6 +681,152 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 		rc = finish(&r, prof, err);
 out:
 	cleanup(&r);
+	return rc;
+}
+
+/* -p: events on task t, or LP_TASK_GONE if it exited before they could be opened. */
+static int open_task(lp_run *r, lp_task *t, lp_error *err)
+{
+	int rc = open_target(r, t->tid, err);
+
+	if (rc == LP_OK) {
+		t->state = LP_TASK_OPEN;
+		return LP_OK;
+	}
+	if (lp_attach_alive(t->pid, t->tid))
+		return rc;
+	lp_error_clear(err);
+	t->state = LP_TASK_GONE;
+	return LP_OK;
+}
+
+/*
+ * One group per thread and CPU, with a counter per thread: file descriptors
+ * grow with both, so the soft limit is raised to the hard one when needed.
+ */
+static void raise_nofile(const lp_run *r, size_t ntasks)
+{
+	uint64_t need = (uint64_t)ntasks * ((uint64_t)r->ncpus * (uint64_t)r->nev + 1) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* else EMFILE says "raise ulimit -n" */
+	}
+}
+
+#define SETTLE_WAIT_NS 2000000000u /* how long a new thread may take to run once */
+
+/*
+ * Threads that scan found and that no FORK record announced after they ran
+ * (so after their record would have been written): started before their
+ * creator was followed, they need events of their own. 1 if it found any.
+ */
+static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
+{
+	lp_attach *a = r->attach;
+	uint64_t t0 = now_ns();
+	int found = 0, rc;
+
+	for (size_t i = from; i < a->ntasks; i++) {
+		/* clone() writes the FORK record before the new thread first runs. */
+		while (!lp_attach_has_run(a->tasks[i].pid, a->tasks[i].tid) &&
+		       now_ns() - t0 < SETTLE_WAIT_NS)
+			usleep(1000);
+	}
+	if ((rc = lp_collect_drain(r->col, r->rings, r->ncpus, err)) != LP_OK)
+		return -1;
+	for (size_t i = from; i < a->ntasks; i++) {
+		lp_task *t = &a->tasks[i];
+
+		if (lp_collect_knows(r->col, t->tid)) {
+			t->state = LP_TASK_INHERITED;
+			continue;
+		}
+		found = 1;
+		if (open_task(r, t, err) != LP_OK)
+			return -1;
+		if (t->state == LP_TASK_OPEN && lp_attach_describe_task(a, r->col, t, err) != LP_OK)
+			return -1;
+	}
+	return found;
+}
+
+/*
+ * -p: the events on every thread of the processes, then what /proc says of
+ * them (names, mappings) before the first drain, then again for the threads
+ * that started meanwhile, until a scan finds none unfollowed.
+ */
+static int open_attached(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	lp_attach *a = r->attach;
+	int rc, found;
+
+	if (lp_attach_scan(a))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	raise_nofile(r, a->ntasks);
+	for (size_t i = 0; i < a->ntasks; i++)
+		if ((rc = open_task(r, &a->tasks[i], err)) != LP_OK)
+			return rc;
+	if (r->ntargets == 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: -p: %s before lineprof could attach",
+				    a->nprocs == 1 ? "the process exited" : "the processes exited");
+	if ((rc = describe_events(r, prof, err)) != LP_OK ||
+	    (rc = lp_attach_describe(a, r->col, err)) != LP_OK)
+		return rc;
+	do {
+		size_t from = a->ntasks;
+
+		if (lp_attach_scan(a))
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		found = follow_unannounced(r, from, err);
+	} while (found > 0);
+	return found < 0 ? (err->code ? err->code : LP_EFAIL) : LP_OK;
+}
+
+int lp_record_attach(const lp_record_opts *opts, const int *pids, int npids, double duration,
+		     lp_profile *prof, lp_error *err)
+{
+	lp_attach a;
+	lp_run r;
+	uint64_t t0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&a, 0, sizeof(a));
+	if (!pids || npids < 1)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: -p needs a process id");
+	if (opts->nprobes)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits with -p is not supported yet");
+	if (!(duration >= 0) || duration > 1e9)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --duration must be a number of seconds");
+	r.attach = &a;
+	if ((rc = prepare(&r, opts, err)) != LP_OK ||
+	    (rc = lp_attach_init(&a, pids, npids, &r.op, err)) != LP_OK ||
+	    (rc = take_signals(&r, err)) != LP_OK ||
+	    (rc = alloc_rings(&r, err)) != LP_OK)
+		goto out;
+	prof->start_time = (int64_t)time(NULL);
+	t0 = now_ns();
+	if (duration > 0)
+		r.deadline = t0 + (uint64_t)(duration * 1e9);
+	if ((rc = open_attached(&r, prof, err)) != LP_OK)
+		goto out;
+	lp_attach_say_start(&a, r.diag, duration);
+	rc = event_loop(&r, prof, t0, err);
+	if (rc == LP_OK)
+		rc = finish(&r, prof, err);
+	if (rc == LP_OK) {
+		/* The kernel's user/system split covers the processes' threads, not new processes. */
+		if (!lp_collect_new_processes(r.col))
+			lp_attach_cpu(&a, &prof->user_ns, &prof->sys_ns);
+		lp_attach_say_end(&a, r.diag, (double)prof->wall_ns * 1e-9, r.stop_signal,
+				  r.deadline && !r.stop_signal && lp_attach_running(&a));
+	}
+out:
+	cleanup(&r);
+	lp_attach_free(&a);
 	return rc;
 }
 
