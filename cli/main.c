@@ -3,11 +3,13 @@
  * (annotate/). It parses, runs, saves, reports, and turns errors into exit
  * statuses; everything else lives in the two libraries.
  */
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "launch.h"
 #include "lineprof/annotate.h"
@@ -19,7 +21,7 @@
 static int check_supported(const lp_cli *cli, lp_error *err)
 {
 	const struct { int on; const char *name; } parts[] = {
-		{ cli->pid != 0, "-p (attaching to a running process)" },
+		{ cli->npids && cli->hits, "--hits with -p (exact counts in a running process)" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
@@ -59,9 +61,32 @@ static int record(lp_cli *cli, lp_profile *prof, lp_error *err)
 	if (cli->rec.callchain == LP_CALLCHAIN_DWARF && !(uw = lp_unwinder_new(err)))
 		return err->code ? err->code : LP_EFAIL;
 	cli->rec.unwinder = uw;
-	rc = lp_record_run(&cli->rec, cli->args, prof, err);
+	if (cli->npids)
+		rc = lp_record_attach(&cli->rec, cli->pids, cli->npids, cli->duration, prof, err);
+	else
+		rc = lp_record_run(&cli->rec, cli->args, prof, err);
 	cli->rec.unwinder = NULL;
 	lp_unwinder_free(uw);
+	return rc;
+}
+
+/*
+ * After recording: the build-ids the kernel did not give (files mapped
+ * before -p attached, pages it could not read), then the profile saved
+ * before any view runs, so that a failing view never costs it. The report
+ * goes to stderr, like time(1), perf stat and valgrind: the program's
+ * stdout is its own, byte for byte, even when redirected.
+ */
+static int save_and_report(lp_cli *cli, lp_profile *prof, const char *out, lp_error *err)
+{
+	int rc;
+
+	lp_annotate_fill_build_ids(prof);
+	rc = lp_profile_save(prof, out, err);
+	if (rc == LP_OK)
+		fprintf(stderr, "Wrote profile results to %s\n", out);
+	if (rc == LP_OK && cli->cmd == LP_CMD_RUN)
+		rc = lp_annotate_run(prof, &cli->view, stderr, err);
 	return rc;
 }
 
@@ -116,19 +141,102 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 		return rc;
 	}
 	report_target_end(prof);
-	/* Saved before any view runs: a failing view never costs the profile. */
-	rc = lp_profile_save(prof, out, err);
-	if (rc == LP_OK)
-		fprintf(stderr, "Wrote profile results to %s\n", out);
-	/*
-	 * The report goes to stderr, like time(1), perf stat and valgrind: the
-	 * program's stdout is its own, byte for byte, even when redirected.
-	 */
-	if (rc == LP_OK && cli->cmd == LP_CMD_RUN)
-		rc = lp_annotate_run(prof, &cli->view, stderr, err);
+	rc = save_and_report(cli, prof, out, err);
 	/* lineprof's own failure wins; otherwise the command's status is ours, as with time(1). */
 	if (rc == LP_OK)
 		rc = exit_code_of(prof->exit_status);
+	lp_profile_free(prof);
+	return rc;
+}
+
+/* /proc/PID/exe, without the " (deleted)" of a file replaced since it started. 0, or -1. */
+static int proc_exe(int pid, char *out, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, out, size - 1);
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	if (n > 10 && strcmp(out + n - 10, " (deleted)") == 0)
+		out[n - 10] = '\0';
+	return 0;
+}
+
+/* The command lines of the processes, each quoted as a shell would need it, joined by " ; ". */
+static int set_attached_command(lp_profile *prof, const int *pids, int npids)
+{
+	char *all = NULL;
+	size_t len = 0;
+
+	for (int i = 0; i < npids; i++) {
+		char path[64], buf[8192], *argv[256];
+		int argc = 0, fd;
+		ssize_t n = 0;
+		char *joined;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pids[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+		}
+		if (n <= 0)
+			snprintf(buf, sizeof(buf), "[pid %d]", pids[i]), n = (ssize_t)strlen(buf) + 1;
+		buf[n] = '\0';
+		for (char *p = buf; p < buf + n && *p && argc < 255; p += strlen(p) + 1)
+			argv[argc++] = p;
+		argv[argc] = NULL;
+		if (lp_profile_set_command(prof, argc, argv) != 0)
+			return free(all), -1;
+		joined = realloc(all, len + strlen(prof->command) + 4);
+		if (!joined)
+			return free(all), -1;
+		all = joined;
+		len += (size_t)sprintf(all + len, "%s%s", i ? " ; " : "", prof->command);
+	}
+	free(prof->command);
+	prof->command = all;
+	return 0;
+}
+
+/*
+ * -p: as a run, but the processes are not ours: lineprof's exit status is
+ * its own (0), and the default file is named after the first process's
+ * executable, like a run's.
+ */
+static int attach_and_report(lp_cli *cli, lp_error *err)
+{
+	char exe[4096], outbuf[4200];
+	const char *out = cli->output;
+	int have_exe = proc_exe(cli->pids[0], exe, sizeof(exe)) == 0;
+	lp_profile *prof;
+	int rc;
+
+	if (have_exe) {
+		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0)
+			return rc;
+		if (rc != LP_OK) {
+			fprintf(stderr, "%s; showing functions only\n", err->msg);
+			lp_error_clear(err);
+		}
+	}
+	if (!out) {
+		snprintf(outbuf, sizeof(outbuf), "%s.lprof",
+			 have_exe ? basename(exe) : "lineprof");
+		out = outbuf;
+	}
+	prof = lp_profile_new();
+	if (!prof || set_attached_command(prof, cli->pids, cli->npids) != 0) {
+		lp_profile_free(prof);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	rc = record(cli, prof, err);
+	if (rc == LP_OK)
+		rc = save_and_report(cli, prof, out, err);
 	lp_profile_free(prof);
 	return rc;
 }
@@ -190,7 +298,9 @@ int main(int argc, char **argv)
 		case LP_CMD_ANNOTATE: rc = annotate_file(&cli, &err); break;
 		case LP_CMD_DIFF: rc = diff_files(&cli, &err); break;
 		case LP_CMD_RUN:
-		case LP_CMD_RECORD: rc = record_and_report(&cli, &err); break;
+		case LP_CMD_RECORD:
+			rc = cli.npids ? attach_and_report(&cli, &err) : record_and_report(&cli, &err);
+			break;
 		}
 	}
 	if (err.code != LP_OK)
