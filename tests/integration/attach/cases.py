@@ -168,6 +168,17 @@ def contexts(path):
     return out
 
 
+def build_ids(path):
+    """{module path: build-id} of a .lprof file ("-": unknown)."""
+    out = {}
+    with open(path, errors="replace") as f:
+        for l in f:
+            w = l.split()
+            if w and w[0] == "module":
+                out[w[6]] = w[2]
+    return out
+
+
 def sampled_seconds(cwd, profile):
     """What the samples' periods add up to (cpu-clock counts nanoseconds)."""
     r = run(["annotate", "--json", "-", profile], cwd=cwd)
@@ -212,6 +223,15 @@ def attach_duration():
         no_more_than_ran(sampled, ran, "duration", r)
         check(("process", s.pid, "spin") in contexts(os.path.join(d, "spin.lprof")),
               "the process is a context, named", r)
+        # spin was mapped before lineprof came: its build-id is read from the file afterwards,
+        # and is the one the kernel reports when it maps the file under a launched run.
+        launched = run(["record", "-e", "cpu-clock", "-o", "l.lprof", SPIN, "exit"], cwd=d,
+                       stdin=subprocess.DEVNULL)  # spin exit: one round, then EOF ends it
+        check(launched.code == 0, "a launched run of spin", launched)
+        kernel_id = build_ids(os.path.join(d, "l.lprof")).get(SPIN)
+        check(kernel_id not in (None, "-"), "the kernel gave spin's build-id", launched)
+        check(build_ids(os.path.join(d, "spin.lprof")).get(SPIN) == kernel_id,
+              "the attached profile has the kernel's build-id for spin", r)
     finally:
         s.stop()
 
