@@ -165,6 +165,7 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
 	lp_symtab *st;
 	lp_report rep;
+	lp_ctxview cv;
 	int rc;
 
 	if (prof->samples == 0 && opts->diag)
@@ -178,6 +179,21 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	if (rc != LP_OK)
 		return rc;
 	ctx.rep = &rep;
+	rc = lp_ctxview_build(&cv, &rep, opts->by, opts->by != LP_BY_NONE, err);
+	if (rc == LP_OK && opts->by != LP_BY_NONE && cv.ngroups == 0)
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: --by %s: %s", lp_by_name(opts->by),
+				  !prof->nctx_addrs ? "this profile has no per-thread counts (recorded "
+				  "by a lineprof before format 2): record it again" :
+				  opts->by == LP_BY_RANK ? "these profiles know no ranks (not recorded "
+				  "under mpirun or srun): use --by process or --by thread" :
+				  "no samples at that level");
+	if (rc != LP_OK) {
+		lp_ctxview_free(&cv);
+		lp_report_free(&rep);
+		lp_symtab_free(st);
+		return rc;
+	}
+	ctx.cv = &cv;
 	if (prof->callchain)
 		lp_framepointer_check(prof, opts->diag);
 	ctx.src = lp_sources_new(opts->source_dirs, opts->nsource_dirs, opts->diag);
@@ -186,6 +202,7 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	else
 		rc = run_views(&ctx, out, err);
 	lp_sources_free(ctx.src);
+	lp_ctxview_free(&cv);
 	lp_report_free(&rep);
 	lp_symtab_free(st);
 	return rc;

@@ -78,6 +78,8 @@ typedef struct lp_report {
 	lp_call *calls;                 /* per call site: the edges, by calling line */
 	size_t ncalls;
 	int inclusive_from_stacks;      /* totals come from call stacks (-g), not just inlining */
+	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
+	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
 } lp_report;
 

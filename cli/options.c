@@ -16,7 +16,8 @@ enum {
 	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
-	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_DURATION,
+	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
+	OPT_DURATION,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +57,12 @@ static const struct option long_opts[] = {
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
 	{ "binary", required_argument, NULL, OPT_BINARY },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "by-rank", no_argument, NULL, OPT_BY_RANK },
+	{ "by-thread", no_argument, NULL, OPT_BY_THREAD },
+	{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
+	{ "ranks", required_argument, NULL, OPT_RANKS },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -66,7 +73,8 @@ void lp_cli_usage(FILE *out)
 	fputs("usage: lineprof [OPTIONS] [--] COMMAND [ARG...]      record, save and report\n"
 	      "       lineprof record [OPTIONS] [--] COMMAND [ARG...]  record and save only\n"
 	      "       lineprof [record] -p PID[,PID...] [OPTIONS]   attach to running processes\n"
-	      "       lineprof annotate [OPTIONS] FILE.lprof        report a saved profile\n"
+	      "       lineprof annotate [OPTIONS] FILE|DIR|GLOB...  report saved profiles (merged)\n"
+	      "       lineprof merge -o OUT.lprof FILE|DIR|GLOB...  merge profiles into one file\n"
 	      "       lineprof diff [OPTIONS] BASE NEW              compare two profiles\n"
 	      "       lineprof diff [OPTIONS] BASE... -- NEW...     several runs per side\n"
 	      "\n"
@@ -79,7 +87,11 @@ void lp_cli_usage(FILE *out)
 	      "      --call-graph=dwarf[,SIZE]  record call stacks by unwinding a copy of\n"
 	      "                        SIZE bytes of stack per sample (8192) through the\n"
 	      "                        DWARF CFI: right through code without frame pointers\n"
-	      "  -o, --output FILE     profile file (COMMAND.lprof)\n"
+	      "  -o, --output FILE     profile file (COMMAND.lprof; under a launcher\n"
+	      "                        COMMAND.JOB.RANK.lprof); templates: %r rank, %s size,\n"
+	      "                        %j job, %t step, %h host, %p pid, %e{VAR}, %% for %\n"
+	      "  -q, --quiet           no notices (errors only); under a launcher only\n"
+	      "                        rank 0 prints notices anyway\n"
 	      "  -p, --pid PID[,PID...]  attach to running processes instead of starting\n"
 	      "                        one, until they exit or ^C; they run on, untouched\n"
 	      "      --duration SEC    with -p: stop recording after SEC seconds\n"
@@ -113,6 +125,10 @@ void lp_cli_usage(FILE *out)
 	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
+	      "      --by LEVEL        a column per thread, process or rank in -f tables,\n"
+	      "                        CSV and JSON, with their totals; statistics across\n"
+	      "                        that level (--by-rank, --by-thread, --by-process)\n"
+	      "      --ranks LIST      only these ranks (0,2,5-7) of the profiles\n"
 	      "\n"
 	      "Diff (lineprof diff; views: -f, --top, --functions, --csv, --json, -u):\n"
 	      "      --fdr Q           false-discovery rate of the significance marks (0.05)\n"
@@ -128,6 +144,41 @@ void lp_cli_usage(FILE *out)
 	      "Exit status: the command's (128+N if killed by signal N); with -p 0;\n"
 	      "lineprof's own errors: 1, usage 2, command not executable 126, not found 127.\n"
 	      "See lineprof(1).\n", out);
+}
+
+int lp_ranks_parse(const char *list, unsigned char *bits, int nbits)
+{
+	const char *s = list;
+	int n = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		long a, b;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		a = strtol(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -1;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (errno || a > b || b > LP_MAX_RANK)
+			return -1;
+		for (long r = a; r <= b; r++, n++)
+			if (bits && r < nbits)
+				bits[r / 8] |= (unsigned char)(1u << (r % 8));
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return -1;
+		s = end;
+	}
+	return n;
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -379,6 +430,27 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 					    LP_MAX_BINARIES);
 		cli->binaries[cli->diff.nbinaries++] = arg;
 		return LP_OK;
+	case OPT_BY:
+		if (strcmp(arg, "thread") == 0 || strcmp(arg, "threads") == 0)
+			cli->view.by = LP_BY_THREAD;
+		else if (strcmp(arg, "process") == 0 || strcmp(arg, "processes") == 0)
+			cli->view.by = LP_BY_PROCESS;
+		else if (strcmp(arg, "rank") == 0 || strcmp(arg, "ranks") == 0)
+			cli->view.by = LP_BY_RANK;
+		else
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --by takes thread, process or "
+					    "rank, not '%s'", arg);
+		return LP_OK;
+	case OPT_BY_RANK: cli->view.by = LP_BY_RANK; return LP_OK;
+	case OPT_BY_THREAD: cli->view.by = LP_BY_THREAD; return LP_OK;
+	case OPT_BY_PROCESS: cli->view.by = LP_BY_PROCESS; return LP_OK;
+	case OPT_RANKS:
+		if (lp_ranks_parse(arg, NULL, 0) < 0)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --ranks takes ranks and ranges "
+					    "such as 0,2,5-7, not '%s'", arg);
+		cli->ranks = arg;
+		return LP_OK;
+	case 'q': cli->quiet = 1; return LP_OK;
 	case 'h': cli->cmd = LP_CMD_HELP; return LP_OK;
 	case 'V': cli->cmd = LP_CMD_VERSION; return LP_OK;
 	default:
@@ -392,16 +464,27 @@ static int check_combination(lp_cli *cli, lp_error *err)
 	if (cli->cmd == LP_CMD_HELP || cli->cmd == LP_CMD_VERSION || cli->cmd == LP_CMD_LIST_EVENTS ||
 	    cli->cmd == LP_CMD_LIST_METRICS)
 		return LP_OK;
-	if (cli->cmd == LP_CMD_ANNOTATE) {
-		if (cli->nargs != 1)
+	if (cli->cmd == LP_CMD_ANNOTATE || cli->cmd == LP_CMD_MERGE) {
+		const char *what = cli->cmd == LP_CMD_MERGE ? "merge" : "annotate";
+
+		if (cli->nargs < 1)
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: annotate takes one profile file (lineprof annotate FILE.lprof)");
+					    "lineprof: %s needs profile files (lineprof %s FILE|DIR|GLOB...)",
+					    what, what);
 		if (cli->rec.nevents || cli->rec.freq || cli->rec.period || cli->rec.callchain ||
-		    cli->output || cli->hits || cli->npids || cli->duration)
+		    cli->hits || cli->npids || cli->duration ||
+		    (cli->output && cli->cmd == LP_CMD_ANNOTATE))
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: recording options (-e -F -c -g -o -p --duration --hits) do not apply to annotate");
+					    "lineprof: recording options (-e -F -c -g -o -p --duration --hits) do not apply to %s",
+					    what);
+		if (cli->cmd == LP_CMD_MERGE && !cli->output)
+			return lp_error_set(err, LP_EUSAGE,
+					    "lineprof: merge writes one file: name it with -o (lineprof merge -o job.lprof FILES...)");
 		return LP_OK;
 	}
+	if (cli->ranks)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --ranks selects ranks of saved profiles: "
+				    "use it with annotate or merge");
 	if (cli->nargs == 0 && !cli->npids)
 		return lp_error_set(err, LP_EUSAGE,
 				    "lineprof: no command to profile (usage: lineprof [OPTIONS] COMMAND [ARG...], "
@@ -568,6 +651,7 @@ static int parse_diff(lp_cli *cli, int argc, char **argv, lp_error *err)
 int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 {
 	int first = 1, c, rc = LP_OK;
+	const char *optstring;
 
 	memset(cli, 0, sizeof(*cli));
 	lp_view_opts_init(&cli->view);
@@ -581,15 +665,23 @@ int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 		cli->cmd = LP_CMD_RECORD, first = 2;
 	else if (argc > 1 && strcmp(argv[1], "annotate") == 0)
 		cli->cmd = LP_CMD_ANNOTATE, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		cli->cmd = LP_CMD_MERGE, first = 2;
 	else if (argc > 1 && strcmp(argv[1], "diff") == 0)
 		cli->cmd = LP_CMD_DIFF;
 	if (cli->cmd == LP_CMD_DIFF)
 		return parse_diff(cli, argc, argv, err);
+	/*
+	 * A command's own options follow it, so parsing stops at the command
+	 * ('+'); profiles take options anywhere ("annotate p.lprof --csv -").
+	 */
+	optstring = cli->cmd == LP_CMD_ANNOTATE || cli->cmd == LP_CMD_MERGE ?
+		    ":e:F:c:gp:o:f:u:zhVq" : "+:e:F:c:gp:o:f:u:zhVq";
 	/* getopt sees argv from the subcommand on; 0 fully resets glibc's parser. */
 	optind = 0;
 	opterr = 0;
 	while (rc == LP_OK &&
-	       (c = getopt_long(argc - first + 1, argv + first - 1, "+:e:F:c:gp:o:f:u:zhV",
+	       (c = getopt_long(argc - first + 1, argv + first - 1, optstring,
 				long_opts, NULL)) != -1) {
 		const char *word = argv[first - 1 + optind - 1];
 		char name[64];
@@ -609,7 +701,7 @@ int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 		return rc;
 	cli->args = argv + first - 1 + optind;
 	cli->nargs = argc - (first - 1 + optind);
-	if (cli->cmd == LP_CMD_RECORD)
+	if (cli->cmd == LP_CMD_RECORD || cli->cmd == LP_CMD_MERGE)
 		cli->view.show_tables = 0;
 	return check_combination(cli, err);
 }

@@ -13,6 +13,8 @@
 
 enum lp_color { LP_COLOR_AUTO, LP_COLOR_NEVER, LP_COLOR_ALWAYS };
 enum lp_sort { LP_SORT_SELF, LP_SORT_TOTAL };
+/* Where samples came from, the level of --by and of the statistics across it. */
+enum lp_by { LP_BY_NONE, LP_BY_THREAD, LP_BY_PROCESS, LP_BY_RANK };
 
 typedef struct lp_view_opts {
 	const char *const *functions;   /* -f NAME: one line table per function */
@@ -36,6 +38,7 @@ typedef struct lp_view_opts {
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
 	int show_tables;                /* print tables on stdout (off for `record`) */
+	enum lp_by by;                  /* --by thread|process|rank: a column per context */
 	FILE *diag;                     /* notes and warnings: stderr */
 } lp_view_opts;
 

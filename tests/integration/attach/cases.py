@@ -416,6 +416,13 @@ def as_nobody_ok():
         raise SystemExit(SKIP)
 
 
+def nobody_dir():
+    """A working directory nobody may write in: the profile's place is not what is tested."""
+    d = workdir()
+    os.chown(d, NOBODY, NOBODY)
+    return d
+
+
 def denied_for(needle, pid, r):
     """What an unprivileged lineprof is told: the paranoid level where it forbids all, else needle."""
     if paranoid() > 2:
@@ -433,7 +440,7 @@ def attach_err_other_user():
     try:
         s.running()
         proc = subprocess.run(as_user(NOBODY) + [LINEPROF, "-p", str(s.pid), "--duration", "1"],
-                              cwd=workdir(), capture_output=True, text=True, timeout=60)
+                              cwd=nobody_dir(), capture_output=True, text=True, timeout=60)
         r = Result(proc.returncode, proc.stdout, proc.stderr)
         denied_for("the process runs as root (uid 0), lineprof as nobody (uid 65534)", s.pid, r)
         check(s.p.poll() is None and proc_stat(s.pid)[0] in "RS", "the process runs on")
@@ -449,7 +456,7 @@ def attach_err_not_dumpable():
     try:
         s.running()
         proc = subprocess.run(as_user(NOBODY) + [LINEPROF, "-p", str(s.pid), "--duration", "1"],
-                              cwd=workdir(), capture_output=True, text=True, timeout=60)
+                              cwd=nobody_dir(), capture_output=True, text=True, timeout=60)
         r = Result(proc.returncode, proc.stdout, proc.stderr)
         denied_for("not dumpable", s.pid, r)
     finally:
