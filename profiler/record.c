@@ -717,11 +717,13 @@ static void raise_nofile(const lp_run *r, size_t ntasks)
 }
 
 #define SETTLE_WAIT_NS 2000000000u /* how long a new thread may take to run once */
+#define SETTLE_ROUNDS 64
 
 /*
  * Threads that scan found and that no FORK record announced after they ran
  * (so after their record would have been written): started before their
- * creator was followed, they need events of their own. 1 if it found any.
+ * creator was followed, they need events of their own. 1 if it opened any,
+ * 0 if none, -1 on error.
  */
 static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
 {
@@ -744,10 +746,12 @@ static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
 			t->state = LP_TASK_INHERITED;
 			continue;
 		}
-		found = 1;
 		if (open_task(r, t, err) != LP_OK)
 			return -1;
-		if (t->state == LP_TASK_OPEN && lp_attach_describe_task(a, r->col, t, err) != LP_OK)
+		if (t->state != LP_TASK_OPEN)
+			continue; /* gone: an inherited one that exited, or it exited unfollowed */
+		found = 1;
+		if (lp_attach_describe_task(a, r->col, t, err) != LP_OK)
 			return -1;
 	}
 	return found;
@@ -761,7 +765,7 @@ static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
 static int open_attached(lp_run *r, lp_profile *prof, lp_error *err)
 {
 	lp_attach *a = r->attach;
-	int rc, found;
+	int rc, found = 0;
 
 	if (lp_attach_scan(a))
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
@@ -775,13 +779,15 @@ static int open_attached(lp_run *r, lp_profile *prof, lp_error *err)
 	if ((rc = describe_events(r, prof, err)) != LP_OK ||
 	    (rc = lp_attach_describe(a, r->col, err)) != LP_OK)
 		return rc;
-	do {
+	/* Each round follows threads started by the last round's; the bound is for pathologies. */
+	for (int round = 0; round < SETTLE_ROUNDS; round++) {
 		size_t from = a->ntasks;
 
 		if (lp_attach_scan(a))
 			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-		found = follow_unannounced(r, from, err);
-	} while (found > 0);
+		if ((found = follow_unannounced(r, from, err)) <= 0)
+			break;
+	}
 	return found < 0 ? (err->code ? err->code : LP_EFAIL) : LP_OK;
 }
 
