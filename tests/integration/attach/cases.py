@@ -318,6 +318,14 @@ def attach_threads():
         for want in [("thread", late, "late"), ("process", child, "child"), ("process", s.pid, "spin")]:
             check(want in ctx, "context %r in %r" % (want, ctx), r)
         check(any(k == "thread" and n == "early" for k, _, n in ctx), "thread 'early' named", r)
+        # The per-thread view: each spinning thread has its own samples, under its name.
+        v = run(["annotate", "--by", "thread", "t.lprof"], cwd=d)
+        rows = {}
+        for m in re.finditer(r"^\s*t\d+\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s+\S+\s+(\S+) \(pid (\d+) \S+\)$",
+                             v.out, re.M):
+            rows[(m.group(3), int(m.group(4)))] = int(m.group(2))
+        for name, pid in (("early", s.pid), ("late", s.pid), ("child", child)):
+            check(rows.get((name, pid), 0) >= 50, "thread %s of %d has samples: %r" % (name, pid, rows), v)
         _, sampled = sampled_seconds(d, "t.lprof")
         no_more_than_ran(sampled, ran, "threads", r)
         check(s.p.poll() is None, "the program still runs")
