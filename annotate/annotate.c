@@ -126,7 +126,8 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	int rc = LP_OK;
 
 	if ((o->dot && strcmp(o->dot, "-") == 0) || (o->callgrind && strcmp(o->callgrind, "-") == 0) ||
-	    (o->folded && strcmp(o->folded, "-") == 0))
+	    (o->folded && strcmp(o->folded, "-") == 0) || (o->html && strcmp(o->html, "-") == 0) ||
+	    (o->flamegraph && strcmp(o->flamegraph, "-") == 0) || (o->pprof && strcmp(o->pprof, "-") == 0))
 		tables = 0;
 	/* A missing Graphviz is said before any view is printed. */
 	if (o->png && (rc = lp_render_dot_check("png", err)) != LP_OK)
@@ -157,6 +158,12 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, err);
 	if (rc == LP_OK && o->folded)
 		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, err);
+	if (rc == LP_OK && o->flamegraph)
+		rc = lp_render_to_path(&file_ctx, lp_render_flamegraph, o->flamegraph, err);
+	if (rc == LP_OK && o->pprof)
+		rc = lp_render_to_path(&file_ctx, lp_render_pprof, o->pprof, err);
+	if (rc == LP_OK && o->html)
+		rc = lp_render_to_path(&file_ctx, lp_render_html, o->html, err);
 	return rc;
 }
 

@@ -17,7 +17,7 @@ enum {
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
 	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
-	OPT_DURATION,
+	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF, OPT_DURATION,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +50,9 @@ static const struct option long_opts[] = {
 	{ "edge-threshold", required_argument, NULL, OPT_EDGE_THRESHOLD },
 	{ "callgrind", required_argument, NULL, OPT_CALLGRIND },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "flamegraph", required_argument, NULL, OPT_FLAMEGRAPH },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
@@ -122,6 +125,10 @@ void lp_cli_usage(FILE *out)
 	      "      --edge-threshold PCT  leave out calls below PCT (0.1)\n"
 	      "      --callgrind FILE  Callgrind format, for KCachegrind and callgrind_annotate\n"
 	      "      --folded FILE     collapsed stacks, for flame graphs (\"-\": standard output)\n"
+	      "      --html FILE       the whole report as one self-contained page: run,\n"
+	      "                        functions, hot lines, listings, call graph, flame graph\n"
+	      "      --flamegraph FILE an interactive flame graph, a standalone SVG\n"
+	      "      --pprof FILE      gzipped profile.proto, for pprof (-top, -list, -http)\n"
 	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
@@ -402,6 +409,9 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 		return parse_double("--edge-threshold", arg, 0, &cli->view.edge_threshold, err);
 	case OPT_CALLGRIND: cli->view.callgrind = arg; return LP_OK;
 	case OPT_FOLDED: cli->view.folded = arg; return LP_OK;
+	case OPT_HTML: cli->view.html = arg; return LP_OK;
+	case OPT_FLAMEGRAPH: cli->view.flamegraph = arg; return LP_OK;
+	case OPT_PPROF: cli->view.pprof = arg; return LP_OK;
 	case OPT_HITS: cli->hits = 1; return LP_OK;
 	case OPT_MMAP_PAGES:
 		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);

@@ -36,11 +36,21 @@ lp_render_fn lp_render_functions; /* --functions: flat profile, self and total p
 lp_render_fn lp_render_dot;       /* --dot: the call graph in Graphviz DOT, gprof2dot style */
 lp_render_fn lp_render_callgrind; /* --callgrind: Callgrind format, for KCachegrind */
 lp_render_fn lp_render_folded;    /* --folded: collapsed stacks, for flame graphs */
+lp_render_fn lp_render_html;      /* --html: one self-contained interactive page */
+lp_render_fn lp_render_flamegraph; /* --flamegraph: a standalone interactive SVG */
+lp_render_fn lp_render_pprof;     /* --pprof: gzipped profile.proto, for pprof */
 
 /* --png/--svg: the DOT graph through Graphviz's dot into path, format "png" or "svg". */
 int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char *path,
 			lp_error *err);
 int lp_render_dot_check(const char *format, lp_error *err); /* dot in PATH? else the message */
+/*
+ * The call graph drawn by dot as SVG, into *svg (malloc'd, NUL-terminated).
+ * LP_OK with *svg NULL and note set when dot is not installed; else
+ * LP_EFAIL with a message when dot fails.
+ */
+int lp_render_dot_svg(const lp_render_ctx *ctx, char **svg, char *note, size_t note_size,
+		      lp_error *err);
 /* Runs fn into path ("-": standard output), for the views written to files. */
 int lp_render_to_path(const lp_render_ctx *ctx, lp_render_fn *fn, const char *path, lp_error *err);
 
@@ -61,6 +71,33 @@ const char *lp_render_max_head(const lp_render_ctx *ctx);
 long long lp_render_group_id(const lp_render_ctx *ctx, uint32_t g);
 const char *lp_render_module_name(const lp_report *rep, uint32_t module); /* basename */
 void lp_render_dot_color(double weight, char buf[8]);  /* gprof2dot's scale, weight in [0,1] */
+
+/*
+ * The flame graph's tree (flame.c): the report's chains merged root first by
+ * function name, as flamegraph.pl merges collapsed stacks. nodes[0] is the
+ * root, "all", with every sample; children are chained in name order.
+ */
+typedef struct lp_flame_node {
+	const char *name;
+	uint32_t module;
+	int inlined;               /* an inlined copy inside its parent */
+	uint32_t parent, depth;    /* the root: UINT32_MAX, 0 */
+	uint32_t first, next;      /* first child, next sibling (UINT32_MAX: none) */
+	uint64_t samples;          /* of every chain through this node */
+	uint64_t value0;
+} lp_flame_node;
+
+typedef struct lp_flame {
+	lp_flame_node *nodes;
+	size_t n, cap;
+	uint32_t depth;            /* the deepest node's */
+	int from_stacks;           /* recorded call stacks (-g), else inlining only */
+	uint32_t *slots;           /* private: the lookup table while building */
+	size_t nslots;
+} lp_flame;
+
+int lp_flame_build(const lp_report *rep, lp_flame *fl, lp_error *err);
+void lp_flame_free(lp_flame *fl);
 
 /*
  * The derived metrics a profile has (both inputs measured, lineprof/metric.h),

@@ -37,6 +37,9 @@ typedef struct lp_view_opts {
 	double node_threshold, edge_threshold;
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
+	const char *html;               /* --html FILE: the self-contained report */
+	const char *flamegraph;         /* --flamegraph FILE.svg */
+	const char *pprof;              /* --pprof FILE: gzipped profile.proto */
 	int show_tables;                /* print tables on stdout (off for `record`) */
 	enum lp_by by;                  /* --by thread|process|rank: a column per context */
 	FILE *diag;                     /* notes and warnings: stderr */

@@ -215,7 +215,7 @@ static void fake_free(fake *f)
 }
 
 /* Runs a renderer into a string (caller frees). */
-static char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
+static inline char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
 {
 	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
 	lp_error err = { 0 };

@@ -248,7 +248,7 @@ static void fcg_free(fcg *f)
 }
 
 /* Runs a renderer into a string (caller frees); diag goes to *diag if diag != NULL. */
-static char *fcg_render(fcg *f, lp_render_fn *fn, lp_view_opts *o, char **diag)
+static inline char *fcg_render(fcg *f, lp_render_fn *fn, lp_view_opts *o, char **diag)
 {
 	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
 	lp_error err = { 0 };
