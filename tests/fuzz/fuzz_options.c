@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The command (or profile) is the tail of argv, untouched. */
 		if (cli.nargs < 0 || cli.nargs > argc - 1 || cli.args != argv + argc - cli.nargs)
 			abort();
-		if (cli.cmd == LP_CMD_ANNOTATE && cli.nargs != 1)
+		/* annotate and merge take one or more profiles (files, directories, patterns). */
+		if ((cli.cmd == LP_CMD_ANNOTATE || cli.cmd == LP_CMD_MERGE) && cli.nargs < 1)
 			abort();
 		if ((cli.cmd == LP_CMD_RUN || cli.cmd == LP_CMD_RECORD) && cli.nargs == 0 && !cli.npids)
 			abort();
