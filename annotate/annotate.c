@@ -21,9 +21,25 @@ static int symtab_span(void *ctx, const char *name, const char **file, int *firs
 	return lp_symtab_function_span(ctx, name, file, first, last);
 }
 
+/* Code by address (--asm, loops, callgrind's instructions): the symtab's codetab. */
+static int symtab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_function(ct, loc, code, arch) : LP_CODE_NOMEM;
+}
+
+static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_vaddr(ct, loc, vaddr) : -1;
+}
+
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
-	lp_symbolizer s = { symtab_lookup, symtab_span, st };
+	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = st,
+			    .code = symtab_code, .vaddr = symtab_vaddr };
 
 	return s;
 }
@@ -140,8 +156,11 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rc == LP_OK && tables && o->functions_view)
 		rc = lp_render_functions(ctx, out, err);
 	if (rc == LP_OK && tables &&
-	    ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
+	    ((o->nfunctions == 0 && !o->listing && !o->functions_view && !o->loops_view) ||
+	     o->top > 0))
 		rc = lp_render_top(ctx, out, err);
+	if (rc == LP_OK && tables && o->loops_view)
+		rc = lp_render_loops(ctx, out, err);
 	if (rc == LP_OK && tables && o->listing)
 		rc = lp_render_listing(ctx, out, err);
 	if (rc == LP_OK && o->csv)

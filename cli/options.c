@@ -17,7 +17,8 @@ enum {
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
 	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
-	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF, OPT_DURATION,
+	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF,
+	OPT_ASM, OPT_LOOPS, OPT_DURATION,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +57,8 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "asm", no_argument, NULL, OPT_ASM },
+	{ "loops", no_argument, NULL, OPT_LOOPS },
 	{ "fdr", required_argument, NULL, OPT_FDR },
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
@@ -113,6 +116,10 @@ void lp_cli_usage(FILE *out)
 	      "  -z, --skip-zero       omit -f functions without samples\n"
 	      "      --top N           the N hottest lines of the program (20 without -f)\n"
 	      "      --listing         annotated source of every file with samples\n"
+	      "      --asm             machine code of the -f functions (else of the --top\n"
+	      "                        lines) with source, loops and per-instruction samples\n"
+	      "      --loops           the hottest loops of the program (and loop rows\n"
+	      "                        in --csv)\n"
 	      "      --context N       only lines within N of a hot line (implies --listing)\n"
 	      "      --threshold PCT   share of the program that makes a line hot (0.5)\n"
 	      "      --csv FILE        per-line CSV, RFC 4180 (\"-\": standard output)\n"
@@ -384,6 +391,8 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 		cli->view.top = (int)v;
 		return rc;
 	case OPT_LISTING: cli->view.listing = 1; return LP_OK;
+	case OPT_ASM: cli->view.asm_view = 1; return LP_OK;
+	case OPT_LOOPS: cli->view.loops_view = 1; return LP_OK;
 	case OPT_CONTEXT:
 		rc = parse_u64("--context", arg, 0, 100000, &v, err);
 		cli->view.context = (int)v;

@@ -204,6 +204,17 @@ void lp_profile_free(lp_profile *p)
 	free(p);
 }
 
+void lp_profile_clear_hits(lp_profile *p)
+{
+	free(p->hits);
+	p->hits = NULL;
+	p->nhits = 0;
+	p->index->cap_hits = 0;
+	free(p->index->hits.slots);
+	p->index->hits.slots = NULL;
+	p->index->hits.cap = 0;
+}
+
 /* Characters a POSIX shell leaves alone; anything else gets single quotes. */
 static int shell_safe(const char *s)
 {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "rows.h"
 
 #define LP_LCELL 32
@@ -34,6 +35,8 @@ typedef struct lp_listing {
 	lp_cols cols;           /* the columns of the current file, after "Line #" */
 	int width[LP_MAX_COLS]; /* and their widths */
 	int line_width;
+	const lp_cv_sloop *loops; /* a note on each loop's header line */
+	size_t nloops;
 } lp_listing;
 
 static int line_has_data(const lp_line_stat *ls)
@@ -190,6 +193,7 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	fputc('\n', out);
 	for (int i = 0; i <= f->maxline; i++) {
 		const char *on, *text;
+		char note[1024];
 		lp_cell_in in;
 
 		if (!rows[i].shown)
@@ -206,7 +210,8 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 			lp_cols_cell(&l->cols, c, &in, buf, sizeof(buf), NULL);
 			fprintf(out, " %*s", l->width[c], buf);
 		}
-		fprintf(out, "  %s%s\n", text ? text : "", *on ? lp_render_reset(ctx->color) : "");
+		lp_render_loop_notes(ctx, l->loops, l->nloops, NULL, f->name, i, note, sizeof(note));
+		fprintf(out, "  %s%s%s\n", text ? text : "", note, *on ? lp_render_reset(ctx->color) : "");
 	}
 	fputc('\n', out);
 }
@@ -261,10 +266,13 @@ int lp_render_listing(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 
 	lp_totals_of(rep, &l.t);
 	files = collect_files(rep, &nfiles);
-	if (!files)
+	if (!files || lp_codeview_loops(rep, NULL, &l.loops, &l.nloops, NULL) != 0) {
+		free(files);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	/* The table, the hottest lines or the flat profile, when asked for too, came first and said it. */
-	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view)
+	}
+	/* The table, the hottest lines, the flat profile or the loops, when asked for too, came first and said it. */
+	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view &&
+	    !ctx->opts->loops_view)
 		lp_render_header(ctx, out);
 	for (size_t i = 0; i < nfiles; i++) {
 		lp_lfile *f = &files[i];

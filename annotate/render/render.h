@@ -39,6 +39,24 @@ lp_render_fn lp_render_folded;    /* --folded: collapsed stacks, for flame graph
 lp_render_fn lp_render_html;      /* --html: one self-contained interactive page */
 lp_render_fn lp_render_flamegraph; /* --flamegraph: a standalone interactive SVG */
 lp_render_fn lp_render_pprof;     /* --pprof: gzipped profile.proto, for pprof */
+lp_render_fn lp_render_loops;     /* --loops: the hottest loops of the program */
+
+/* --asm: the machine code of function name (in place of its line table). */
+int lp_render_asm_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err);
+/* --asm with the hottest lines: the sampled instructions of rep->lines[0 .. nlines). */
+int lp_render_asm_lines(const lp_render_ctx *ctx, size_t nlines, FILE *out, lp_error *err);
+
+/*
+ * The notes a loop's header line gets in the line table and the listing,
+ * "  <== loop 15-19: 97.9 % (0.753 s), self 7.9 %", one per loop of loops[]
+ * (lp_codeview_loops) of function (NULL: any) whose header is file:line,
+ * into buf ("" if none).
+ */
+struct lp_cv_sloop;
+void lp_render_loop_notes(const lp_render_ctx *ctx, const struct lp_cv_sloop *loops, size_t n,
+			  const char *function, const char *file, int line, char *buf, size_t size);
+/* The one line saying loops cannot be found in this machine's code (arch: "aarch64"). */
+void lp_render_loops_unsupported(const lp_render_ctx *ctx, const char *arch, FILE *out);
 
 /* --png/--svg: the DOT graph through Graphviz's dot into path, format "png" or "svg". */
 int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char *path,

@@ -116,6 +116,24 @@ typedef struct lp_fn_view {
 /* 0, or -1 when NAME is neither in the binaries' DWARF nor in the samples. */
 int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v);
 
+/*
+ * The loops the exports have (CSV with --loops, JSON always): the source
+ * loops with samples, of the -f functions if any, hottest first; parent
+ * renumbered to their places in idx (-1: none, or not exported).
+ */
+struct lp_cv_sloop;
+typedef struct lp_loop_rows {
+	const struct lp_cv_sloop *all;  /* lp_codeview_loops' list */
+	size_t nall;
+	size_t *idx;                    /* the exported ones, into all */
+	long *parent;
+	size_t n;
+	const char *unsupported;        /* a machine whose code lineprof cannot read */
+} lp_loop_rows;
+
+int lp_loop_rows_of(const lp_render_ctx *ctx, lp_loop_rows *r);
+void lp_loop_rows_free(lp_loop_rows *r);
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one (s is NUL-terminated). */
 int lp_utf8_len(const unsigned char *s);
 

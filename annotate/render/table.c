@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codeview.h"
 #include "rows.h"
 
 #define LP_CELL 48
@@ -301,7 +302,12 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	uint64_t fn_samples = 0, fn_value0 = 0;
 	lp_table t = { 0 };
 	lp_cols k;
+	const lp_cv_sloop *loops = NULL;
+	size_t nloops = 0, nnoted = 0;
+	char **noted = NULL;
 
+	if (ctx->opts->asm_view)
+		return lp_render_asm_function(ctx, name, out, err);
 	if (lp_fn_view_of(ctx, name, &v) != 0) {
 		if (ctx->opts->skip_zero)
 			return LP_OK;
@@ -324,11 +330,33 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	if (file)
 		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
 				     ? rep->prof->modules[fs->module].path : NULL);
+	/* The loops of the function: a note on each header line. */
+	if (fn && lp_codeview_loops(rep, fn, &loops, &nloops, NULL) != 0) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	if (nloops && !(noted = calloc(nloops, sizeof(*noted)))) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
 	for (int line = first; file && line <= last; line++) {
 		const lp_line_stat *ls = fn ? lp_report_line(rep, file, line, fn) : NULL;
 		double share = ls && rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
+		const char *text = lp_sources_line(ctx->src, file, line);
+		char note[1024];
 
-		if (!table_row(&t, lp_sources_line(ctx->src, file, line), share)) {
+		lp_render_loop_notes(ctx, loops, nloops, fn, file, line, note, sizeof(note));
+		if (note[0] && nnoted < nloops) {
+			size_t len = strlen(text ? text : "") + strlen(note) + 1;
+
+			if (!(noted[nnoted] = malloc(len))) {
+				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+				goto out;
+			}
+			snprintf(noted[nnoted], len, "%s%s", text ? text : "", note);
+			text = noted[nnoted++];
+		}
+		if (!table_row(&t, text, share)) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 			goto out;
 		}
@@ -370,6 +398,9 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	}
 out:
 	table_free(&t);
+	for (size_t i = 0; i < nnoted; i++)
+		free(noted[i]);
+	free(noted);
 	return rc;
 }
 
@@ -512,6 +543,11 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		t.nrows, rep->nlines);
 	t.text_head = "Line                              Function";
 	table_print(&t, out, ctx->color);
+	if (ctx->opts->asm_view && lp_render_asm_lines(ctx, t.nrows, out, err) != LP_OK) {
+		table_free(&t);
+		free(where);
+		return err->code;
+	}
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
 		const lp_func_stat *hot = hint_function(rep);
 

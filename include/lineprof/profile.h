@@ -232,6 +232,8 @@ int lp_profile_add_stack_entry(lp_profile *p, uint32_t ctx, uint32_t stack, cons
 /* The index of the stack with these frames, added with no counts if new; -1 if none can be. */
 int64_t lp_profile_stack(lp_profile *p, const lp_loc *frames, uint32_t depth);
 int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count);
+/* Drops every hit record (--hits replaces its probes' counts by the lines'). */
+void lp_profile_clear_hits(lp_profile *p);
 
 /* dst += src over every field; 0, or -1 if a sum would overflow (dst unchanged). */
 int lp_counts_add(lp_counts *dst, const lp_counts *src);
