@@ -807,6 +807,7 @@
 		});
 		document.title = 'lineprof: ' + (C.header[0] ? C.header[0][1] : '') + (C === ALL ? '' : ' (' + C.label + ')');
 		document.body.setAttribute('data-block', C.label);
+		barHeight();
 		if (location.hash)
 			reveal(location.hash);
 	}
@@ -897,7 +898,14 @@
 		});
 	}
 
+	/* The sticky table headings sit under the page's bar, which the selectors may make taller. */
+	function barHeight() {
+		var bar = document.querySelector('header.top');
+		document.documentElement.style.setProperty('--bar-h', (bar ? bar.offsetHeight : 34) + 'px');
+	}
+
 	pickers();
+	window.addEventListener('resize', barHeight);
 	window.addEventListener('hashchange', function () { reveal(location.hash); });
 	draw(ALL);
 	document.body.setAttribute('data-ready', '1');
