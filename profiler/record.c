@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -46,6 +47,12 @@ typedef struct lp_run {
 	int *fds;         /* ncpus x LP_MAX_EVENTS */
 	lp_ring *rings;   /* one per CPU, on its leader */
 	int clock_fd;     /* task-clock, counting */
+	int *sw_fds;      /* off-CPU: the context-switch event per CPU */
+	uint64_t sw_type; /* its sample_type */
+	int nrings;       /* rings[0..ncpus) the leaders', then the tracking events', then
+	                     the switch events' own */
+	int *ring_fd;     /* the fd each ring belongs to, for poll */
+	int *trk_fds;     /* the tracking (dummy) event per CPU, or NULL: the leaders track */
 	lp_probes *probes; /* --hits */
 	double hit_lo, hit_hi; /* ns per probe hit, measured before the run; < 0 unknown */
 	int sig_fd;
@@ -54,6 +61,7 @@ typedef struct lp_run {
 	lp_child child;
 	int released, reaped;
 	lp_collect *col;
+	struct rusage self0; /* lineprof's own usage when the target was released */
 } lp_run;
 
 static uint64_t now_ns(void)
@@ -177,16 +185,36 @@ static size_t ring_pages(const lp_run *r)
 	return pages;
 }
 
-/* The sampling leader and its counting members, before any fallback. */
+/* The user registers every sample carries: the unwinder's with dwarf, else IP, SP, BP. */
+static uint64_t regs_mask(const lp_run *r)
+{
+	return r->opts->callchain == LP_CALLCHAIN_DWARF ? lp_collect_regs_mask()
+							: lp_collect_regs_mask_min();
+}
+
+/*
+ * The sampling leader and its counting members, before any fallback.
+ * Every sample carries the user registers, so that one taken in kernel
+ * mode is charged to the user ip that entered the kernel; a clock leader
+ * asks for kernel mode (lp_events_open_group gives it up where not
+ * allowed). With off-CPU recording the context-switch event shares the
+ * rings: PERF_SAMPLE_IDENTIFIER tells their samples apart.
+ */
 static void configure(lp_run *r, size_t ring_bytes)
 {
 	const lp_record_opts *o = r->opts;
 	uint64_t st = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
+	uint64_t regs = regs_mask(r);
 
 	if (o->callchain == LP_CALLCHAIN_FP)
 		st |= PERF_SAMPLE_CALLCHAIN;
 	else if (o->callchain == LP_CALLCHAIN_DWARF)
-		st |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		st |= PERF_SAMPLE_STACK_USER;
+	if (regs)
+		st |= PERF_SAMPLE_REGS_USER;
+	if (regs && o->off_cpu != LP_OFFCPU_OFF)
+		st |= PERF_SAMPLE_IDENTIFIER;
+	r->ev[0].kernel = regs != 0 && !r->ev[0].user_only;
 	if (r->nev > 1)
 		st |= PERF_SAMPLE_READ; /* with inherit: Linux >= 6.12, needs SAMPLE_TID */
 	for (int i = 0; i < r->nev; i++) {
@@ -195,13 +223,12 @@ static void configure(lp_run *r, size_t ring_bytes)
 		a->inherit = 1;
 		a->sample_type = st;
 		a->read_format = r->nev > 1 ? PERF_FORMAT_GROUP | PERF_FORMAT_ID : 0;
-		a->exclude_kernel = 1;
+		a->exclude_kernel = !(i == 0 && r->ev[0].kernel && lp_events_is_clock(a));
 		a->exclude_hv = 1;
 		a->exclude_callchain_kernel = 1;
-		if (o->callchain == LP_CALLCHAIN_DWARF) {
-			a->sample_regs_user = lp_collect_regs_mask();
+		a->sample_regs_user = regs;
+		if (o->callchain == LP_CALLCHAIN_DWARF)
 			a->sample_stack_user = o->stack_size ? o->stack_size : LP_STACK_USER_DEFAULT;
-		}
 		if (i > 0) {
 			/* Members follow the leader: enabled with it, read at its samples. */
 			a->disabled = 0;
@@ -274,15 +301,208 @@ static int open_counters(lp_run *r, pid_t pid, lp_error *err)
 	return LP_OK;
 }
 
+/* What perf_event_paranoid allows, for the lines that say why something is not recorded. */
+static void say_not_allowed(lp_run *r, const char *what)
+{
+	long p = 0;
+	char val[32] = "unreadable";
+
+	if (read_sysctl("/proc/sys/kernel/perf_event_paranoid", &p) == 0)
+		snprintf(val, sizeof(val), "%ld", p);
+	fprintf(r->diag, "lineprof: %s not recorded: kernel samples are not allowed here "
+		"(kernel.perf_event_paranoid is %s); `sysctl -w kernel.perf_event_paranoid=1` "
+		"or running as root (CAP_PERFMON) allows them; the system time is said, "
+		"not charged to lines\n", what, val);
+	fflush(r->diag);
+}
+
+static void close_switch(lp_run *r)
+{
+	for (int c = 0; r->sw_fds && c < r->ncpus; c++)
+		if (r->sw_fds[c] >= 0)
+			close(r->sw_fds[c]);
+	free(r->sw_fds);
+	r->sw_fds = NULL;
+}
+
+/*
+ * Off-CPU: the context-switch event, sampled at every switch-out (in
+ * kernel mode: its user registers, or user stack, say where the thread
+ * was), with PERF_RECORD_SWITCH records for the switch-ins. One per CPU
+ * like the sampling group; its sample_id_all trailer is laid out as the
+ * leader's (TID, TIME, IDENTIFIER), so its records can share a ring.
+ *
+ * It gets a ring of its own where memory allows: a program that switches
+ * 100k times a second (an MPI job starting, a ping-pong) would otherwise
+ * fill the sampling ring, and the kernel would drop CPU samples and MMAP
+ * records with the switches (later samples in a library whose mapping was
+ * dropped cannot be placed). Where the ring cannot be mapped (an
+ * unprivileged user's locked-memory limit), the switches go to that CPU's
+ * sampling ring (PERF_EVENT_IOC_SET_OUTPUT). Refused: one line, and the run
+ * goes on without it. Returns 0, or -1 when out of memory.
+ */
+static int open_switch(lp_run *r, pid_t pid, lp_profile *prof, size_t pages)
+{
+	const struct perf_event_attr *lead = &r->ev[0].attr;
+	struct perf_event_attr a;
+	uint64_t *ids;
+	int e = 0;
+	const char *step = "open";
+
+	if (r->opts->off_cpu == LP_OFFCPU_OFF || !(lead->sample_type & PERF_SAMPLE_IDENTIFIER))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_CONTEXT_SWITCHES;
+	a.sample_period = 1;
+	a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+			PERF_SAMPLE_TIME | PERF_SAMPLE_REGS_USER |
+			(lead->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
+	a.sample_regs_user = lead->sample_regs_user;
+	a.sample_stack_user = lead->sample_stack_user;
+	a.exclude_kernel = 0; /* its samples are all in the kernel, in the scheduler */
+	a.exclude_hv = 1;
+	a.exclude_callchain_kernel = 1;
+	a.inherit = 1;
+	a.context_switch = 1;
+	a.sample_id_all = 1;
+	a.disabled = 1;
+	a.enable_on_exec = 1;
+	a.watermark = 1;
+	a.wakeup_watermark = (uint32_t)(pages * (size_t)sysconf(_SC_PAGESIZE) / 2);
+	r->sw_fds = malloc((size_t)r->ncpus * sizeof(*r->sw_fds));
+	ids = calloc((size_t)r->ncpus, sizeof(*ids));
+	if (!r->sw_fds || !ids) {
+		free(ids);
+		return -1;
+	}
+	for (int c = 0; c < r->ncpus; c++)
+		r->sw_fds[c] = -1;
+	for (int c = 0; c < r->ncpus && !e; c++) {
+		lp_error merr = { 0 };
+
+		r->sw_fds[c] = r->op.open(&a, pid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+		if (r->sw_fds[c] < 0) {
+			e = errno;
+		} else if (ioctl(r->sw_fds[c], PERF_EVENT_IOC_ID, &ids[c])) {
+			e = errno, step = "identify";
+		} else if (lp_ring_map(&r->rings[r->nrings], r->sw_fds[c], pages, &merr) == LP_OK) {
+			r->ring_fd[r->nrings++] = r->sw_fds[c];
+		} else if (ioctl(r->sw_fds[c], PERF_EVENT_IOC_SET_OUTPUT, r->fds[c * LP_MAX_EVENTS])) {
+			e = errno, step = "give a ring to";
+		}
+	}
+	if (e) {
+		while (r->nrings > r->ncpus)
+			lp_ring_free(&r->rings[--r->nrings]);
+		close_switch(r);
+		free(ids);
+		if (e == EACCES || e == EPERM) {
+			say_not_allowed(r, "Off-CPU time");
+			return 0;
+		}
+		fprintf(r->diag, "lineprof: Off-CPU time not recorded: this kernel would not %s the "
+			"context-switch event (%s); Time%s only\n", step, strerror(e),
+			prof->kernel ? " and Sys" : "");
+		fflush(r->diag);
+		return 0;
+	}
+	r->sw_type = a.sample_type;
+	if (lp_collect_set_switch(r->col, a.sample_type, ids, r->ncpus)) {
+		free(ids);
+		return -1;
+	}
+	free(ids);
+	prof->off_cpu = 1;
+	return 0;
+}
+
+#define TRACK_PAGES 16 /* 64 KiB: mappings, names, forks and exits are few */
+
+static void close_tracking(lp_run *r)
+{
+	for (int c = 0; r->trk_fds && c < r->ncpus; c++)
+		if (r->trk_fds[c] >= 0)
+			close(r->trk_fds[c]);
+	free(r->trk_fds);
+	r->trk_fds = NULL;
+}
+
+/*
+ * The side-band records (MMAP2, COMM, FORK, EXIT) in rings of their own,
+ * from a dummy event per CPU, as perf does: samples come in floods (a
+ * dwarf sample is ~8 KiB; a busy MPI job switches thousands of times a
+ * second) and a full ring drops whatever comes next, but a dropped sample
+ * only loses itself, while a dropped MMAP2 leaves every later sample in
+ * that library unplaceable and unwindable. Where any of them cannot be
+ * opened or mapped, none is used and the leaders track, as before.
+ * Before the leaders are opened, since they then carry no tracking bits.
+ */
+static void open_tracking(lp_run *r, pid_t pid)
+{
+	const struct perf_event_attr *lead = &r->ev[0].attr;
+	struct perf_event_attr a;
+	int ok = 1;
+
+	r->trk_fds = malloc((size_t)r->ncpus * sizeof(*r->trk_fds));
+	if (!r->trk_fds)
+		return;
+	for (int c = 0; c < r->ncpus; c++)
+		r->trk_fds[c] = -1;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_DUMMY;
+	/* Only the bits the sample_id_all trailer is made of: the same layout as every event's. */
+	a.sample_type = lead->sample_type & (PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ID |
+					    PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU |
+					    PERF_SAMPLE_IDENTIFIER);
+	a.mmap = a.mmap2 = a.comm = a.comm_exec = a.task = 1;
+	a.sample_id_all = 1;
+	a.build_id = 1;
+	a.inherit = 1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	a.disabled = 1;
+	a.enable_on_exec = 1;
+	a.watermark = 1;
+	a.wakeup_watermark = (uint32_t)(TRACK_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	for (int c = 0; c < r->ncpus && ok; c++) {
+		lp_error merr = { 0 };
+		int fd = r->op.open(&a, pid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+
+		if (fd < 0 && errno == EINVAL && a.build_id) {
+			a.build_id = 0; /* Linux < 5.12 */
+			fd = r->op.open(&a, pid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+		}
+		r->trk_fds[c] = fd;
+		ok = fd >= 0 && lp_ring_map(&r->rings[r->ncpus + c], fd, TRACK_PAGES, &merr) == LP_OK;
+	}
+	if (ok)
+		return;
+	for (int c = 0; c < r->ncpus; c++)
+		if (r->rings[r->ncpus + c].meta)
+			lp_ring_free(&r->rings[r->ncpus + c]);
+	close_tracking(r);
+}
+
 static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 {
 	pid_t pid = r->child.pid;
 	int rc;
 
 	r->fds = malloc((size_t)r->ncpus * LP_MAX_EVENTS * sizeof(*r->fds));
-	r->rings = calloc((size_t)r->ncpus, sizeof(*r->rings));
-	if (!r->fds || !r->rings)
+	r->rings = calloc(3 * (size_t)r->ncpus, sizeof(*r->rings));
+	r->ring_fd = calloc(3 * (size_t)r->ncpus, sizeof(*r->ring_fd));
+	if (!r->fds || !r->rings || !r->ring_fd)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	open_tracking(r, pid);
+	if (r->trk_fds) {
+		struct perf_event_attr *a = &r->ev[0].attr;
+
+		a->mmap = a->mmap2 = a->comm = a->comm_exec = a->task = a->build_id = 0;
+	}
 	for (int i = 0; i < r->ncpus * LP_MAX_EVENTS; i++)
 		r->fds[i] = -1;
 	for (int c = 0; c < r->ncpus; c++) {
@@ -294,7 +514,11 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 		rc = lp_ring_map(&r->rings[c], r->fds[c * LP_MAX_EVENTS], pages, err);
 		if (rc != LP_OK)
 			return rc;
+		r->ring_fd[c] = r->fds[c * LP_MAX_EVENTS];
+		r->nrings = c + 1;
 	}
+	for (int c = 0; r->trk_fds && c < r->ncpus; c++)
+		r->ring_fd[r->nrings++] = r->trk_fds[c];
 	prof->nevents = r->nev;
 	prof->callchain = r->opts->callchain;
 	for (int i = 0; i < r->nev; i++) {
@@ -313,6 +537,13 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
 			lp_collect_set_unwinder(r->col, r->opts->unwinder,
 						r->ev[0].attr.sample_regs_user)))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	lp_collect_set_regs(r->col, r->ev[0].attr.sample_regs_user);
+	prof->kernel = !r->ev[0].attr.exclude_kernel;
+	/* A clock that may not see the kernel: its system time goes unattributed, and is said. */
+	if (r->ev[0].kernel && lp_events_is_clock(&r->ev[0].attr) && !prof->kernel)
+		say_not_allowed(r, r->opts->off_cpu == LP_OFFCPU_OFF ? "Sys time" : "Sys and Off-CPU time");
+	else if (open_switch(r, pid, prof, pages))
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	return open_counters(r, pid, err);
 }
@@ -342,13 +573,22 @@ static void read_signals(lp_run *r, int act)
 	}
 }
 
+static uint64_t tv_ns(struct timeval tv)
+{
+	return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+}
+
+/* wait4: the exit status, and the user/system split of the whole tree's CPU time. */
 static int try_reap(lp_run *r, lp_profile *prof)
 {
+	struct rusage ru;
 	int status;
-	pid_t p = waitpid(r->child.pid, &status, WNOHANG);
+	pid_t p = wait4(r->child.pid, &status, WNOHANG, &ru);
 
 	if (p == r->child.pid) {
 		prof->exit_status = status;
+		prof->user_ns = tv_ns(ru.ru_utime);
+		prof->sys_ns = tv_ns(ru.ru_stime);
 		r->reaped = 1;
 	} else if (p < 0 && errno == ECHILD) {
 		/* SIGCHLD ignored by our caller: the kernel reaped it for us. */
@@ -360,35 +600,70 @@ static int try_reap(lp_run *r, lp_profile *prof)
 
 static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 {
-	struct pollfd *pfd = calloc((size_t)r->ncpus + 1, sizeof(*pfd));
+	struct pollfd *pfd = calloc((size_t)r->nrings + 1, sizeof(*pfd));
 	int rc = LP_OK;
 
 	if (!pfd)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	pfd[0].fd = r->sig_fd;
 	pfd[0].events = POLLIN;
-	for (int c = 0; c < r->ncpus; c++) {
-		pfd[c + 1].fd = r->fds[c * LP_MAX_EVENTS];
+	for (int c = 0; c < r->nrings; c++) {
+		pfd[c + 1].fd = r->ring_fd[c];
 		pfd[c + 1].events = POLLIN;
 	}
 	while (rc == LP_OK && !r->reaped) {
-		if (poll(pfd, (nfds_t)r->ncpus + 1, POLL_MS) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)r->nrings + 1, POLL_MS) < 0 && errno != EINTR) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: poll: %s", strerror(errno));
 			break;
 		}
 		/* A ring hangs up when its task exits; inherited copies may still write. */
-		for (int c = 1; c <= r->ncpus; c++)
+		for (int c = 1; c <= r->nrings; c++)
 			if (pfd[c].revents & (POLLHUP | POLLERR))
 				pfd[c].fd = -1;
 		read_signals(r, 1);
 		if (try_reap(r, prof))
 			prof->wall_ns = now_ns() - t0;
-		rc = lp_collect_drain(r->col, r->rings, r->ncpus, err);
+		rc = lp_collect_drain(r->col, r->rings, r->nrings, err);
 	}
 	free(pfd);
 	if (rc == LP_OK)
-		rc = lp_collect_drain(r->col, r->rings, r->ncpus, err);
+		rc = lp_collect_drain(r->col, r->rings, r->nrings, err);
 	return rc;
+}
+
+static double ru_cpu(const struct rusage *ru)
+{
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 +
+	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
+}
+
+/*
+ * What recording cost lineprof itself, said when it is not small: the
+ * off-CPU records grow with the target's switch rate, not with -F. And
+ * waits whose end was dropped with the ring's lost records.
+ */
+static void say_cost(lp_run *r, const lp_profile *prof)
+{
+	struct rusage now;
+	lp_collect_stats st;
+	double own, target = (double)prof->task_clock_ns * 1e-9;
+
+	lp_collect_stats_of(r->col, &st);
+	if (st.off.lost_end)
+		fprintf(r->diag, "lineprof: %llu waits off the CPU lost their end with dropped records: "
+			"not counted (--mmap-pages raises the buffers)\n",
+			(unsigned long long)st.off.lost_end);
+	if (getrusage(RUSAGE_SELF, &now))
+		return;
+	own = ru_cpu(&now) - ru_cpu(&r->self0);
+	if (own < 0.05 || own < 0.05 * target)
+		return;
+	fprintf(r->diag, "lineprof: recording took %.2f s of lineprof's own CPU (%.0f %% of the "
+		"target's %.2f s)", own, target > 0 ? 100.0 * own / target : 0.0, target);
+	if (prof->off_cpu)
+		fprintf(r->diag, "; %llu context switches were recorded (--no-off-cpu records none)",
+			(unsigned long long)st.off.switches);
+	fputc('\n', r->diag);
 }
 
 static int finish(lp_run *r, lp_profile *prof, lp_error *err)
@@ -400,6 +675,7 @@ static int finish(lp_run *r, lp_profile *prof, lp_error *err)
 		return lp_error_set(err, LP_EFAIL, "lineprof: cannot read task-clock: %s",
 				    strerror(errno));
 	prof->task_clock_ns = v[0];
+	say_cost(r, prof);
 	if (!r->opts->nprobes)
 		return LP_OK;
 	if (!lp_probes_inherited(r->probes) && lp_collect_forks(r->col))
@@ -429,8 +705,12 @@ static void cleanup(lp_run *r)
 		while (waitpid(r->child.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	for (int c = 0; r->rings && c < r->ncpus; c++)
-		lp_ring_free(&r->rings[c]);
+	for (int c = 0; r->rings && c < 3 * r->ncpus; c++)
+		if (r->rings[c].meta)
+			lp_ring_free(&r->rings[c]);
+	close_switch(r);
+	close_tracking(r);
+	free(r->ring_fd);
 	for (int i = 0; r->fds && i < r->ncpus * LP_MAX_EVENTS; i++)
 		if (r->fds[i] >= 0)
 			close(r->fds[i]);
@@ -470,8 +750,9 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 	if ((rc = check_opts(opts, err)) != LP_OK)
 		return rc;
 	r.nev = opts->nevents ? opts->nevents : 1;
+	/* A clock by default: Time is measured, in user and kernel mode, on every machine. */
 	for (int i = 0; i < r.nev && rc == LP_OK; i++)
-		rc = lp_events_parse(&r.ev[i], opts->nevents ? opts->events[i] : "cycles", err);
+		rc = lp_events_parse(&r.ev[i], opts->nevents ? opts->events[i] : "cpu-clock", err);
 	lp_events_done(); /* every event is encoded: libpfm4's tables can go */
 	if (rc != LP_OK)
 		return rc;
@@ -503,6 +784,7 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 
 	prof->start_time = (int64_t)time(NULL);
 	t0 = now_ns();
+	getrusage(RUSAGE_SELF, &r.self0);
 	r.released = 1;
 	rc = lp_launch_release(&r.child, argv[0], &prof->exit_status, err);
 	if (rc != LP_OK) {
