@@ -16,7 +16,7 @@ enum {
 	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
-	OPT_METRICS,
+	OPT_METRICS, OPT_OFF_CPU, OPT_NO_OFF_CPU, OPT_FOLDED_EVENT,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +51,9 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
+	{ "no-off-cpu", no_argument, NULL, OPT_NO_OFF_CPU },
+	{ "folded-event", required_argument, NULL, OPT_FOLDED_EVENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -63,8 +66,9 @@ void lp_cli_usage(FILE *out)
 	      "       lineprof annotate [OPTIONS] FILE.lprof        report a saved profile\n"
 	      "\n"
 	      "Recording:\n"
-	      "  -e, --event NAME      event to sample, repeatable or comma-separated (cycles);\n"
-	      "                        falls back to cpu-clock where there is no hardware PMU\n"
+	      "  -e, --event NAME      event to sample, repeatable or comma-separated\n"
+	      "                        (cpu-clock: a clock, so Time is measured); a hardware\n"
+	      "                        event falls back to cpu-clock where there is no PMU\n"
 	      "  -F, --freq HZ         samples per second (4000)\n"
 	      "  -c, --count PERIOD    sample every PERIOD events instead of -F\n"
 	      "  -g, --call-graph[=fp] record call stacks (frame pointers)\n"
@@ -74,6 +78,11 @@ void lp_cli_usage(FILE *out)
 	      "  -o, --output FILE     profile file (COMMAND.lprof)\n"
 	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2\n"
 	      "                        (128; 512 with --call-graph=dwarf)\n"
+	      "      --off-cpu         record off-CPU time: where threads waited (sleep, I/O,\n"
+	      "                        locks, preemption) and how long (the default where\n"
+	      "                        kernel samples are allowed)\n"
+	      "      --no-off-cpu      do not (a program switching very often costs lineprof\n"
+	      "                        CPU in proportion)\n"
 	      "      --hits            exact per-line execution counts of -f functions\n"
 	      "                        (uprobes: each hit costs microseconds, said before the run)\n"
 	      "      --list-events     list the events this machine can sample\n"
@@ -99,6 +108,8 @@ void lp_cli_usage(FILE *out)
 	      "      --edge-threshold PCT  leave out calls below PCT (0.1)\n"
 	      "      --callgrind FILE  Callgrind format, for KCachegrind and callgrind_annotate\n"
 	      "      --folded FILE     collapsed stacks, for flame graphs (\"-\": standard output)\n"
+	      "      --folded-event Q  what --folded counts: samples (default), or nanoseconds of\n"
+	      "                        time, sys, off-cpu or wall\n"
 	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
@@ -155,6 +166,21 @@ static int add_events(lp_cli *cli, char *list, lp_error *err)
 		cli->rec.events[cli->rec.nevents++] = e;
 	}
 	return LP_OK;
+}
+
+static int set_folded_event(lp_cli *cli, const char *q, lp_error *err)
+{
+	static const char *const names[] = { "samples", "time", "sys", "off-cpu", "wall" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(q, names[i]) == 0) {
+			cli->view.folded_event = (enum lp_folded_event)i;
+			cli->folded_event_set = 1;
+			return LP_OK;
+		}
+	}
+	return lp_error_set(err, LP_EUSAGE, "lineprof: --folded-event takes samples, time, sys, "
+			    "off-cpu or wall, not '%s'", q);
 }
 
 static int set_color(lp_cli *cli, const char *when, lp_error *err)
@@ -267,6 +293,9 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	case OPT_CALLGRIND: cli->view.callgrind = arg; return LP_OK;
 	case OPT_FOLDED: cli->view.folded = arg; return LP_OK;
 	case OPT_HITS: cli->hits = 1; return LP_OK;
+	case OPT_OFF_CPU: cli->rec.off_cpu = LP_OFFCPU_ON; return LP_OK;
+	case OPT_NO_OFF_CPU: cli->rec.off_cpu = LP_OFFCPU_OFF; return LP_OK;
+	case OPT_FOLDED_EVENT: return set_folded_event(cli, arg, err);
 	case OPT_MMAP_PAGES:
 		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);
 		if (rc == LP_OK && (v & (v - 1)))
@@ -281,6 +310,15 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	}
 }
 
+/* View options that need another one. */
+static int check_views(const lp_cli *cli, lp_error *err)
+{
+	if (cli->folded_event_set && !cli->view.folded)
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: --folded-event says what --folded FILE counts: add --folded FILE");
+	return LP_OK;
+}
+
 /* Options that make no sense for the subcommand are refused rather than ignored. */
 static int check_combination(lp_cli *cli, lp_error *err)
 {
@@ -292,10 +330,10 @@ static int check_combination(lp_cli *cli, lp_error *err)
 			return lp_error_set(err, LP_EUSAGE,
 					    "lineprof: annotate takes one profile file (lineprof annotate FILE.lprof)");
 		if (cli->rec.nevents || cli->rec.freq || cli->rec.period || cli->rec.callchain ||
-		    cli->output || cli->hits || cli->pid)
+		    cli->output || cli->hits || cli->pid || cli->rec.off_cpu)
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: recording options (-e -F -c -g -o -p --hits) do not apply to annotate");
-		return LP_OK;
+					    "lineprof: recording options (-e -F -c -g -o -p --hits --off-cpu) do not apply to annotate");
+		return check_views(cli, err);
 	}
 	if (cli->nargs == 0 && !cli->pid)
 		return lp_error_set(err, LP_EUSAGE,
@@ -304,7 +342,7 @@ static int check_combination(lp_cli *cli, lp_error *err)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: -F and -c exclude each other: choose one");
 	if (cli->hits && cli->view.nfunctions == 0)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits counts the lines of -f functions: name one with -f");
-	return LP_OK;
+	return check_views(cli, err);
 }
 
 int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)

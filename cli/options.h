@@ -29,6 +29,7 @@ typedef struct lp_cli {
 	const char *source_dirs[LP_MAX_SOURCE_DIRS];
 	int hits;                            /* --hits */
 	int pid;                             /* -p PID (attach) */
+	int folded_event_set;                /* --folded-event given */
 } lp_cli;
 
 /* Fills cli from argv; LP_OK, or LP_EUSAGE with a one-line message. argv is not copied. */

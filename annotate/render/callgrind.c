@@ -13,6 +13,9 @@
  * callee's first line, then the calling line with the inclusive cost.
  * Inclusive costs are known for the first event and the sample count only;
  * they come from the call stacks with -g, from inlining without.
+ * Where recorded, two more events come last: sys (nanoseconds in kernel
+ * mode on the line's behalf) and off_cpu (nanoseconds its threads waited
+ * off the CPU there), self and inclusive.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -82,15 +85,39 @@ static void event_id(const char *name, char *buf, size_t size)
 	buf[j] = 0;
 }
 
-static void costs(FILE *out, const lp_profile *p, const lp_line_stat *l)
+static void costs(FILE *out, const lp_report *rep, const lp_line_stat *l)
 {
+	const lp_profile *p = rep->prof;
+
 	if (!p->nevents) {
 		fprintf(out, " %" PRIu64, l->samples);
-		return;
+	} else {
+		fprintf(out, " %" PRIu64 " %" PRIu64, l->value[0], l->samples);
+		for (int e = 1; e < p->nevents; e++)
+			fprintf(out, " %" PRIu64, l->value[e]);
 	}
-	fprintf(out, " %" PRIu64 " %" PRIu64, l->value[0], l->samples);
+	if (rep->has_sys)
+		fprintf(out, " %" PRIu64, l->w.sys_value);
+	if (rep->has_off)
+		fprintf(out, " %" PRIu64, lp_waits_off_ns(&l->w));
+}
+
+/* A call's inclusive cost: the first event and samples; the others unknown (0); sys, off_cpu. */
+static void call_costs(FILE *out, const lp_report *rep, const lp_call *k)
+{
+	const lp_profile *p = rep->prof;
+
+	if (p->nevents)
+		fprintf(out, " %" PRIu64, k->value0);
+	fprintf(out, " %" PRIu64, k->samples);
+	if (!rep->has_sys && !rep->has_off)
+		return;
 	for (int e = 1; e < p->nevents; e++)
-		fprintf(out, " %" PRIu64, l->value[e]);
+		fputs(" 0", out);
+	if (rep->has_sys)
+		fprintf(out, " %" PRIu64, k->sys_value);
+	if (rep->has_off)
+		fprintf(out, " %" PRIu64, k->off_ns);
 }
 
 int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
@@ -102,17 +129,18 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	size_t *first = malloc((rep->nfuncs + 1) * sizeof(*first));
 	size_t *count = calloc(rep->nfuncs + 1, sizeof(*count));
 	const char **fl = malloc((rep->nfuncs + 1) * sizeof(*fl));
-	uint64_t total[LP_MAX_EVENTS + 1] = { 0 };
-	char ids[LP_MAX_EVENTS + 1][LP_EVENT_NAME_MAX + 4];
+	uint64_t total[LP_MAX_EVENTS + 3] = { 0 };
+	char ids[LP_MAX_EVENTS + 3][LP_EVENT_NAME_MAX + 4];
 	size_t nl = 0, c = 0;
 	int nev = p->nevents + 1, s = p->nevents ? 1 : 0; /* s: the samples column */
+	int sys = rep->has_sys ? nev++ : -1, off = rep->has_off ? nev++ : -1;
 
 	if (!lines || !calls || !first || !count || !fl) {
 		free(lines), free(calls), free(first), free(count), free(fl);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
 	for (size_t i = 0; i < rep->nlines; i++)
-		if (rep->lines[i].samples)
+		if (rep->lines[i].samples || rep->lines[i].w.sys_samples || rep->lines[i].w.off_count)
 			lines[nl++] = &rep->lines[i];
 	qsort(lines, nl, sizeof(*lines), cmp_line_ptr);
 	for (size_t i = 0; i < rep->ncalls; i++)
@@ -142,6 +170,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	strcpy(ids[s], "samples");
 	for (int e = 1; e < p->nevents; e++)
 		event_id(p->events[e].measured, ids[e + 1], sizeof(ids[0]));
+	if (sys >= 0)
+		strcpy(ids[sys], "sys");
+	if (off >= 0)
+		strcpy(ids[off], "off_cpu");
 	for (int e = 1; e < nev; e++)
 		for (int k = 0; k < e; k++)
 			if (strcmp(ids[e], ids[k]) == 0) {
@@ -156,6 +188,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		total[s] += lines[i]->samples;
 		for (int e = 1; e < p->nevents; e++)
 			total[e + 1] += lines[i]->value[e];
+		if (sys >= 0)
+			total[sys] += lines[i]->w.sys_value;
+		if (off >= 0)
+			total[off] += lp_waits_off_ns(&lines[i]->w);
 	}
 
 	fputs("# callgrind format\nversion: 1\n", out);
@@ -173,6 +209,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	fprintf(out, "event: %s : Samples\n", ids[s]);
 	for (int e = 1; e < p->nevents; e++)
 		fprintf(out, "event: %s : %s\n", ids[e + 1], p->events[e].measured);
+	if (sys >= 0)
+		fprintf(out, "event: %s : Sys (ns in kernel mode)\n", ids[sys]);
+	if (off >= 0)
+		fprintf(out, "event: %s : Off-CPU (ns waiting)\n", ids[off]);
 	fputs("events:", out);
 	for (int e = 0; e < nev; e++)
 		fprintf(out, " %s", ids[e]);
@@ -200,7 +240,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			if (strcmp(file, cur) != 0)
 				fprintf(out, "fi=%s\n", cur = file);
 			fprintf(out, "%d", l->file ? l->line : 0);
-			costs(out, p, l);
+			costs(out, rep, l);
 			fputc('\n', out);
 		}
 		for (; c < rep->ncalls && calls[c]->caller == f; c++) {
@@ -213,10 +253,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			if (callee->module < p->nmodules)
 				fprintf(out, "cob=%s\n", p->modules[callee->module].path);
 			fprintf(out, "cfl=%s\ncfn=%s\ncalls=%" PRIu64 " %d\n%d", fl[k->callee], callee->name,
-				k->samples, callee->file ? callee->decl_line : 0, k->file ? k->line : 0);
-			if (p->nevents)
-				fprintf(out, " %" PRIu64, k->value0);
-			fprintf(out, " %" PRIu64 "\n", k->samples);
+				k->samples ? k->samples : 1, callee->file ? callee->decl_line : 0,
+				k->file ? k->line : 0);
+			call_costs(out, rep, k);
+			fputc('\n', out);
 		}
 	}
 	free(lines), free(calls), free(first), free(count), free(fl);

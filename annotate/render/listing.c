@@ -14,12 +14,13 @@
 
 #define LP_LCELL 32
 
-enum { COL_LINE, COL_HITS, COL_SAMPLES, COL_TIME, COL_PCT, COL_CI, COL_INCL, NCOLS };
+enum { COL_LINE, COL_HITS, COL_SAMPLES, COL_TIME, COL_PCT, COL_CI, COL_SYS, COL_OFF, COL_WALL,
+       COL_INCL, NCOLS };
 
 static const char *const col_head[NCOLS] = {
-	"Line #", "Hits", "Samples", "Time", "% Prog", "+-", "Incl.",
+	"Line #", "Hits", "Samples", "Time", "% Prog", "+-", "Sys", "Off-CPU", "Wall", "Incl.",
 };
-static const int col_min[NCOLS] = { 6, 9, 9, 12, 8, 6, 8 };
+static const int col_min[NCOLS] = { 6, 9, 9, 12, 8, 6, 10, 10, 12, 8 };
 
 /* Past the fixed columns: one per event after the first, then the derived metrics. */
 #define LP_MAX_EXTRA (LP_MAX_EVENTS + LP_NMETRICS)
@@ -27,6 +28,7 @@ static const int col_min[NCOLS] = { 6, 9, 9, 12, 8, 6, 8 };
 /* One source line of a file, summed over the functions it belongs to. */
 typedef struct lp_lrow {
 	uint64_t samples, value0, incl_samples, incl_value0, hits;
+	uint64_t sys_value, off_ns;
 	uint64_t value[LP_MAX_EVENTS];
 	int has_hits, has_data, shown;
 } lp_lrow;
@@ -47,6 +49,14 @@ typedef struct lp_listing {
 	int nextra;             /* events after the first, then metrics */
 	int xwidth[LP_MAX_EXTRA];
 } lp_listing;
+
+/* The Time column is the sampled event's count where that is not a clock. */
+static const char *head_of(const lp_listing *l, int c)
+{
+	const lp_report *rep = l->ctx->rep;
+
+	return c == COL_TIME && !rep->has_time ? rep->prof->events[0].measured : col_head[c];
+}
 
 static const char *extra_head(const lp_listing *l, int x)
 {
@@ -71,7 +81,7 @@ static void extra_cell(const lp_listing *l, int x, const lp_lrow *r, char *buf)
 
 static int line_has_data(const lp_line_stat *ls)
 {
-	return ls->samples || ls->incl_samples || ls->has_hits;
+	return lp_line_has_data(ls) || ls->incl_samples || ls->incl_off_ns || ls->incl_sys_value;
 }
 
 static int cmp_file(const void *pa, const void *pb)
@@ -144,12 +154,19 @@ static void format_row(const lp_listing *l, int line, const lp_lrow *r, char cel
 	snprintf(cells[COL_LINE], LP_LCELL, "%d", line);
 	if (r->has_hits)
 		snprintf(cells[COL_HITS], LP_LCELL, "%" PRIu64, r->hits);
-	if (r->samples || r->has_hits) {
+	if (r->samples || r->has_hits || r->sys_value || r->off_ns) {
 		double share = row_share(l, r);
+		lp_times tm;
 
+		lp_report_times(ctx->rep, r->value0, r->sys_value, r->off_ns, &tm);
 		snprintf(cells[COL_SAMPLES], LP_LCELL, "%" PRIu64, r->samples);
-		snprintf(cells[COL_TIME], LP_LCELL, "%.1f",
-			 lp_report_seconds(ctx->rep, r->value0, r->samples) / ctx->opts->unit);
+		if (ctx->rep->has_time)
+			snprintf(cells[COL_TIME], LP_LCELL, "%.1f", tm.time_s / ctx->opts->unit);
+		else
+			snprintf(cells[COL_TIME], LP_LCELL, "%" PRIu64, r->value0);
+		snprintf(cells[COL_SYS], LP_LCELL, "%.1f", tm.sys_s / ctx->opts->unit);
+		snprintf(cells[COL_OFF], LP_LCELL, "%.1f", tm.off_s / ctx->opts->unit);
+		snprintf(cells[COL_WALL], LP_LCELL, "%.1f", tm.wall_s / ctx->opts->unit);
 		snprintf(cells[COL_PCT], LP_LCELL, "%.1f", 100.0 * share);
 		if (l->on[COL_CI]) {
 			double lo, hi, p = l->t.samples ? (double)r->samples / (double)l->t.samples : 0;
@@ -186,6 +203,34 @@ static int choose_lines(const lp_listing *l, lp_lrow *rows, int maxline, int hav
 	return any;
 }
 
+/* "Total time:" of a file, as the table's of a function. */
+static void file_total(const lp_listing *l, const lp_lrow *rows, int maxline, uint64_t value0,
+		       FILE *out)
+{
+	const lp_report *rep = l->ctx->rep;
+	uint64_t sys = 0, off = 0;
+	lp_times tm;
+
+	for (int i = 0; i <= maxline; i++) {
+		sys += rows[i].sys_value;
+		off += rows[i].off_ns;
+	}
+	lp_report_times(rep, value0, sys, off, &tm);
+	if (!rep->has_time) {
+		fprintf(out, "Total time: n/a s (%s is not a clock: %" PRIu64 " counted here)\n",
+			rep->prof->events[0].measured, value0);
+		return;
+	}
+	fprintf(out, "Total time: %g s", tm.time_s);
+	if (rep->has_sys)
+		fprintf(out, " (Sys %g s", tm.sys_s);
+	if (rep->has_off)
+		fprintf(out, "%sOff-CPU %g s", rep->has_sys ? ", " : " (", tm.off_s);
+	if (rep->has_wall)
+		fprintf(out, ", Wall %g s", tm.wall_s);
+	fputs(rep->has_sys || rep->has_off ? ")\n" : "\n", out);
+}
+
 static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *out)
 {
 	const lp_render_ctx *ctx = l->ctx;
@@ -194,7 +239,8 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	int len = 0, prev = -1;
 
 	for (int c = 0; c < NCOLS; c++)
-		l->width[c] = (int)strlen(col_head[c]) > col_min[c] ? (int)strlen(col_head[c]) : col_min[c];
+		l->width[c] = (int)strlen(head_of(l, c)) > col_min[c] ? (int)strlen(head_of(l, c))
+								       : col_min[c];
 	l->on[COL_INCL] = 0;
 	for (int i = 0; i <= f->maxline; i++) {
 		if (rows[i].shown && row_incl_shows(l, &rows[i]))
@@ -217,7 +263,7 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 				l->xwidth[x] = (int)strlen(buf);
 		}
 	}
-	fprintf(out, "Total time: %g s\n", lp_report_seconds(ctx->rep, f->value0, f->samples));
+	file_total(l, rows, f->maxline, f->value0, out);
 	fprintf(out, "File: %s\n", lp_render_relpath(f->name));
 	fprintf(out, "Samples: %" PRIu64 " (%.1f%% of the program)\n", f->samples,
 		100.0 * lp_totals_share(&l->t, f->value0, f->samples, l->t.value0, l->t.samples));
@@ -226,7 +272,7 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	fputc('\n', out);
 	for (int c = 0; c < NCOLS; c++)
 		if (l->on[c])
-			len += fprintf(out, "%s%*s", len ? " " : "", l->width[c], col_head[c]);
+			len += fprintf(out, "%s%*s", len ? " " : "", l->width[c], head_of(l, c));
 	for (int x = 0; x < l->nextra; x++)
 		len += fprintf(out, " %*s", l->xwidth[x], extra_head(l, x));
 	len += fprintf(out, "  Line Contents\n") - 1;
@@ -274,6 +320,8 @@ static void fill_rows(const lp_report *rep, const lp_lfile *f, lp_lrow *rows)
 		r = &rows[ls->line];
 		r->samples += ls->samples;
 		r->value0 += ls->value[0];
+		r->sys_value += ls->w.sys_value;
+		r->off_ns += lp_waits_off_ns(&ls->w);
 		for (int e = 0; e < LP_MAX_EVENTS; e++)
 			r->value[e] += ls->value[e];
 		r->incl_samples += ls->incl_samples;
@@ -315,6 +363,9 @@ int lp_render_listing(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	l.on[COL_LINE] = l.on[COL_SAMPLES] = l.on[COL_TIME] = l.on[COL_PCT] = 1;
 	l.on[COL_HITS] = p->nhits > 0;
 	l.on[COL_CI] = ctx->opts->ci;
+	l.on[COL_SYS] = rep->has_sys;
+	l.on[COL_OFF] = rep->has_off;
+	l.on[COL_WALL] = rep->has_wall;
 	lp_metric_cols_of(p, &l.mc);
 	l.nextra = (p->nevents > 1 ? p->nevents - 1 : 0) + l.mc.n;
 	files = collect_files(rep, &nfiles);

@@ -31,6 +31,8 @@ lp_render_fn lp_render_functions; /* --functions: flat profile, self and total p
 lp_render_fn lp_render_dot;       /* --dot: the call graph in Graphviz DOT, gprof2dot style */
 lp_render_fn lp_render_callgrind; /* --callgrind: Callgrind format, for KCachegrind */
 lp_render_fn lp_render_folded;    /* --folded: collapsed stacks, for flame graphs */
+/* --folded-event names a quantity the profile has? LP_OK, else LP_EUSAGE and the message. */
+int lp_render_folded_check(const lp_render_ctx *ctx, lp_error *err);
 
 /* --png/--svg: the DOT graph through Graphviz's dot into path, format "png" or "svg". */
 int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char *path,

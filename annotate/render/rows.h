@@ -24,16 +24,20 @@ void lp_totals_of(const lp_report *rep, lp_totals *t);
 double lp_totals_share(const lp_totals *t, uint64_t value0, uint64_t samples,
 		       uint64_t den_value0, uint64_t den_samples);
 
-/* One line of the CSV and JSON exports. */
+/* One line of the CSV and JSON exports; NAN for what was not measured. */
 typedef struct lp_row {
-	double time_s;
+	double time_s;               /* user CPU */
 	double percent;              /* of the program (value0 share) */
 	double percent_of_function;  /* of the function's self total */
 	double ci_low, ci_high;      /* Wilson 95 % of the samples share of the program, in % */
 	double incl_time_s, incl_percent;
+	double sys_s, off_cpu_s, wall_s;          /* lp_times of the line */
+	double off_blocked_s, off_runnable_s;
+	double incl_sys_s, incl_off_cpu_s, incl_wall_s;
+	const char *wait;            /* lp_wait_name of most of its off-CPU time; NULL: none */
 } lp_row;
 
-/* The line is exported: it has samples or hits, and its function is one of -f (if any). */
+/* The line is exported: it has samples, waits or hits, and its function is one of -f (if any). */
 int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls);
 
 void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_stat *ls,

@@ -13,6 +13,9 @@
 
 enum lp_color { LP_COLOR_AUTO, LP_COLOR_NEVER, LP_COLOR_ALWAYS };
 enum lp_sort { LP_SORT_SELF, LP_SORT_TOTAL };
+/* What --folded counts per stack (--folded-event). */
+enum lp_folded_event { LP_FOLDED_SAMPLES, LP_FOLDED_TIME, LP_FOLDED_SYS, LP_FOLDED_OFF,
+		       LP_FOLDED_WALL };
 
 typedef struct lp_view_opts {
 	const char *const *functions;   /* -f NAME: one line table per function */
@@ -35,6 +38,7 @@ typedef struct lp_view_opts {
 	double node_threshold, edge_threshold;
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
+	enum lp_folded_event folded_event; /* --folded-event */
 	int show_tables;                /* print tables on stdout (off for `record`) */
 	FILE *diag;                     /* notes and warnings: stderr */
 } lp_view_opts;
