@@ -105,7 +105,7 @@ static const char fake_other[] = "other", fake_noline[] = "[prog+0x70]";
 
 static inline int fake_build_opts(fake *f, int flags)
 {
-	lp_symbolizer sym = { fake_lookup, fake_span, f };
+	lp_symbolizer sym = { .lookup = fake_lookup, .span = fake_span, .ctx = f };
 	lp_error err = { 0 };
 	FILE *src;
 

@@ -178,7 +178,7 @@ static void fcg_stack(fcg *f, uint64_t samples, const uint64_t *offs, uint32_t d
 /* callchain 0: the same samples without stacks (inlining is all that is known). */
 static int fcg_build(fcg *f, int callchain)
 {
-	lp_symbolizer sym = { fcg_lookup, fcg_span, f };
+	lp_symbolizer sym = { .lookup = fcg_lookup, .span = fcg_span, .ctx = f };
 	lp_error err = { 0 };
 	FILE *src;
 
