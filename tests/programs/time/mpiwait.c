@@ -20,7 +20,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	int rank, size;
-	double x = 0.5, end;
+	double x = 0.5, end, t0 = 0, waited = 0;
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -31,10 +31,12 @@ int main(int argc, char **argv)
 		while (now() < end) for (long i = 0; i < 100000; i++) x = x * 0.9999999 + 1e-7; /* COMPUTE */
 		MPI_Send(&x, 1, MPI_DOUBLE, 1, 7, MPI_COMM_WORLD);
 	} else if (rank == 1) {
+		t0 = now();
 		MPI_Recv(&x, 1, MPI_DOUBLE, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE); /* RECV */
+		waited = now() - t0;
 	}
 	MPI_Finalize();
 	if (rank == 1)
-		printf("received %g of %d ranks\n", x, size);
+		printf("received %g of %d ranks after waiting %.6f s\n", x, size, waited);
 	return 0;
 }
