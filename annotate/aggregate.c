@@ -242,7 +242,7 @@ static void waits_add(lp_waits *dst, const lp_waits *src)
 }
 
 /* Self counts: the innermost frame at each sampled address. */
-static int add_self(lp_report *rep, const lp_addr *a)
+static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
 {
 	const lp_frame *fr;
 	lp_line_stat *ls;
@@ -254,6 +254,9 @@ static int add_self(lp_report *rep, const lp_addr *a)
 	fi = func_get(rep, &fr[0]);
 	if (!ls || fi < 0)
 		return -1;
+	/* Where this address went, for the views by context (contexts.c). */
+	rep->addr_line[ai] = (uint32_t)(ls - rep->lines);
+	rep->addr_func[ai] = (uint32_t)fi;
 	ls->samples += a->c.samples;
 	rep->funcs[fi].self_samples += a->c.samples;
 	for (int e = 0; e < rep->prof->nevents; e++) {
@@ -471,6 +474,11 @@ static int add_hits(lp_report *rep)
 	return 0;
 }
 
+typedef struct lp_line_order {
+	lp_line_stat l;
+	uint32_t old;
+} lp_line_order;
+
 static int cmp_str(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
@@ -478,7 +486,7 @@ static int cmp_str(const char *a, const char *b)
 
 static int cmp_line(const void *pa, const void *pb)
 {
-	const lp_line_stat *a = pa, *b = pb;
+	const lp_line_stat *a = &((const lp_line_order *)pa)->l, *b = &((const lp_line_order *)pb)->l;
 	int c;
 
 	if (a->rank != b->rank)
@@ -513,11 +521,15 @@ static int sort_all(lp_report *rep)
 {
 	lp_func_order *order = malloc((rep->nfuncs + 1) * sizeof(*order));
 	uint32_t *newidx = malloc((rep->nfuncs + 1) * sizeof(*newidx));
+	lp_line_order *lorder = malloc((rep->nlines + 1) * sizeof(*lorder));
+	uint32_t *newline = malloc((rep->nlines + 1) * sizeof(*newline));
 	int added;
 
-	if (!order || !newidx) {
+	if (!order || !newidx || !lorder || !newline) {
 		free(order);
 		free(newidx);
+		free(lorder);
+		free(newline);
 		return -1;
 	}
 	/* Hottest first: by Wall where time is measured (what the thread spent there), else by counts. */
@@ -528,9 +540,19 @@ static int sort_all(lp_report *rep)
 				        : l->samples + l->w.sys_samples;
 		if (rep->has_time && rep->has_off)
 			l->rank += lp_waits_off_ns(&l->w);
+		lorder[i].l = rep->lines[i];
+		lorder[i].old = (uint32_t)i;
 	}
 	if (rep->nlines) /* no samples: no array at all, and qsort wants one */
-		qsort(rep->lines, rep->nlines, sizeof(*rep->lines), cmp_line);
+		qsort(lorder, rep->nlines, sizeof(*lorder), cmp_line);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		rep->lines[i] = lorder[i].l;
+		newline[lorder[i].old] = (uint32_t)i;
+	}
+	for (size_t a = 0; a < rep->prof->naddrs; a++)
+		rep->addr_line[a] = newline[rep->addr_line[a]];
+	free(lorder);
+	free(newline);
 	for (size_t i = 0; i < rep->nfuncs; i++) {
 		order[i].f = rep->funcs[i];
 		order[i].old = (uint32_t)i;
@@ -548,6 +570,8 @@ static int sort_all(lp_report *rep)
 		rep->calls[i].caller = newidx[rep->calls[i].caller];
 		rep->calls[i].callee = newidx[rep->calls[i].callee];
 	}
+	for (size_t a = 0; a < rep->prof->naddrs; a++)
+		rep->addr_func[a] = newidx[rep->addr_func[a]];
 	free(order);
 	free(newidx);
 	keymap_free(&rep->index->lines);
@@ -583,8 +607,12 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 	rep->index = calloc(1, sizeof(*rep->index));
 	if (!rep->index)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	rep->addr_line = malloc((prof->naddrs + 1) * sizeof(*rep->addr_line));
+	rep->addr_func = malloc((prof->naddrs + 1) * sizeof(*rep->addr_func));
+	if (!rep->addr_line || !rep->addr_func)
+		rc = -1;
 	for (size_t a = 0; a < prof->naddrs && rc == 0; a++)
-		rc = add_self(rep, &prof->addrs[a]);
+		rc = add_self(rep, &prof->addrs[a], a);
 	if (rc == 0)
 		rc = add_inclusive(rep);
 	if (rc == 0)
@@ -609,6 +637,8 @@ void lp_report_free(lp_report *rep)
 	}
 	free(rep->lines);
 	free(rep->funcs);
+	free(rep->addr_line);
+	free(rep->addr_func);
 	free(rep->edges);
 	free(rep->calls);
 	memset(rep, 0, sizeof(*rep));

@@ -132,6 +132,8 @@ typedef struct lp_report {
 	 * recorded; has_wall, all three: Wall = Time + Sys + Off-CPU.
 	 */
 	int has_time, has_sys, has_off, has_wall;
+	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
+	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
 } lp_report;
 
@@ -206,5 +208,14 @@ const lp_counts *lp_report_chain_counts(const lp_report *rep, size_t i);
 const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
 				   const char *function);
+
+/*
+ * The report every view starts from: prof symbolized through a new symtab
+ * (*st, which owns the report's strings: free it after the report), its
+ * modules checked first (a changed binary is refused; a missing one is noted
+ * on diag and loses its names).
+ */
+int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **st, lp_report *rep,
+		       lp_error *err);
 
 #endif

@@ -2,10 +2,18 @@
  * pids and tids to contexts. Maps are small (one entry per live thread) and
  * looked up once per sample, so a hash, not a scan.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "lineprof/jobenv.h"
 #include "threads.h"
+
+/* A launcher's environment fits easily; a bigger one is read this far only. */
+#define LP_ENVIRON_MAX (256 * 1024)
 
 #define LP_ID_EMPTY 0
 #define LP_ID_GONE (-1)
@@ -120,6 +128,68 @@ static uint32_t new_process(lp_threads *t, int pid, const char *name)
 	return (uint32_t)c;
 }
 
+/* A forked process is who its parent was (same rank, same job) until it execs. */
+static int inherit_identity(lp_threads *t, uint32_t child, uint32_t parent)
+{
+	const lp_context *pc;
+	lp_identity id;
+
+	if (parent >= t->prof->ncontexts || child == parent)
+		return 0;
+	pc = &t->prof->contexts[parent];
+	if (pc->rank < 0 && !pc->job && !pc->launcher)
+		return 0;
+	id = (lp_identity){ pc->rank, pc->size, pc->host, pc->job, pc->step, pc->launcher,
+			    (int64_t)time(NULL) };
+	return lp_profile_set_identity(t->prof, child, &id);
+}
+
+/*
+ * After an exec, the launcher's variables in the new program's environment
+ * say which rank it is: `lineprof mpirun -np 4 ./prog` starts the ranks as
+ * grandchildren, each with its own OMPI_COMM_WORLD_RANK. The record arrives
+ * after the exec, so the process may have exited and its pid been reused:
+ * its comm must still be the one the record names. A bounded read of a
+ * procfs file; nothing found leaves the identity as it was.
+ */
+static int identify_exec(lp_threads *t, uint32_t proc, int pid, const char *comm)
+{
+	char path[64], cur[64] = "", *buf;
+	ssize_t n, got = 0;
+	lp_jobenv je;
+	int fd, rc = 0;
+
+	if (t->no_environ)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, cur, sizeof(cur) - 1);
+	close(fd);
+	cur[n > 0 ? n : 0] = '\0';
+	cur[strcspn(cur, "\n")] = '\0';
+	if (strncmp(cur, comm, 15) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	buf = malloc(LP_ENVIRON_MAX);
+	if (!buf) {
+		close(fd);
+		return -1;
+	}
+	while (got < LP_ENVIRON_MAX && (n = read(fd, buf + got, (size_t)(LP_ENVIRON_MAX - got))) > 0)
+		got += n;
+	close(fd);
+	lp_jobenv_block(&je, buf, (size_t)got);
+	if (je.rank_var) {
+		je.id.start_time = (int64_t)time(NULL);
+		rc = lp_profile_set_identity(t->prof, proc, &je.id);
+	}
+	free(buf);
+	return rc;
+}
+
 static uint32_t new_thread(lp_threads *t, uint32_t proc, int tid, const char *name)
 {
 	int64_t c = lp_profile_add_context(t->prof, LP_CTX_THREAD, proc, tid, name);
@@ -159,10 +229,13 @@ int lp_threads_fork(lp_threads *t, int pid, int ppid, int tid, int ptid)
 
 	if (pid <= 0 || tid <= 0)
 		return 0;
-	(void)ppid;
 	if (tid == pid) {
 		/* A new process: until it execs, it is called what its parent thread was. */
+		struct lp_idslot *pp = idmap_find(&t->pids, ppid);
+
 		proc = new_process(t, pid, name);
+		if (proc != LP_CTX_NONE && pp && inherit_identity(t, proc, pp->ctx))
+			return -1;
 	} else {
 		proc = process_ctx(t, pid);
 	}
@@ -184,6 +257,8 @@ int lp_threads_comm(lp_threads *t, int pid, int tid, const char *comm, int exec)
 	if ((exec || tid == pid) && proc != LP_CTX_NONE &&
 	    lp_profile_name_context(t->prof, proc, comm))
 		return -1;
+	if (exec && proc != LP_CTX_NONE)
+		return identify_exec(t, proc, pid, comm);
 	return 0;
 }
 

@@ -23,6 +23,7 @@ typedef struct lp_threads {
 	lp_idmap tids, pids;
 	const lp_identity *root;   /* given to the first process seen (the launched one) */
 	int have_root;
+	int no_environ;            /* tests: never read /proc/PID/environ */
 } lp_threads;
 
 void lp_threads_init(lp_threads *t, lp_profile *prof, const lp_identity *root);
@@ -37,7 +38,10 @@ uint32_t lp_threads_ctx(lp_threads *t, int pid, int tid);
 
 /* A FORK record: a new thread (tid != pid) of pid, or a new process pid forked by ppid. */
 int lp_threads_fork(lp_threads *t, int pid, int ppid, int tid, int ptid);
-/* A COMM record: tid is now called comm; exec: its process ran a new program. */
+/*
+ * A COMM record: tid is now called comm; exec: its process ran a new
+ * program, whose launcher variables (/proc/PID/environ) give its identity.
+ */
 int lp_threads_comm(lp_threads *t, int pid, int tid, const char *comm, int exec);
 /* An EXIT record: tid is gone (and its process, when tid == pid). */
 void lp_threads_exit(lp_threads *t, int pid, int tid);

@@ -86,6 +86,38 @@ static void secs(FILE *out, int width, double v)
 		fprintf(out, " %*s", width, "-");
 }
 
+/* The MPI row's statistics: each group's time in MPI libraries. */
+static void mpi_stat(const lp_ctxview *cv, lp_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		const lp_group *gr = &cv->groups[g];
+
+		st->sum_s += gr->mpi_samples;
+		st->sum_v += gr->mpi_value0;
+		if (g == 0 || gr->mpi_value0 > st->max_v)
+			st->max_v = gr->mpi_value0, st->max_s = gr->mpi_samples, st->max_g = (uint32_t)g;
+		if (g == 0 || gr->mpi_value0 < st->min_v)
+			st->min_v = gr->mpi_value0, st->min_s = gr->mpi_samples;
+		st->nz += gr->mpi_samples || gr->mpi_value0;
+	}
+}
+
+static void stat_cells(const lp_render_ctx *ctx, const lp_stat *st, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+
+	if (!lp_render_has_stats(ctx))
+		return;
+	if (!st || !st->nz) {
+		fprintf(out, " %11s %11s %8s %8s", "", "", "", "");
+		return;
+	}
+	fprintf(out, " %11.6f %11.6f %8lld %8.2f", lp_stat_mean_s(rep, ctx->cv, st),
+		lp_stat_max_s(rep, st), lp_render_group_id(ctx, st->max_g),
+		lp_stat_imbalance(rep, ctx->cv, st));
+}
+
 int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
@@ -94,6 +126,8 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_frow *rows = malloc((rep->nfuncs + 1) * sizeof(*rows));
 	size_t nrows = 0;
 	int wmod = (int)strlen("Module"), wloc = (int)strlen("File:Line"), len;
+	uint64_t mpi_self = 0, mpi_value0 = 0, mpi_sys = 0, mpi_off = 0, mpi_key;
+	int mpi_done = 0;
 	char loc[512];
 
 	if (!rows)
@@ -105,6 +139,14 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		if (!f->self_samples && !f->total_samples && !f->self_w.sys_samples &&
 		    !f->self_w.off_count && !f->total_sys_value && !f->total_off_ns)
 			continue;
+		/* MPI's code is one row: the job's communication, not dozens of internals. */
+		if (lp_module_is_mpi(p, f->module)) {
+			mpi_self += f->self_samples;
+			mpi_value0 += f->self_value[0];
+			mpi_sys += f->self_w.sys_value;
+			mpi_off += lp_waits_off_ns(&f->self_w);
+			continue;
+		}
 		rows[nrows].f = f;
 		rows[nrows].self = self_key(rep, f);
 		rows[nrows++].total = total_key(rep, f);
@@ -117,12 +159,14 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rep->has_wall || ctx->opts->sort == LP_SORT_TOTAL)
 		qsort(rows, nrows, sizeof(*rows),
 		      ctx->opts->sort == LP_SORT_TOTAL ? cmp_total_key : cmp_self_key);
+	/* The MPI row's place among the others: its self key. */
+	mpi_key = rep->has_wall ? mpi_value0 + mpi_sys + mpi_off : mpi_self;
 	if (ctx->opts->nfunctions == 0)
 		lp_render_header(ctx, out);
-	fprintf(out, "Function profile, sorted by %s %s: %zu functions with samples%s\n",
+	fprintf(out, "Function profile, sorted by %s %s: %zu functions with samples%s%s\n",
 		ctx->opts->sort == LP_SORT_TOTAL ? "total" : "self",
-		rep->has_wall ? "wall time" : "time", nrows,
-		rep->has_sys || rep->has_off ? " or waits" : "");
+		rep->has_wall ? "wall time" : "time", nrows + (mpi_key != 0),
+		rep->has_sys || rep->has_off ? " or waits" : "", mpi_key ? " (MPI's as one)" : "");
 	if (rep->inclusive_from_stacks)
 		fprintf(out, "total = self + callees, from the recorded call stacks (%s); "
 			"recursion counted once per stack\n",
@@ -139,6 +183,12 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		fputs("Off: time their threads waited off the CPU there (sleep, I/O, locks, preemption)\n", out);
 	if (rep->has_wall)
 		fputs("Wall = s + Sys + Off, thread time: the threads' Walls add up\n", out);
+	if (mpi_key)
+		fputs("MPI: the code of every MPI library (libmpi, libopen-pal, mca_*, UCX, PMIx...) in "
+		      "one row; its callers' Total includes it\n", out);
+	if (lp_render_has_stats(ctx))
+		fprintf(out, "Mean s, Max s: self seconds per %s, and the %s with the max\n",
+			lp_by_name(ctx->cv->level), lp_by_name(ctx->cv->level));
 	fputc('\n', out);
 	len = fprintf(out, "%9s %7s %7s %11s %11s", "Samples", "Self %", "Total %", "Self s", "Total s");
 	if (rep->has_sys)
@@ -147,14 +197,47 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		len += fprintf(out, " %11s %11s", "Self off", "Total off");
 	if (rep->has_wall)
 		len += fprintf(out, " %11s %11s", "Self wall", "Total wall");
+	if (lp_render_has_stats(ctx))
+		len += fprintf(out, " %11s %11s %8s %8s", "Mean s", "Max s", lp_render_max_head(ctx),
+			       "Max/Mean");
 	len += fprintf(out, "  %-*s  %-*s  %s\n", wmod, "Module", wloc, "File:Line", "Function") - 1;
 	for (int i = 0; i < len; i++)
 		fputc('=', out);
 	fputc('\n', out);
-	for (size_t i = 0; i < nrows; i++) {
-		const lp_func_stat *f = rows[i].f;
+	for (size_t i = 0; i <= nrows; i++) {
+		const lp_func_stat *f = i < nrows ? rows[i].f : NULL;
 		lp_times st, tt;
 
+		/* The MPI row where its self time puts it (in --sort self order). */
+		if (mpi_key && !mpi_done && (!f || (ctx->opts->sort == LP_SORT_SELF &&
+						    rows[i].self < mpi_key))) {
+			lp_stat ms = { 0 };
+
+			mpi_done = 1;
+			lp_report_times(rep, mpi_value0, mpi_sys, mpi_off, &st);
+			fprintf(out, "%9" PRIu64 " %7.1f %7s", mpi_self,
+				n > 0 ? 100.0 * (double)mpi_self / n : 0.0, "-");
+			secs(out, 11, st.time_s);
+			fprintf(out, " %11s", "-");
+			if (rep->has_sys) {
+				secs(out, 11, st.sys_s);
+				fprintf(out, " %11s", "-");
+			}
+			if (rep->has_off) {
+				secs(out, 11, st.off_s);
+				fprintf(out, " %11s", "-");
+			}
+			if (rep->has_wall) {
+				secs(out, 11, st.wall_s);
+				fprintf(out, " %11s", "-");
+			}
+			if (lp_render_has_stats(ctx))
+				mpi_stat(ctx->cv, &ms);
+			stat_cells(ctx, &ms, out);
+			fprintf(out, "  %-*s  %-*s  %s\n", wmod, "MPI", wloc, "-", "MPI");
+		}
+		if (!f)
+			break;
 		lp_report_times(rep, f->self_value[0], f->self_w.sys_value, lp_waits_off_ns(&f->self_w),
 				&st);
 		lp_report_times(rep, f->total_value0, f->total_sys_value, f->total_off_ns, &tt);
@@ -176,8 +259,10 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			secs(out, 11, st.wall_s);
 			secs(out, 11, tt.wall_s);
 		}
-		fprintf(out, "  %-*s  %-*s  %s\n", wmod, lp_render_module_name(rep, f->module), wloc, loc,
-			f->name);
+		stat_cells(ctx, lp_render_has_stats(ctx) ? &ctx->cv->func_stats[f - rep->funcs] : NULL,
+			   out);
+		fprintf(out, "  %-*s  %-*s  %s\n", wmod, lp_render_module_name(rep, f->module), wloc,
+			loc, f->name);
 	}
 	free(rows);
 	return LP_OK;
