@@ -55,6 +55,8 @@ struct lp_collect {
 	uint64_t *switch_ids;
 	int nswitch_ids;
 	uint64_t sys_nowhere;        /* kernel-mode samples without a user ip */
+	uint64_t *ring_last;         /* per ring: the time of its last record handled */
+	int nring_last;
 };
 
 lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format,
@@ -95,6 +97,7 @@ void lp_collect_free(lp_collect *c)
 	lp_threads_free(&c->threads);
 	lp_offcpu_free(c->off);
 	free(c->switch_ids);
+	free(c->ring_last);
 	free(c->ips);
 	free(c->items);
 	free(c->prev);
@@ -802,8 +805,27 @@ int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err)
 	}
 	if (c->nitems) /* items is NULL until the first record */
 		qsort(c->items, c->nitems, sizeof(*c->items), by_time);
-	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++)
-		rc = lp_collect_record(c, c->items[i].cpu, c->items[i].h, err);
+	if (c->off && nrings > c->nring_last) {
+		uint64_t *n = realloc(c->ring_last, (size_t)nrings * sizeof(*n));
+
+		if (!n) {
+			rc = oom(err);
+			goto out;
+		}
+		memset(n + c->nring_last, 0, (size_t)(nrings - c->nring_last) * sizeof(*n));
+		c->ring_last = n;
+		c->nring_last = nrings;
+	}
+	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++) {
+		const lp_item *it = &c->items[i];
+
+		/* Dropped records: a window off-CPU time must not be guessed across. */
+		if (c->off && it->h->type == PERF_RECORD_LOST)
+			lp_offcpu_lost(c->off, c->ring_last[it->cpu], it->time);
+		rc = lp_collect_record(c, it->cpu, it->h, err);
+		if (c->off)
+			c->ring_last[it->cpu] = it->time;
+	}
 out:
 	for (int r = 0; r < nrings; r++)
 		lp_ring_end(&rings[r]);

@@ -34,11 +34,15 @@ typedef struct lp_sw {
 	uint64_t dead_at;
 	uint64_t t_out;
 	uint64_t t_in_early;  /* a switch-in not yet matched (0: none) */
+	uint64_t t_last_in;   /* the switch-in that ended the last wait */
 	uint32_t ctx;
 	lp_loc loc;
 	lp_loc *frames;
 	uint32_t depth, cap;
 } lp_sw;
+
+/* Loss windows, oldest first; at most LP_NLOST (merged beyond: wider, never forgotten). */
+#define LP_NLOST 64
 
 struct lp_offcpu {
 	lp_profile *prof;
@@ -46,6 +50,8 @@ struct lp_offcpu {
 	size_t cap, used, live, ndead;
 	uint64_t drain;
 	lp_offcpu_stats st;
+	uint64_t lost_a[LP_NLOST], lost_b[LP_NLOST];
+	int nlost;
 };
 
 lp_offcpu *lp_offcpu_new(lp_profile *prof)
@@ -146,6 +152,30 @@ static void end_phase(lp_sw *e)
 	e->depth = 0;
 }
 
+/* Does (t_out, t_in) overlap a window where records were dropped? */
+static int overlaps_loss(const lp_offcpu *o, uint64_t t_out, uint64_t t_in)
+{
+	for (int i = 0; i < o->nlost; i++)
+		if (t_out <= o->lost_b[i] && t_in >= o->lost_a[i])
+			return 1;
+	return 0;
+}
+
+int lp_offcpu_lost(lp_offcpu *o, uint64_t a, uint64_t b)
+{
+	if (o->nlost == LP_NLOST) {
+		/* The two oldest become one wider window: more waits doubted, none trusted wrongly. */
+		o->lost_b[0] = o->lost_b[1] > o->lost_b[0] ? o->lost_b[1] : o->lost_b[0];
+		o->lost_a[0] = o->lost_a[1] < o->lost_a[0] ? o->lost_a[1] : o->lost_a[0];
+		memmove(&o->lost_a[1], &o->lost_a[2], (LP_NLOST - 2) * sizeof(o->lost_a[0]));
+		memmove(&o->lost_b[1], &o->lost_b[2], (LP_NLOST - 2) * sizeof(o->lost_b[0]));
+		o->nlost--;
+	}
+	o->lost_a[o->nlost] = a;
+	o->lost_b[o->nlost++] = b;
+	return 0;
+}
+
 /* The wait of e ended at t_in: charged where it began, or to off_lost_ns without a where. */
 static int charge(lp_offcpu *o, lp_sw *e, uint64_t t_in)
 {
@@ -153,6 +183,11 @@ static int charge(lp_offcpu *o, lp_sw *e, uint64_t t_in)
 	lp_counts c;
 	int rc = 0;
 
+	if (overlaps_loss(o, e->t_out, t_in)) {
+		o->st.lost_end++; /* its real end may be among the dropped records */
+		end_phase(e);
+		return 0;
+	}
 	if (!e->have_where) {
 		o->prof->off_lost_ns += ns;
 		o->st.lost_where++;
@@ -167,6 +202,7 @@ static int charge(lp_offcpu *o, lp_sw *e, uint64_t t_in)
 		rc = lp_profile_add_stack(o->prof, e->ctx, e->frames, e->depth, &c);
 	o->st.waits++;
 	end_phase(e);
+	e->t_last_in = t_in;
 	return rc == -1 ? -1 : 0;
 }
 
@@ -206,6 +242,8 @@ int lp_offcpu_out(lp_offcpu *o, int tid, uint64_t t, uint32_t ctx, lp_loc loc,
 		return -1;
 	if (e->dead)
 		return 0; /* the last switch of a thread that exits */
+	if (!e->out && t < e->t_last_in)
+		return 0; /* the sample of a wait already ended (by an early switch-in) */
 	/* The record of this same switch may have come first (the sample was late). */
 	if (!(e->out && e->have_record && !e->have_where && t <= e->t_out))
 		open_phase(o, e, t);
@@ -244,9 +282,18 @@ int lp_offcpu_switch(lp_offcpu *o, int tid, uint64_t t, int out, int runnable)
 		e->t_in_early = 0;
 		return charge(o, e, t);
 	}
-	/* The sample of this switch normally comes just before its record. */
+	if (!e->out && t < e->t_last_in)
+		return 0; /* the record of a wait already ended (by an early switch-in) */
+	/*
+	 * The sample of this switch normally comes just before its record; the
+	 * record is the later of the two, closer to the switch itself (the
+	 * sample's own writing is still the thread's running time), so the wait
+	 * starts there.
+	 */
 	if (!(e->out && e->have_where && !e->have_record))
 		open_phase(o, e, t);
+	else if (t > e->t_out)
+		e->t_out = t;
 	e->have_record = 1;
 	e->runnable = runnable != 0;
 	return early_end(o, e);

@@ -44,6 +44,15 @@ int lp_offcpu_out(lp_offcpu *o, int tid, uint64_t t, uint32_t ctx, lp_loc loc,
  */
 int lp_offcpu_switch(lp_offcpu *o, int tid, uint64_t t, int out, int runnable);
 
+/*
+ * Records were dropped from a ring between times a and b (its last record
+ * before the PERF_RECORD_LOST, and that record): a wait that overlaps the
+ * window may have lost its switch-in there, and the next one seen would
+ * charge the time the thread ran meanwhile. Such waits are not charged
+ * (lost_end). 0, or -1 when out of memory.
+ */
+int lp_offcpu_lost(lp_offcpu *o, uint64_t a, uint64_t b);
+
 /* A new thread tid (a FORK record): a reused tid starts afresh. */
 void lp_offcpu_start(lp_offcpu *o, int tid);
 

@@ -316,6 +316,19 @@ static void say_not_allowed(lp_run *r, const char *what)
 	fflush(r->diag);
 }
 
+/*
+ * The switch ring's pages: as asked with --mmap-pages, else at least 2 MiB
+ * per CPU, because switch records come in bursts that do not follow -F (a
+ * ping-pong writes ~14 MB/s) and a loaded machine may keep lineprof from
+ * draining for tens of milliseconds.
+ */
+#define SWITCH_PAGES 512
+
+static size_t switch_pages(const lp_run *r, size_t pages)
+{
+	return r->opts->mmap_pages || pages >= SWITCH_PAGES ? pages : SWITCH_PAGES;
+}
+
 static void close_switch(lp_run *r)
 {
 	for (int c = 0; r->sw_fds && c < r->ncpus; c++)
@@ -543,7 +556,7 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 	/* A clock that may not see the kernel: its system time goes unattributed, and is said. */
 	if (r->ev[0].kernel && lp_events_is_clock(&r->ev[0].attr) && !prof->kernel)
 		say_not_allowed(r, r->opts->off_cpu == LP_OFFCPU_OFF ? "Sys time" : "Sys and Off-CPU time");
-	else if (open_switch(r, pid, prof, pages))
+	else if (open_switch(r, pid, prof, switch_pages(r, pages)))
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	return open_counters(r, pid, err);
 }
