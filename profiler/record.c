@@ -553,6 +553,12 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	lp_collect_set_regs(r->col, r->ev[0].attr.sample_regs_user);
 	prof->kernel = !r->ev[0].attr.exclude_kernel;
+	if (!regs_mask(r) && !r->ev[0].user_only) {
+		/* No user registers to find the user ip of a kernel-mode sample or a switch. */
+		fprintf(r->diag, "lineprof: Sys and Off-CPU time are not supported yet on this "
+			"architecture (x86-64 only): user CPU time only\n");
+		fflush(r->diag);
+	}
 	/* A clock that may not see the kernel: its system time goes unattributed, and is said. */
 	if (r->ev[0].kernel && lp_events_is_clock(&r->ev[0].attr) && !prof->kernel)
 		say_not_allowed(r, r->opts->off_cpu == LP_OFFCPU_OFF ? "Sys time" : "Sys and Off-CPU time");
