@@ -182,7 +182,7 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rep->has_off)
 		fputs("Off: time their threads waited off the CPU there (sleep, I/O, locks, preemption)\n", out);
 	if (rep->has_wall)
-		fputs("Wall = s + Sys + Off, thread time: the threads' Walls add up\n", out);
+		fputs("Self wall, Total wall: s + sys + off, thread time: the threads' Walls add up\n", out);
 	if (mpi_key)
 		fputs("MPI: the code of every MPI library (libmpi, libopen-pal, mca_*, UCX, PMIx...) in "
 		      "one row; its callers' Total includes it\n", out);
