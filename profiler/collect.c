@@ -57,6 +57,8 @@ struct lp_collect {
 	uint64_t sys_nowhere;        /* kernel-mode samples without a user ip */
 	uint64_t *ring_last;         /* per ring: the time of its last record handled */
 	int nring_last;
+	unsigned char *switch_ring;  /* per ring: it carries switch records (lp_collect_switch_ring) */
+	int nswitch_ring;
 };
 
 lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format,
@@ -98,6 +100,7 @@ void lp_collect_free(lp_collect *c)
 	lp_offcpu_free(c->off);
 	free(c->switch_ids);
 	free(c->ring_last);
+	free(c->switch_ring);
 	free(c->ips);
 	free(c->items);
 	free(c->prev);
@@ -164,6 +167,27 @@ int lp_collect_set_switch(lp_collect *c, uint64_t sample_type, const uint64_t *i
 	c->nswitch_ids = nids;
 	c->switch_type = sample_type;
 	return 0;
+}
+
+int lp_collect_switch_ring(lp_collect *c, int ring)
+{
+	if (ring >= c->nswitch_ring) {
+		unsigned char *n = realloc(c->switch_ring, (size_t)ring + 1);
+
+		if (!n)
+			return -1;
+		memset(n + c->nswitch_ring, 0, (size_t)(ring + 1 - c->nswitch_ring));
+		c->switch_ring = n;
+		c->nswitch_ring = ring + 1;
+	}
+	c->switch_ring[ring] = 1;
+	return 0;
+}
+
+/* Can a record dropped from this ring have been a switch record? */
+static int carries_switches(const lp_collect *c, int ring)
+{
+	return ring < c->nswitch_ring && c->switch_ring[ring];
 }
 
 void lp_collect_stats_of(const lp_collect *c, lp_collect_stats *st)
@@ -819,8 +843,8 @@ int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err)
 	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++) {
 		const lp_item *it = &c->items[i];
 
-		/* Dropped records: a window off-CPU time must not be guessed across. */
-		if (c->off && it->h->type == PERF_RECORD_LOST)
+		/* Dropped switch records: a window off-CPU time must not be guessed across. */
+		if (c->off && it->h->type == PERF_RECORD_LOST && carries_switches(c, it->cpu))
 			lp_offcpu_lost(c->off, c->ring_last[it->cpu], it->time);
 		rc = lp_collect_record(c, it->cpu, it->h, err);
 		if (c->off)

@@ -55,6 +55,14 @@ void lp_collect_set_regs(lp_collect *c, uint64_t regs_mask);
  */
 int lp_collect_set_switch(lp_collect *c, uint64_t sample_type, const uint64_t *ids, int nids);
 
+/*
+ * Ring index ring (as lp_collect_drain numbers them) receives the switch
+ * event's records: records dropped there may hide a wait's end (lineprof
+ * then doubts the waits across the gap; losses elsewhere do not). 0, or -1
+ * when out of memory.
+ */
+int lp_collect_switch_ring(lp_collect *c, int ring);
+
 typedef struct lp_collect_stats {
 	uint64_t sys_nowhere;   /* kernel-mode samples with no user ip to charge */
 	lp_offcpu_stats off;

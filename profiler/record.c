@@ -401,9 +401,13 @@ static int open_switch(lp_run *r, pid_t pid, lp_profile *prof, size_t pages)
 		} else if (ioctl(r->sw_fds[c], PERF_EVENT_IOC_ID, &ids[c])) {
 			e = errno, step = "identify";
 		} else if (lp_ring_map(&r->rings[r->nrings], r->sw_fds[c], pages, &merr) == LP_OK) {
+			if (lp_collect_switch_ring(r->col, r->nrings))
+				e = ENOMEM;
 			r->ring_fd[r->nrings++] = r->sw_fds[c];
 		} else if (ioctl(r->sw_fds[c], PERF_EVENT_IOC_SET_OUTPUT, r->fds[c * LP_MAX_EVENTS])) {
 			e = errno, step = "give a ring to";
+		} else if (lp_collect_switch_ring(r->col, c)) {
+			e = ENOMEM; /* the sampling ring of this CPU carries them */
 		}
 	}
 	if (e) {

@@ -42,6 +42,9 @@ static void setup_fx(fixture *fx, uint64_t extra_st)
 	ck_assert_ptr_nonnull(fx->c);
 	lp_collect_set_regs(fx->c, lp_collect_regs_mask_min());
 	ck_assert_int_eq(lp_collect_set_switch(fx->c, SW_ST | extra_st, ids, 1), 0);
+	/* Both rings carry switch records, as a sampling ring does that shares its CPU's. */
+	ck_assert_int_eq(lp_collect_switch_ring(fx->c, 0), 0);
+	ck_assert_int_eq(lp_collect_switch_ring(fx->c, 1), 0);
 	fx->r[0] = rec_ring_new();
 	fx->r[1] = rec_ring_new();
 	rec_mmap2(fx->r[0], 7, 0x400000, 0x1000, 0, "/bin/t", 1, 1);
@@ -278,6 +281,36 @@ START_TEST(offcpu_wait_across_lost_records)
 }
 END_TEST
 
+/* Records dropped from a ring that carries no switch records hide no switch: the wait stands. */
+START_TEST(offcpu_loss_elsewhere)
+{
+	fixture fx;
+	rec_body lost = { { 0 }, 0 };
+	uint64_t ids[1] = { SW_ID };
+
+	memset(&fx, 0, sizeof(fx));
+	fx.p = lp_profile_new();
+	fx.p->nevents = 1;
+	fx.c = lp_collect_new(fx.p, LEAD_ST, 0, NULL);
+	lp_collect_set_regs(fx.c, lp_collect_regs_mask_min());
+	ck_assert_int_eq(lp_collect_set_switch(fx.c, SW_ST, ids, 1), 0);
+	ck_assert_int_eq(lp_collect_switch_ring(fx.c, 0), 0); /* ring 1: samples only */
+	fx.r[0] = rec_ring_new();
+	fx.r[1] = rec_ring_new();
+	rec_mmap2(fx.r[0], 7, 0x400000, 0x1000, 0, "/bin/t", 1, 1);
+	switch_sample(fx.r[0], 7, 100, 0x4000d0, NULL, 0);
+	rec_switch(fx.r[0], 7, 7, 101, 1, 0, SW_ID);
+	rec_w64(&lost, 99);
+	rec_w64(&lost, 50);
+	rec_emit(fx.r[1], PERF_RECORD_LOST, 0, &lost, 7, 7, 500, 1, 0);
+	rec_switch(fx.r[0], 7, 7, 800, 0, 0, SW_ID);
+	drain(&fx);
+	ck_assert_uint_eq(fx.p->lost, 50);
+	ck_assert_uint_eq(addr_at(fx.p, 0xd0)->c.off_ns[LP_OFF_BLOCKED], 699);
+	teardown_fx(&fx);
+}
+END_TEST
+
 /*
  * A switch-in published on CPU 1 before the switch-out on CPU 0 (read a
  * drain late): the wait ends at that switch-in, not at the next one, so
@@ -447,6 +480,7 @@ int main(void)
 	tcase_add_test(t, offcpu_lost_pieces);
 	tcase_add_test(t, offcpu_switch_in_first);
 	tcase_add_test(t, offcpu_wait_across_lost_records);
+	tcase_add_test(t, offcpu_loss_elsewhere);
 	tcase_add_test(t, offcpu_exit_and_memory);
 	tcase_add_test(t, offcpu_direct);
 	suite_add_tcase(s, t);
