@@ -25,9 +25,25 @@ static int symtab_after_syscall(void *ctx, lp_loc loc)
 	return lp_symtab_after_syscall(ctx, loc);
 }
 
+/* Code by address (--asm, loops, callgrind's instructions): the symtab's codetab. */
+static int symtab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_function(ct, loc, code, arch) : LP_CODE_NOMEM;
+}
+
+static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_vaddr(ct, loc, vaddr) : -1;
+}
+
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
 	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = st,
+			    .code = symtab_code, .vaddr = symtab_vaddr,
 			    .after_syscall = symtab_after_syscall };
 
 	return s;
@@ -101,7 +117,8 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	int rc = LP_OK;
 
 	if ((o->dot && strcmp(o->dot, "-") == 0) || (o->callgrind && strcmp(o->callgrind, "-") == 0) ||
-	    (o->folded && strcmp(o->folded, "-") == 0))
+	    (o->folded && strcmp(o->folded, "-") == 0) || (o->html && strcmp(o->html, "-") == 0) ||
+	    (o->flamegraph && strcmp(o->flamegraph, "-") == 0) || (o->pprof && strcmp(o->pprof, "-") == 0))
 		tables = 0;
 	/* A missing Graphviz is said before any view is printed. */
 	if (o->png && (rc = lp_render_dot_check("png", err)) != LP_OK)
@@ -116,8 +133,11 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rc == LP_OK && tables && o->functions_view)
 		rc = lp_render_functions(ctx, out, err);
 	if (rc == LP_OK && tables &&
-	    ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
+	    ((o->nfunctions == 0 && !o->listing && !o->functions_view && !o->loops_view) ||
+	     o->top > 0))
 		rc = lp_render_top(ctx, out, err);
+	if (rc == LP_OK && tables && o->loops_view)
+		rc = lp_render_loops(ctx, out, err);
 	if (rc == LP_OK && tables && o->listing)
 		rc = lp_render_listing(ctx, out, err);
 	if (rc == LP_OK && o->csv)
@@ -134,6 +154,12 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, err);
 	if (rc == LP_OK && o->folded)
 		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, err);
+	if (rc == LP_OK && o->flamegraph)
+		rc = lp_render_to_path(&file_ctx, lp_render_flamegraph, o->flamegraph, err);
+	if (rc == LP_OK && o->pprof)
+		rc = lp_render_to_path(&file_ctx, lp_render_pprof, o->pprof, err);
+	if (rc == LP_OK && o->html)
+		rc = lp_render_to_path(&file_ctx, lp_render_html, o->html, err);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "lineprof/annotate.h"
 #include "lineprof/profile.h"
 #include "symbolize.h"
+#include "code.h"
 
 /*
  * Why threads waited off the CPU, from where they left it (the function,
@@ -59,7 +60,8 @@ typedef struct lp_line_stat {
 	uint64_t hits;                  /* exact executions (--hits) */
 	int has_hits;
 	lp_waits w;                     /* self: kernel mode and off the CPU at this line */
-	uint64_t rank;                  /* what "hottest first" orders by: Wall, else counts */
+	uint64_t rank;                  /* what "hottest first" orders by: Wall less the waits for
+	                                   a CPU, else counts */
 	uint64_t incl_sys_value;        /* inclusive, as incl_value0 */
 	uint64_t incl_off_ns;
 } lp_line_stat;
@@ -99,6 +101,8 @@ typedef struct lp_call {
 	uint64_t samples;
 	uint64_t value0;
 	uint64_t sys_value, off_ns;
+	lp_loc loc;                     /* the lowest address it was seen at: a return */
+	int loc_is_return;              /* address (is_return), or the sampled ip (inlining) */
 } lp_call;
 
 /*
@@ -111,6 +115,14 @@ typedef struct lp_symbolizer {
 	void *ctx;
 	/* Is loc right after a syscall instruction? 1, 0, or -1 unknown; NULL: always unknown. */
 	int (*after_syscall)(void *ctx, lp_loc loc);
+	/*
+	 * Optional (NULL: the code views say there is no code). The function
+	 * whose code holds loc, disassembled with its CFG (code.h): an enum
+	 * lp_code_status, *arch set when LP_CODE_UNSUPPORTED. And loc's ELF
+	 * virtual address: 0, or -1.
+	 */
+	int (*code)(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch);
+	int (*vaddr)(void *ctx, lp_loc loc, uint64_t *vaddr);
 } lp_symbolizer;
 
 typedef struct lp_report {
@@ -135,6 +147,7 @@ typedef struct lp_report {
 	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
 	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
+	struct lp_codeview *code;       /* instructions and loops, built when a view asks (codeview.h) */
 } lp_report;
 
 int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer *sym,

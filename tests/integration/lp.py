@@ -178,20 +178,30 @@ def parse_functions(text):
     lines = text.splitlines()
     at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
     header = lines[at]
-    numeric = [h.group(0) for h in re.finditer(HEADING, header[:header.index("Module")])]
+    numeric = [h.group(0) for h in re.finditer(r"Self (?:%|sys|off|wall|s)|Total (?:%|sys|off|wall|s)|"
+                                               r"Mean s|Max s|Max/Mean|\S+",
+                                               header[:header.index("Module")])]
     keys = {"Samples": "samples", "Self %": "self", "Total %": "total", "Self s": "self_s",
             "Total s": "total_s", "Self sys": "self_sys", "Total sys": "total_sys",
             "Self off": "self_off", "Total off": "total_off", "Self wall": "self_wall",
             "Total wall": "total_wall"}
     rows = {}
     for l in lines[at + 2:]:
-        if not l.strip():
+        if not re.match(r"\s*\d", l):  # a blank line, or a note after the table
             break
         f = l.split()
         n = len(numeric)
         row = {}
         for h, v in zip(numeric, f[:n]):
-            row[keys[h]] = int(v) if h == "Samples" else (None if v == "-" else float(v))
+            if v == "-":
+                row[keys.get(h, h)] = None  # not measured (or, for MPI's row, no total)
+            elif h == "Samples":
+                row["samples"] = int(v)
+            else:
+                try:
+                    row[keys.get(h, h)] = float(v)
+                except ValueError:
+                    row[keys.get(h, h)] = v  # a rank, tid or pid column
         row["module"], row["where"] = f[n], f[n + 1]
         rows[" ".join(f[n + 2:])] = row
     return rows
