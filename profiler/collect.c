@@ -46,6 +46,7 @@ struct lp_collect {
 	lp_loc *frames; /* LP_MAX_STACK, zeroed: the model compares frames bytewise */
 	uint64_t seq;
 	uint64_t forks;
+	uint64_t new_processes;
 	const lp_unwinder *unwinder; /* --call-graph=dwarf */
 	uint64_t regs_mask;
 	uint64_t *ips;               /* LP_MAX_STACK, the unwinder's output */
@@ -157,14 +158,25 @@ void lp_collect_set_regs(lp_collect *c, uint64_t regs_mask)
 	c->regs_mask = regs_mask;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int lp_collect_set_switch(lp_collect *c, uint64_t sample_type, const uint64_t *ids, int nids)
 {
-	c->switch_ids = malloc((size_t)(nids > 0 ? nids : 1) * sizeof(*ids));
-	c->off = lp_offcpu_new(c->prof);
-	if (!c->switch_ids || !c->off)
+	uint64_t *n = realloc(c->switch_ids, (size_t)(nids > 0 ? nids : 1) * sizeof(*ids));
+
+	if (!n)
+		return -1;
+	c->switch_ids = n;
+	if (!c->off && !(c->off = lp_offcpu_new(c->prof)))
 		return -1;
 	memcpy(c->switch_ids, ids, (size_t)nids * sizeof(*ids));
 	c->nswitch_ids = nids;
+	qsort(c->switch_ids, (size_t)nids, sizeof(*ids), cmp_u64);
 	c->switch_type = sample_type;
 	return 0;
 }
@@ -438,13 +450,10 @@ typedef struct lp_rsample {
 	uint64_t vals[LP_MAX_EVENTS];
 } lp_rsample;
 
-/* The switch event's id? (a handful of CPUs: a scan) */
+/* A switch event's id? (one per CPU, and per thread with -p: sorted) */
 static int is_switch_id(const lp_collect *c, uint64_t id)
 {
-	for (int i = 0; i < c->nswitch_ids; i++)
-		if (c->switch_ids[i] == id)
-			return 1;
-	return 0;
+	return bsearch(&id, c->switch_ids, (size_t)c->nswitch_ids, sizeof(id), cmp_u64) != NULL;
 }
 
 /* 0; 1 truncated (skip it); -1 out of memory. */
@@ -739,6 +748,7 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		if (k.bad)
 			return LP_OK;
 		c->forks++;
+		c->new_processes += tid == pid;
 		if (c->off)
 			lp_offcpu_start(c->off, (int)tid);
 		if (lp_threads_fork(&c->threads, (int)pid, (int)ppid, (int)tid, (int)ptid))
@@ -783,6 +793,32 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 uint64_t lp_collect_forks(const lp_collect *c)
 {
 	return c->forks;
+}
+
+uint64_t lp_collect_new_processes(const lp_collect *c)
+{
+	return c->new_processes;
+}
+
+int lp_collect_add_thread(lp_collect *c, int pid, int tid, const char *comm, const char *pcomm)
+{
+	int new_proc, rc = lp_threads_attach(&c->threads, pid, tid, comm, pcomm, &new_proc);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	/* A new process's maps start empty (one thread); each further thread keeps them alive. */
+	return lp_maps_fork(&c->maps, pid, new_proc ? 0 : pid);
+}
+
+int lp_collect_add_mapping(lp_collect *c, int pid, uint64_t start, uint64_t len, uint64_t pgoff,
+			   const char *path)
+{
+	return lp_maps_add(&c->maps, pid, start, len, pgoff, path, NULL, 0);
+}
+
+int lp_collect_knows(const lp_collect *c, int tid)
+{
+	return lp_threads_known(&c->threads, tid);
 }
 
 static int by_time(const void *a, const void *b)

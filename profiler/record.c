@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lineprof/record.h"
+#include "attach.h"
 #include "collect.h"
 #include "events.h"
 #include "launch.h"
@@ -37,6 +38,12 @@
 #define DWARF_PAGES 512
 #define POLL_MS 100 /* drain at least this often, whatever the watermark */
 
+/* A task the events are opened on: the launched child, or a thread of an attached process. */
+typedef struct lp_target {
+	pid_t tid;
+	int clock_fd;     /* task-clock, counting (inherited: its threads and children too) */
+} lp_target;
+
 typedef struct lp_run {
 	const lp_record_opts *opts;
 	FILE *diag;
@@ -44,15 +51,24 @@ typedef struct lp_run {
 	lp_event ev[LP_MAX_EVENTS];
 	int nev;
 	int *cpus, ncpus;
-	int *fds;         /* ncpus x LP_MAX_EVENTS */
-	lp_ring *rings;   /* one per CPU, on its leader */
-	int clock_fd;     /* task-clock, counting */
-	int *sw_fds;      /* off-CPU: the context-switch event per CPU */
-	uint64_t sw_type; /* its sample_type */
-	int nrings;       /* rings[0..ncpus) the leaders', then the tracking events', then
-	                     the switch events' own */
-	int *ring_fd;     /* the fd each ring belongs to, for poll */
-	int *trk_fds;     /* the tracking (dummy) event per CPU, or NULL: the leaders track */
+	lp_target *targets; /* the tasks the events are opened on */
+	int ntargets, captargets;
+	int *fds;         /* ntargets x ncpus groups of LP_MAX_EVENTS: one per (target, CPU) */
+	int *lead;        /* per CPU: the leader fd its ring is mapped on, -1 before */
+	lp_ring *rings;   /* 3 x ncpus: per CPU, the sampling ring (every group of that CPU
+	                     writes into it), then the tracking rings, then the switch rings;
+	                     one not mapped is skipped */
+	int nrings;       /* 3 x ncpus */
+	int *ring_fd;     /* the fd each ring is mapped on, for poll; -1 none */
+	size_t pages;     /* data pages per ring */
+	int *trk_fds;     /* launched: the tracking (dummy) event per CPU, or NULL: the leaders track */
+	/* Off-CPU: the context-switch event per (target, CPU), ntargets x ncpus. */
+	int *sw_fds;
+	int off_state;    /* 0 not yet tried, 1 recorded, -1 not (refused, or not asked) */
+	struct perf_event_attr sw_attr;
+	uint64_t *sw_ids; /* the switch events' ids, for the collector */
+	int nsw_ids, capsw_ids;
+	unsigned char *sw_ring; /* per ring: it carries switch records */
 	lp_probes *probes; /* --hits */
 	double hit_lo, hit_hi; /* ns per probe hit, measured before the run; < 0 unknown */
 	int sig_fd;
@@ -60,8 +76,12 @@ typedef struct lp_run {
 	int masked;
 	lp_child child;
 	int released, reaped;
+	int ended;        /* the loop is over: the target was reaped, or -p stopped */
 	lp_collect *col;
-	struct rusage self0; /* lineprof's own usage when the target was released */
+	lp_attach *attach; /* -p: the processes attached to; NULL for a launched command */
+	int stop_signal;   /* -p: the signal that ended the recording, 0 none */
+	uint64_t deadline; /* -p --duration: when to stop (CLOCK_MONOTONIC ns), 0 never */
+	struct rusage self0; /* lineprof's own usage when recording began */
 } lp_run;
 
 static uint64_t now_ns(void)
@@ -235,8 +255,13 @@ static void configure(lp_run *r, size_t ring_bytes)
 			a->sample_period = 0;
 			continue;
 		}
-		a->disabled = 1;
-		a->enable_on_exec = 1;
+		/*
+		 * A launched target starts counting at its exec. Attached ones from
+		 * the open on: a thread they start while followed is then announced
+		 * by a FORK record, which tells it from one that needs events of its own.
+		 */
+		a->disabled = !r->attach;
+		a->enable_on_exec = !r->attach;
 		if (o->period) {
 			a->sample_period = o->period;
 		} else {
@@ -276,7 +301,8 @@ static int open_probes(lp_run *r, pid_t pid, lp_error *err)
 	return LP_OK;
 }
 
-static int open_counters(lp_run *r, pid_t pid, lp_error *err)
+/* The target's whole CPU time (user and system), counted, for the header. */
+static int open_counter(lp_run *r, lp_target *t, lp_error *err)
 {
 	struct perf_event_attr a;
 	int e;
@@ -285,20 +311,28 @@ static int open_counters(lp_run *r, pid_t pid, lp_error *err)
 	a.size = sizeof(a);
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_TASK_CLOCK;
-	a.disabled = 1;
-	a.enable_on_exec = 1;
+	a.disabled = !r->attach;
+	a.enable_on_exec = !r->attach;
 	a.inherit = 1;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 	a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
-	r->clock_fd = r->op.open(&a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
-	if (r->clock_fd < 0) {
+	t->clock_fd = r->op.open(&a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+	if (t->clock_fd < 0) {
 		e = errno;
 		return lp_events_open_error(err, e, "task-clock", -1);
 	}
-	if (r->opts->nprobes)
-		return open_probes(r, pid, err);
 	return LP_OK;
+}
+
+static int *group_fds(lp_run *r, int target, int c)
+{
+	return &r->fds[((size_t)target * (size_t)r->ncpus + (size_t)c) * LP_MAX_EVENTS];
+}
+
+static int *switch_fds(lp_run *r, int target)
+{
+	return &r->sw_fds[(size_t)target * (size_t)r->ncpus];
 }
 
 /* What perf_event_paranoid allows, for the lines that say why something is not recorded. */
@@ -329,110 +363,332 @@ static size_t switch_pages(const lp_run *r, size_t pages)
 	return r->opts->mmap_pages || pages >= SWITCH_PAGES ? pages : SWITCH_PAGES;
 }
 
-static void close_switch(lp_run *r)
-{
-	for (int c = 0; r->sw_fds && c < r->ncpus; c++)
-		if (r->sw_fds[c] >= 0)
-			close(r->sw_fds[c]);
-	free(r->sw_fds);
-	r->sw_fds = NULL;
-}
-
 /*
  * Off-CPU: the context-switch event, sampled at every switch-out (in
  * kernel mode: its user registers, or user stack, say where the thread
- * was), with PERF_RECORD_SWITCH records for the switch-ins. One per CPU
- * like the sampling group; its sample_id_all trailer is laid out as the
- * leader's (TID, TIME, IDENTIFIER), so its records can share a ring.
- *
- * It gets a ring of its own where memory allows: a program that switches
- * 100k times a second (an MPI job starting, a ping-pong) would otherwise
- * fill the sampling ring, and the kernel would drop CPU samples and MMAP
- * records with the switches (later samples in a library whose mapping was
- * dropped cannot be placed). Where the ring cannot be mapped (an
- * unprivileged user's locked-memory limit), the switches go to that CPU's
- * sampling ring (PERF_EVENT_IOC_SET_OUTPUT). Refused: one line, and the run
- * goes on without it. Returns 0, or -1 when out of memory.
+ * was), with PERF_RECORD_SWITCH records for the switch-ins. Opened per
+ * target and CPU like the sampling group; its sample_id_all trailer is laid
+ * out as the leader's (TID, TIME, IDENTIFIER), so its records can share a
+ * ring.
  */
-static int open_switch(lp_run *r, pid_t pid, lp_profile *prof, size_t pages)
+static void switch_attr(lp_run *r)
 {
 	const struct perf_event_attr *lead = &r->ev[0].attr;
-	struct perf_event_attr a;
-	uint64_t *ids;
-	int e = 0;
-	const char *step = "open";
+	struct perf_event_attr *a = &r->sw_attr;
 
-	if (r->opts->off_cpu == LP_OFFCPU_OFF || !(lead->sample_type & PERF_SAMPLE_IDENTIFIER))
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = PERF_TYPE_SOFTWARE;
+	a->config = PERF_COUNT_SW_CONTEXT_SWITCHES;
+	a->sample_period = 1;
+	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+			 PERF_SAMPLE_TIME | PERF_SAMPLE_REGS_USER |
+			 (lead->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
+	a->sample_regs_user = lead->sample_regs_user;
+	a->sample_stack_user = lead->sample_stack_user;
+	a->exclude_kernel = 0; /* its samples are all in the kernel, in the scheduler */
+	a->exclude_hv = 1;
+	a->exclude_callchain_kernel = 1;
+	a->inherit = 1;
+	a->context_switch = 1;
+	a->sample_id_all = 1;
+	a->disabled = !r->attach; /* as the leader: see configure() */
+	a->enable_on_exec = !r->attach;
+	a->watermark = 1;
+	a->wakeup_watermark = (uint32_t)(switch_pages(r, r->pages) * (size_t)sysconf(_SC_PAGESIZE) / 2);
+}
+
+/* Tells the collector the switch events' ids and the rings that carry them. */
+static int push_switch(lp_run *r)
+{
+	if (!r->col || r->off_state <= 0)
 		return 0;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = PERF_TYPE_SOFTWARE;
-	a.config = PERF_COUNT_SW_CONTEXT_SWITCHES;
-	a.sample_period = 1;
-	a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
-			PERF_SAMPLE_TIME | PERF_SAMPLE_REGS_USER |
-			(lead->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
-	a.sample_regs_user = lead->sample_regs_user;
-	a.sample_stack_user = lead->sample_stack_user;
-	a.exclude_kernel = 0; /* its samples are all in the kernel, in the scheduler */
-	a.exclude_hv = 1;
-	a.exclude_callchain_kernel = 1;
-	a.inherit = 1;
-	a.context_switch = 1;
-	a.sample_id_all = 1;
-	a.disabled = 1;
-	a.enable_on_exec = 1;
-	a.watermark = 1;
-	a.wakeup_watermark = (uint32_t)(pages * (size_t)sysconf(_SC_PAGESIZE) / 2);
-	r->sw_fds = malloc((size_t)r->ncpus * sizeof(*r->sw_fds));
-	ids = calloc((size_t)r->ncpus, sizeof(*ids));
-	if (!r->sw_fds || !ids) {
-		free(ids);
+	if (lp_collect_set_switch(r->col, r->sw_attr.sample_type, r->sw_ids, r->nsw_ids))
 		return -1;
-	}
-	for (int c = 0; c < r->ncpus; c++)
-		r->sw_fds[c] = -1;
-	for (int c = 0; c < r->ncpus && !e; c++) {
-		lp_error merr = { 0 };
+	for (int i = 0; i < r->nrings; i++)
+		if (r->sw_ring[i] && lp_collect_switch_ring(r->col, i))
+			return -1;
+	return 0;
+}
 
-		r->sw_fds[c] = r->op.open(&a, pid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
-		if (r->sw_fds[c] < 0) {
-			e = errno;
-		} else if (ioctl(r->sw_fds[c], PERF_EVENT_IOC_ID, &ids[c])) {
-			e = errno, step = "identify";
-		} else if (lp_ring_map(&r->rings[r->nrings], r->sw_fds[c], pages, &merr) == LP_OK) {
-			if (lp_collect_switch_ring(r->col, r->nrings))
-				e = ENOMEM;
-			r->ring_fd[r->nrings++] = r->sw_fds[c];
-		} else if (ioctl(r->sw_fds[c], PERF_EVENT_IOC_SET_OUTPUT, r->fds[c * LP_MAX_EVENTS])) {
-			e = errno, step = "give a ring to";
-		} else if (lp_collect_switch_ring(r->col, c)) {
-			e = ENOMEM; /* the sampling ring of this CPU carries them */
-		}
+static int add_switch_id(lp_run *r, uint64_t id)
+{
+	if (r->nsw_ids == r->capsw_ids) {
+		int cap = r->capsw_ids ? 2 * r->capsw_ids : 16;
+		uint64_t *n = realloc(r->sw_ids, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		r->sw_ids = n;
+		r->capsw_ids = cap;
 	}
-	if (e) {
-		while (r->nrings > r->ncpus)
-			lp_ring_free(&r->rings[--r->nrings]);
-		close_switch(r);
-		free(ids);
-		if (e == EACCES || e == EPERM) {
-			say_not_allowed(r, "Off-CPU time");
-			return 0;
+	r->sw_ids[r->nsw_ids++] = id;
+	return 0;
+}
+
+/*
+ * Target n's context-switch event on CPU c, into the CPU's switch ring.
+ * That ring is the CPU's first switch event's own where memory allows: a
+ * program that switches 100k times a second (an MPI job starting, a
+ * ping-pong) would otherwise fill the sampling ring, and the kernel would
+ * drop CPU samples and MMAP records with the switches (later samples in a
+ * library whose mapping was dropped cannot be placed). Where it cannot be
+ * mapped (an unprivileged user's locked-memory limit), the switches go to
+ * the CPU's sampling ring. 0, or an errno with *step saying what failed.
+ */
+static int open_switch_on(lp_run *r, int n, pid_t tid, int c, const char **step)
+{
+	int *sw = switch_fds(r, n), ring = 2 * r->ncpus + c, out = -1;
+	uint64_t id;
+	lp_error merr = { 0 };
+
+	*step = "open";
+	sw[c] = r->op.open(&r->sw_attr, tid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+	if (sw[c] < 0)
+		return errno;
+	*step = "identify";
+	if (ioctl(sw[c], PERF_EVENT_IOC_ID, &id))
+		return errno;
+	if (add_switch_id(r, id))
+		return ENOMEM;
+	if (r->ring_fd[ring] >= 0) {
+		out = r->ring_fd[ring];
+	} else if (r->sw_ring[c]) {
+		out = r->lead[c]; /* decided by the CPU's first: its sampling ring carries them */
+	} else if (lp_ring_map(&r->rings[ring], sw[c], switch_pages(r, r->pages), &merr) == LP_OK) {
+		r->ring_fd[ring] = sw[c];
+		r->sw_ring[ring] = 1;
+	} else {
+		out = r->lead[c];
+		r->sw_ring[c] = 1;
+	}
+	*step = "give a ring to";
+	if (out >= 0 && ioctl(sw[c], PERF_EVENT_IOC_SET_OUTPUT, out))
+		return errno;
+	return 0;
+}
+
+/* Closes target n's switch events; a switch ring mapped on one of them goes too. */
+static void close_switch(lp_run *r, int n)
+{
+	int *sw = switch_fds(r, n);
+
+	for (int c = 0; c < r->ncpus; c++) {
+		int ring = 2 * r->ncpus + c;
+
+		if (sw[c] >= 0 && sw[c] == r->ring_fd[ring]) {
+			lp_ring_free(&r->rings[ring]);
+			r->ring_fd[ring] = -1;
+			r->sw_ring[ring] = 0;
 		}
+		if (sw[c] >= 0)
+			close(sw[c]), sw[c] = -1;
+	}
+}
+
+/*
+ * Off-CPU for target n on every CPU. The first target decides: refused
+ * there, one line says why and the run goes on without it (Time and Sys
+ * only); refused for a later target, it is an error like its sampling
+ * group's.
+ */
+static int open_switch(lp_run *r, int n, pid_t tid, lp_error *err)
+{
+	const char *step = "open";
+	int e = 0;
+
+	for (int c = 0; c < r->ncpus; c++)
+		switch_fds(r, n)[c] = -1;
+	if (r->off_state < 0)
+		return LP_OK;
+	for (int c = 0; c < r->ncpus && !e; c++)
+		e = open_switch_on(r, n, tid, c, &step);
+	if (!e) {
+		r->off_state = 1;
+		return push_switch(r) ? lp_error_set(err, LP_EFAIL, "lineprof: out of memory") : LP_OK;
+	}
+	if (r->off_state > 0)
+		return e == ENOMEM ? lp_error_set(err, LP_EFAIL, "lineprof: out of memory")
+				   : lp_events_open_error(err, e, "context-switches", -1);
+	close_switch(r, n);
+	memset(r->sw_ring, 0, (size_t)r->nrings);
+	r->nsw_ids = 0;
+	r->off_state = -1;
+	if (e == EACCES || e == EPERM) {
+		say_not_allowed(r, "Off-CPU time");
+	} else {
 		fprintf(r->diag, "lineprof: Off-CPU time not recorded: this kernel would not %s the "
 			"context-switch event (%s); Time%s only\n", step, strerror(e),
-			prof->kernel ? " and Sys" : "");
+			r->ev[0].attr.exclude_kernel ? "" : " and Sys");
 		fflush(r->diag);
-		return 0;
 	}
-	r->sw_type = a.sample_type;
-	if (lp_collect_set_switch(r->col, a.sample_type, ids, r->ncpus)) {
-		free(ids);
-		return -1;
+	return LP_OK;
+}
+
+/*
+ * Whether off-CPU is tried, decided once, when the first target's sampling
+ * group is open (its fallbacks known): not without user registers or
+ * identifiers, nor where the clock was refused kernel mode (the switch
+ * event would be too), which is said.
+ */
+static void decide_off(lp_run *r)
+{
+	if (r->off_state)
+		return;
+	r->off_state = -1;
+	if (!regs_mask(r) && !r->ev[0].user_only) {
+		/* No user registers to find the user ip of a kernel-mode sample or a switch. */
+		fprintf(r->diag, "lineprof: Sys and Off-CPU time are not supported yet on this "
+			"architecture (x86-64 only): user CPU time only\n");
+		fflush(r->diag);
+		return;
 	}
-	free(ids);
-	prof->off_cpu = 1;
-	return 0;
+	/* A clock that may not see the kernel: its system time goes unattributed, and is said. */
+	if (r->ev[0].kernel && lp_events_is_clock(&r->ev[0].attr) && r->ev[0].attr.exclude_kernel) {
+		say_not_allowed(r, r->opts->off_cpu == LP_OFFCPU_OFF ? "Sys time"
+								      : "Sys and Off-CPU time");
+		return;
+	}
+	if (r->opts->off_cpu == LP_OFFCPU_OFF || !(r->ev[0].attr.sample_type & PERF_SAMPLE_IDENTIFIER))
+		return;
+	switch_attr(r);
+	r->off_state = 0;
+}
+
+
+/* Closes target's groups; a ring mapped on one of them goes too (it was the CPU's first). */
+static void close_target(lp_run *r, int target)
+{
+	for (int c = 0; c < r->ncpus; c++) {
+		int *fds = group_fds(r, target, c);
+
+		if (fds[0] >= 0 && fds[0] == r->lead[c]) {
+			lp_ring_free(&r->rings[c]);
+			r->lead[c] = r->ring_fd[c] = -1;
+		}
+		for (int i = 0; i < LP_MAX_EVENTS; i++)
+			if (fds[i] >= 0)
+				close(fds[i]), fds[i] = -1;
+	}
+	if (r->sw_fds)
+		close_switch(r, target);
+	if (r->targets[target].clock_fd >= 0)
+		close(r->targets[target].clock_fd);
+	r->targets[target].clock_fd = -1;
+}
+
+/*
+ * The sampling group of task tid on every CPU, and its counter. A CPU's
+ * first group maps the CPU's ring; the groups of later targets write into
+ * it (PERF_EVENT_IOC_SET_OUTPUT), as perf record does: inherited events
+ * cannot share a per-task ring, a per-CPU one they can. The first group of
+ * the run decides the events' fallbacks. On error the target is closed.
+ */
+static int open_target(lp_run *r, pid_t tid, lp_error *err)
+{
+	int n = r->ntargets, rc = LP_OK;
+	lp_target *t;
+
+	if (n == r->captargets) {
+		int cap = r->captargets ? 2 * r->captargets : 1;
+		lp_target *nt = realloc(r->targets, (size_t)cap * sizeof(*nt));
+		int *nf = nt ? realloc(r->fds, (size_t)cap * (size_t)r->ncpus * LP_MAX_EVENTS *
+				       sizeof(*nf)) : NULL;
+		int *ns = nf ? realloc(r->sw_fds, (size_t)cap * (size_t)r->ncpus * sizeof(*ns)) : NULL;
+
+		if (nt)
+			r->targets = nt;
+		if (nf)
+			r->fds = nf;
+		if (!ns)
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		r->sw_fds = ns;
+		r->captargets = cap;
+	}
+	t = &r->targets[n];
+	t->tid = tid;
+	t->clock_fd = -1;
+	r->ntargets++;
+	for (int c = 0; c < r->ncpus; c++) {
+		switch_fds(r, n)[c] = -1;
+		for (int i = 0; i < LP_MAX_EVENTS; i++)
+			group_fds(r, n, c)[i] = -1;
+	}
+	for (int c = 0; c < r->ncpus && rc == LP_OK; c++) {
+		int *fds = group_fds(r, n, c);
+
+		rc = lp_events_open_group(r->ev, &r->nev, tid, r->cpus[c], n == 0 && c == 0, fds,
+					  &r->op, r->diag, err);
+		if (rc != LP_OK)
+			break;
+		if (r->lead[c] < 0) {
+			rc = lp_ring_map(&r->rings[c], fds[0], r->pages, err);
+			if (rc == LP_OK)
+				r->lead[c] = r->ring_fd[c] = fds[0];
+		} else if (ioctl(fds[0], PERF_EVENT_IOC_SET_OUTPUT, r->lead[c]) < 0) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: cannot share the ring of CPU %d: %s",
+					  r->cpus[c], strerror(errno));
+		}
+	}
+	if (rc == LP_OK) {
+		decide_off(r);
+		rc = open_switch(r, n, tid, err);
+	}
+	if (rc == LP_OK)
+		rc = open_counter(r, t, err);
+	if (rc != LP_OK) {
+		close_target(r, n);
+		r->ntargets--;
+	}
+	return rc;
+}
+
+/* What the profile says of its events, and the collector that fills it. */
+static int describe_events(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	prof->nevents = r->nev;
+	prof->callchain = r->opts->callchain;
+	for (int i = 0; i < r->nev; i++) {
+		lp_event_info *info = &prof->events[i];
+
+		memset(info, 0, sizeof(*info));
+		memcpy(info->name, r->ev[i].name, sizeof(info->name));
+		memcpy(info->measured, r->ev[i].measured, sizeof(info->measured));
+		if (i == 0 && r->ev[0].attr.freq)
+			info->freq = r->ev[0].attr.sample_freq;
+		else if (i == 0)
+			info->period = r->ev[0].attr.sample_period;
+	}
+	/* The identity (rank, job) is lineprof's launch's: an attached process has its own. */
+	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format,
+				r->attach ? NULL : r->opts->identity);
+	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
+			lp_collect_set_unwinder(r->col, r->opts->unwinder,
+						r->ev[0].attr.sample_regs_user)))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	lp_collect_set_regs(r->col, r->ev[0].attr.sample_regs_user);
+	prof->kernel = !r->ev[0].attr.exclude_kernel;
+	prof->off_cpu = r->off_state > 0;
+	if (push_switch(r))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	return LP_OK;
+}
+
+/* The rings, three per CPU (see lp_run), mapped by the first target opened on each. */
+static int alloc_rings(lp_run *r, lp_error *err)
+{
+	r->nrings = 3 * r->ncpus;
+	r->lead = malloc((size_t)r->ncpus * sizeof(*r->lead));
+	r->rings = calloc((size_t)r->nrings, sizeof(*r->rings));
+	r->ring_fd = malloc((size_t)r->nrings * sizeof(*r->ring_fd));
+	r->sw_ring = calloc((size_t)r->nrings, 1);
+	if (!r->lead || !r->rings || !r->ring_fd || !r->sw_ring)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	for (int c = 0; c < r->ncpus; c++)
+		r->lead[c] = -1;
+	for (int i = 0; i < r->nrings; i++)
+		r->ring_fd[i] = -1;
+	return LP_OK;
 }
 
 #define TRACK_PAGES 16 /* 64 KiB: mappings, names, forks and exits are few */
@@ -455,10 +711,12 @@ static void close_tracking(lp_run *r)
  * that library unplaceable and unwindable. Where any of them cannot be
  * opened or mapped, none is used and the leaders track, as before.
  * Before the leaders are opened, since they then carry no tracking bits.
+ * A launched target only: -p opens events per thread, each would need its
+ * own dummies, and the leaders track there.
  */
 static void open_tracking(lp_run *r, pid_t pid)
 {
-	const struct perf_event_attr *lead = &r->ev[0].attr;
+	struct perf_event_attr *lead = &r->ev[0].attr;
 	struct perf_event_attr a;
 	int ok = 1;
 
@@ -496,79 +754,32 @@ static void open_tracking(lp_run *r, pid_t pid)
 		r->trk_fds[c] = fd;
 		ok = fd >= 0 && lp_ring_map(&r->rings[r->ncpus + c], fd, TRACK_PAGES, &merr) == LP_OK;
 	}
-	if (ok)
+	if (ok) {
+		for (int c = 0; c < r->ncpus; c++)
+			r->ring_fd[r->ncpus + c] = r->trk_fds[c];
+		lead->mmap = lead->mmap2 = lead->comm = lead->comm_exec = lead->task = 0;
+		lead->build_id = 0;
 		return;
+	}
 	for (int c = 0; c < r->ncpus; c++)
 		if (r->rings[r->ncpus + c].meta)
 			lp_ring_free(&r->rings[r->ncpus + c]);
 	close_tracking(r);
 }
 
-static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
+static int open_events(lp_run *r, lp_profile *prof, lp_error *err)
 {
 	pid_t pid = r->child.pid;
 	int rc;
 
-	r->fds = malloc((size_t)r->ncpus * LP_MAX_EVENTS * sizeof(*r->fds));
-	r->rings = calloc(3 * (size_t)r->ncpus, sizeof(*r->rings));
-	r->ring_fd = calloc(3 * (size_t)r->ncpus, sizeof(*r->ring_fd));
-	if (!r->fds || !r->rings || !r->ring_fd)
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	if ((rc = alloc_rings(r, err)) != LP_OK)
+		return rc;
 	open_tracking(r, pid);
-	if (r->trk_fds) {
-		struct perf_event_attr *a = &r->ev[0].attr;
-
-		a->mmap = a->mmap2 = a->comm = a->comm_exec = a->task = a->build_id = 0;
-	}
-	for (int i = 0; i < r->ncpus * LP_MAX_EVENTS; i++)
-		r->fds[i] = -1;
-	for (int c = 0; c < r->ncpus; c++) {
-		/* The first CPU decides the fallbacks; the others open the same attrs. */
-		rc = lp_events_open_group(r->ev, &r->nev, pid, r->cpus[c], c == 0,
-					  &r->fds[c * LP_MAX_EVENTS], &r->op, r->diag, err);
-		if (rc != LP_OK)
-			return rc;
-		rc = lp_ring_map(&r->rings[c], r->fds[c * LP_MAX_EVENTS], pages, err);
-		if (rc != LP_OK)
-			return rc;
-		r->ring_fd[c] = r->fds[c * LP_MAX_EVENTS];
-		r->nrings = c + 1;
-	}
-	for (int c = 0; r->trk_fds && c < r->ncpus; c++)
-		r->ring_fd[r->nrings++] = r->trk_fds[c];
-	prof->nevents = r->nev;
-	prof->callchain = r->opts->callchain;
-	for (int i = 0; i < r->nev; i++) {
-		lp_event_info *info = &prof->events[i];
-
-		memset(info, 0, sizeof(*info));
-		memcpy(info->name, r->ev[i].name, sizeof(info->name));
-		memcpy(info->measured, r->ev[i].measured, sizeof(info->measured));
-		if (i == 0 && r->ev[0].attr.freq)
-			info->freq = r->ev[0].attr.sample_freq;
-		else if (i == 0)
-			info->period = r->ev[0].attr.sample_period;
-	}
-	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format,
-				r->opts->identity);
-	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
-			lp_collect_set_unwinder(r->col, r->opts->unwinder,
-						r->ev[0].attr.sample_regs_user)))
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	lp_collect_set_regs(r->col, r->ev[0].attr.sample_regs_user);
-	prof->kernel = !r->ev[0].attr.exclude_kernel;
-	if (!regs_mask(r) && !r->ev[0].user_only) {
-		/* No user registers to find the user ip of a kernel-mode sample or a switch. */
-		fprintf(r->diag, "lineprof: Sys and Off-CPU time are not supported yet on this "
-			"architecture (x86-64 only): user CPU time only\n");
-		fflush(r->diag);
-	}
-	/* A clock that may not see the kernel: its system time goes unattributed, and is said. */
-	if (r->ev[0].kernel && lp_events_is_clock(&r->ev[0].attr) && !prof->kernel)
-		say_not_allowed(r, r->opts->off_cpu == LP_OFFCPU_OFF ? "Sys time" : "Sys and Off-CPU time");
-	else if (open_switch(r, pid, prof, switch_pages(r, pages)))
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	return open_counters(r, pid, err);
+	if ((rc = open_target(r, pid, err)) != LP_OK || (rc = describe_events(r, prof, err)) != LP_OK)
+		return rc;
+	if (r->opts->nprobes)
+		return open_probes(r, pid, err);
+	return LP_OK;
 }
 
 /*
@@ -591,8 +802,13 @@ static void read_signals(lp_run *r, int act)
 	ssize_t n;
 
 	while ((n = read(r->sig_fd, si, sizeof(si))) > 0) {
-		for (size_t i = 0; act && i < (size_t)n / sizeof(si[0]); i++)
-			forward(r, &si[i]);
+		for (size_t i = 0; act && i < (size_t)n / sizeof(si[0]); i++) {
+			/* -p: a signal for lineprof ends the recording; the processes are not ours. */
+			if (r->attach && si[i].ssi_signo != SIGCHLD && !r->stop_signal)
+				r->stop_signal = (int)si[i].ssi_signo;
+			else if (!r->attach)
+				forward(r, &si[i]);
+		}
 	}
 }
 
@@ -604,8 +820,8 @@ static uint64_t tv_ns(struct timeval tv)
 /* wait4: the exit status, and the user/system split of the whole tree's CPU time. */
 static int try_reap(lp_run *r, lp_profile *prof)
 {
-	struct rusage ru;
 	int status;
+	struct rusage ru;
 	pid_t p = wait4(r->child.pid, &status, WNOHANG, &ru);
 
 	if (p == r->child.pid) {
@@ -621,9 +837,30 @@ static int try_reap(lp_run *r, lp_profile *prof)
 	return r->reaped;
 }
 
+/* -p: over when every process has exited, at a signal, or at --duration. */
+static int attach_ended(lp_run *r, struct pollfd *pidfds)
+{
+	int running = lp_attach_check(r->attach, pidfds, r->diag);
+
+	lp_attach_pollfds(r->attach, pidfds);
+	return running == 0 || r->stop_signal || (r->deadline && now_ns() >= r->deadline);
+}
+
+/* Until the next drain: POLL_MS, or less to --duration's end. */
+static int poll_ms(const lp_run *r)
+{
+	uint64_t now = now_ns(), left;
+
+	if (!r->deadline)
+		return POLL_MS;
+	left = r->deadline > now ? (r->deadline - now + 999999) / 1000000 : 0;
+	return left < POLL_MS ? (int)left : POLL_MS;
+}
+
 static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 {
-	struct pollfd *pfd = calloc((size_t)r->nrings + 1, sizeof(*pfd));
+	int nx = r->attach ? r->attach->nprocs : 0;
+	struct pollfd *pfd = calloc((size_t)(r->nrings + 1 + nx), sizeof(*pfd));
 	int rc = LP_OK;
 
 	if (!pfd)
@@ -631,11 +868,13 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 	pfd[0].fd = r->sig_fd;
 	pfd[0].events = POLLIN;
 	for (int c = 0; c < r->nrings; c++) {
-		pfd[c + 1].fd = r->ring_fd[c];
+		pfd[c + 1].fd = r->ring_fd[c]; /* -1, a ring not mapped: poll skips it */
 		pfd[c + 1].events = POLLIN;
 	}
-	while (rc == LP_OK && !r->reaped) {
-		if (poll(pfd, (nfds_t)r->nrings + 1, POLL_MS) < 0 && errno != EINTR) {
+	if (r->attach)
+		lp_attach_pollfds(r->attach, pfd + 1 + r->nrings);
+	while (rc == LP_OK && !r->ended) {
+		if (poll(pfd, (nfds_t)(r->nrings + 1 + nx), poll_ms(r)) < 0 && errno != EINTR) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: poll: %s", strerror(errno));
 			break;
 		}
@@ -644,7 +883,8 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 			if (pfd[c].revents & (POLLHUP | POLLERR))
 				pfd[c].fd = -1;
 		read_signals(r, 1);
-		if (try_reap(r, prof))
+		r->ended = r->attach ? attach_ended(r, pfd + 1 + r->nrings) : try_reap(r, prof);
+		if (r->ended)
 			prof->wall_ns = now_ns() - t0;
 		rc = lp_collect_drain(r->col, r->rings, r->nrings, err);
 	}
@@ -689,15 +929,28 @@ static void say_cost(lp_run *r, const lp_profile *prof)
 	fputc('\n', r->diag);
 }
 
+/* The targets' CPU time: each counter holds its task's and those it started. */
+static int read_clocks(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	prof->task_clock_ns = 0;
+	for (int t = 0; t < r->ntargets; t++) {
+		uint64_t v[3] = {0, 0, 0};
+
+		if (read(r->targets[t].clock_fd, v, sizeof(v)) != (ssize_t)sizeof(v))
+			return lp_error_set(err, LP_EFAIL, "lineprof: cannot read task-clock: %s",
+					    strerror(errno));
+		prof->task_clock_ns += v[0];
+	}
+	return LP_OK;
+}
+
 static int finish(lp_run *r, lp_profile *prof, lp_error *err)
 {
-	uint64_t v[3] = {0, 0, 0}, hits = 0;
+	uint64_t hits = 0;
 	int rc;
 
-	if (read(r->clock_fd, v, sizeof(v)) != (ssize_t)sizeof(v))
-		return lp_error_set(err, LP_EFAIL, "lineprof: cannot read task-clock: %s",
-				    strerror(errno));
-	prof->task_clock_ns = v[0];
+	if ((rc = read_clocks(r, prof, err)) != LP_OK)
+		return rc;
 	say_cost(r, prof);
 	if (!r->opts->nprobes)
 		return LP_OK;
@@ -728,21 +981,22 @@ static void cleanup(lp_run *r)
 		while (waitpid(r->child.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	for (int c = 0; r->rings && c < 3 * r->ncpus; c++)
-		if (r->rings[c].meta)
-			lp_ring_free(&r->rings[c]);
-	close_switch(r);
+	for (int t = 0; t < r->ntargets; t++)
+		close_target(r, t);
+	for (int i = 0; r->rings && i < r->nrings; i++)
+		if (r->rings[i].meta)
+			lp_ring_free(&r->rings[i]);
 	close_tracking(r);
-	free(r->ring_fd);
-	for (int i = 0; r->fds && i < r->ncpus * LP_MAX_EVENTS; i++)
-		if (r->fds[i] >= 0)
-			close(r->fds[i]);
 	lp_probes_free(r->probes); /* also removes tracefs events */
-	if (r->clock_fd >= 0)
-		close(r->clock_fd);
 	lp_collect_free(r->col);
 	free(r->rings);
+	free(r->ring_fd);
+	free(r->sw_ring);
+	free(r->sw_ids);
+	free(r->sw_fds);
+	free(r->lead);
 	free(r->fds);
+	free(r->targets);
 	free(r->cpus);
 	if (r->sig_fd >= 0) {
 		/* Consume what came after the target ended, or unblocking would kill us. */
@@ -753,56 +1007,76 @@ static void cleanup(lp_run *r)
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 }
 
-int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *prof,
-		  lp_error *err)
+/*
+ * Everything before there is a target: the options checked, the events
+ * encoded and configured, the CPUs and the ring size. Nothing to clean up
+ * on error but what cleanup() frees.
+ */
+static int prepare(lp_run *r, const lp_record_opts *opts, lp_error *err)
 {
-	lp_run r;
-	sigset_t set;
-	size_t pages;
-	uint64_t t0;
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.opts = opts;
-	r.diag = opts->diag ? opts->diag : stderr;
-	r.op.open = lp_events_sysopen;
-	r.clock_fd = r.sig_fd = -1;
-	r.child.pid = -1;
-	if (!argv || !argv[0])
-		return lp_error_set(err, LP_EUSAGE, "lineprof: no command to profile");
+	r->opts = opts;
+	r->diag = opts->diag ? opts->diag : stderr;
+	r->op.open = lp_events_sysopen;
+	r->sig_fd = -1;
+	r->child.pid = -1;
 	if ((rc = check_opts(opts, err)) != LP_OK)
 		return rc;
-	r.nev = opts->nevents ? opts->nevents : 1;
-	/* A clock by default: Time is measured, in user and kernel mode, on every machine. */
-	for (int i = 0; i < r.nev && rc == LP_OK; i++)
-		rc = lp_events_parse(&r.ev[i], opts->nevents ? opts->events[i] : "cpu-clock", err);
+	r->nev = opts->nevents ? opts->nevents : 1;
+	for (int i = 0; i < r->nev && rc == LP_OK; i++)
+		/* A clock by default: Time is measured, in user and kernel mode, on every machine. */
+		rc = lp_events_parse(&r->ev[i], opts->nevents ? opts->events[i] : "cpu-clock", err);
 	lp_events_done(); /* every event is encoded: libpfm4's tables can go */
 	if (rc != LP_OK)
 		return rc;
-	if ((rc = online_cpus(&r, err)) != LP_OK)
-		goto out;
-	pages = ring_pages(&r);
-	configure(&r, pages * (size_t)sysconf(_SC_PAGESIZE));
+	if ((rc = online_cpus(r, err)) != LP_OK)
+		return rc;
+	r->pages = ring_pages(r);
+	configure(r, r->pages * (size_t)sysconf(_SC_PAGESIZE));
+	return LP_OK;
+}
 
-	/* Blocked before the fork, so none is lost; the child unblocks before exec. */
+/*
+ * SIGINT & co. through a signalfd, blocked from now on so none is lost
+ * (a launched child unblocks them before exec).
+ */
+static int take_signals(lp_run *r, lp_error *err)
+{
+	sigset_t set;
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, &r.oldmask) < 0) {
-		rc = lp_error_set(err, LP_EFAIL, "lineprof: sigprocmask: %s", strerror(errno));
+	if (sigprocmask(SIG_BLOCK, &set, &r->oldmask) < 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: sigprocmask: %s", strerror(errno));
+	r->masked = 1;
+	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sig_fd < 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: signalfd: %s", strerror(errno));
+	return LP_OK;
+}
+
+int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *prof,
+		  lp_error *err)
+{
+	lp_run r;
+	uint64_t t0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (!argv || !argv[0])
+		return lp_error_set(err, LP_EUSAGE, "lineprof: no command to profile");
+	if ((rc = prepare(&r, opts, err)) != LP_OK)
 		goto out;
-	}
-	r.masked = 1;
-	r.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r.sig_fd < 0) {
-		rc = lp_error_set(err, LP_EFAIL, "lineprof: signalfd: %s", strerror(errno));
+	/* Before the fork: the child starts with them blocked. */
+	if ((rc = take_signals(&r, err)) != LP_OK)
 		goto out;
-	}
 	if ((rc = lp_launch_start(&r.child, argv, &r.oldmask, err)) != LP_OK)
 		goto out;
-	if ((rc = open_events(&r, prof, pages, err)) != LP_OK)
+	if ((rc = open_events(&r, prof, err)) != LP_OK)
 		goto out;
 
 	prof->start_time = (int64_t)time(NULL);
@@ -819,6 +1093,160 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 		rc = finish(&r, prof, err);
 out:
 	cleanup(&r);
+	return rc;
+}
+
+/* -p: events on task t, or LP_TASK_GONE if it exited before they could be opened. */
+static int open_task(lp_run *r, lp_task *t, lp_error *err)
+{
+	int rc = open_target(r, t->tid, err);
+
+	if (rc == LP_OK) {
+		t->state = LP_TASK_OPEN;
+		return LP_OK;
+	}
+	if (lp_attach_alive(t->pid, t->tid))
+		return rc;
+	lp_error_clear(err);
+	t->state = LP_TASK_GONE;
+	return LP_OK;
+}
+
+/*
+ * One group per thread and CPU, with a counter per thread: file descriptors
+ * grow with both, so the soft limit is raised to the hard one when needed.
+ */
+static void raise_nofile(const lp_run *r, size_t ntasks)
+{
+	/* Per thread: a group and a switch event per CPU, and a counter. */
+	uint64_t need = (uint64_t)ntasks * ((uint64_t)r->ncpus * ((uint64_t)r->nev + 1) + 1) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* else EMFILE says "raise ulimit -n" */
+	}
+}
+
+#define SETTLE_WAIT_NS 2000000000u /* how long a new thread may take to run once */
+#define SETTLE_ROUNDS 64
+
+/*
+ * Threads that scan found and that no FORK record announced after they ran
+ * (so after their record would have been written): started before their
+ * creator was followed, they need events of their own. 1 if it opened any,
+ * 0 if none, -1 on error.
+ */
+static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
+{
+	lp_attach *a = r->attach;
+	uint64_t t0 = now_ns();
+	int found = 0, rc;
+
+	for (size_t i = from; i < a->ntasks; i++) {
+		/* clone() writes the FORK record before the new thread first runs. */
+		while (!lp_attach_has_run(a->tasks[i].pid, a->tasks[i].tid) &&
+		       now_ns() - t0 < SETTLE_WAIT_NS)
+			usleep(1000);
+	}
+	if ((rc = lp_collect_drain(r->col, r->rings, r->nrings, err)) != LP_OK)
+		return -1;
+	for (size_t i = from; i < a->ntasks; i++) {
+		lp_task *t = &a->tasks[i];
+
+		if (lp_collect_knows(r->col, t->tid)) {
+			t->state = LP_TASK_INHERITED;
+			continue;
+		}
+		if (open_task(r, t, err) != LP_OK)
+			return -1;
+		if (t->state != LP_TASK_OPEN)
+			continue; /* gone: an inherited one that exited, or it exited unfollowed */
+		found = 1;
+		if (lp_attach_describe_task(a, r->col, t, err) != LP_OK)
+			return -1;
+	}
+	return found;
+}
+
+/*
+ * -p: the events on every thread of the processes, then what /proc says of
+ * them (names, mappings) before the first drain, then again for the threads
+ * that started meanwhile, until a scan finds none unfollowed.
+ */
+static int open_attached(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	lp_attach *a = r->attach;
+	int rc, found = 0;
+
+	if (lp_attach_scan(a))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	raise_nofile(r, a->ntasks);
+	for (size_t i = 0; i < a->ntasks; i++)
+		if ((rc = open_task(r, &a->tasks[i], err)) != LP_OK)
+			return rc;
+	if (r->ntargets == 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: -p: %s before lineprof could attach",
+				    a->nprocs == 1 ? "the process exited" : "the processes exited");
+	if ((rc = describe_events(r, prof, err)) != LP_OK ||
+	    (rc = lp_attach_describe(a, r->col, err)) != LP_OK)
+		return rc;
+	/* Each round follows threads started by the last round's; the bound is for pathologies. */
+	for (int round = 0; round < SETTLE_ROUNDS; round++) {
+		size_t from = a->ntasks;
+
+		if (lp_attach_scan(a))
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		if ((found = follow_unannounced(r, from, err)) <= 0)
+			break;
+	}
+	return found < 0 ? (err->code ? err->code : LP_EFAIL) : LP_OK;
+}
+
+int lp_record_attach(const lp_record_opts *opts, const int *pids, int npids, double duration,
+		     lp_profile *prof, lp_error *err)
+{
+	lp_attach a;
+	lp_run r;
+	uint64_t t0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&a, 0, sizeof(a));
+	if (!pids || npids < 1)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: -p needs a process id");
+	if (opts->nprobes)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits with -p is not supported yet");
+	if (!(duration >= 0) || duration > 1e9)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --duration must be a number of seconds");
+	r.attach = &a;
+	if ((rc = prepare(&r, opts, err)) != LP_OK ||
+	    (rc = lp_attach_init(&a, pids, npids, &r.op, err)) != LP_OK ||
+	    (rc = take_signals(&r, err)) != LP_OK ||
+	    (rc = alloc_rings(&r, err)) != LP_OK)
+		goto out;
+	prof->start_time = (int64_t)time(NULL);
+	t0 = now_ns();
+	getrusage(RUSAGE_SELF, &r.self0);
+	if (duration > 0)
+		r.deadline = t0 + (uint64_t)(duration * 1e9);
+	if ((rc = open_attached(&r, prof, err)) != LP_OK)
+		goto out;
+	lp_attach_say_start(&a, r.diag, duration);
+	rc = event_loop(&r, prof, t0, err);
+	if (rc == LP_OK)
+		rc = finish(&r, prof, err);
+	if (rc == LP_OK) {
+		/* The kernel's user/system split covers the processes' threads, not new processes. */
+		if (!lp_collect_new_processes(r.col))
+			lp_attach_cpu(&a, &prof->user_ns, &prof->sys_ns);
+		lp_attach_say_end(&a, r.diag, (double)prof->wall_ns * 1e-9, r.stop_signal,
+				  r.deadline && !r.stop_signal && lp_attach_running(&a));
+	}
+out:
+	cleanup(&r);
+	lp_attach_free(&a);
 	return rc;
 }
 
