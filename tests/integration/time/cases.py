@@ -10,6 +10,7 @@ import json
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -198,6 +199,75 @@ def wall_shares():
         share, want = 100.0 * got / run_wall, 100.0 * truth[name] / run_wall
         check(abs(share - want) <= 3.0, "dwarf: %s line's Incl. Wall %.1f%%, truly %.1f%%"
               % (name, share, want), err)
+
+
+def read_until(f, needle, err, what, timeout=60.0):
+    """Reads f (a pipe, bytes) into err[0] until needle shows: a condition, not a guess at timing."""
+    deadline = time.monotonic() + timeout
+    while needle not in err[0]:
+        check(time.monotonic() < deadline, "%s:\n%s" % (what, err[0].decode(errors="replace")))
+        ready, _, _ = select.select([f], [], [], 0.1)
+        if ready:
+            chunk = os.read(f.fileno(), 65536)
+            check(chunk, "%s: EOF\n%s" % (what, err[0].decode(errors="replace")))
+            err[0] += chunk
+
+
+@case
+def attach_waits():
+    """lineprof -p records off-CPU time too: an attached process's sleep and pipe read are on
+    their lines, with the Wall shares the program measures (among the three phases)."""
+    if os.geteuid() != 0:
+        print("needs kernel samples (root)")
+        sys.exit(SKIP)
+    d = workdir()
+    pipe_r, pipe_w = os.pipe()
+    go_r, go_w = os.pipe()
+    prog_out = os.path.join(d, "waits.out")
+    with open(prog_out, "w") as out:
+        p = subprocess.Popen([time_prog("waits"), str(pipe_r), str(go_r)], stdout=out,
+                             pass_fds=(pipe_r, go_r))
+    os.close(pipe_r)
+    os.close(go_r)
+    lp = subprocess.Popen([LINEPROF, "-p", str(p.pid), "--json", "a.json"], cwd=d,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = [b""]
+    try:
+        # The phases begin once lineprof has attached: every wait starts under its eyes.
+        read_until(lp.stderr, b"attached to process", err, "lineprof to attach")
+        os.write(go_w, b"g")
+        deadline = time.monotonic() + 60
+        while "reading" not in open(prog_out).read():
+            check(time.monotonic() < deadline and p.poll() is None, "waits to reach its read()")
+            time.sleep(0.01)
+        time.sleep(0.9)
+        os.write(pipe_w, b"x")
+        check(p.wait(timeout=60) == 0, "waits exits 0")
+        _, rest = lp.communicate(timeout=120)
+    finally:
+        for proc in (p, lp):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        os.close(pipe_w)
+        os.close(go_w)
+    text = (err[0] + rest).decode(errors="replace")
+    m = re.search(r"compute=([\d.]+) sleep=([\d.]+) pipe=([\d.]+)", open(prog_out).read())
+    check(lp.returncode == 0 and m, "lineprof -p and waits ran:\n" + text)
+    truth = {"compute": float(m.group(1)), "sleep": float(m.group(2)), "pipe": float(m.group(3))}
+    doc = load_json(d, "a.json")
+    check(doc["off_cpu"] and doc["kernel_samples"], "off-CPU and kernel time recorded:\n" + text)
+    compute = lines_of(doc, "main", marker_line("time/waits.c", "COMPUTE"))
+    sleep = [l for l in doc["lines"] if l["wait"] == "sleep"]
+    pipe = [l for l in doc["lines"] if l["wait"] == "io" and "read" in l["function"]]
+    check(len(compute) == 1 and sleep and pipe, "the three lines, the waits classified:\n" + text)
+    got = {"compute": compute[0]["wall_s"], "sleep": sum(l["wall_s"] for l in sleep),
+           "pipe": sum(l["wall_s"] for l in pipe)}
+    for name in got:
+        share = 100.0 * got[name] / sum(got.values())
+        want = 100.0 * truth[name] / sum(truth.values())
+        check(abs(share - want) <= 3.0, "%s: Wall share %.1f%%, truly %.1f%% (of the three phases)"
+              % (name, share, want), text)
 
 
 @case

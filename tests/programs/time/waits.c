@@ -6,6 +6,8 @@
  * wall time itself and prints it, so a test compares lineprof's Wall per
  * line with the truth on any machine: a loaded one stretches COMPUTE
  * (preemption is part of its wall time), never the shares it prints.
+ * With a second file descriptor, it first waits for a byte there (GO):
+ * a test attaches lineprof -p before the phases begin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ int main(int argc, char **argv)
 	double x = 0.5, t0, t1, t2, t3, end;
 	char c;
 
+	if (argc > 2 && read(atoi(argv[2]), &c, 1) != 1) return 2; /* GO */
 	t0 = now();
 	end = t0 + 1.2;
 	while (now() < end) for (long i = 0; i < 100000; i++) x = x * 0.9999999 + 1e-7; /* COMPUTE */
