@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cdp  # noqa: E402
 from lp import LINEPROF, SKIP, case, check, main, marker_line, parse_tables, prog, row_of, run, workdir  # noqa: E402
+from lp import parse_functions as lp_parse_functions  # noqa: E402
 
 SOURCE = "html/report.c"
 ARTIFACTS = os.path.join(os.path.dirname(LINEPROF), "html-artifacts")
@@ -38,16 +39,8 @@ def read_csv(path):
 
 
 def parse_functions(text):
-    """--functions rows: {name: (samples, self %, total %)}."""
-    lines = text.splitlines()
-    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
-    rows = {}
-    for l in lines[at + 2:]:
-        if not re.match(r"\s*\d", l):   # a blank line, or a note after the table
-            break
-        f = l.split(None, 7)
-        rows[f[7]] = (int(f[0]), float(f[1]), float(f[2]))
-    return rows
+    """--functions rows: {name: (samples, self %, total %)}, by the columns' headings (lp.py)."""
+    return {name: (r["samples"], r["self"], r["total"]) for name, r in lp_parse_functions(text).items()}
 
 
 def close(a, b, tol, what, result=None):
