@@ -174,10 +174,7 @@ int lp_groupset_report(lp_groupset *gs, uint32_t g, lp_report *rep, lp_error *er
 		return lp_error_set(err, LP_EFAIL, rc == -2 ? "lineprof: a count of %s %s overflows"
 				    : "lineprof: out of memory building the report of %s %s",
 				    lp_by_name(gs->cv->level), gs->cv->groups[g].label);
-	rc = lp_report_build(rep, p, &gs->whole->sym, err);
-	if (rc == LP_OK)
-		rep->scale = gs->whole->scale ? gs->whole->scale : gs->whole;
-	return rc;
+	return lp_report_build(rep, p, &gs->whole->sym, err);
 }
 
 void lp_groupset_free(lp_groupset *gs)

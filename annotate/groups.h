@@ -4,9 +4,9 @@
  * symbolized through the whole report's symbolizer. Every view of a report
  * (lines, functions, inclusive counts, call sites, the flame graph's chains,
  * loops) is then that group's, measured from its own samples and stacks,
- * never the whole profile's numbers scaled by a share. Its seconds are the
- * whole report's (lp_report.scale), so a group's Time is the same number
- * --by's columns give it.
+ * never the whole profile's numbers scaled by a share. Its Time, Sys and
+ * Off-CPU are its own measured nanoseconds (per-context entries keep all
+ * three), so they are the numbers --by's columns give it.
  *
  * The group's profile borrows the whole one's modules, frames and events;
  * counts that per-context entries do not keep (event values after the

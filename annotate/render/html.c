@@ -356,6 +356,7 @@ static int col_dec(const lp_cols *cs, int i)
 		return 0;
 	case LP_COL_TIME: case LP_COL_PERHIT: case LP_COL_PCT: case LP_COL_CI: case LP_COL_INCL:
 	case LP_COL_MEAN: case LP_COL_MIN: case LP_COL_MAX: case LP_COL_GROUP:
+	case LP_COL_SYS: case LP_COL_OFF: case LP_COL_WALL: case LP_COL_IWALL:
 		return 1;
 	case LP_COL_IMBALANCE:
 		return 2;
