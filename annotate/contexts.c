@@ -201,6 +201,13 @@ static void flush(lp_scratch *sc, lp_stat *stats, uint64_t *mv, uint64_t *ms, si
 
 static void touch(lp_scratch *sc, uint32_t i, const lp_ctx_counts *c)
 {
+	/*
+	 * An entry of kernel-mode or off-CPU time only adds nothing here; were it
+	 * listed, a later entry of the same index would be listed again (its
+	 * sums still zero) and flush would fold it twice, the second time as 0.
+	 */
+	if (!c->samples && !c->value0)
+		return;
 	if (!sc->v[i] && !sc->s[i])
 		sc->touched[sc->ntouched++] = i;
 	sc->v[i] += c->value0;

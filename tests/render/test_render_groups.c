@@ -393,6 +393,73 @@ START_TEST(test_html_many_groups)
 }
 END_TEST
 
+/* As add, with kernel-mode and off-CPU time (ns) at the same place. */
+static void add_waits(lp_profile *p, uint32_t ctx, uint64_t off, uint64_t samples, uint64_t sys_samples,
+		      uint64_t sys_ns, uint64_t waits, uint64_t blocked_ns, uint64_t ret)
+{
+	lp_counts c = { .samples = samples, .sys_samples = sys_samples, .sys_value = sys_ns,
+			.off_count = waits };
+	lp_loc frames[2] = { { 0, off }, { 0, ret } };
+
+	c.value[0] = samples * 1000000;
+	c.off_ns[LP_OFF_BLOCKED] = blocked_ns;
+	ck_assert_int_eq(lp_profile_add(p, ctx, frames[0], &c), 0);
+	ck_assert_int_eq(lp_profile_add_stack(p, ctx, frames, ret ? 2 : 1, &c), 0);
+}
+
+/*
+ * --by's columns where a thread waited on a line before it was sampled
+ * there: the wait's entry has no samples, and must not count the line
+ * twice for the thread (which wrote the thread's column over with 0 and
+ * put the max in a group the column says has none). Thread 1000 waits at
+ * 0x20 (hot:5), then has 4 samples at 0x40 (hot:5 inlined); thread 1001
+ * has 2 samples at 0x20.
+ */
+START_TEST(test_by_columns_with_waits)
+{
+	lp_symbolizer sym = { .lookup = fake_lookup, .span = fake_span, .ctx = &f };
+	lp_error err = { 0 };
+	lp_profile *p = lp_profile_new();
+	const lp_line_stat *l5;
+	uint32_t proc, t0, t1;
+	size_t i;
+
+	p->nevents = 1;
+	strcpy(p->events[0].name, "cpu-clock");
+	strcpy(p->events[0].measured, "cpu-clock");
+	p->task_clock_ns = 6000000;
+	p->callchain = 1;
+	p->kernel = p->off_cpu = 1;
+	lp_profile_module(p, "/nonexistent/prog", NULL, 0);
+	proc = context(p, LP_CTX_PROCESS, LP_CTX_NONE, 1000, "prog", -1);
+	t0 = context(p, LP_CTX_THREAD, proc, 1000, "prog", -1);
+	t1 = context(p, LP_CTX_THREAD, proc, 1001, "prog", -1);
+	add_waits(p, t0, 0x20, 0, 0, 0, 1, 7000000, 0x31);
+	add_waits(p, t0, 0x40, 4, 0, 0, 0, 0, 0);
+	add_waits(p, t1, 0x20, 2, 0, 0, 0, 0, 0x31);
+	lp_report_free(&f.rep);
+	lp_profile_free(f.prof);
+	f.prof = p;
+	ck_assert_int_eq(lp_report_build(&f.rep, p, &sym, &err), LP_OK);
+	ck_assert_int_eq(lp_ctxview_build(&cv, &f.rep, LP_BY_THREAD, 1, &err), LP_OK);
+	ck_assert_uint_eq(cv.ngroups, 2);
+	for (i = 0; i < f.rep.nlines; i++) {
+		const lp_stat *st = &cv.line_stats[i];
+
+		ck_assert_uint_eq(cv.line_v[i * 2] + cv.line_v[i * 2 + 1], f.rep.lines[i].value[0]);
+		ck_assert_uint_le(st->nz, 2);
+		ck_assert_uint_eq(st->max_v, cv.line_v[i * 2 + st->max_g]);
+	}
+	l5 = lp_report_line(&f.rep, f.file, 5, fake_hot);
+	ck_assert_ptr_nonnull(l5);
+	i = (size_t)(l5 - f.rep.lines);
+	ck_assert_uint_eq(cv.line_v[i * 2], 4000000);
+	ck_assert_uint_eq(cv.line_v[i * 2 + 1], 2000000);
+	ck_assert_uint_eq(cv.line_stats[i].nz, 2);
+	ck_assert_uint_eq(cv.line_stats[i].max_g, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("render_groups");
@@ -405,6 +472,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_html_function_statistics);
 	tcase_add_test(tc, test_html_group_block);
 	tcase_add_test(tc, test_html_many_groups);
+	tcase_add_test(tc, test_by_columns_with_waits);
 	suite_add_tcase(s, tc);
 	return s;
 }
