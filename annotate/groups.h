@@ -10,8 +10,8 @@
  *
  * The group's profile borrows the whole one's modules, frames and events;
  * counts that per-context entries do not keep (event values after the
- * first, hits) are not in it: the views show what a group measured, and
- * leave those out.
+ * first, hits, the number of waits: their time is kept) are not in it:
+ * the views show what a group measured, and leave those out.
  */
 #ifndef LP_GROUPS_H
 #define LP_GROUPS_H

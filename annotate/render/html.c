@@ -259,9 +259,10 @@ static int cmp_hfile(const void *pa, const void *pb)
 	return strcmp(a->path, b->path);
 }
 
+/* As the listing's: samples, waits or hits of its own, or code that ran or waited inside it. */
 static int line_has_data(const lp_line_stat *ls)
 {
-	return ls->samples || ls->incl_samples || ls->has_hits;
+	return lp_line_has_data(ls) || ls->incl_samples || ls->incl_off_ns || ls->incl_sys_value;
 }
 
 /*
@@ -434,10 +435,11 @@ static void write_cells(FILE *out, const lp_cols *cs, const lp_cell_in *in)
 }
 
 /*
- * A group's columns: those it measured itself. Hits, the counts of events
- * after the first and the metrics of them are counted for the whole run
- * only, and the statistics across groups and --by's columns are the
- * whole's: none of them is a group's number.
+ * A group's columns: those it measured itself (its Sys and Off-CPU too:
+ * per-context entries keep them). Hits, the counts of events after the
+ * first and the metrics of them are counted for the whole run only, and
+ * the statistics across groups and --by's columns are the whole's: none of
+ * them is a group's number.
  */
 static void cols_of_group(lp_cols *cs)
 {
@@ -446,6 +448,7 @@ static void cols_of_group(lp_cols *cs)
 	for (int i = 0; i < cs->n; i++) {
 		switch (cs->col[i].kind) {
 		case LP_COL_SAMPLES: case LP_COL_TIME: case LP_COL_PCT: case LP_COL_CI: case LP_COL_INCL:
+		case LP_COL_SYS: case LP_COL_OFF: case LP_COL_WALL: case LP_COL_IWALL:
 			cs->col[n++] = cs->col[i];
 			break;
 		default:
@@ -472,6 +475,30 @@ static void kv(FILE *out, int *n, const char *key, const char *fmt, ...)
 	fputs(", ", out);
 	js(out, buf);
 	fputc(']', out);
+}
+
+/*
+ * The report's own kernel-mode and off-CPU time, where measured: what its
+ * Sys and Off-CPU columns add up to (lineprof(1), THE LINE TABLE).
+ */
+static void kv_waits(FILE *out, int *n, const lp_report *rep)
+{
+	lp_report_sums sums;
+	lp_times tm;
+
+	if (!rep->has_sys && !rep->has_off)
+		return;
+	lp_report_sums_of(rep, &sums);
+	lp_report_times(rep, sums.value0, sums.sys_value,
+			sums.off_ns[LP_OFF_BLOCKED] + sums.off_ns[LP_OFF_RUNNABLE], &tm);
+	if (rep->has_sys)
+		kv(out, n, "Sys", "%.3f s (sampled in kernel mode, charged to the lines that entered it)",
+		   tm.sys_s);
+	if (rep->has_off)
+		kv(out, n, "Off-CPU", "%.3f s (%.3f s blocked, %.3f s waiting for a CPU)", tm.off_s,
+		   (double)sums.off_ns[LP_OFF_BLOCKED] * 1e-9, (double)sums.off_ns[LP_OFF_RUNNABLE] * 1e-9);
+	if (rep->has_wall)
+		kv(out, n, "Wall (lines)", "%.3f s (Time + Sys + Off-CPU of every line)", tm.wall_s);
 }
 
 /* Who ran (ranks, processes, threads), as the terminal's header says it: shown as it is. */
@@ -547,6 +574,7 @@ static void write_header(lp_html *h)
 		kv(out, &n, "Kernel samples", "taken: time in the kernel is charged to the line that entered it");
 	if (p->off_cpu)
 		kv(out, &n, "Off-CPU time", "recorded%s", p->off_lost_ns ? " (some of it lost with dropped records)" : "");
+	kv_waits(out, &n, h->ctx->rep);
 	kv(out, &n, "Lost records", "%" PRIu64 "%s", p->lost,
 	   p->lost ? " (the kernel's ring buffer was full: lower -F to keep them all)" : "");
 	if (p->throttled)
@@ -592,6 +620,12 @@ static void func_cell_in(const lp_html *h, const lp_func_stat *f, lp_cell_in *in
 	in->value = f->self_value;
 	in->incl_samples = f->total_samples;
 	in->incl_value0 = f->total_value0;
+	in->sys_samples = f->self_w.sys_samples;
+	in->sys_value = f->self_w.sys_value;
+	in->off_count = f->self_w.off_count;
+	in->off_ns = lp_waits_off_ns(&f->self_w);
+	in->incl_sys_value = f->total_sys_value;
+	in->incl_off_ns = f->total_off_ns;
 	in->den_samples = h->cols.t.samples;
 	in->den_value0 = h->cols.t.value0;
 	in->always_incl = 1;
@@ -599,7 +633,14 @@ static void func_cell_in(const lp_html *h, const lp_func_stat *f, lp_cell_in *in
 		in->stat = &ctx->cv->func_stats[f - ctx->rep->funcs];
 }
 
-/* Functions with samples: the whole's with their names; a group's by the whole's index. */
+/* A function --functions lists: samples in either mode, or waits, of its own or below it. */
+static int func_has_data(const lp_func_stat *f)
+{
+	return f->self_samples || f->total_samples || f->self_w.sys_samples || f->self_w.off_count ||
+	       lp_waits_off_ns(&f->self_w) || f->total_sys_value || f->total_off_ns;
+}
+
+/* Functions with data: the whole's with their names; a group's by the whole's index. */
 static void write_funcs(lp_html *h)
 {
 	const lp_report *rep = h->ctx->rep;
@@ -614,7 +655,7 @@ static void write_funcs(lp_html *h)
 		long idx = whole_func(h, f->name);
 		lp_cell_in in;
 
-		if ((!f->self_samples && !f->total_samples) || idx < 0)
+		if (!func_has_data(f) || idx < 0)
 			continue;
 		func_cell_in(h, f, &in);
 		fprintf(out, "%s%ld, ", n++ ? ",\n [" : "\n [", idx);
@@ -636,13 +677,18 @@ static void write_hot(lp_html *h)
 	int top = h->ctx->opts->top > 0 ? h->ctx->opts->top : LP_HOT_LINES, n = 0;
 	FILE *out = h->out;
 
+	/* The report's order (aggregate.c): what the terminal's hottest lines say they are sorted by. */
+	fputs(",\n\"hot_by\": ", out);
+	js(out, !rep->has_time ? (rep->prof->kernel ? "samples, in kernel mode too" : "samples")
+		: rep->has_sys && rep->has_off ? "Time + Sys + blocked Off-CPU"
+		: rep->has_sys ? "Time + Sys" : rep->has_off ? "Time + blocked Off-CPU" : "Time");
 	fputs(",\n\"hot\": [", out);
 	for (size_t i = 0; i < rep->nlines && n < top; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		lp_cell_in in;
 
-		if (!ls->samples)
-			break; /* hottest first: the rest have none */
+		if (!ls->samples && !ls->w.sys_samples && !ls->w.off_count && !lp_waits_off_ns(&ls->w))
+			break; /* hottest first: hits only from here on */
 		lp_cell_in_line(&in, &h->cols, ls, h->cols.t.samples, h->cols.t.value0);
 		fputs(n++ ? ",\n [" : "\n [", out);
 		fprintf(out, "%ld, %d, %ld, ", file_id(h, ls->file), ls->file ? ls->line : 0,
@@ -896,6 +942,12 @@ static void write_files(lp_html *h)
 					value[e] += ls->value[e];
 				in.incl_samples += ls->incl_samples;
 				in.incl_value0 += ls->incl_value0;
+				in.sys_samples += ls->w.sys_samples;
+				in.sys_value += ls->w.sys_value;
+				in.off_count += ls->w.off_count;
+				in.off_ns += lp_waits_off_ns(&ls->w);
+				in.incl_sys_value += ls->incl_sys_value;
+				in.incl_off_ns += ls->incl_off_ns;
 				in.hits += ls->hits;
 				in.has_hits |= ls->has_hits;
 			}
@@ -981,7 +1033,8 @@ static void write_named(lp_html *h)
 		if (v.fn && lp_codeview_loops(rep, v.fn, &loops, &nloops, NULL) != 0)
 			h->oom = 1;
 		lp_cols_init(&cs, ctx, LP_SCOPE_FUNCTION,
-			     (v.has_hits ? LP_COLS_HITS : 0) | (v.has_incl ? LP_COLS_INCL : 0));
+			     (v.has_hits ? LP_COLS_HITS : 0) | (v.has_incl ? LP_COLS_INCL : 0) |
+			     (v.has_iwall ? LP_COLS_IWALL : 0));
 		if (h->group)
 			cols_of_group(&cs);
 		fprintf(out, ", \"found\": true, \"func\": %ld, \"file\": %ld, \"first\": %d, \"total\": \"%g\", "
@@ -1175,6 +1228,7 @@ static void write_group_header(lp_html *h, const lp_hlevel *lv, uint32_t g, cons
 	kv(out, &n, "Time", "%.3f s (the sum of its lines' Time; the run's: %.3f s)",
 	   lp_report_seconds(rep, gr->value0, gr->samples),
 	   lp_report_seconds(h->whole->rep, h->whole_t.value0, h->whole_t.samples));
+	kv_waits(out, &n, rep);
 	if (gr->mpi_samples)
 		kv(out, &n, "MPI", "%.1f %% of its samples in MPI libraries (%.3f s)",
 		   gr->samples ? 100.0 * (double)gr->mpi_samples / (double)gr->samples : 0.0,

@@ -293,8 +293,8 @@
 			s.appendChild(el('p', { 'class': 'empty' }, 'No samples.'));
 			return;
 		}
-		s.appendChild(el('p', { 'class': 'note' }, 'The ' + C.hot.length + ' lines with the most samples, ' +
-			'% Prog of ' + whose() + '; a line links to its place in the source.'));
+		s.appendChild(el('p', { 'class': 'note' }, 'The ' + C.hot.length + ' hottest lines (by ' + C.hot_by +
+			'), % Prog of ' + whose() + '; a line links to its place in the source.'));
 		var t = el('table', { 'class': 'grid', id: 'hot-table' });
 		var html = ['<thead><tr>', headCells(C.cols, false), '<th class="t">Line</th><th class="t">Function</th></tr></thead><tbody>'];
 		C.hot.forEach(function (r) {

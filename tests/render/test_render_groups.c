@@ -408,6 +408,93 @@ static void add_waits(lp_profile *p, uint32_t ctx, uint64_t off, uint64_t sample
 }
 
 /*
+ * Sys and Off-CPU per thread, as -f's table and the listing show them:
+ * thread 1 runs hot's line 5 for 10 ms and 3 ms in the kernel; thread 2
+ * runs main's line 11 for 5 ms and waits 40 ms blocked on hot's line 4,
+ * called from line 11. Each thread's block has the Sys, Off-CPU and Wall
+ * columns with its own numbers (us), a function that only waited (hot, in
+ * thread 2) in its function table, main's Incl. Wall in its -f table, and
+ * its own totals in its header.
+ */
+START_TEST(test_html_group_waits)
+{
+	static const char *const named[] = { "main" };
+	lp_symbolizer sym = { .lookup = fake_lookup, .span = fake_span, .ctx = &f };
+	lp_error err = { 0 };
+	lp_profile *p = lp_profile_new();
+	lp_view_opts o;
+	lp_render_ctx ctx = { .opts = &o, .cv = &cv };
+	char *got = NULL, *b;
+	size_t len = 0;
+	FILE *out;
+	uint32_t proc;
+
+	p->nevents = 1;
+	strcpy(p->events[0].name, "cpu-clock");
+	strcpy(p->events[0].measured, "cpu-clock");
+	p->task_clock_ns = 18000000;
+	p->callchain = 1;
+	p->kernel = p->off_cpu = 1;
+	lp_profile_module(p, "/nonexistent/prog", NULL, 0);
+	proc = context(p, LP_CTX_PROCESS, LP_CTX_NONE, 1000, "prog", -1);
+	add_waits(p, context(p, LP_CTX_THREAD, proc, 1000, "prog", -1), 0x20, 10, 3, 3000000, 0, 0, 0x31);
+	proc = context(p, LP_CTX_THREAD, proc, 1001, "waiter", -1);
+	add_waits(p, proc, 0x30, 5, 0, 0, 0, 0, 0);
+	add_waits(p, proc, 0x10, 0, 0, 0, 2, 40000000, 0x31);
+	lp_report_free(&f.rep);
+	lp_profile_free(f.prof);
+	f.prof = p;
+	ck_assert_int_eq(lp_report_build(&f.rep, p, &sym, &err), LP_OK);
+	ck_assert(f.rep.has_wall);
+	lp_view_opts_init(&o);
+	o.functions = named;
+	o.nfunctions = 1;
+	ctx.rep = &f.rep;
+	ck_assert_int_eq(lp_ctxview_build(&cv, &f.rep, LP_BY_NONE, 0, &err), LP_OK);
+	ctx.src = lp_sources_new(NULL, 0, NULL);
+	out = open_memstream(&got, &len);
+	ck_assert_int_eq(lp_render_html(&ctx, out, &err), LP_OK);
+	fclose(out);
+	lp_sources_free(ctx.src);
+
+	/* The whole run: both threads' lines, shares of its 15 samples. */
+	has(got, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	has(got, "\n[5,[10,10000.0,66.7,null,3000.0,0.0,13000.0]]");
+	has(got, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");
+
+	b = block(got, "lp-thread-0");
+	has(b, "[\"sys\", \"Sys\", ");
+	has(b, "[\"off_cpu\", \"Off-CPU\", ");
+	has(b, "[\"wall\", \"Wall\", ");
+	has(b, "[\"Sys\", \"0.003 s (sampled in kernel mode");
+	has(b, "[\"Off-CPU\", \"0.000 s (0.000 s blocked");
+	/* Its line 5: 10 ms, 3 ms in the kernel, all of its time (Wall 13 ms). */
+	has(b, "\n[5,[10,10000.0,100.0,null,3000.0,0.0,13000.0]]");
+	has(b, "\"funcs\": [\n [0, [10,10000.0,100.0,100.0,3000.0,0.0,13000.0]]");
+	/* -f main: line 11 calls hot, Incl. Time 10 ms, Incl. Wall 13 ms (Sys included). */
+	has(b, "[0, 11, [null,null,null,10000.0,null,null,null,13000.0], 0]");
+	free(b);
+
+	b = block(got, "lp-thread-1");
+	has(b, "[\"Sys\", \"0.000 s (sampled in kernel mode");
+	has(b, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");
+	has(b, "[\"Wall (lines)\", \"0.045 s ");
+	/* Its hot lines in the terminal's order, which the page names. */
+	has(b, "\"hot_by\": \"Time + Sys + blocked Off-CPU\"");
+	/* hot only waited here: in the function table, the hot lines and the listing all the same. */
+	has(b, "\n [0, [0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	has(b, "\"hot\": [\n [0, 4, 0, \"hot\", [0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	has(b, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	has(b, "\n[11,[5,5000.0,100.0,null,0.0,0.0,5000.0]]");
+	/* -f main: its 5 ms, and the 40 ms hot waited below line 11 in Incl. Wall. */
+	has(b, "[\"incl_wall\", \"Incl. Wall\", ");
+	has(b, "[0, 11, [5,5000.0,100.0,0.0,0.0,5000.0,45000.0], 1]");
+	free(b);
+	free(got);
+}
+END_TEST
+
+/*
  * --by's columns where a thread waited on a line before it was sampled
  * there: the wait's entry has no samples, and must not count the line
  * twice for the thread (which wrote the thread's column over with 0 and
@@ -472,6 +559,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_html_function_statistics);
 	tcase_add_test(tc, test_html_group_block);
 	tcase_add_test(tc, test_html_many_groups);
+	tcase_add_test(tc, test_html_group_waits);
 	tcase_add_test(tc, test_by_columns_with_waits);
 	suite_add_tcase(s, tc);
 	return s;
