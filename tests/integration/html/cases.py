@@ -336,6 +336,29 @@ def header_value(page, key):
       return tr ? tr.lastChild.textContent : null; })()""" % key)
 
 
+def all_rows(page, sel):
+    """Every row the selector finds, as {heading: text}."""
+    r = page.eval("""(function (sel) {
+      var trs = Array.from(document.querySelectorAll(sel));
+      if (!trs.length) return [];
+      var heads = Array.from(trs[0].closest('table').querySelectorAll('thead th')).map(function (t) {
+        return t.textContent; });
+      return trs.map(function (tr) { return [heads, Array.from(tr.children).map(function (t) {
+        return t.textContent; })]; }); })(%r)""" % sel)
+    return [dict(zip(h, c)) for h, c in r]
+
+
+def hot_place(h):
+    """A hot lines row's place as csv_place gives it: the page names a file by its path from here."""
+    where, _, line = h["Line"].rpartition(":")
+    return ("%s:%s" % (os.path.basename(where), line) if where else h["Line"], h["Function"])
+
+
+def csv_place(r):
+    """A CSV row's place as the hot lines table writes it: (file's base name:line, or "(no line info)", function)."""
+    return ("%s:%s" % (os.path.basename(r["file"]), r["line"]) if r["file"] else "(no line info)", r["function"])
+
+
 def check_group(page, label, rows, col, fid, work_line, work_fn, result=None):
     """The group shown: its WORK line and WORK function are the CSV's per-group numbers, its flame graph its samples."""
     check(page.eval("document.body.getAttribute('data-block')") == label, "showing %s" % label, result)
@@ -355,10 +378,19 @@ def check_group(page, label, rows, col, fid, work_line, work_fn, result=None):
     fn = fn_row(page, work_fn)
     close(float(fn["Time"]), sum(float(r[col]) for r in rows if r["function"] == work_fn) * 1e6, 0.06,
           "%s: %s's Time vs the sum of its CSV rows' %s" % (label, work_fn, col), result)
-    # The hottest line is the group's, and the flame graph holds the group's samples.
-    hot = row(page, "#hot-table tbody tr")
+    # The hottest lines are the group's: each row's Time is the CSV's for that line and group (the
+    # order is by Time + Sys + blocked Off-CPU where those are recorded, which the CSV has for the
+    # whole run only), and the line with the group's most Time is among them.
+    hot = all_rows(page, "#hot-table tbody tr")
+    check(hot, "%s: a hot lines table" % label, result)
+    for h in hot:
+        same = [r for r in rows if csv_place(r) == hot_place(h)]
+        check(same, "%s: hot line %r is a CSV row" % (label, h), result)
+        close(float(h["Time"] or 0), sum(float(r[col]) for r in same) * 1e6, 0.051,
+              "%s: the hot line %s's Time is the CSV's %s" % (label, h["Line"], col), result)
     top = max(mine, key=lambda r: float(r[col]))
-    close(float(hot["Time"]), float(top[col]) * 1e6, 0.051, "%s: the hottest line is the CSV's" % label, result)
+    check(csv_place(top) in [hot_place(h) for h in hot],
+          "%s: the line with its most Time (%s) is among its hot lines" % (label, csv_place(top)), result)
     m = re.match(r"(\d+) of the run's (\d+) ", header_value(page, "Samples") or "")
     check(m is not None, "the group's samples in its header", result)
     check(page.eval("document.getElementById('flame-canvas').getAttribute('data-total')") == m.group(1),
@@ -406,13 +438,17 @@ def html_threads():
         check(fid[1] >= 0, "ompimb.c has a listing")
         whole = listing_row(page, fid[1], work_line)
         close(float(whole["Time"]), float(work["time_s"]) * 1e6, 0.051, "all threads: WORK's Time is the CSV's")
-        times = {}
+        times, waits = {}, {}
         for value, text in opts[1:]:
             label = choose(page, "thread", value)
             tid = label.split()[-1]
             check(label == "thread " + tid and "t%s_s" % tid in cols, "%r is a thread of the CSV" % label)
             t, n = check_group(page, label, rows, "t%s_s" % tid, fid, work_line, work["function"])
             times[tid] = t
+            mine = listing_row(page, fid[1], work_line)
+            for k in ("Sys", "Off-CPU", "Wall"):
+                if k in whole:
+                    waits.setdefault(k, []).append(float(mine[k] or 0))
             if t == max(times.values()):
                 page.eval("window.scrollTo(0, 0)")
                 page.screenshot(artifact("threads.png"))
@@ -420,6 +456,13 @@ def html_threads():
         check(len(times) == 2, "two threads ran WORK")
         low, high = sorted(times.values())
         check(abs(high / low - 3) <= 0.3, "WORK's time, thread by thread, is 1:3 (%.2f)" % (high / low))
+        # Sys, Off-CPU and Wall (recorded as root) are each thread's own: the threads' add up to the whole's.
+        check(os.geteuid() != 0 or set(waits) == {"Sys", "Off-CPU", "Wall"},
+              "as root the listing has Sys, Off-CPU and Wall: %r" % sorted(whole))
+        for k, key in (("Sys", "sys_s"), ("Off-CPU", "off_cpu_s"), ("Wall", "wall_s")):
+            if k in waits:
+                close(sum(waits[k]), float(work[key]) * 1e6, 0.05 * (len(waits[k]) + 1),
+                      "WORK's %s, summed over the threads, is the CSV's %s (us)" % (k, key))
         # Back to all: the whole's numbers again.
         check(choose(page, "thread", "") == "all", "all threads again")
         again = listing_row(page, fid[1], work_line)
@@ -434,12 +477,22 @@ def html_threads():
 
 
 def functions_with_stats(text):
-    """--functions rows with the statistics across ranks: {name: (mean s, max s, rank@max, max/mean)}."""
+    """--functions rows with the statistics across ranks: {name: (mean s, max s, rank@max, max/mean)}.
+
+    Read by the headings' places, not by field count: the Sys, Off-CPU and Wall columns come and go
+    with what was recorded, and a function without self time has blank statistics. The numbers are
+    right-aligned under their headings."""
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Max/Mean" in l)
+    header = lines[at]
+    ends = [header.index(h) + len(h) for h in ("Mean s", "Max s", "Rank@Max", "Max/Mean")]
     out = {}
-    for l in text.splitlines():
-        f = l.split()
-        if len(f) >= 12 and re.match(r"\d+$", f[0]) and re.match(r"\d+$", f[7]):
-            out[f[-1]] = (float(f[5]), float(f[6]), int(f[7]), f[8])
+    for l in lines[at + 2:]:
+        if not re.match(r"\s*\d", l):
+            break
+        cells = [l[:e].split()[-1] if len(l) >= e and l[e - 1] != " " else None for e in ends]
+        if None not in cells:
+            out[l.split()[-1]] = (float(cells[0]), float(cells[1]), int(cells[2]), cells[3])
     return out
 
 
