@@ -169,11 +169,22 @@ def html_report():
               "the flame graph's root holds the %d samples" % total)
         page.eval("location.hash = '#flame'")
         page.settle(0.2)
-        box = page.eval("(function () { var r = document.getElementById('flame-canvas').getBoundingClientRect();"
-                        " return [r.left, r.top, r.width]; })()")
-        page.click(box[0] + 4, box[1] + 18 + 9)   # the first frame under the root
-        focus = page.eval("document.getElementById('flame-canvas').getAttribute('data-focus')")
-        check(focus not in (None, "0"), "a click zooms into a frame (focus %r)" % focus)
+        # The canvas's top scrolled to a third of the window (below the page's sticky bar) and
+        # clicked where the browser put it (a taller page, as under ASan, must not move the click
+        # off-screen or under the bar); the zoom awaited, for a second at most.
+        box = page.eval("""(function () {
+          var c = document.getElementById('flame-canvas');
+          c.scrollIntoView({block: 'start'});
+          window.scrollBy(0, -window.innerHeight / 3);
+          var r = c.getBoundingClientRect(), x = r.left + 4, y = r.top + 18 + 9;
+          return [x, y, document.elementFromPoint(x, y) === c]; })()""")
+        check(box[2], "the flame graph's first frame under the root is on screen at %s" % box[:2])
+        page.click(box[0], box[1])   # the first frame under the root (rows are 18 px)
+        focus = page.eval("""new Promise(function (done) {
+          var n = 0, t = setInterval(function () {
+            var f = document.getElementById('flame-canvas').getAttribute('data-focus');
+            if ((f !== null && f !== '0') || ++n > 50) { clearInterval(t); done(f); } }, 20); })""")
+        check(focus not in (None, "0"), "a click zooms into a frame (focus %r, clicked at %s)" % (focus, box))
         check("Zoomed:" in page.eval("document.getElementById('flame-crumbs').textContent"), "the zoom's path")
         page.eval("var q = document.getElementById('flame-search'); q.value = 'cold_work'; q.dispatchEvent(new Event('input'))")
         m = re.match(r"Matched: (\d+) samples, ([\d.]+) % of all",
