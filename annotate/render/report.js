@@ -781,6 +781,17 @@
 
 	/* ---- the whole page, for one block ---- */
 
+	/* A file's rows give each line as its step from the previous row's (html.c write_files): made lines, once. */
+	function lineNumbers(block) {
+		if (block.lines_made)
+			return;
+		block.lines_made = true;
+		block.files.forEach(function (f) {
+			var line = 0;
+			f[4].forEach(function (r) { r[0] = line += r[0]; });
+		});
+	}
+
 	function draw(block) {
 		C = block;
 		FROW = {};
@@ -790,6 +801,7 @@
 		F = null;
 		C.funcs.forEach(function (f) { FROW[f[0]] = f; });
 		C.files.forEach(function (f) { FILEROWS[f[0]] = f; });
+		lineNumbers(C);
 		main.textContent = '';
 		drawSummary();
 		drawNamed();

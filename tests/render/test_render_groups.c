@@ -17,6 +17,7 @@
 #include "../lp_check.h"
 
 #include "fake.h"
+#include "html_rows.h"
 #include "groups.h"
 #include "render.h"
 
@@ -129,14 +130,14 @@ static int unbase64(int c)
 
 /*
  * The group block with this id, as the page reads it: base64 of its JSON
- * deflated by zlib, data-bytes long (caller frees).
+ * deflated by zlib, data-bytes long, its rows' lines made (caller frees).
  */
 static char *block(const char *all, const char *id)
 {
 	char open[96];
 	const char *at, *end;
 	unsigned char *z;
-	char *json;
+	char *json, *made;
 	size_t nz = 0;
 	unsigned long bytes, got;
 
@@ -171,7 +172,9 @@ static char *block(const char *all, const char *id)
 	ck_assert_uint_eq(got, bytes);
 	json[got] = '\0';
 	free(z);
-	return json;
+	made = lines_made(json);
+	free(json);
+	return made;
 }
 
 static const lp_line_stat *line_of(const lp_report *rep, const lp_line_stat *like)
@@ -458,6 +461,9 @@ START_TEST(test_html_group_waits)
 	lp_sources_free(ctx.src);
 
 	/* The whole run: both threads' lines, shares of its 15 samples. */
+	b = lines_made(got);
+	free(got);
+	got = b;
 	has(got, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
 	has(got, "\n[5,[10,10000.0,66.7,null,3000.0,0.0,13000.0]]");
 	has(got, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");

@@ -9,6 +9,7 @@
 #include "../lp_check.h"
 
 #include "fake.h"
+#include "html_rows.h"
 #include "render.h"
 
 static fake f;
@@ -86,8 +87,14 @@ END_TEST
 /* The listing's cells are the terminal listing's: the same strings, from the same column list. */
 START_TEST(test_html_cells_are_the_listings)
 {
-	char *got = html(FAKE_MORE, NULL, 0), *listing;
+	char *raw = html(FAKE_MORE, NULL, 0), *got = lines_made(raw), *listing;
 	lp_view_opts o;
+
+	/* The page writes each row's line as its step from the row before: hot.c's lines 4, 5 and 11. */
+	has(raw, "[\n[4,[10,10000.0,16.7]],\n[1,[30,30000.0,50.0]],\n[6,[10,10000.0,16.7,33.3],");
+	/* alpha.c's first row: its line, line 2. */
+	has(raw, "[\n[2,[5,5000.0,8.3]]]]");
+	free(raw);
 
 	/* Program-scope columns: Samples, Time, % Prog, Incl. (line 11 runs inlined code). */
 	has(got, "\"cols\": [[\"samples\", \"Samples\", ");
@@ -116,8 +123,9 @@ END_TEST
 /* Event and metric columns come from the same list: nothing to add for the page. */
 START_TEST(test_html_event_and_metric_columns)
 {
-	char *got = html(FAKE_EVENTS2, NULL, 0);
+	char *raw = html(FAKE_EVENTS2, NULL, 0), *got = lines_made(raw);
 
+	free(raw);
 	ck_assert_ptr_nonnull(strstr(got, "[\"instructions\", \"instructions\", "));
 	/* Line 5 is 0x20 (3000) and hot inlined into main at 0x40 (7). */
 	has(got, "\n[5,[30,30000.0,60.0,null,3007]]");
