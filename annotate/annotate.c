@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf_file.h"
 #include "framepointer.h"
 #include "render.h"
 
@@ -15,16 +16,47 @@ static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **
 	return lp_symtab_lookup(ctx, loc, is_return, frames);
 }
 
-static int symtab_span(void *ctx, const char *name, const char **file, int *first, int *last)
+static int symtab_span(void *ctx, lp_func_id id, const char **file, int *first, int *last)
 {
-	return lp_symtab_function_span(ctx, name, file, first, last);
+	return lp_symtab_function_span(ctx, id, file, first, last);
+}
+
+static int symtab_resolve(void *ctx, const lp_fnpat *p, const lp_func_desc ***fns,
+			  const char **file, lp_closest *closest)
+{
+	*fns = NULL;
+	if (p->region) {
+		*file = lp_symtab_resolve_file(ctx, p, closest);
+		return *file != NULL;
+	}
+	return lp_symtab_resolve(ctx, p, fns, closest);
 }
 
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
-	lp_symbolizer s = { symtab_lookup, symtab_span, st };
+	lp_symbolizer s = { symtab_lookup, symtab_span, symtab_resolve, st };
 
 	return s;
+}
+
+int lp_annotate_is_launcher(const char *exe)
+{
+	return lp_dwarf_is_launcher(exe);
+}
+
+/* A live run: names the profile's modules lack (a function that never ran) are in the command's files. */
+static void add_target_files(lp_symtab *st, const char *exe)
+{
+	char **libs = NULL;
+	size_t nlibs = 0;
+
+	if (!exe || lp_symtab_add_file(st, exe) != 0)
+		return;
+	if (lp_needed_resolve(exe, &libs, &nlibs) != 0)
+		return;
+	for (size_t i = 0; i < nlibs; i++)
+		lp_symtab_add_file(st, libs[i]);
+	lp_needed_free(libs, nlibs);
 }
 
 int lp_annotate_check_target(const char *exe, const char *const *functions, int nfunctions,
@@ -133,6 +165,17 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	if (rc != LP_OK) {
 		lp_symtab_free(st);
 		return rc;
+	}
+	/* Every -f name is resolved before anything is printed: a miss is an error, as before a run. */
+	if (opts->nfunctions > 0) {
+		add_target_files(st, opts->target);
+		rc = lp_report_select(&rep, opts->functions, opts->nfunctions, opts->merge_instances,
+				      err);
+		if (rc != LP_OK) {
+			lp_report_free(&rep);
+			lp_symtab_free(st);
+			return rc;
+		}
 	}
 	ctx.rep = &rep;
 	if (prof->callchain)

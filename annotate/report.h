@@ -7,13 +7,15 @@
 
 #include "lineprof/annotate.h"
 #include "lineprof/profile.h"
+#include "names.h"
 #include "symbolize.h"
 
 /* One (file, line, function): the function is the innermost one at that line. */
 typedef struct lp_line_stat {
 	const char *file;               /* NULL: no line info (function-level only) */
 	int line;
-	const char *function;
+	const lp_func_desc *fn;         /* the function: its id, names, owner */
+	const char *function;           /* fn->name */
 	uint32_t module;
 	uint64_t samples;               /* self: the line was the innermost frame */
 	uint64_t value[LP_MAX_EVENTS];
@@ -23,8 +25,13 @@ typedef struct lp_line_stat {
 	int has_hits;
 } lp_line_stat;
 
+/*
+ * One function. Outlined code (an OpenMP region) is counted in the function
+ * it was outlined from: a function's row holds every line it wrote.
+ */
 typedef struct lp_func_stat {
-	const char *name;
+	const lp_func_desc *fn;
+	const char *name;               /* fn->name (lp_report_label tells it apart) */
 	const char *file;               /* declaration, may be NULL */
 	int decl_line;
 	uint32_t module;
@@ -62,9 +69,31 @@ typedef struct lp_call {
  */
 typedef struct lp_symbolizer {
 	int (*lookup)(void *ctx, lp_loc loc, int is_return, const lp_frame **frames);
-	int (*span)(void *ctx, const char *name, const char **file, int *first, int *last);
+	/* lp_symtab_function_span; NULL: from the samples' lines */
+	int (*span)(void *ctx, lp_func_id id, const char **file, int *first, int *last);
+	/*
+	 * -f: the functions p names (*fns malloc'd, their number returned), or
+	 * for FILE:LINE the file (*file, returning 1); 0 on a miss, closest
+	 * filled; -1 out of memory. NULL: the report matches the functions
+	 * and files its samples have.
+	 */
+	int (*resolve)(void *ctx, const lp_fnpat *p, const lp_func_desc ***fns, const char **file,
+		       lp_closest *closest);
 	void *ctx;
 } lp_symbolizer;
+
+/*
+ * One -f table: a function (its outlined regions included), the instances
+ * of a template merged (--merge-instances), or a region of source.
+ */
+typedef struct lp_ftable {
+	const char *pattern;            /* the -f NAME it answers, as typed */
+	const lp_func_desc **fns;       /* in address order; NULL for a region */
+	size_t nfns;
+	const char *region_file;        /* FILE:LINE[-LAST]: the file, its lines */
+	int first, last;
+	char *title;                    /* what "Function:" says: a unique label */
+} lp_ftable;
 
 typedef struct lp_report {
 	const lp_profile *prof;
@@ -78,6 +107,8 @@ typedef struct lp_report {
 	lp_call *calls;                 /* per call site: the edges, by calling line */
 	size_t ncalls;
 	int inclusive_from_stacks;      /* totals come from call stacks (-g), not just inlining */
+	lp_ftable *tables;              /* lp_report_select: one per -f function or region */
+	size_t ntables;
 	struct lp_report_index *index;
 } lp_report;
 
@@ -89,24 +120,52 @@ void lp_report_free(lp_report *rep);
 double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples);
 
 /*
- * The lines function NAME spans: from the symbolizer (DWARF) when it knows,
+ * -f: resolves each of names[] into tables (rep->tables), in -f order: one
+ * per function matched, in address order, or one per group of instances of
+ * one definition (same declaration) with merge_instances; one per region.
+ * A name that matches nothing fails the whole selection: LP_EFAIL, "function
+ * 'X' not found in the profiled binaries (...); closest: ...". Then labels
+ * are fixed (lp_report_label).
+ */
+int lp_report_select(lp_report *rep, const char *const *names, int nnames, int merge_instances,
+		     lp_error *err);
+
+/*
+ * The name views print for fn: its display name, or where another function
+ * the report knows has the same one, that name with what tells them apart:
+ * "operator() [stl_function.h:412]", then ", module", else "[module+0xADDR]".
+ * Deterministic (from the functions, not their order); -f takes it back.
+ */
+const char *lp_report_label(const lp_report *rep, const lp_func_desc *fn);
+
+/* ls belongs to table t: its function is t's (or was outlined from it), or it lies in t's region. */
+int lp_report_in_table(const lp_report *rep, const lp_ftable *t, const lp_line_stat *ls);
+/* ls belongs to some table (every line when there are none). */
+int lp_report_selected(const lp_report *rep, const lp_line_stat *ls);
+
+/*
+ * The lines function id spans: from the symbolizer (DWARF) when it knows,
  * else from its declaration to its last line with samples. 0, or -1 if unknown.
  */
-int lp_report_span(const lp_report *rep, const char *name, const char **file, int *first,
+int lp_report_span(const lp_report *rep, lp_func_id id, const char **file, int *first,
 		   int *last);
 
 /*
  * The chains the inclusive counts come from: prof->stacks with -g
  * (inclusive_from_stacks), else one per sampled address (inlining only).
  * lp_report_chain gives chain i's logical frames, leaf first, inlined frames
- * expanded (at most max), and its samples and value0.
+ * expanded (at most max), and its samples and value0. Outlined code whose
+ * function is not above it (an OpenMP worker thread's stack ends in the
+ * runtime) gets that function, at its region's line, as its caller: every
+ * thread's work in a region counts to the region's line.
  */
 size_t lp_report_nchains(const lp_report *rep);
 int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int max,
 		    uint64_t *samples, uint64_t *value0);
 
-const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
+/* The function stat of id (outlined code has none: it is counted in its owner's). */
+const lp_func_stat *lp_report_func(const lp_report *rep, lp_func_id id);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
-				   const char *function);
+				   const lp_func_desc *fn);
 
 #endif

@@ -72,12 +72,24 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 	lp_probe *probes = NULL;
 	size_t nprobes = 0;
 	lp_profile *prof;
-	int rc;
+	int rc, launcher = 0;
 
 	rc = lp_launch_resolve(cli->args[0], exe, sizeof(exe), err);
 	if (rc != LP_OK)
 		return rc;
 	rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+	if (rc != LP_OK && cli->view.nfunctions > 0 && lp_annotate_is_launcher(exe)) {
+		/* A script, bash -c, env, mpirun, srun: the programs it runs are profiled too. */
+		if (cli->hits)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --hits through %s (a script or "
+					    "launcher) is not supported yet: run the program itself",
+					    exe);
+		fprintf(stderr, "lineprof: %s is not a program with DWARF (a script or launcher?): "
+			"-f names will be looked up after the run, in the programs it ran\n", exe);
+		lp_error_clear(err);
+		rc = LP_OK;
+		launcher = 1;
+	}
 	if (rc != LP_OK && cli->view.nfunctions > 0)
 		return rc;
 	if (rc != LP_OK) {
@@ -85,6 +97,9 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 		fprintf(stderr, "%s; showing functions only\n", err->msg);
 		lp_error_clear(err);
 	}
+	/* A -f function that never ran is still found (no samples) in the command's files. */
+	if (!launcher)
+		cli->view.target = exe;
 	if (cli->hits) {
 		/* Before the run: a -f function without code is said now, not after an hour. */
 		rc = lp_annotate_probes(exe, cli->functions, cli->view.nfunctions, &probes, &nprobes,

@@ -41,14 +41,20 @@ static const char *func_file(const lp_func_stat *f, const lp_line_stat *const *l
 	return "???";
 }
 
+/* The function a line's self cost is filed under: outlined code's is its owner's. */
+static uintptr_t line_owner(const lp_line_stat *l)
+{
+	return (uintptr_t)(l->fn->owner ? l->fn->owner : l->fn);
+}
+
 static int cmp_line_ptr(const void *pa, const void *pb)
 {
 	const lp_line_stat *a = *(const lp_line_stat *const *)pa;
 	const lp_line_stat *b = *(const lp_line_stat *const *)pb;
 	int c;
 
-	if (a->function != b->function)
-		return (uintptr_t)a->function < (uintptr_t)b->function ? -1 : 1;
+	if (line_owner(a) != line_owner(b))
+		return line_owner(a) < line_owner(b) ? -1 : 1;
 	if (a->file != b->file) {
 		if (!a->file || !b->file)
 			return a->file ? 1 : -1;
@@ -118,20 +124,20 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	for (size_t i = 0; i < rep->ncalls; i++)
 		calls[i] = &rep->calls[i];
 	qsort(calls, rep->ncalls, sizeof(*calls), cmp_call_ptr);
-	/* Each function's self lines: a run of the sorted array (same interned name). */
+	/* Each function's self lines: a run of the sorted array (same interned desc). */
 	for (size_t f = 0; f < rep->nfuncs; f++) {
 		size_t lo = 0, hi = nl;
 
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
-			if ((uintptr_t)lines[mid]->function < (uintptr_t)rep->funcs[f].name)
+			if (line_owner(lines[mid]) < (uintptr_t)rep->funcs[f].fn)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		first[f] = lo;
-		while (lo + count[f] < nl && lines[lo + count[f]]->function == rep->funcs[f].name)
+		while (lo + count[f] < nl && line_owner(lines[lo + count[f]]) == (uintptr_t)rep->funcs[f].fn)
 			count[f]++;
 		fl[f] = func_file(&rep->funcs[f], lines + first[f], count[f]);
 	}
@@ -192,7 +198,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		fputc('\n', out);
 		if (fs->module < p->nmodules)
 			fprintf(out, "ob=%s\n", p->modules[fs->module].path);
-		fprintf(out, "fl=%s\nfn=%s\n", cur, fs->name);
+		fprintf(out, "fl=%s\nfn=%s\n", cur, lp_report_label(rep, fs->fn));
 		for (size_t i = first[f]; i < first[f] + count[f]; i++) {
 			const lp_line_stat *l = lines[i];
 			const char *file = l->file ? lp_render_relpath(l->file) : fl[f];
@@ -212,7 +218,8 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 				fprintf(out, "fi=%s\n", cur = file);
 			if (callee->module < p->nmodules)
 				fprintf(out, "cob=%s\n", p->modules[callee->module].path);
-			fprintf(out, "cfl=%s\ncfn=%s\ncalls=%" PRIu64 " %d\n%d", fl[k->callee], callee->name,
+			fprintf(out, "cfl=%s\ncfn=%s\ncalls=%" PRIu64 " %d\n%d", fl[k->callee],
+				lp_report_label(rep, callee->fn),
 				k->samples, callee->file ? callee->decl_line : 0, k->file ? k->line : 0);
 			if (p->nevents)
 				fprintf(out, " %" PRIu64, k->value0);

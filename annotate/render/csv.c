@@ -59,7 +59,8 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	/* Derived metrics as plain ratios (not percentages), only those whose inputs were measured. */
 	for (int i = 0; i < mc.n; i++)
 		fprintf(out, ",%s", mc.m[i]->key);
-	fputs("\r\n", out);
+	/* Last, so that the columns before it stay where they were. */
+	fputs(",linkage_name\r\n", out);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		lp_row r;
@@ -72,7 +73,7 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			fprintf(out, ",%d,", ls->line);
 		else
 			fputs(",,", out);
-		field(out, ls->function);
+		field(out, lp_report_label(rep, ls->fn));
 		fprintf(out, ",%" PRIu64 ",%.9f,%.6f,%.6f,%.6f,%.6f", ls->samples, r.time_s,
 			r.percent, r.percent_of_function, r.ci_low, r.ci_high);
 		for (int e = 0; e < p->nevents; e++)
@@ -89,6 +90,8 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			else
 				fputc(',', out);
 		}
+		fputc(',', out);
+		field(out, ls->fn->linkage);
 		fputs("\r\n", out);
 	}
 	return LP_OK;

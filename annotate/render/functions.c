@@ -23,7 +23,7 @@ static int cmp_total(const void *pa, const void *pb)
 		return a->total_samples > b->total_samples ? -1 : 1;
 	if (a->self_samples != b->self_samples)
 		return a->self_samples > b->self_samples ? -1 : 1;
-	return strcmp(a->name, b->name);
+	return strcmp(a->name, b->name) ? strcmp(a->name, b->name) : a->fn < b->fn ? -1 : a->fn > b->fn;
 }
 
 /* The basename of the function's module, "?" when it has none. */
@@ -98,7 +98,7 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			n > 0 ? 100.0 * (double)f->total_samples / n : 0.0,
 			lp_report_seconds(rep, f->self_value[0], f->self_samples),
 			lp_report_seconds(rep, f->total_value0, f->total_samples),
-			wmod, lp_render_module_name(rep, f->module), wloc, loc, f->name);
+			wmod, lp_render_module_name(rep, f->module), wloc, loc, lp_report_label(rep, f->fn));
 	}
 	free(rows);
 	return LP_OK;

@@ -161,24 +161,31 @@ static void values(FILE *out, const char *key, const uint64_t *v, int n, const c
 	fprintf(out, "]%s", sep);
 }
 
+/* One entry of "functions": a function's stat, or an -f table's sums. */
+typedef struct lp_jfunc {
+	const char *name, *linkage, *file, *module;
+	int line;
+	uint64_t self_samples, total_samples, total_value0;
+	uint64_t self_value[LP_MAX_EVENTS];
+} lp_jfunc;
+
 static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metric_cols *mc,
-		     const char *name, const lp_func_stat *fs, int first, FILE *out)
+		     const lp_jfunc *f, int first, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
-	uint64_t zero[LP_MAX_EVENTS] = { 0 };
-	uint64_t ss = fs ? fs->self_samples : 0, sv = fs ? fs->self_value[0] : 0;
-	uint64_t ts = fs ? fs->total_samples : 0, tv = fs ? fs->total_value0 : 0;
+	uint64_t ss = f->self_samples, sv = f->self_value[0];
+	uint64_t ts = f->total_samples, tv = f->total_value0;
 
 	fputs(first ? "\n    {" : ",\n    {", out);
-	kstr(out, "name", name, ", ");
-	kstr(out, "file", fs ? fs->file : NULL, ", ");
-	if (fs && fs->file)
-		fprintf(out, "\"line\": %d, ", fs->decl_line);
+	kstr(out, "name", f->name, ", ");
+	kstr(out, "linkage_name", f->linkage, ", ");
+	kstr(out, "file", f->file, ", ");
+	if (f->file)
+		fprintf(out, "\"line\": %d, ", f->line);
 	else
 		fputs("\"line\": null, ", out);
-	kstr(out, "module", fs && fs->module < p->nmodules ? p->modules[fs->module].path : NULL,
-	     ", ");
+	kstr(out, "module", f->module, ", ");
 	ku64(out, "self_samples", ss, ", ");
 	knum(out, "self_s", "%.9f", lp_report_seconds(rep, sv, ss), ", ");
 	knum(out, "self_percent", "%.6f", 100.0 * lp_totals_share(t, sv, ss, t->value0, t->samples),
@@ -187,9 +194,49 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv, ts), ", ");
 	knum(out, "total_percent", "%.6f", 100.0 * lp_totals_share(t, tv, ts, t->value0, t->samples),
 	     ", ");
-	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "");
-	metric_values(mc, fs ? fs->self_value : zero, out);
+	values(out, "self_values", f->self_value, p->nevents, "");
+	metric_values(mc, f->self_value, out);
 	fputc('}', out);
+}
+
+static const char *module_path(const lp_profile *p, uint32_t module)
+{
+	return module < p->nmodules ? p->modules[module].path : NULL;
+}
+
+/* An -f table as a function entry: its lines' sums; the total is its function's when it is one. */
+static void table_entry(const lp_report *rep, const lp_ftable *tab, lp_jfunc *f)
+{
+	const lp_func_stat *fs = tab->nfns == 1 ? lp_report_func(rep, tab->fns[0]->id) : NULL;
+
+	memset(f, 0, sizeof(*f));
+	f->name = tab->title;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+
+		if (!lp_report_in_table(rep, tab, ls))
+			continue;
+		f->self_samples += ls->samples;
+		for (int e = 0; e < LP_MAX_EVENTS; e++)
+			f->self_value[e] += ls->value[e];
+	}
+	f->total_samples = f->self_samples;
+	f->total_value0 = f->self_value[0];
+	if (fs) {
+		f->total_samples = fs->total_samples;
+		f->total_value0 = fs->total_value0;
+	}
+	if (tab->region_file) {
+		f->file = tab->region_file;
+		f->line = tab->first;
+		return;
+	}
+	f->linkage = tab->nfns == 1 ? tab->fns[0]->linkage : NULL;
+	f->file = tab->fns[0]->decl_file;
+	f->line = tab->fns[0]->decl_line;
+	f->module = module_path(rep->prof, tab->fns[0]->id.module);
+	if (!f->file)
+		lp_report_span(rep, tab->fns[0]->id, &f->file, &f->line, &(int){ 0 });
 }
 
 static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
@@ -197,20 +244,33 @@ static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 	const lp_report *rep = ctx->rep;
 	const lp_view_opts *o = ctx->opts;
 	lp_metric_cols mc;
+	lp_jfunc f;
 	int n = 0;
 
 	lp_metric_cols_of(rep->prof, &mc);
 	fputs("  \"functions\": [", out);
 	if (o->nfunctions == 0) {
-		for (size_t i = 0; i < rep->nfuncs; i++)
-			function(ctx, t, &mc, rep->funcs[i].name, &rep->funcs[i], n++ == 0, out);
-	}
-	for (int i = 0; i < o->nfunctions; i++) {
-		const lp_func_stat *fs = lp_report_func(rep, o->functions[i]);
+		for (size_t i = 0; i < rep->nfuncs; i++) {
+			const lp_func_stat *fs = &rep->funcs[i];
 
-		if (o->skip_zero && (!fs || (!fs->self_samples && !fs->total_samples)))
+			memset(&f, 0, sizeof(f));
+			f.name = lp_report_label(rep, fs->fn);
+			f.linkage = fs->fn->linkage;
+			f.file = fs->file;
+			f.line = fs->decl_line;
+			f.module = module_path(rep->prof, fs->module);
+			f.self_samples = fs->self_samples;
+			memcpy(f.self_value, fs->self_value, sizeof(f.self_value));
+			f.total_samples = fs->total_samples;
+			f.total_value0 = fs->total_value0;
+			function(ctx, t, &mc, &f, n++ == 0, out);
+		}
+	}
+	for (size_t i = 0; o->nfunctions > 0 && i < rep->ntables; i++) {
+		table_entry(rep, &rep->tables[i], &f);
+		if (o->skip_zero && !f.self_samples && !f.total_samples)
 			continue;
-		function(ctx, t, &mc, o->functions[i], fs, n++ == 0, out);
+		function(ctx, t, &mc, &f, n++ == 0, out);
 	}
 	fputs(n ? "\n  ],\n" : "],\n", out);
 }
@@ -237,7 +297,8 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 			fprintf(out, "\"line\": %d, ", ls->line);
 		else
 			fputs("\"line\": null, ", out);
-		kstr(out, "function", ls->function, ", ");
+		kstr(out, "function", lp_report_label(rep, ls->fn), ", ");
+		kstr(out, "linkage_name", ls->fn->linkage, ", ");
 		ku64(out, "samples", ls->samples, ", ");
 		knum(out, "time_s", "%.9f", r.time_s, ", ");
 		knum(out, "percent", "%.6f", r.percent, ", ");

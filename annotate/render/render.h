@@ -47,6 +47,8 @@ const char *lp_render_reset(int color);
 int lp_render_use_color(const lp_view_opts *o, FILE *out); /* colour on out? (--color, NO_COLOR, tty) */
 void lp_render_header(const lp_render_ctx *ctx, FILE *out);
 const char *lp_render_module_name(const lp_report *rep, uint32_t module); /* basename */
+/* s as one shell word into buf: as it is, or in single quotes when it needs them. */
+const char *lp_render_shell_word(const char *s, char *buf, size_t size);
 void lp_render_dot_color(double weight, char buf[8]);  /* gprof2dot's scale, weight in [0,1] */
 
 /*

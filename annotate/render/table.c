@@ -255,144 +255,238 @@ static int closing_brace(lp_sources *src, const char *file, int first, int last)
 	return last;
 }
 
-/* A -f function without samples may still have hits: its name as the lines intern it. */
-static const char *hits_function(const lp_report *rep, const char *name)
+/* Adds b's counts into a (the rows of one line of one table). */
+static void line_add(lp_line_stat *a, const lp_line_stat *b)
 {
-	for (size_t i = 0; i < rep->nlines; i++)
-		if (rep->lines[i].has_hits && rep->lines[i].function &&
-		    strcmp(rep->lines[i].function, name) == 0)
-			return rep->lines[i].function;
-	return NULL;
+	a->samples += b->samples;
+	for (int e = 0; e < LP_MAX_EVENTS; e++)
+		a->value[e] += b->value[e];
+	/*
+	 * A line of a function and of code outlined from it (an OpenMP
+	 * region's line) is in the same stacks: the larger inclusive count
+	 * holds the other. Lines of unrelated functions (template instances,
+	 * a source region) are in different stacks: they add up.
+	 */
+	if (a->fn && b->fn && a->fn->owner == b->fn->owner) {
+		if (b->incl_samples > a->incl_samples) {
+			a->incl_samples = b->incl_samples;
+			a->incl_value0 = b->incl_value0;
+		}
+	} else {
+		a->incl_samples += b->incl_samples;
+		a->incl_value0 += b->incl_value0;
+	}
+	a->hits += b->hits;
+	a->has_hits |= b->has_hits;
+	if (!a->fn)
+		a->fn = b->fn;
 }
 
-/* The function's rows: every line of its span, then any line outside it that has samples. */
-static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
+/* The table's self totals: the sum of its lines. */
+static void table_totals(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
+			 uint64_t *value0)
+{
+	*samples = *value0 = 0;
+	for (size_t i = 0; i < rep->nlines; i++)
+		if (lp_report_in_table(rep, t, &rep->lines[i])) {
+			*samples += rep->lines[i].samples;
+			*value0 += rep->lines[i].value[0];
+		}
+}
+
+/* Where table t's rows are: a region's lines, or its functions' spans in the first one's file. */
+static void table_span(const lp_report *rep, const lp_ftable *t, const char **file, int *first,
+		       int *last)
+{
+	*file = NULL;
+	*first = *last = 0;
+	if (t->region_file) {
+		*file = t->region_file;
+		*first = t->first;
+		*last = t->last;
+		return;
+	}
+	for (size_t i = 0; i < t->nfns; i++) {
+		const char *f;
+		int a, b;
+
+		if (lp_report_span(rep, t->fns[i]->id, &f, &a, &b) != 0)
+			continue;
+		if (!*file) {
+			*file = f;
+			*first = a;
+			*last = b;
+		} else if (f == *file) {
+			*first = a < *first ? a : *first;
+			*last = b > *last ? b : *last;
+		}
+	}
+}
+
+/* Lines of the table outside its span (inlined headers, macros, no line info), one row each. */
+typedef struct lp_extra_rows {
+	lp_line_stat *v;
+	size_t n, cap;
+} lp_extra_rows;
+
+static int extra_add(lp_extra_rows *x, const lp_line_stat *ls)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].file == ls->file && x->v[i].line == ls->line) {
+			line_add(&x->v[i], ls);
+			return 0;
+		}
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 16;
+		lp_line_stat *v = realloc(x->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		x->v = v;
+		x->cap = cap;
+	}
+	x->v[x->n] = (lp_line_stat){ .file = ls->file, .line = ls->line };
+	line_add(&x->v[x->n++], ls);
+	return 0;
+}
+
+/*
+ * One -f table: every line of its span, with the counts of each of its
+ * functions' lines there (and of the code outlined from them), then the
+ * lines outside the span that have counts.
+ */
+static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
-	const lp_func_stat *fs = lp_report_func(rep, name);
-	/* The interned name the lines carry: from the samples, else from the hits. */
-	const char *fn = fs ? fs->name : hits_function(rep, name);
 	const char *file = NULL;
 	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
 	uint64_t fn_samples = 0, fn_value0 = 0;
-	lp_table t = { 0 };
+	lp_line_stat *acc = NULL;
+	lp_extra_rows extra = { 0 };
+	lp_table tab = { 0 };
 	lp_fn_cols k;
+	uint32_t module = LP_MODULE_NONE;
 
-	if (lp_report_span(rep, name, &file, &first, &last) != 0 && !fn) {
-		if (ctx->opts->skip_zero)
-			return LP_OK;
-		fprintf(out, "Total time: 0 s\nFunction: %s (not found in the profiled binaries)\n\n",
-			name);
-		return LP_OK;
-	}
-	if (fs) {
-		fn_samples = fs->self_samples;
-		fn_value0 = fs->self_value[0];
-	}
+	table_totals(rep, t, &fn_samples, &fn_value0);
 	if (ctx->opts->skip_zero && fn_samples == 0)
 		return LP_OK;
-	if (file)
+	table_span(rep, t, &file, &first, &last);
+	if (file && !t->region_file)
 		last = closing_brace(ctx->src, file, first, last);
+	if (file && !(acc = calloc((size_t)(last - first + 1), sizeof(*acc))))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	for (size_t i = 0; i < rep->nlines; i++) {
-		if (!fn || rep->lines[i].function != fn)
-			continue;
-		if (rep->lines[i].has_hits)
-			has_hits = 1;
-		if (rep->lines[i].incl_samples > rep->lines[i].samples)
-			has_incl = 1;
-	}
-	setup_cols(&t, &k, ctx, has_hits || rep->prof->nhits > 0, has_incl);
-	if (file)
-		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
-				     ? rep->prof->modules[fs->module].path : NULL);
-	for (int line = first; file && line <= last; line++) {
-		const lp_line_stat *ls = fn ? lp_report_line(rep, file, line, fn) : NULL;
-		double share = ls && rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
-
-		if (!table_row(&t, lp_sources_line(ctx->src, file, line), share)) {
-			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-			goto out;
-		}
-		cell(&t, 0, "%.0f", line);
-		if (ls)
-			fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
-	}
-	/* Lines of this function from other files (inlined headers, macros) or past the span. */
-	for (size_t i = 0; fn && i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
-		char *where;
 
-		if (ls->function != fn ||
-		    (!ls->samples && !ls->has_hits && ls->incl_samples <= ls->samples) ||
-		    (ls->file == file && ls->line >= first && ls->line <= last))
+		if (!lp_report_in_table(rep, t, ls))
 			continue;
-		where = table_row(&t, NULL, 0);
-		if (!where) {
+		if (module == LP_MODULE_NONE)
+			module = ls->module;
+		if (ls->has_hits)
+			has_hits = 1;
+		if (ls->incl_samples > ls->samples)
+			has_incl = 1;
+		if (file && ls->file == file && ls->line >= first && ls->line <= last)
+			line_add(&acc[ls->line - first], ls);
+		else if ((ls->samples || ls->has_hits || ls->incl_samples > ls->samples) &&
+			 extra_add(&extra, ls) != 0)
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	if (rc != LP_OK)
+		goto out;
+	setup_cols(&tab, &k, ctx, has_hits || rep->prof->nhits > 0, has_incl);
+	if (file)
+		lp_sources_check_age(ctx->src, file, module < rep->prof->nmodules
+				     ? rep->prof->modules[module].path : NULL);
+	for (int line = first; file && line <= last; line++) {
+		const lp_line_stat *ls = &acc[line - first];
+		double share = rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
+
+		if (!table_row(&tab, lp_sources_line(ctx->src, file, line), share)) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 			goto out;
 		}
-		cell(&t, 0, "%.0f", ls->line);
-		fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
-		t.text[t.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
+		cell(&tab, 0, "%.0f", line);
+		if (ls->samples || ls->has_hits || ls->incl_samples)
+			fill_row(&tab, &k, ctx, ls, fn_samples, fn_value0);
+	}
+	for (size_t i = 0; i < extra.n; i++) {
+		const lp_line_stat *ls = &extra.v[i];
+
+		if (!table_row(&tab, NULL, 0)) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+			goto out;
+		}
+		cell(&tab, 0, "%.0f", ls->line);
+		fill_row(&tab, &k, ctx, ls, fn_samples, fn_value0);
+		tab.text[tab.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
 	}
 	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, fn_value0, fn_samples));
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
-	fprintf(out, "Function: %s at line %d\n\n", name, first);
-	table_print(&t, out, ctx->color);
+	fprintf(out, "Function: %s at line %d\n\n", t->title, first);
+	table_print(&tab, out, ctx->color);
 	fputc('\n', out);
 out:
-	table_free(&t);
+	table_free(&tab);
+	free(acc);
+	free(extra.v);
 	return rc;
 }
 
-/* line_profiler --summarize: one line per function, slowest last as it does. */
+/* line_profiler --summarize: one line per table, slowest last as it does. */
 static void render_summary(const lp_render_ctx *ctx, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	uint64_t total = rep->prof->samples;
-	int n = ctx->opts->nfunctions, *order = malloc((size_t)n * sizeof(*order) + 1);
-	double *secs = malloc((size_t)n * sizeof(*secs) + 1);
+	size_t n = rep->ntables, *order = malloc(n * sizeof(*order) + 1);
+	double *secs = malloc(n * sizeof(*secs) + 1);
+	uint64_t *samples = malloc(n * sizeof(*samples) + 1);
 
-	if (!order || !secs) {
-		free(order);
-		free(secs);
-		return;
-	}
+	if (!order || !secs || !samples)
+		goto out;
 	/* Insertion sort by time, stable: -f order among equals. */
-	for (int i = 0; i < n; i++) {
-		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
-		int j = i;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v0;
+		size_t j = i;
 
-		secs[i] = fs ? lp_report_seconds(rep, fs->self_value[0], fs->self_samples) : 0;
+		table_totals(rep, &rep->tables[i], &samples[i], &v0);
+		secs[i] = lp_report_seconds(rep, v0, samples[i]);
 		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
 			order[j] = order[j - 1];
 		order[j] = i;
 	}
-	for (int k = 0; k < n; k++) {
-		int i = order[k];
-		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
-		double pct = fs && total ? 100.0 * (double)fs->self_samples / (double)total : 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+		const lp_ftable *t = &rep->tables[i];
+		double pct = total ? 100.0 * (double)samples[i] / (double)total : 0;
+		const char *file = NULL;
+		int decl = 0, last;
 
-		const char *file = fs ? fs->file : NULL;
-		int decl = fs ? fs->decl_line : 0, last;
-
-		if (ctx->opts->skip_zero && (!fs || !fs->self_samples))
+		if (ctx->opts->skip_zero && !samples[i])
 			continue;
-		/* Without samples (hits only, or never run) the DWARF still says where it is. */
-		if (!file && lp_report_span(rep, ctx->opts->functions[i], &file, &decl, &last) != 0)
+		if (t->region_file) {
+			file = t->region_file;
+			decl = t->first;
+		} else if (t->nfns && t->fns[0]->decl_file) {
+			file = t->fns[0]->decl_file;
+			decl = t->fns[0]->decl_line;
+		} else if (t->nfns && lp_report_span(rep, t->fns[0]->id, &file, &decl, &last) != 0) {
 			file = NULL, decl = 0;
+		}
 		fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s\n", secs[i], pct,
-			file ? lp_render_relpath(file) : "?", decl, ctx->opts->functions[i]);
+			file ? lp_render_relpath(file) : "?", decl, t->title);
 	}
+out:
 	free(order);
 	free(secs);
+	free(samples);
 }
 
 int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	lp_render_header(ctx, out);
-	for (int i = 0; i < ctx->opts->nfunctions; i++) {
-		int rc = render_function(ctx, ctx->opts->functions[i], out, err);
+	for (size_t i = 0; i < ctx->rep->ntables; i++) {
+		int rc = render_function(ctx, &ctx->rep->tables[i], out, err);
 
 		if (rc != LP_OK)
 			return rc;
@@ -460,9 +554,11 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			char loc[400];
 
 			snprintf(loc, sizeof(loc), "%s:%d", lp_render_relpath(ls->file), ls->line);
-			snprintf(where[i], sizeof(where[i]), "%-32s  %s", loc, ls->function);
+			snprintf(where[i], sizeof(where[i]), "%-32s  %s", loc,
+				 lp_report_label(rep, ls->fn));
 		} else {
-			snprintf(where[i], sizeof(where[i]), "%-32s  %s", "(no line info)", ls->function);
+			snprintf(where[i], sizeof(where[i]), "%-32s  %s", "(no line info)",
+				 lp_report_label(rep, ls->fn));
 		}
 		if (!table_row(&t, where[i], share))
 			break;
@@ -484,9 +580,13 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
 		const lp_func_stat *hot = hint_function(rep);
 
-		if (hot)
+		if (hot) {
+			char name[1024];
+
+			lp_render_shell_word(lp_report_label(rep, hot->fn), name, sizeof(name));
 			fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
-				"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);
+				"(or: lineprof annotate -f %s FILE.lprof)\n", name, name);
+		}
 	}
 	table_free(&t);
 	free(where);

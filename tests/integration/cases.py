@@ -1069,7 +1069,7 @@ def fallback_no_pmu():
     check(t["heads"] == ["Line #", "Samples", "Time", "% Time"], "the plain table: %s" % t["heads"], r)
     with open(os.path.join(d, "h.csv"), newline="") as f:
         head = next(csv.reader(f))
-    check(head[9:] == ["cpu-clock"], "CSV: the measured event only: %s" % head, r)
+    check(head[9:] == ["cpu-clock", "linkage_name"], "CSV: the measured event only: %s" % head, r)
     with open(os.path.join(d, "h.json")) as f:
         doc = json.load(f)
     check([(e["name"], e["measured"]) for e in doc["events"]] == [("cycles", "cpu-clock")] and

@@ -84,13 +84,13 @@ START_TEST(test_csv_metric_columns)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_METRICS), LP_OK);
 	snprintf(expect, sizeof(expect),
 		 "file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high,"
-		 "cycles:p,instructions,branches,branch-misses,ipc,branch_miss_ratio\r\n"
+		 "cycles:p,instructions,branches,branch-misses,ipc,branch_miss_ratio,linkage_name\r\n"
 		 "%s,5,hot,30,0.031250000,62.500000,71.428571,46.181438,72.391610,"
-		 "50000,50000,5000,430,1.000000,0.086000\r\n"
+		 "50000,50000,5000,430,1.000000,0.086000,_Z3hoti\r\n"
 		 "%s,4,hot,10,0.012500000,25.000000,28.571429,11.243750,33.037106,"
-		 "20000,50000,1000,10,2.500000,0.010000\r\n"
+		 "20000,50000,1000,10,2.500000,0.010000,_Z3hoti\r\n"
 		 "%s,11,main,10,0.006250000,12.500000,100.000000,11.243750,33.037106,"
-		 "10000,10000,0,0,1.000000,\r\n",
+		 "10000,10000,0,0,1.000000,,\r\n",
 		 f.file, f.file, f.file);
 	got = render(lp_render_csv, 1);
 	ck_assert_str_eq(got, expect);
