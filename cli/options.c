@@ -16,7 +16,7 @@ enum {
 	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
-	OPT_METRICS,
+	OPT_METRICS, OPT_MERGE_INSTANCES,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +51,7 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "merge-instances", no_argument, NULL, OPT_MERGE_INSTANCES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -82,7 +83,11 @@ void lp_cli_usage(FILE *out)
 	      "                        can count them\n"
 	      "\n"
 	      "Views:\n"
-	      "  -f, --function NAME   line table of NAME, repeatable\n"
+	      "  -f, --function NAME   line table of NAME, repeatable: a qualified name\n"
+	      "                        (ns::Class::method, with or without (params)), a\n"
+	      "                        template without arguments (every instance), a\n"
+	      "                        linkage name, a glob (luaS_*), or FILE:LINE[-LAST]\n"
+	      "      --merge-instances one -f table for all instances of a template\n"
 	      "  -u, --unit SECONDS    timer unit of the Time column (1e-06)\n"
 	      "  -z, --skip-zero       omit -f functions without samples\n"
 	      "      --top N           the N hottest lines of the program (20 without -f)\n"
@@ -267,6 +272,7 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	case OPT_CALLGRIND: cli->view.callgrind = arg; return LP_OK;
 	case OPT_FOLDED: cli->view.folded = arg; return LP_OK;
 	case OPT_HITS: cli->hits = 1; return LP_OK;
+	case OPT_MERGE_INSTANCES: cli->view.merge_instances = 1; return LP_OK;
 	case OPT_MMAP_PAGES:
 		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);
 		if (rc == LP_OK && (v & (v - 1)))
