@@ -264,7 +264,9 @@ def rust_names():
     r = annotate(d, prof, "-f", "Grid::step")
     check(r.code == 0 and titles(r.report)[0].endswith("::Grid::step"), "a method by Type::method", r)
     t = parse_tables(r.report)[titles(r.report)[0]]
-    check(samples(row_of(t, source_line("names/names.rs", "// STEP"))) > 0, "the STEP line", r)
+    step = row_of(t, source_line("names/names.rs", "// STEP"))
+    # Its own samples, or (rustc 1.63 inlines the arithmetic) those of what it inlined.
+    check(samples(step) > 0 or step.get("Incl. Time"), "the STEP line", r)
     bad = MANGLED.findall(annotate(d, prof, "--functions", "--top", "100").report)
     check(not bad, "no mangled names: %s" % bad[:5])
 

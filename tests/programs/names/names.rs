@@ -11,6 +11,12 @@ mod stats {
     }
 }
 
+// What std::hint::black_box does (stable only since Rust 1.66): the
+// optimiser cannot see through a volatile read, so the work is done.
+fn opaque<T: Copy>(x: T) -> T {
+    unsafe { std::ptr::read_volatile(&x) }
+}
+
 struct Grid {
     n: u64,
 }
@@ -28,15 +34,15 @@ impl Grid {
 fn main() {
     let a: Vec<u32> = (0..20000).collect();
     let b: Vec<u8> = (0..20000).map(|x| x as u8).collect();
-    let g = Grid { n: std::hint::black_box(40000) };
+    let g = Grid { n: opaque(40000) };
     let mix = |k: u64| (0..k).fold(0u64, |m, i| m.wrapping_add(i ^ (m >> 5))); // CLOSURE
     let mut t = 0u64;
     for _ in 0..2000 {
         t = t
-            .wrapping_add(stats::total(std::hint::black_box(&a[..])))
-            .wrapping_add(stats::total(std::hint::black_box(&b[..])))
+            .wrapping_add(stats::total(opaque(&a[..])))
+            .wrapping_add(stats::total(opaque(&b[..])))
             .wrapping_add(g.step())
-            .wrapping_add(mix(std::hint::black_box(20000)));
+            .wrapping_add(mix(opaque(20000)));
     }
     println!("{}", t);
 }
