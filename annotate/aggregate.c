@@ -793,6 +793,13 @@ static int descset_add(lp_descset *s, const lp_func_desc *d)
 	return 0;
 }
 
+static int cmp_ptr(const void *pa, const void *pb)
+{
+	uintptr_t a = (uintptr_t)*(const void *const *)pa, b = (uintptr_t)*(const void *const *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
 static int cmp_desc_ptr(const void *pa, const void *pb)
 {
 	const lp_func_desc *a = *(const lp_func_desc *const *)pa;
@@ -898,17 +905,22 @@ static int make_labels(const lp_report *rep)
 	for (size_t t = 0; t < rep->ntables && rc == 0; t++)
 		for (size_t i = 0; i < rep->tables[t].nfns && rc == 0; i++)
 			rc = descset_add(&set, rep->tables[t].fns[i]);
-	if (rc == 0 && set.n)
-		qsort(set.v, set.n, sizeof(*set.v), cmp_desc_ptr);
-	for (size_t i = 0, j; rc == 0 && i < set.n; i = j) {
-		size_t k = 0;
+	/* Each function once (lines repeat them), then by name: functions of one name together. */
+	if (rc == 0 && set.n) {
+		size_t k = 1;
 
-		/* Distinct functions of one name sort together (duplicates are one function). */
-		for (j = i; j < set.n && strcmp(set.v[j]->name, set.v[i]->name) == 0; j++)
-			if (j == i || set.v[j] != set.v[j - 1])
-				set.v[i + k++] = set.v[j];
-		if (k > 1)
-			rc = label_group(ix, set.v + i, k);
+		qsort(set.v, set.n, sizeof(*set.v), cmp_ptr);
+		for (size_t i = 1; i < set.n; i++)
+			if (set.v[i] != set.v[k - 1])
+				set.v[k++] = set.v[i];
+		set.n = k;
+		qsort(set.v, set.n, sizeof(*set.v), cmp_desc_ptr);
+	}
+	for (size_t i = 0, j; rc == 0 && i < set.n; i = j) {
+		for (j = i + 1; j < set.n && strcmp(set.v[j]->name, set.v[i]->name) == 0; j++)
+			;
+		if (j - i > 1)
+			rc = label_group(ix, set.v + i, j - i);
 	}
 	if (ix->nlabels)
 		qsort(ix->labels, ix->nlabels, sizeof(*ix->labels), cmp_label_fn);

@@ -141,6 +141,7 @@ struct lp_fnindex {
 	lp_u64map declscope;      /* a declaration's key -> its scope */
 	lp_callsite *calls;
 	size_t ncalls, capcalls;
+	Dwarf_Die *region_cus;    /* one per outlined function: its region's unit */
 	lp_dieindex dies;
 	lp_symrange *syms;
 	size_t nsyms, capsyms;
@@ -268,6 +269,17 @@ static uint64_t die_offset_key(const lp_fnindex *ix, Dwarf_Die *die)
 	return LP_KEY_DIE | (alt ? 1ULL << 61 : 0) | (dwarf_dieoffset(die) & ((1ULL << 61) - 1));
 }
 
+/* The canonical DIE has no origin or specification: its own attributes are all it has. */
+static const char *canon_linkage(Dwarf_Die *canon)
+{
+	Dwarf_Attribute attr;
+
+	if (dwarf_attr(canon, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr(canon, DW_AT_MIPS_linkage_name, &attr))
+		return dwarf_formstring(&attr);
+	return NULL;
+}
+
 uint64_t lp_fnindex_die_key(const lp_fnindex *ix, Dwarf_Die *die, Dwarf_Die *canon)
 {
 	Dwarf_Die mem;
@@ -276,10 +288,10 @@ uint64_t lp_fnindex_die_key(const lp_fnindex *ix, Dwarf_Die *die, Dwarf_Die *can
 	if (!canon)
 		canon = &mem;
 	die_canon(die, canon);
-	link = lp_die_linkage_name(canon);
+	link = canon_linkage(canon);
 	/* One definition (C++'s ODR, Rust's unique symbols): one function, whichever unit emitted it. */
-	if (link && (die_flag(canon, DW_AT_external, 1) || die_lang(canon) == DW_LANG_Rust ||
-		     strncmp(link, "_R", 2) == 0))
+	if (link && (strncmp(link, "_R", 2) == 0 || die_flag(canon, DW_AT_external, 0) ||
+		     die_lang(canon) == DW_LANG_Rust))
 		return LP_KEY_LINKAGE | (str_hash(link) & ((1ULL << 62) - 1));
 	return die_offset_key(ix, canon);
 }
@@ -298,6 +310,7 @@ static uint64_t die_low(Dwarf_Die *die)
 
 typedef struct lp_fnwalk {
 	lp_fnindex *ix;
+	int calls_only;      /* the second walk: call sites, nothing else */
 	Dwarf_Die cu;
 	int lang;
 	int32_t scope;       /* innermost namespace/class/module */
@@ -483,7 +496,7 @@ static void walk_subprogram(lp_fnwalk *w, Dwarf_Die *die, int depth)
 	Dwarf_Die canon;
 	uint64_t key, low;
 	int64_t i, saved;
-	int added, outlined, saved_lambdas;
+	int added, outlined, saved_lambdas, code;
 	lp_fn *fn;
 	const char *name;
 
@@ -496,16 +509,22 @@ static void walk_subprogram(lp_fnwalk *w, Dwarf_Die *die, int depth)
 	}
 	if (!lp_die_is_function(die))
 		return;
+	if (w->calls_only) {
+		walk_children(w, die, depth + 1);
+		return;
+	}
 	key = lp_fnindex_die_key(ix, die, &canon);
 	if ((i = fn_get(ix, key, &added)) < 0)
 		return;
 	fn = &ix->fns[i];
-	fn->canon = canon;
-	if (!fn->has_die || (lp_die_has_code(die) && !lp_die_has_code(&fn->die)))
+	code = lp_die_has_code(die);
+	if (added)
+		fn->canon = die_offset_key(ix, &canon);
+	if (!fn->has_die || (code && !lp_die_has_code(&fn->die)))
 		fn_describe(w, fn, die);
-	if (dwarf_dieoffset(&canon) == dwarf_dieoffset(die) && w->scope >= 0)
+	if (w->scope >= 0 && fn->canon == die_offset_key(ix, die))
 		fn->scope = w->scope;
-	if (lp_die_has_code(die)) {
+	if (code) {
 		low = die_low(die);
 		if (low != UINT64_MAX && low + ix->dwbias < fn->entry)
 			fn->entry = low + ix->dwbias;
@@ -515,17 +534,19 @@ static void walk_subprogram(lp_fnwalk *w, Dwarf_Die *die, int depth)
 	/*
 	 * Outlined code: gcc's f._omp_fn.N is artificial and nested in f;
 	 * clang's .omp_outlined. and friends start with '.', which no source
-	 * identifier can (their owner is found after the walk).
+	 * identifier can (their owner is found after the walk). Decided at the
+	 * first subprogram DIE of the function: where it sits is what tells.
 	 */
-	name = lp_die_name(die);
-	if (!name)
-		name = lp_die_linkage_name(die);   /* clang's .omp.reduction.reduction_func */
-	outlined = (name && name[0] == '.') ||
-		   (w->fn >= 0 && die_flag(die, DW_AT_artificial, 1));
-	if (outlined) {
-		fn->outlined = 1;
-		if (w->fn >= 0 && ix->fns[w->fn].key != key)
-			fn->owner = ix->fns[w->fn].owner;
+	if (!fn->sub_seen) {
+		fn->sub_seen = 1;
+		name = fn->base ? fn->base : fn->linkage;   /* clang's .omp.reduction.reduction_func */
+		outlined = (name && name[0] == '.') ||
+			   (w->fn >= 0 && die_flag(die, DW_AT_artificial, 1));
+		if (outlined) {
+			fn->outlined = 1;
+			if (w->fn >= 0 && ix->fns[w->fn].key != key)
+				fn->owner = ix->fns[w->fn].owner;
+		}
 	}
 	saved = w->fn;
 	saved_lambdas = w->lambdas;
@@ -540,16 +561,22 @@ static void walk_inlined(lp_fnwalk *w, Dwarf_Die *die, int depth)
 {
 	lp_fnindex *ix = w->ix;
 	Dwarf_Die canon;
-	uint64_t key = lp_fnindex_die_key(ix, die, &canon), low;
+	uint64_t key, low;
 	int added;
-	int64_t i = fn_get(ix, key, &added);
+	int64_t i;
 
+	if (w->calls_only) {
+		walk_children(w, die, depth + 1);
+		return;
+	}
+	key = lp_fnindex_die_key(ix, die, &canon);
+	i = fn_get(ix, key, &added);
 	if (i >= 0) {
 		lp_fn *fn = &ix->fns[i];
 
 		if (!fn->has_die) {
 			fn_describe(w, fn, die);
-			fn->canon = canon;
+			fn->canon = die_offset_key(ix, &canon);
 		}
 		low = die_low(die);
 		if (low != UINT64_MAX && low + ix->dwbias < fn->entry)
@@ -620,7 +647,9 @@ static void walk_die(lp_fnwalk *w, Dwarf_Die *die, int depth)
 		name = lp_die_name(die);
 		if (!name && dwarf_tag(die) == DW_TAG_namespace)
 			name = "(anonymous namespace)";
-		if (name) {
+		if (w->calls_only) {
+			;   /* no scopes: call sites are all this walk wants */
+		} else if (name) {
 			w->scope = scope_push(w->ix, name, saved, -1);
 		} else if (w->fn >= 0 && dwarf_tag(die) != DW_TAG_namespace &&
 			   (lambda = lambda_name(die, w->lambdas + 1)) != NULL) {
@@ -662,7 +691,8 @@ static void walk_die(lp_fnwalk *w, Dwarf_Die *die, int depth)
 		break;
 	case DW_TAG_call_site:
 	case DW_TAG_GNU_call_site:
-		walk_call_site(w, die);
+		if (w->calls_only)
+			walk_call_site(w, die);
 		break;
 	default:
 		break;
@@ -680,7 +710,7 @@ static void walk_children(lp_fnwalk *w, Dwarf_Die *parent, int depth)
 	while (!w->ix->oom && dwarf_siblingof(&child, &child) == 0);
 }
 
-static void walk_dwarf(lp_fnindex *ix)
+static void walk_dwarf(lp_fnindex *ix, int calls_only)
 {
 	Dwarf_CU *cu = NULL, *next;
 	Dwarf_Half version;
@@ -688,7 +718,7 @@ static void walk_dwarf(lp_fnindex *ix)
 	Dwarf_Die cudie, subdie;
 
 	while (!ix->oom && dwarf_get_units(ix->dw, cu, &next, &version, &type, &cudie, &subdie) == 0) {
-		lp_fnwalk w = { .ix = ix, .scope = -1, .fn = -1 };
+		lp_fnwalk w = { .ix = ix, .calls_only = calls_only, .scope = -1, .fn = -1 };
 
 		cu = next;
 		w.cu = type == DW_UT_skeleton ? subdie : cudie;
@@ -738,29 +768,42 @@ static int line_at(lp_fnindex *ix, Dwarf_Die *cu, uint64_t addr, const char **fi
 	return 0;
 }
 
-/* Where each outlined region is in its owner: see fnindex.h. */
+/*
+ * Where each outlined region is in its owner: see fnindex.h. The call
+ * sites are collected by a second walk, only in files that have outlined
+ * code (most have none, and reading every call's parameters costs).
+ */
 static void find_regions(lp_fnindex *ix)
 {
+	size_t n = 0, r = 0;
+
+	for (size_t i = 0; i < ix->n; i++) {
+		if (ix->fns[i].outlined && ix->fns[i].owner == ix->fns[i].key)
+			ix->fns[i].outlined = 0;   /* nobody to count it for: a function of its own */
+		n += ix->fns[i].outlined;
+	}
+	if (n == 0 || !(ix->region_cus = calloc(n, sizeof(*ix->region_cus)))) {
+		ix->oom |= n != 0;
+		return;
+	}
+	walk_dwarf(ix, 1);
 	for (size_t i = 0; i < ix->n; i++) {
 		lp_fn *o = &ix->fns[i];
 		Dwarf_Die cu;
 
 		if (!o->outlined)
 			continue;
-		if (o->owner == o->key) {
-			o->outlined = 0;   /* nobody to count it for: a function of its own */
-			continue;
-		}
+		o->region_cu = &ix->region_cus[r++];
 		for (size_t c = 0; c < ix->ncalls && !o->region_line; c++) {
 			if (ix->calls[c].target != o->entry ||
 			    line_at(ix, &ix->calls[c].cu, ix->calls[c].ret - 1, &o->region_file,
 				    &o->region_line) != 0)
 				continue;
-			o->region_cu = ix->calls[c].cu;
+			*o->region_cu = ix->calls[c].cu;
 		}
 		if (o->region_line || !o->has_die || !dwarf_diecu(&o->die, &cu, NULL, NULL))
 			continue;
-		o->region_cu = cu;
+		*o->region_cu = cu;
 		if (o->decl_file && o->decl_line) {
 			o->region_file = o->decl_file;
 			o->region_line = o->decl_line;
@@ -777,29 +820,26 @@ static void find_regions(lp_fnindex *ix)
 typedef struct lp_elfsym {
 	uint64_t addr, size;
 	const char *name;
-	int bind;
+	int rank;            /* which of the names at one address leads: lower first */
 	int64_t fn;
 } lp_elfsym;
 
-static int sym_rank(const lp_elfsym *s)
+static int sym_rank(const char *name, int bind)
 {
-	int r = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 1 : 2;
+	int r = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 
 	/* __GI_memcpy and _IO_puts are glibc's inner names for memcpy and puts. */
-	return 4 * r + (strncmp(s->name, "__GI_", 5) == 0) + (s->name[0] == '_');
+	return 4 * r + (strncmp(name, "__GI_", 5) == 0) + (name[0] == '_');
 }
 
 static int cmp_sym(const void *pa, const void *pb)
 {
 	const lp_elfsym *a = pa, *b = pb;
-	int ra, rb;
 
 	if (a->addr != b->addr)
 		return a->addr < b->addr ? -1 : 1;
-	ra = sym_rank(a);
-	rb = sym_rank(b);
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
@@ -887,7 +927,8 @@ static void index_symbols(lp_fnindex *ix)
 		if (!name || !*name || (type != STT_FUNC && type != STT_GNU_IFUNC) ||
 		    sym.st_shndx == SHN_UNDEF || addr == 0)
 			continue;
-		syms[n++] = (lp_elfsym){ addr, sym.st_size, name, GELF_ST_BIND(sym.st_info), -1 };
+		syms[n++] = (lp_elfsym){ addr, sym.st_size, name, sym_rank(name, GELF_ST_BIND(sym.st_info)),
+					 -1 };
 	}
 	if (n)
 		qsort(syms, n, sizeof(*syms), cmp_sym);
@@ -1031,7 +1072,7 @@ lp_fnindex *lp_fnindex_build(lp_dwfile *f)
 	ix->file = f;
 	ix->dw = f->mod ? dwfl_module_getdwarf(f->mod, &ix->dwbias) : NULL;
 	if (ix->dw) {
-		walk_dwarf(ix);
+		walk_dwarf(ix, 0);
 		lp_dieindex_finish(&ix->dies);
 		find_owners(ix);
 		find_regions(ix);
@@ -1067,6 +1108,7 @@ void lp_fnindex_free(lp_fnindex *ix)
 		free(ix->owned[i]);
 	free(ix->owned);
 	free(ix->calls);
+	free(ix->region_cus);
 	lp_dieindex_free(&ix->dies);
 	free(ix->syms);
 	free(ix->aliases);
@@ -1157,8 +1199,8 @@ const char *lp_fnindex_name(lp_fnindex *ix, lp_fn *fn)
 	if (!d && fn->linkage && !fn->has_die)
 		d = lp_fortran_symbol(fn->linkage);
 	if (!d && fn->has_die && fn->base) {
-		if (scope < 0 && dwarf_dieoffset(&fn->canon) != dwarf_dieoffset(&fn->die)) {
-			int64_t s = u64map_get(&ix->declscope, die_offset_key(ix, &fn->canon));
+		if (scope < 0 && fn->canon != die_offset_key(ix, &fn->die)) {
+			int64_t s = u64map_get(&ix->declscope, fn->canon);
 
 			scope = s >= 0 ? (int32_t)s : -1;
 		}

@@ -45,15 +45,16 @@ typedef struct lp_fn {
 	const char *base;         /* DW_AT_name or the ELF symbol, as in the file */
 	const char *linkage;      /* DW_AT_linkage_name or the ELF symbol, as in the file; NULL */
 	Dwarf_Die die;            /* DWARF: a DIE with its attributes (has_die) */
-	Dwarf_Die canon;          /* DWARF: the DIE all copies lead to */
+	uint64_t canon;           /* DWARF: the offset key of the DIE all copies lead to */
 	const char *decl_file;    /* as in the DIE's unit (see lp_die_decl_file); NULL */
 	int decl_line;
 	const char *region_file;  /* outlined code: where its region is in the owner; NULL */
 	int region_line;
-	Dwarf_Die region_cu;      /* the unit whose file table region_file comes from */
+	Dwarf_Die *region_cu;     /* the unit whose file table region_file comes from */
 	uint64_t entry;           /* lowest Dwfl address of its code, UINT64_MAX if none */
 	int32_t scope;            /* innermost namespace/class/module, -1 for none */
 	uint8_t has_die, fortran, rust, outlined, plt;
+	uint8_t sub_seen;         /* a subprogram DIE of it was walked (not just inlined copies) */
 	char *name;               /* lazily: lp_fnindex_name */
 	char *signature;          /* lazily: lp_fnindex_signature ("" for none) */
 } lp_fn;

@@ -306,7 +306,7 @@ static const lp_func_desc *lp_desc_of(lp_symtab *st, uint32_t mi, lp_symmod *m, 
 
 		if (od) {
 			d->owner = od;
-			d->region_file = lp_symtab_path(st, &fn->region_cu, fn->region_file);
+			d->region_file = lp_symtab_path(st, fn->region_cu, fn->region_file);
 			d->region_line = d->region_file ? fn->region_line : 0;
 		}
 	}
