@@ -22,6 +22,7 @@ struct lp_sources {
 	const char *const *dirs;
 	int ndirs;
 	FILE *diag;
+	int under_only;    /* never the DWARF path itself */
 	lp_srcfile *files;
 	size_t nfiles, cap;
 };
@@ -35,6 +36,15 @@ lp_sources *lp_sources_new(const char *const *dirs, int ndirs, FILE *diag)
 	s->dirs = dirs;
 	s->ndirs = ndirs;
 	s->diag = diag;
+	return s;
+}
+
+lp_sources *lp_sources_new_under(const char *const *dirs, int ndirs)
+{
+	lp_sources *s = lp_sources_new(dirs, ndirs, NULL);
+
+	if (s)
+		s->under_only = 1;
 	return s;
 }
 
@@ -87,7 +97,7 @@ static char *locate(const lp_sources *s, const char *name)
 	struct stat st;
 	char path[4096];
 
-	if (stat(name, &st) == 0 && S_ISREG(st.st_mode))
+	if (!s->under_only && stat(name, &st) == 0 && S_ISREG(st.st_mode))
 		return strdup(name);
 	for (int d = 0; d < s->ndirs; d++) {
 		for (const char *tail = name; tail; tail = strchr(tail + 1, '/')) {

@@ -14,7 +14,7 @@
 #include "render.h"
 
 #define LP_CELL 48
-#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS)
+#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
 
 typedef struct lp_table {
 	const char *head[LP_MAX_COLS];
@@ -162,10 +162,70 @@ void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 				strcmp(p->events[i].name, p->events[i].measured) ? ")" : "");
 		fputc('\n', out);
 	}
+	lp_render_contexts_header(ctx, out);
+}
+
+/*
+ * Across groups (ranks by default, the --by level otherwise): mean, min and
+ * max time in timer units, the group with the max, and max/mean.
+ */
+static int stat_cols(lp_table *t, const lp_render_ctx *ctx)
+{
+	int first = t->ncols;
+
+	if (!lp_render_has_stats(ctx))
+		return -1;
+	table_col(t, "Mean", 10);
+	table_col(t, "Min", 10);
+	table_col(t, "Max", 10);
+	table_col(t, lp_render_max_head(ctx), 6);
+	table_col(t, "Max/Mean", 8);
+	return first;
+}
+
+static void stat_cells(lp_table *t, int first, const lp_render_ctx *ctx, const lp_stat *st)
+{
+	const lp_report *rep = ctx->rep;
+	double u = ctx->opts->unit;
+
+	if (first < 0 || !st->nz)
+		return;
+	cell(t, first, "%.1f", lp_stat_mean_s(rep, ctx->cv, st) / u);
+	cell(t, first + 1, "%.1f", lp_stat_min_s(rep, st) / u);
+	cell(t, first + 2, "%.1f", lp_stat_max_s(rep, st) / u);
+	cell(t, first + 3, "%.0f", (double)lp_render_group_id(ctx, st->max_g));
+	cell(t, first + 4, "%.2f", lp_stat_imbalance(rep, ctx->cv, st));
+}
+
+/* --by: one column per group, its time in timer units. */
+static int group_cols(lp_table *t, const lp_render_ctx *ctx)
+{
+	int first = t->ncols;
+
+	if (!lp_render_has_columns(ctx, 1))
+		return -1;
+	for (size_t g = 0; g < ctx->cv->ngroups; g++)
+		table_col(t, ctx->cv->groups[g].label, 8);
+	return first;
+}
+
+static void group_cells(lp_table *t, int first, const lp_render_ctx *ctx, size_t line)
+{
+	const lp_ctxview *cv = ctx->cv;
+
+	if (first < 0)
+		return;
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		size_t k = line * cv->ngroups + g;
+
+		if (cv->line_s[k] || cv->line_v[k])
+			cell(t, first + (int)g, "%.1f",
+			     lp_report_seconds(ctx->rep, cv->line_v[k], cv->line_s[k]) / ctx->opts->unit);
+	}
 }
 
 typedef struct lp_fn_cols {
-	int hits, samples, time, perhit, pct, ci, incl, ev0;
+	int hits, samples, time, perhit, pct, ci, incl, ev0, st0, g0;
 	int has_hits;
 	lp_metric_cols mc;
 } lp_fn_cols;
@@ -195,6 +255,8 @@ static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int
 	if (has_incl)
 		k->incl = t->ncols, table_col(t, "Incl. Time", 12);
 	k->ev0 = extra_cols(t, p, &k->mc);
+	k->st0 = stat_cols(t, ctx);
+	k->g0 = group_cols(t, ctx);
 }
 
 static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
@@ -225,6 +287,57 @@ static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
 		cell(t, k->ci, "%.1f", 100.0 * (p - lo > hi - p ? p - lo : hi - p));
 	}
 	extra_cells(t, k->ev0, rep->prof, &k->mc, ls->value);
+}
+
+/*
+ * The statistics and --by columns of a table row: those of the one line
+ * stat it holds (one = its index in rep->lines); of several (a function's
+ * line and its outlined region's, merged instances, a region of source),
+ * the per-group sums where --by keeps them per group, else none.
+ */
+static void row_groups(lp_table *tab, const lp_fn_cols *k, const lp_render_ctx *ctx,
+		       const lp_ftable *t, const lp_line_stat *row, long one)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_ctxview *cv = ctx->cv;
+	uint64_t *gs, *gv;
+	lp_stat st = { .min_s = UINT64_MAX, .min_v = UINT64_MAX };
+
+	if (k->st0 < 0 && k->g0 < 0)
+		return;
+	if (one >= 0) {
+		if (k->st0 >= 0)
+			stat_cells(tab, k->st0, ctx, &cv->line_stats[one]);
+		group_cells(tab, k->g0, ctx, (size_t)one);
+		return;
+	}
+	if (!cv->columns || !cv->ngroups || !(gs = calloc(2 * cv->ngroups, sizeof(*gs))))
+		return;
+	gv = gs + cv->ngroups;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		if (rep->lines[i].file != row->file || rep->lines[i].line != row->line ||
+		    !lp_report_in_table(rep, t, &rep->lines[i]))
+			continue;
+		for (size_t g = 0; g < cv->ngroups; g++) {
+			gs[g] += cv->line_s[i * cv->ngroups + g];
+			gv[g] += cv->line_v[i * cv->ngroups + g];
+		}
+	}
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		if (k->g0 >= 0 && (gs[g] || gv[g]))
+			cell(tab, k->g0 + (int)g, "%.1f",
+			     lp_report_seconds(rep, gv[g], gs[g]) / ctx->opts->unit);
+		st.sum_s += gs[g];
+		st.sum_v += gv[g];
+		st.nz += gs[g] || gv[g];
+		if (gv[g] > st.max_v || (gv[g] == st.max_v && gs[g] > st.max_s))
+			st.max_v = gv[g], st.max_s = gs[g], st.max_g = (uint32_t)g;
+		if (gv[g] < st.min_v || (gv[g] == st.min_v && gs[g] < st.min_s))
+			st.min_v = gv[g], st.min_s = gs[g];
+	}
+	if (k->st0 >= 0)
+		stat_cells(tab, k->st0, ctx, &st);
+	free(gs);
 }
 
 /*
@@ -362,10 +475,13 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
 	uint64_t fn_samples = 0, fn_value0 = 0;
 	lp_line_stat *acc = NULL;
+	long *one = NULL;       /* per span row: the one line stat it holds, -1 none, -2 several */
 	lp_extra_rows extra = { 0 };
 	lp_table tab = { 0 };
 	lp_fn_cols k;
 	uint32_t module = LP_MODULE_NONE;
+	const lp_func_stat *fs = t->nfns == 1 && t->fns[0]->owner == t->fns[0]
+				 ? lp_report_func(rep, t->fns[0]->id) : NULL;
 
 	table_totals(rep, t, &fn_samples, &fn_value0);
 	if (ctx->opts->skip_zero && fn_samples == 0)
@@ -373,8 +489,13 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 	table_span(rep, t, &file, &first, &last);
 	if (file && !t->region_file)
 		last = closing_brace(ctx->src, file, first, last);
-	if (file && !(acc = calloc((size_t)(last - first + 1), sizeof(*acc))))
+	if (file && (!(acc = calloc((size_t)(last - first + 1), sizeof(*acc))) ||
+		     !(one = malloc((size_t)(last - first + 1) * sizeof(*one))))) {
+		free(acc);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	for (int line = first; file && line <= last; line++)
+		one[line - first] = -1;
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 
@@ -386,9 +507,10 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 			has_hits = 1;
 		if (ls->incl_samples > ls->samples)
 			has_incl = 1;
-		if (file && ls->file == file && ls->line >= first && ls->line <= last)
+		if (file && ls->file == file && ls->line >= first && ls->line <= last) {
 			line_add(&acc[ls->line - first], ls);
-		else if ((ls->samples || ls->has_hits || ls->incl_samples > ls->samples) &&
+			one[ls->line - first] = one[ls->line - first] == -1 ? (long)i : -2;
+		} else if ((ls->samples || ls->has_hits || ls->incl_samples > ls->samples) &&
 			 extra_add(&extra, ls) != 0)
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
@@ -407,8 +529,12 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 			goto out;
 		}
 		cell(&tab, 0, "%.0f", line);
-		if (ls->samples || ls->has_hits || ls->incl_samples)
+		if (ls->samples || ls->has_hits || ls->incl_samples) {
 			fill_row(&tab, &k, ctx, ls, fn_samples, fn_value0);
+			if (ls->samples)
+				row_groups(&tab, &k, ctx, t, ls, one[line - first] >= 0
+					   ? one[line - first] : -1);
+		}
 	}
 	for (size_t i = 0; i < extra.n; i++) {
 		const lp_line_stat *ls = &extra.v[i];
@@ -419,6 +545,8 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 		}
 		cell(&tab, 0, "%.0f", ls->line);
 		fill_row(&tab, &k, ctx, ls, fn_samples, fn_value0);
+		if (ls->samples)
+			row_groups(&tab, &k, ctx, t, ls, -1);
 		tab.text[tab.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
 	}
 	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, fn_value0, fn_samples));
@@ -426,9 +554,19 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 	fprintf(out, "Function: %s at line %d\n\n", t->title, first);
 	table_print(&tab, out, ctx->color);
 	fputc('\n', out);
+	if (fs && lp_render_has_stats(ctx)) {
+		const lp_stat *st = &ctx->cv->func_stats[fs - rep->funcs];
+
+		fprintf(out, "Across %zu %ss: mean %g s, min %g s, max %g s (%s %lld), max/mean %.2f\n\n",
+			ctx->cv->ngroups, lp_by_name(ctx->cv->level), lp_stat_mean_s(rep, ctx->cv, st),
+			lp_stat_min_s(rep, st), lp_stat_max_s(rep, st),
+			ctx->cv->level == LP_BY_THREAD ? "tid" : ctx->cv->level == LP_BY_PROCESS ? "pid" : "rank",
+			st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL, lp_stat_imbalance(rep, ctx->cv, st));
+	}
 out:
 	table_free(&tab);
 	free(acc);
+	free(one);
 	free(extra.v);
 	return rc;
 }
@@ -532,7 +670,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_metric_cols mc;
 	char (*where)[512];
 	size_t n = rep->nlines < (size_t)top ? rep->nlines : (size_t)top;
-	int ev0;
+	int ev0, st0;
 
 	where = calloc(n + 1, sizeof(*where));
 	if (!where)
@@ -545,6 +683,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (ctx->opts->ci)
 		table_col(&t, "+-", 6);
 	ev0 = extra_cols(&t, rep->prof, &mc);
+	st0 = stat_cols(&t, ctx);
 	for (size_t i = 0; i < n && rep->lines[i].samples; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
@@ -572,6 +711,8 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			cell(&t, 3, "%.1f", 100.0 * (share - lo > hi - share ? share - lo : hi - share));
 		}
 		extra_cells(&t, ev0, rep->prof, &mc, ls->value);
+		if (st0 >= 0)
+			stat_cells(&t, st0, ctx, &ctx->cv->line_stats[i]);
 	}
 	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples):\n\n",
 		t.nrows, rep->nlines);

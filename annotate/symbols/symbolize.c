@@ -343,7 +343,14 @@ static const lp_func_desc *lp_desc_raw(lp_symtab *st, lp_func_id id, const char 
 	return d ? d : &lp_desc_nomem;
 }
 
-/* "[base+0xoff]": a location no symbol covers, a function of its own. */
+/*
+ * A location no symbol covers. In a shared library (libopen-pal.so.40,
+ * mca_btl_vader.so: Debian strips them to their exported symbols) every such
+ * address is one function, "[libfoo.so]": dozens of raw offsets of one
+ * library are one thing to the user, its internals. In an executable, each
+ * address is its own, "[base+0xoff]": a stripped program's hottest addresses
+ * are all there is to go by.
+ */
 static const lp_func_desc *lp_desc_rawloc(lp_symtab *st, uint32_t mi, const lp_symmod *m,
 					  lp_loc loc)
 {
@@ -351,6 +358,10 @@ static const lp_func_desc *lp_desc_rawloc(lp_symtab *st, uint32_t mi, const lp_s
 
 	if (!m || !m->base)
 		return lp_desc_raw(st, (lp_func_id){ LP_MODULE_NONE, 0 }, st->unknown, "?");
+	if (strstr(m->base, ".so")) {
+		snprintf(buf, sizeof(buf), "[%s]", m->base);
+		return lp_desc_raw(st, (lp_func_id){ mi, LP_KEY_RAW }, lp_symtab_intern(st, buf), m->base);
+	}
 	snprintf(buf, sizeof(buf), "[%s+0x%llx]", m->base, (unsigned long long)loc.offset);
 	return lp_desc_raw(st, (lp_func_id){ mi, LP_KEY_RAW | (loc.offset & ~(3ULL << 62)) },
 			   lp_symtab_intern(st, buf), m->base);

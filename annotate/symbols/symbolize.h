@@ -48,7 +48,8 @@ typedef struct lp_func_desc {
 /* One level of the (possibly inlined) call chain at an address. */
 typedef struct lp_frame {
 	const lp_func_desc *fn;  /* the function; never NULL */
-	const char *function;  /* fn->name: DWARF name, else ELF symbol, else "[module+0xoff]" */
+	const char *function;  /* fn->name: DWARF name, else ELF symbol, else "[module+0xoff]"
+	                          ("[libfoo.so]" in a shared library: one per library) */
 	const char *file;      /* absolute source path, NULL without line info */
 	int line;              /* 0 without line info */
 	const char *decl_file; /* where the function is defined (fn->decl_file); NULL if unknown */

@@ -91,6 +91,7 @@ typedef struct lp_record_opts {
 	size_t mmap_pages;                 /* data pages per CPU ring (power of 2); 0: default
 	                                      (128; 512 with dwarf, whose samples are ~8 KiB) */
 	FILE *diag;                        /* one-line notices (fallbacks); NULL: stderr */
+	const lp_identity *identity;       /* of the launched process in its job; NULL: unknown */
 } lp_record_opts;
 
 /*

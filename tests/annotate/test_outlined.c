@@ -17,6 +17,7 @@
 #include <check.h>
 
 #include "../lp_check.h"
+#include "../lp_samples.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,8 +81,8 @@ static void loc(uint32_t module, uint64_t off, int fn, const char *file, int lin
 
 static void stack(uint64_t samples, const lp_loc *frames, uint32_t depth)
 {
-	lp_profile_add_sample(t.prof, frames[0], samples, (uint64_t[]){ samples * 1000000 });
-	lp_profile_add_stack(t.prof, frames, depth, samples, samples * 1000000);
+	lp_test_add(t.prof, frames[0], samples, (uint64_t[]){ samples * 1000000 });
+	lp_test_add_stack(t.prof, frames, depth, samples, samples * 1000000);
 }
 
 static const char omp_c[] = "/src/omp.c", a_h[] = "/src/a.h", b_h[] = "/src/b.h";
