@@ -534,6 +534,91 @@ START_TEST(test_index_plt)
 }
 END_TEST
 
+/* Calls fn with each function symbol of path and its file offset. */
+static void each_symbol_offset(const char *path, void (*fn)(const char *sym, uint64_t off, void *arg),
+			       void *arg)
+{
+	int fd = open(path, O_RDONLY);
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	size_t nph;
+
+	ck_assert_int_ge(fd, 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	ck_assert_int_eq(elf_getphdrnum(elf, &nph), 0);
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    !sym.st_value)
+				continue;
+			for (size_t k = 0; k < nph; k++) {
+				GElf_Phdr ph;
+
+				if (gelf_getphdr(elf, (int)k, &ph) && ph.p_type == PT_LOAD &&
+				    sym.st_value >= ph.p_vaddr && sym.st_value < ph.p_vaddr + ph.p_filesz)
+					fn(elf_strptr(elf, sh.sh_link, sym.st_name),
+					   sym.st_value - ph.p_vaddr + ph.p_offset, arg);
+			}
+		}
+	}
+	elf_end(elf);
+	close(fd);
+}
+
+typedef struct clones {
+	lp_symtab *st;
+	int n;
+} clones;
+
+/* A clone's code ("f.constprop.0.isra.0") is f's: named f, one function with f. */
+static void check_clone(const char *sym, uint64_t off, void *arg)
+{
+	clones *c = arg;
+	const char *dot = sym ? strstr(sym, ".constprop.") : NULL;
+	char base[512], *want;
+	const lp_frame *fr;
+	int n;
+
+	if (!dot && sym)
+		dot = strstr(sym, ".isra.") ? strstr(sym, ".isra.") : strstr(sym, ".part.");
+	if (!dot || (size_t)(dot - sym) >= sizeof(base))
+		return;
+	memcpy(base, sym, (size_t)(dot - sym));
+	base[dot - sym] = '\0';
+	want = cplus_demangle(base, DMGL_ANSI);
+	n = lp_symtab_lookup(c->st, (lp_loc){ 0, off }, 0, &fr);
+	ck_assert_msg(strcmp(fr[n - 1].function, want ? want : base) == 0, "%s: '%s', not '%s'", sym,
+		      fr[n - 1].function, want ? want : base);
+	free(want);
+	c->n++;
+}
+
+START_TEST(test_clones)
+{
+	const char *prog = program("LP_NAMES_CPP");
+	lp_profile *prof;
+	clones c = { 0 };
+
+	if (!prog)
+		return;
+	prof = lp_profile_new();
+	ck_assert_int_eq(lp_profile_module(prof, prog, NULL, 0), 0);
+	c.st = lp_symtab_new(prof, NULL);
+	each_symbol_offset(prog, check_clone, &c);
+	ck_assert_int_ge(c.n, 1);   /* scaled.constprop.0 at least */
+	lp_symtab_free(c.st);
+	lp_profile_free(prof);
+}
+END_TEST
+
 /* ---- the resolver, through the symtab ---- */
 
 static int resolve(lp_symtab *st, const char *pattern, const lp_func_desc ***fns)
@@ -698,6 +783,7 @@ static Suite *names_suite(void)
 	tcase_add_test(index, test_index_openmp);
 	tcase_add_test(index, test_index_fortran);
 	tcase_add_test(index, test_index_plt);
+	tcase_add_test(index, test_clones);
 	tcase_add_test(index, test_resolve);
 	tcase_add_test(index, test_span_outlined);
 	tcase_add_test(index, test_check_spellings);

@@ -58,6 +58,16 @@ __attribute__((noinline)) long countWords(const std::string &s)
 
 } // namespace text
 
+// Called with a constant: gcc clones it (scaled.constprop.0), and the clone is scaled.
+__attribute__((noinline)) static double scaled(const std::vector<int> &v, double k)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < v.size(); i++)
+		s += v[i] * k; /* SCALED */
+	return s;
+}
+
 int main(int argc, char **argv)
 {
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
@@ -100,6 +110,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 100000; i++)
 			v.push_back(static_cast<int>((i * 2654435761u) % 100003));
 		std::sort(v.begin(), v.end()); /* SORT */
+		total += scaled(v, 0.5);
 		for (int i = 0; i < 20000; i++)
 			seen[std::to_string(i % 5000) + "-key"] += i; /* MAP */
 	}
