@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "report.h"
 
 /* Keys are interned pointers and small ints: (a, b, c) -> index + 1. */
@@ -210,25 +211,32 @@ static const lp_frame *region_frame(const lp_report *rep, const lp_func_desc *fn
 }
 
 /*
- * After the outermost frame of a run of code outlined from one function,
- * that function at the region's line, unless it is above already (the
- * thread that started the region): see lp_report_chain.
+ * After the outermost frame of a run of code outlined from one function
+ * (f[i]), that function at the region's line, unless it is above already
+ * (the thread that started the region): see lp_report_chain. NULL: nothing.
  */
+static const lp_frame *region_after(const lp_report *rep, const lp_frame *const *f, int n, int i,
+				    int make)
+{
+	const lp_func_desc *owner;
+
+	if (!outlined(f[i]))
+		return NULL;
+	owner = f[i]->fn->owner;
+	if (i + 1 < n && f[i + 1]->fn->owner == owner)
+		return NULL;
+	for (int j = i + 1; j < n; j++)
+		if (f[j]->fn == owner)
+			return NULL;
+	return region_frame(rep, f[i]->fn, make);
+}
+
 static int chain_regions(const lp_report *rep, const lp_frame **f, int n, int max, int make)
 {
 	for (int i = 0; i < n; i++) {
-		const lp_func_desc *owner;
-		const lp_frame *rf;
-		int above = 0;
+		const lp_frame *rf = region_after(rep, f, n, i, make);
 
-		if (!outlined(f[i]))
-			continue;
-		owner = f[i]->fn->owner;
-		if (i + 1 < n && f[i + 1]->fn->owner == owner)
-			continue;
-		for (int j = i + 1; j < n && !above; j++)
-			above = f[j]->fn == owner;
-		if (above || n >= max || !(rf = region_frame(rep, f[i]->fn, make)))
+		if (!rf || n >= max)
 			continue;
 		memmove(&f[i + 2], &f[i + 1], (size_t)(n - i - 1) * sizeof(*f));
 		f[i + 1] = rf;
@@ -256,8 +264,8 @@ static int edge_add(lp_report *rep, long caller, long callee, uint64_t samples, 
 	return 0;
 }
 
-static int call_add(lp_report *rep, const lp_frame *at, long caller, long callee,
-		    uint64_t samples, uint64_t value0)
+static int call_add(lp_report *rep, const lp_frame *at, lp_loc loc, int is_return, long caller,
+		    long callee, uint64_t samples, uint64_t value0)
 {
 	uint64_t key[3] = { (uintptr_t)at->file, (uint64_t)at->line,
 			    (uint64_t)caller << 32 | (uint64_t)callee };
@@ -272,7 +280,15 @@ static int call_add(lp_report *rep, const lp_frame *at, long caller, long callee
 		rep->calls[i].line = at->line;
 		rep->calls[i].caller = (uint32_t)caller;
 		rep->calls[i].callee = (uint32_t)callee;
+		rep->calls[i].loc = loc;
+		rep->calls[i].loc_is_return = is_return;
 		rep->ncalls = (size_t)i + 1;
+	}
+	/* One address of the call site, the same whatever the order of the stacks. */
+	if (loc.module < rep->calls[i].loc.module ||
+	    (loc.module == rep->calls[i].loc.module && loc.offset < rep->calls[i].loc.offset)) {
+		rep->calls[i].loc = loc;
+		rep->calls[i].loc_is_return = is_return;
 	}
 	rep->calls[i].samples += samples;
 	rep->calls[i].value0 += value0;
@@ -313,6 +329,8 @@ static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
  */
 typedef struct lp_chain {
 	const lp_frame *f[LP_MAX_STACK * 4];
+	lp_loc loc[LP_MAX_STACK * 4];   /* the address each frame was looked up at */
+	uint8_t ret[LP_MAX_STACK * 4];  /* ... as a return address */
 	int n;
 } lp_chain;
 
@@ -363,7 +381,8 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 			}
 			if (!seen_edge && edge_add(rep, fi, prev, samples, value0))
 				return -1;
-			if (!seen_call && call_add(rep, c->f[i], fi, prev, samples, value0))
+			if (!seen_call && call_add(rep, c->f[i], c->loc[i], c->ret[i], fi, prev, samples,
+						   value0))
 				return -1;
 			pairs[np].caller = fi;
 			pairs[np].callee = prev;
@@ -376,10 +395,31 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 
 #define LP_CHAIN_MAX ((int)(sizeof(((lp_chain *)0)->f) / sizeof(((lp_chain *)0)->f[0])))
 
-static void chain_append(lp_chain *c, const lp_frame *fr, int n)
+static void chain_append(lp_chain *c, const lp_frame *fr, int n, lp_loc loc, int is_return)
 {
-	for (int i = 0; i < n && c->n < LP_CHAIN_MAX; i++)
+	for (int i = 0; i < n && c->n < LP_CHAIN_MAX; i++) {
+		c->loc[c->n] = loc;
+		c->ret[c->n] = is_return != 0;
 		c->f[c->n++] = &fr[i];
+	}
+}
+
+/* chain_regions on a whole chain: an inserted frame is at its outlined callee's address. */
+static void chain_regions_at(const lp_report *rep, lp_chain *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		const lp_frame *rf = region_after(rep, c->f, c->n, i, 1);
+
+		if (!rf || c->n >= LP_CHAIN_MAX)
+			continue;
+		memmove(&c->f[i + 2], &c->f[i + 1], (size_t)(c->n - i - 1) * sizeof(c->f[0]));
+		memmove(&c->loc[i + 2], &c->loc[i + 1], (size_t)(c->n - i - 1) * sizeof(c->loc[0]));
+		memmove(&c->ret[i + 2], &c->ret[i + 1], (size_t)(c->n - i - 1) * sizeof(c->ret[0]));
+		c->f[i + 1] = rf;
+		c->loc[i + 1] = c->loc[i];
+		c->ret[i + 1] = c->ret[i];
+		c->n++;
+	}
 }
 
 static int add_inclusive(lp_report *rep)
@@ -400,9 +440,9 @@ static int add_inclusive(lp_report *rep)
 				const lp_frame *fr;
 				int n = rep->sym.lookup(rep->sym.ctx, p->frames[st->first + d], d > 0, &fr);
 
-				chain_append(c, fr, n);
+				chain_append(c, fr, n, p->frames[st->first + d], d > 0);
 			}
-			c->n = chain_regions(rep, c->f, c->n, LP_CHAIN_MAX, 1);
+			chain_regions_at(rep, c);
 			rc = add_chain(rep, c, st->c.samples, st->c.value[0]);
 		}
 	} else {
@@ -412,8 +452,8 @@ static int add_inclusive(lp_report *rep)
 			int n = rep->sym.lookup(rep->sym.ctx, p->addrs[a].loc, 0, &fr);
 
 			c->n = 0;
-			chain_append(c, fr, n);
-			c->n = chain_regions(rep, c->f, c->n, LP_CHAIN_MAX, 1);
+			chain_append(c, fr, n, p->addrs[a].loc, 0);
+			chain_regions_at(rep, c);
 			rc = add_chain(rep, c, p->addrs[a].c.samples, p->addrs[a].c.value[0]);
 		}
 	}
@@ -643,8 +683,11 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 	rep->prof = prof;
 	rep->sym = *sym;
 	rep->index = calloc(1, sizeof(*rep->index));
-	if (!rep->index)
+	rep->code = lp_codeview_new();
+	if (!rep->index || !rep->code) {
+		lp_report_free(rep);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
 	rep->addr_line = malloc((prof->naddrs + 1) * sizeof(*rep->addr_line));
 	rep->addr_func = malloc((prof->naddrs + 1) * sizeof(*rep->addr_func));
 	if (!rep->addr_line || !rep->addr_func)
@@ -684,6 +727,7 @@ void lp_report_free(lp_report *rep)
 		free(rep->tables[i].title);
 	}
 	free(rep->tables);
+	lp_codeview_free(rep->code);
 	free(rep->lines);
 	free(rep->funcs);
 	free(rep->addr_line);
@@ -1139,6 +1183,7 @@ int lp_report_select(lp_report *rep, const char *const *names, int nnames, int m
 	for (int k = 0; k < nnames; k++) {
 		const lp_func_desc **fns = NULL;
 		const char *file = NULL;
+		char unread[512];
 		lp_fnpat p;
 		int n, rc = 0;
 
@@ -1153,6 +1198,16 @@ int lp_report_select(lp_report *rep, const char *const *names, int nnames, int m
 			char buf[4096];
 
 			snprintf(buf, sizeof(buf), "%s (not looked up: no samples, no binaries)", names[k]);
+			if (!t || !(t->title = strdup(buf)))
+				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		} else if (n == 0 && rep->sym.unread &&
+			   rep->sym.unread(rep->sym.ctx, unread, sizeof(unread)) > 0) {
+			/* It may be in a binary that is gone: not known to be a miss. */
+			lp_ftable *t = table_add(rep, names[k]);
+			char buf[4096];
+
+			snprintf(buf, sizeof(buf), "%s (not looked up in %s: binary not readable)",
+				 names[k], unread);
 			if (!t || !(t->title = strdup(buf)))
 				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 		} else if (n == 0) {

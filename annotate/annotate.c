@@ -32,9 +32,30 @@ static int symtab_resolve(void *ctx, const lp_fnpat *p, const lp_func_desc ***fn
 	return lp_symtab_resolve(ctx, p, fns, closest);
 }
 
+static size_t symtab_unread(void *ctx, char *buf, size_t size)
+{
+	return lp_symtab_unread(ctx, buf, size);
+}
+
+/* Code by address (--asm, loops, callgrind's instructions): the symtab's codetab. */
+static int symtab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_function(ct, loc, code, arch) : LP_CODE_NOMEM;
+}
+
+static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_vaddr(ct, loc, vaddr) : -1;
+}
+
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
-	lp_symbolizer s = { symtab_lookup, symtab_span, symtab_resolve, st };
+	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .resolve = symtab_resolve,
+			    .unread = symtab_unread, .ctx = st, .code = symtab_code, .vaddr = symtab_vaddr };
 
 	return s;
 }
@@ -127,7 +148,8 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	int rc = LP_OK;
 
 	if ((o->dot && strcmp(o->dot, "-") == 0) || (o->callgrind && strcmp(o->callgrind, "-") == 0) ||
-	    (o->folded && strcmp(o->folded, "-") == 0))
+	    (o->folded && strcmp(o->folded, "-") == 0) || (o->html && strcmp(o->html, "-") == 0) ||
+	    (o->flamegraph && strcmp(o->flamegraph, "-") == 0) || (o->pprof && strcmp(o->pprof, "-") == 0))
 		tables = 0;
 	/* A missing Graphviz is said before any view is printed. */
 	if (o->png && (rc = lp_render_dot_check("png", err)) != LP_OK)
@@ -140,8 +162,11 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (rc == LP_OK && tables && o->functions_view)
 		rc = lp_render_functions(ctx, out, err);
 	if (rc == LP_OK && tables &&
-	    ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
+	    ((o->nfunctions == 0 && !o->listing && !o->functions_view && !o->loops_view) ||
+	     o->top > 0))
 		rc = lp_render_top(ctx, out, err);
+	if (rc == LP_OK && tables && o->loops_view)
+		rc = lp_render_loops(ctx, out, err);
 	if (rc == LP_OK && tables && o->listing)
 		rc = lp_render_listing(ctx, out, err);
 	if (rc == LP_OK && o->csv)
@@ -158,6 +183,12 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, err);
 	if (rc == LP_OK && o->folded)
 		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, err);
+	if (rc == LP_OK && o->flamegraph)
+		rc = lp_render_to_path(&file_ctx, lp_render_flamegraph, o->flamegraph, err);
+	if (rc == LP_OK && o->pprof)
+		rc = lp_render_to_path(&file_ctx, lp_render_pprof, o->pprof, err);
+	if (rc == LP_OK && o->html)
+		rc = lp_render_to_path(&file_ctx, lp_render_html, o->html, err);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "lineprof/profile.h"
 #include "names.h"
 #include "symbolize.h"
+#include "code.h"
 
 /* One (file, line, function): the function is the innermost one at that line. */
 typedef struct lp_line_stat {
@@ -61,6 +62,8 @@ typedef struct lp_call {
 	uint32_t caller, callee;        /* indices into funcs */
 	uint64_t samples;
 	uint64_t value0;
+	lp_loc loc;                     /* the lowest address it was seen at: a return */
+	int loc_is_return;              /* address (is_return), or the sampled ip (inlining) */
 } lp_call;
 
 /*
@@ -79,7 +82,21 @@ typedef struct lp_symbolizer {
 	 */
 	int (*resolve)(void *ctx, const lp_fnpat *p, const lp_func_desc ***fns, const char **file,
 		       lp_closest *closest);
+	/*
+	 * Optional: the profiled binaries that could not be read, named in
+	 * buf; their number. A miss while there are some is not known to be
+	 * one: its table says so instead of failing.
+	 */
+	size_t (*unread)(void *ctx, char *buf, size_t size);
 	void *ctx;
+	/*
+	 * Optional (NULL: the code views say there is no code). The function
+	 * whose code holds loc, disassembled with its CFG (code.h): an enum
+	 * lp_code_status, *arch set when LP_CODE_UNSUPPORTED. And loc's ELF
+	 * virtual address: 0, or -1.
+	 */
+	int (*code)(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch);
+	int (*vaddr)(void *ctx, lp_loc loc, uint64_t *vaddr);
 } lp_symbolizer;
 
 /*
@@ -112,6 +129,7 @@ typedef struct lp_report {
 	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
 	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
+	struct lp_codeview *code;       /* instructions and loops, built when a view asks (codeview.h) */
 } lp_report;
 
 int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer *sym,

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "render.h"
+#include "codeview.h"
+#include "rows.h"
 
 #define LP_CELL 48
-#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
 
 typedef struct lp_table {
 	const char *head[LP_MAX_COLS];
@@ -197,147 +197,31 @@ static void stat_cells(lp_table *t, int first, const lp_render_ctx *ctx, const l
 	cell(t, first + 4, "%.2f", lp_stat_imbalance(rep, ctx->cv, st));
 }
 
-/* --by: one column per group, its time in timer units. */
-static int group_cols(lp_table *t, const lp_render_ctx *ctx)
-{
-	int first = t->ncols;
-
-	if (!lp_render_has_columns(ctx, 1))
-		return -1;
-	for (size_t g = 0; g < ctx->cv->ngroups; g++)
-		table_col(t, ctx->cv->groups[g].label, 8);
-	return first;
-}
-
-static void group_cells(lp_table *t, int first, const lp_render_ctx *ctx, size_t line)
-{
-	const lp_ctxview *cv = ctx->cv;
-
-	if (first < 0)
-		return;
-	for (size_t g = 0; g < cv->ngroups; g++) {
-		size_t k = line * cv->ngroups + g;
-
-		if (cv->line_s[k] || cv->line_v[k])
-			cell(t, first + (int)g, "%.1f",
-			     lp_report_seconds(ctx->rep, cv->line_v[k], cv->line_s[k]) / ctx->opts->unit);
-	}
-}
-
-typedef struct lp_fn_cols {
-	int hits, samples, time, perhit, pct, ci, incl, ev0, st0, g0;
-	int has_hits;
-	lp_metric_cols mc;
-} lp_fn_cols;
-
 /*
- * has_incl: some line of the function calls code that ran (a call, an
- * inlined callee), so an "Incl. Time" column gives those lines' time with
- * their callees.
+ * The columns of one function's table: "Line #", then the line views' list
+ * (columns.c). has_incl: some line of the function calls code that ran (a
+ * call, an inlined callee), so an "Incl. Time" column gives those lines'
+ * time with their callees.
  */
-static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int has_hits,
+static void setup_cols(lp_table *t, lp_cols *cs, const lp_render_ctx *ctx, int has_hits,
 		       int has_incl)
 {
-	const lp_profile *p = ctx->rep->prof;
-
-	memset(k, -1, sizeof(*k));
-	k->has_hits = has_hits;
+	lp_cols_init(cs, ctx, LP_SCOPE_FUNCTION,
+		     (has_hits ? LP_COLS_HITS : 0) | (has_incl ? LP_COLS_INCL : 0));
 	table_col(t, "Line #", 6);
-	if (has_hits)
-		k->hits = t->ncols, table_col(t, "Hits", 9);
-	k->samples = t->ncols, table_col(t, "Samples", 9);
-	k->time = t->ncols, table_col(t, "Time", 12);
-	if (has_hits)
-		k->perhit = t->ncols, table_col(t, "Per Hit", 8);
-	k->pct = t->ncols, table_col(t, "% Time", 8);
-	if (ctx->opts->ci)
-		k->ci = t->ncols, table_col(t, "+-", 6);
-	if (has_incl)
-		k->incl = t->ncols, table_col(t, "Incl. Time", 12);
-	k->ev0 = extra_cols(t, p, &k->mc);
-	k->st0 = stat_cols(t, ctx);
-	k->g0 = group_cols(t, ctx);
+	for (int i = 0; i < cs->n; i++)
+		table_col(t, cs->col[i].head, cs->col[i].width);
 }
 
-static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
-		     const lp_line_stat *ls, uint64_t fn_samples, uint64_t fn_value0)
+static void fill_row(lp_table *t, const lp_cols *cs, const lp_fn_view *v, const lp_fn_row *r)
 {
-	const lp_report *rep = ctx->rep;
-	double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
-	double units = secs / ctx->opts->unit;
-	double pct = fn_value0 ? 100.0 * (double)ls->value[0] / (double)fn_value0
-			       : fn_samples ? 100.0 * (double)ls->samples / (double)fn_samples : 0;
+	lp_cell_in in;
+	char buf[LP_CELL];
 
-	if (k->has_hits && ls->has_hits)
-		cell_u64(t, k->hits, ls->hits);
-	if (k->incl >= 0 && ls->incl_samples > ls->samples)
-		cell(t, k->incl, "%.1f",
-		     lp_report_seconds(rep, ls->incl_value0, ls->incl_samples) / ctx->opts->unit);
-	if (!ls->samples && !ls->has_hits)
-		return;
-	cell_u64(t, k->samples, ls->samples);
-	cell(t, k->time, "%.1f", units);
-	if (k->has_hits && ls->has_hits && ls->hits)
-		cell(t, k->perhit, "%.1f", units / (double)ls->hits);
-	cell(t, k->pct, "%.1f", pct);
-	if (k->ci >= 0) {
-		double lo, hi, p = fn_samples ? (double)ls->samples / (double)fn_samples : 0;
-
-		lp_render_wilson(ls->samples, fn_samples, &lo, &hi);
-		cell(t, k->ci, "%.1f", 100.0 * (p - lo > hi - p ? p - lo : hi - p));
-	}
-	extra_cells(t, k->ev0, rep->prof, &k->mc, ls->value);
-}
-
-/*
- * The statistics and --by columns of a table row: those of the one line
- * stat it holds (one = its index in rep->lines); of several (a function's
- * line and its outlined region's, merged instances, a region of source),
- * the per-group sums where --by keeps them per group, else none.
- */
-static void row_groups(lp_table *tab, const lp_fn_cols *k, const lp_render_ctx *ctx,
-		       const lp_ftable *t, const lp_line_stat *row, long one)
-{
-	const lp_report *rep = ctx->rep;
-	const lp_ctxview *cv = ctx->cv;
-	uint64_t *gs, *gv;
-	lp_stat st = { .min_s = UINT64_MAX, .min_v = UINT64_MAX };
-
-	if (k->st0 < 0 && k->g0 < 0)
-		return;
-	if (one >= 0) {
-		if (k->st0 >= 0)
-			stat_cells(tab, k->st0, ctx, &cv->line_stats[one]);
-		group_cells(tab, k->g0, ctx, (size_t)one);
-		return;
-	}
-	if (!cv->columns || !cv->ngroups || !(gs = calloc(2 * cv->ngroups, sizeof(*gs))))
-		return;
-	gv = gs + cv->ngroups;
-	for (size_t i = 0; i < rep->nlines; i++) {
-		if (rep->lines[i].file != row->file || rep->lines[i].line != row->line ||
-		    !lp_report_in_table(rep, t, &rep->lines[i]))
-			continue;
-		for (size_t g = 0; g < cv->ngroups; g++) {
-			gs[g] += cv->line_s[i * cv->ngroups + g];
-			gv[g] += cv->line_v[i * cv->ngroups + g];
-		}
-	}
-	for (size_t g = 0; g < cv->ngroups; g++) {
-		if (k->g0 >= 0 && (gs[g] || gv[g]))
-			cell(tab, k->g0 + (int)g, "%.1f",
-			     lp_report_seconds(rep, gv[g], gs[g]) / ctx->opts->unit);
-		st.sum_s += gs[g];
-		st.sum_v += gv[g];
-		st.nz += gs[g] || gv[g];
-		if (gv[g] > st.max_v || (gv[g] == st.max_v && gs[g] > st.max_s))
-			st.max_v = gv[g], st.max_s = gs[g], st.max_g = (uint32_t)g;
-		if (gv[g] < st.min_v || (gv[g] == st.min_v && gs[g] < st.min_s))
-			st.min_v = gv[g], st.min_s = gs[g];
-	}
-	if (k->st0 >= 0)
-		stat_cells(tab, k->st0, ctx, &st);
-	free(gs);
+	lp_cell_in_row(&in, cs, v, r);
+	for (int i = 0; i < cs->n; i++)
+		if (lp_cols_cell(cs, i, &in, buf, sizeof(buf), NULL))
+			cell_str(t, 1 + i, buf);
 }
 
 /*
@@ -391,20 +275,11 @@ static void line_add(lp_line_stat *a, const lp_line_stat *b)
 	}
 	a->hits += b->hits;
 	a->has_hits |= b->has_hits;
-	if (!a->fn)
+	if (!a->fn) {
 		a->fn = b->fn;
-}
-
-/* The table's self totals: the sum of its lines. */
-static void table_totals(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
-			 uint64_t *value0)
-{
-	*samples = *value0 = 0;
-	for (size_t i = 0; i < rep->nlines; i++)
-		if (lp_report_in_table(rep, t, &rep->lines[i])) {
-			*samples += rep->lines[i].samples;
-			*value0 += rep->lines[i].value[0];
-		}
+		a->function = b->function;
+		a->module = b->module;
+	}
 }
 
 /* Where table t's rows are: a region's lines, or its functions' spans in the first one's file. */
@@ -436,31 +311,151 @@ static void table_span(const lp_report *rep, const lp_ftable *t, const char **fi
 	}
 }
 
-/* Lines of the table outside its span (inlined headers, macros, no line info), one row each. */
-typedef struct lp_extra_rows {
-	lp_line_stat *v;
-	size_t n, cap;
-} lp_extra_rows;
-
-static int extra_add(lp_extra_rows *x, const lp_line_stat *ls)
+static lp_fn_row *row_at(lp_fn_view *v, const char *file, int line, int in_span)
 {
-	for (size_t i = 0; i < x->n; i++)
-		if (x->v[i].file == ls->file && x->v[i].line == ls->line) {
-			line_add(&x->v[i], ls);
-			return 0;
-		}
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 16;
-		lp_line_stat *v = realloc(x->v, cap * sizeof(*v));
+	lp_fn_row *r;
 
-		if (!v)
-			return -1;
-		x->v = v;
-		x->cap = cap;
+	for (size_t i = 0; !in_span && i < v->nrows; i++)
+		if (!v->rows[i].in_span && v->rows[i].file == file && v->rows[i].line == line)
+			return &v->rows[i];
+	if (v->nrows == v->caprows) {
+		size_t cap = v->caprows ? 2 * v->caprows : 64;
+		lp_fn_row *rows = realloc(v->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return NULL;
+		v->rows = rows;
+		v->caprows = cap;
 	}
-	x->v[x->n] = (lp_line_stat){ .file = ls->file, .line = ls->line };
-	line_add(&x->v[x->n++], ls);
+	r = &v->rows[v->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->file = file;
+	r->line = line;
+	r->in_span = in_span;
+	r->one = -1;
+	return r;
+}
+
+/*
+ * Per group, the sums of a row made of several line stats (--by keeps the
+ * lines' groups), and the statistics across groups of those sums.
+ */
+static int row_groups(const lp_render_ctx *ctx, const lp_fn_view *v, lp_fn_row *r)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_ctxview *cv = ctx->cv;
+	lp_stat *st = &r->stat;
+
+	if (!cv || !cv->columns || !cv->ngroups)
+		return 0;
+	if (!(r->group_s = calloc(2 * cv->ngroups, sizeof(*r->group_s))))
+		return -1;
+	r->group_v = r->group_s + cv->ngroups;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		if (rep->lines[i].file != r->file || rep->lines[i].line != r->line ||
+		    !lp_report_in_table(rep, v->t, &rep->lines[i]))
+			continue;
+		for (size_t g = 0; g < cv->ngroups; g++) {
+			r->group_s[g] += cv->line_s[i * cv->ngroups + g];
+			r->group_v[g] += cv->line_v[i * cv->ngroups + g];
+		}
+	}
+	memset(st, 0, sizeof(*st));
+	st->min_s = st->min_v = UINT64_MAX;
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		uint64_t gs = r->group_s[g], gv = r->group_v[g];
+
+		st->sum_s += gs;
+		st->sum_v += gv;
+		st->nz += gs || gv;
+		if (gv > st->max_v || (gv == st->max_v && gs > st->max_s))
+			st->max_v = gv, st->max_s = gs, st->max_g = (uint32_t)g;
+		if (gv < st->min_v || (gv == st->min_v && gs < st->min_s))
+			st->min_v = gv, st->min_s = gs;
+	}
+	r->has_stat = cv->stats;
 	return 0;
+}
+
+int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
+{
+	const lp_report *rep = ctx->rep;
+
+	memset(v, 0, sizeof(*v));
+	v->t = t;
+	v->fs = t->nfns == 1 && t->fns[0]->owner == t->fns[0] ? lp_report_func(rep, t->fns[0]->id)
+							       : NULL;
+	v->module = LP_MODULE_NONE;
+	table_span(rep, t, &v->file, &v->first, &v->last);
+	if (v->file && !t->region_file)
+		v->last = closing_brace(ctx->src, v->file, v->first, v->last);
+	for (int line = v->first; v->file && line <= v->last; line++)
+		if (!row_at(v, v->file, line, 1))
+			return -1;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		lp_fn_row *r;
+
+		if (!lp_report_in_table(rep, t, ls))
+			continue;
+		v->samples += ls->samples;
+		v->value0 += ls->value[0];
+		if (v->module == LP_MODULE_NONE)
+			v->module = ls->module;
+		v->has_hits |= ls->has_hits;
+		v->has_incl |= ls->incl_samples > ls->samples;
+		if (v->file && ls->file == v->file && ls->line >= v->first && ls->line <= v->last)
+			r = &v->rows[ls->line - v->first];
+		else if (ls->samples || ls->has_hits || ls->incl_samples > ls->samples)
+			r = row_at(v, ls->file, ls->line, 0);
+		else
+			continue;
+		if (!r)
+			return -1;
+		line_add(&r->sum, ls);
+		r->one = r->n++ ? -1 : (long)i;
+	}
+	for (size_t i = 0; i < v->nrows; i++)
+		if (v->rows[i].n > 1 && v->rows[i].sum.samples && row_groups(ctx, v, &v->rows[i]) != 0)
+			return -1;
+	v->has_hits |= rep->prof->nhits > 0;
+	return 0;
+}
+
+void lp_fn_view_free(lp_fn_view *v)
+{
+	for (size_t i = 0; i < v->nrows; i++)
+		free(v->rows[i].group_s);
+	free(v->rows);
+	memset(v, 0, sizeof(*v));
+}
+
+void lp_cell_in_row(lp_cell_in *in, const lp_cols *cs, const lp_fn_view *v, const lp_fn_row *r)
+{
+	const lp_report *rep = cs->ctx->rep;
+
+	if (r->one >= 0) {
+		lp_cell_in_line(in, cs, &rep->lines[r->one], v->samples, v->value0);
+		return;
+	}
+	memset(in, 0, sizeof(*in));
+	in->samples = r->sum.samples;
+	in->value = r->sum.value;
+	in->incl_samples = r->sum.incl_samples;
+	in->incl_value0 = r->sum.incl_value0;
+	in->hits = r->sum.hits;
+	in->has_hits = r->sum.has_hits;
+	in->den_samples = v->samples;
+	in->den_value0 = v->value0;
+	in->stat = r->has_stat ? &r->stat : NULL;
+	in->group_s = r->group_s;
+	in->group_v = r->group_v;
+}
+
+/* The name the code views (--asm, loops) know the table by: its function's, else what was typed. */
+static const char *code_name(const lp_ftable *t)
+{
+	return t->nfns ? t->fns[0]->name : t->pattern;
 }
 
 /*
@@ -468,94 +463,84 @@ static int extra_add(lp_extra_rows *x, const lp_line_stat *ls)
  * functions' lines there (and of the code outlined from them), then the
  * lines outside the span that have counts.
  */
-static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *out, lp_error *err)
+static int render_function(const lp_render_ctx *ctx, const lp_ftable *ft, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
-	const char *file = NULL;
-	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
-	uint64_t fn_samples = 0, fn_value0 = 0;
-	lp_line_stat *acc = NULL;
-	long *one = NULL;       /* per span row: the one line stat it holds, -1 none, -2 several */
-	lp_extra_rows extra = { 0 };
-	lp_table tab = { 0 };
-	lp_fn_cols k;
-	uint32_t module = LP_MODULE_NONE;
-	const lp_func_stat *fs = t->nfns == 1 && t->fns[0]->owner == t->fns[0]
-				 ? lp_report_func(rep, t->fns[0]->id) : NULL;
+	lp_fn_view v;
+	const char *fn, *file;
+	int first, rc = LP_OK;
+	lp_table t = { 0 };
+	lp_cols k;
+	const lp_cv_sloop *loops = NULL;
+	size_t nloops = 0, nnoted = 0;
+	char **noted = NULL;
 
-	table_totals(rep, t, &fn_samples, &fn_value0);
-	if (ctx->opts->skip_zero && fn_samples == 0)
-		return LP_OK;
-	table_span(rep, t, &file, &first, &last);
-	if (file && !t->region_file)
-		last = closing_brace(ctx->src, file, first, last);
-	if (file && (!(acc = calloc((size_t)(last - first + 1), sizeof(*acc))) ||
-		     !(one = malloc((size_t)(last - first + 1) * sizeof(*one))))) {
-		free(acc);
+	if (ctx->opts->asm_view)
+		return lp_render_asm_function(ctx, code_name(ft), out, err);
+	if (lp_fn_view_of(ctx, ft, &v) != 0) {
+		lp_fn_view_free(&v);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
-	for (int line = first; file && line <= last; line++)
-		one[line - first] = -1;
-	for (size_t i = 0; i < rep->nlines; i++) {
-		const lp_line_stat *ls = &rep->lines[i];
-
-		if (!lp_report_in_table(rep, t, ls))
-			continue;
-		if (module == LP_MODULE_NONE)
-			module = ls->module;
-		if (ls->has_hits)
-			has_hits = 1;
-		if (ls->incl_samples > ls->samples)
-			has_incl = 1;
-		if (file && ls->file == file && ls->line >= first && ls->line <= last) {
-			line_add(&acc[ls->line - first], ls);
-			one[ls->line - first] = one[ls->line - first] == -1 ? (long)i : -2;
-		} else if ((ls->samples || ls->has_hits || ls->incl_samples > ls->samples) &&
-			 extra_add(&extra, ls) != 0)
-			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	}
-	if (rc != LP_OK)
+	if (ctx->opts->skip_zero && v.samples == 0)
 		goto out;
-	setup_cols(&tab, &k, ctx, has_hits || rep->prof->nhits > 0, has_incl);
+	if (!ft->nfns && !ft->region_file) {
+		/* Not looked up (no binary to look in): its title says why. */
+		fprintf(out, "Function: %s\n\n", ft->title);
+		goto out;
+	}
+	fn = ft->nfns ? ft->fns[0]->name : NULL;
+	file = v.file;
+	first = v.first;
+	setup_cols(&t, &k, ctx, v.has_hits, v.has_incl);
 	if (file)
-		lp_sources_check_age(ctx->src, file, module < rep->prof->nmodules
-				     ? rep->prof->modules[module].path : NULL);
-	for (int line = first; file && line <= last; line++) {
-		const lp_line_stat *ls = &acc[line - first];
-		double share = rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
+		lp_sources_check_age(ctx->src, file, v.module < rep->prof->nmodules
+				     ? rep->prof->modules[v.module].path : NULL);
+	/* The loops of the function: a note on each header line. */
+	if (fn && lp_codeview_loops(rep, fn, &loops, &nloops, NULL) != 0) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	if (nloops && !(noted = calloc(nloops, sizeof(*noted)))) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < v.nrows; i++) {
+		const lp_fn_row *r = &v.rows[i];
+		double share = rep->prof->samples ? (double)r->sum.samples / (double)rep->prof->samples : 0;
+		const char *text = r->in_span ? lp_sources_line(ctx->src, file, r->line) : NULL;
+		char note[1024];
 
-		if (!table_row(&tab, lp_sources_line(ctx->src, file, line), share)) {
+		if (r->in_span) {
+			lp_render_loop_notes(ctx, loops, nloops, fn, file, r->line, note, sizeof(note));
+			if (note[0] && nnoted < nloops) {
+				size_t len = strlen(text ? text : "") + strlen(note) + 1;
+
+				if (!(noted[nnoted] = malloc(len))) {
+					rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+					goto out;
+				}
+				snprintf(noted[nnoted], len, "%s%s", text ? text : "", note);
+				text = noted[nnoted++];
+			}
+		} else {
+			text = r->file ? lp_render_relpath(r->file) : "(no line info)";
+			share = 0;
+		}
+		if (!table_row(&t, text, share)) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 			goto out;
 		}
-		cell(&tab, 0, "%.0f", line);
-		if (ls->samples || ls->has_hits || ls->incl_samples) {
-			fill_row(&tab, &k, ctx, ls, fn_samples, fn_value0);
-			if (ls->samples)
-				row_groups(&tab, &k, ctx, t, ls, one[line - first] >= 0
-					   ? one[line - first] : -1);
-		}
+		cell(&t, 0, "%.0f", r->line);
+		if (r->n)
+			fill_row(&t, &k, &v, r);
 	}
-	for (size_t i = 0; i < extra.n; i++) {
-		const lp_line_stat *ls = &extra.v[i];
-
-		if (!table_row(&tab, NULL, 0)) {
-			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-			goto out;
-		}
-		cell(&tab, 0, "%.0f", ls->line);
-		fill_row(&tab, &k, ctx, ls, fn_samples, fn_value0);
-		if (ls->samples)
-			row_groups(&tab, &k, ctx, t, ls, -1);
-		tab.text[tab.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
-	}
-	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, fn_value0, fn_samples));
+	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, v.value0, v.samples));
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
-	fprintf(out, "Function: %s at line %d\n\n", t->title, first);
-	table_print(&tab, out, ctx->color);
+	fprintf(out, "Function: %s at line %d\n\n", ft->title, first);
+	table_print(&t, out, ctx->color);
 	fputc('\n', out);
-	if (fs && lp_render_has_stats(ctx)) {
-		const lp_stat *st = &ctx->cv->func_stats[fs - rep->funcs];
+	if (v.fs && lp_render_has_stats(ctx)) {
+		const lp_stat *st = &ctx->cv->func_stats[v.fs - rep->funcs];
 
 		fprintf(out, "Across %zu %ss: mean %g s, min %g s, max %g s (%s %lld), max/mean %.2f\n\n",
 			ctx->cv->ngroups, lp_by_name(ctx->cv->level), lp_stat_mean_s(rep, ctx->cv, st),
@@ -564,11 +549,24 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *t, FILE *o
 			st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL, lp_stat_imbalance(rep, ctx->cv, st));
 	}
 out:
-	table_free(&tab);
-	free(acc);
-	free(one);
-	free(extra.v);
+	lp_fn_view_free(&v);
+	table_free(&t);
+	for (size_t i = 0; i < nnoted; i++)
+		free(noted[i]);
+	free(noted);
 	return rc;
+}
+
+/* The table's self totals: the sum of its lines. */
+static void table_totals(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
+			 uint64_t *value0)
+{
+	*samples = *value0 = 0;
+	for (size_t i = 0; i < rep->nlines; i++)
+		if (lp_report_in_table(rep, t, &rep->lines[i])) {
+			*samples += rep->lines[i].samples;
+			*value0 += rep->lines[i].value[0];
+		}
 }
 
 /* line_profiler --summarize: one line per table, slowest last as it does. */
@@ -600,7 +598,7 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 		const char *file = NULL;
 		int decl = 0, last;
 
-		if (ctx->opts->skip_zero && !samples[i])
+		if ((ctx->opts->skip_zero && !samples[i]) || (!t->nfns && !t->region_file))
 			continue;
 		if (t->region_file) {
 			file = t->region_file;
@@ -718,6 +716,11 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		t.nrows, rep->nlines);
 	t.text_head = "Line                              Function";
 	table_print(&t, out, ctx->color);
+	if (ctx->opts->asm_view && lp_render_asm_lines(ctx, t.nrows, out, err) != LP_OK) {
+		table_free(&t);
+		free(where);
+		return err->code;
+	}
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
 		const lp_func_stat *hot = hint_function(rep);
 

@@ -26,6 +26,7 @@
 #include "dwarf_index.h"
 #include "dwarf_names.h"
 #include "elf_file.h"
+#include "code.h"
 #include "fnindex.h"
 #include "symbolize.h"
 
@@ -67,6 +68,7 @@ struct lp_symtab {
 	lp_func_desc **descs; /* open addressing by id */
 	size_t desc_cap, desc_count;
 	const char *unknown; /* "[unknown]", interned */
+	lp_codetab *code;    /* the functions' machine code, made on first use (code.h) */
 };
 
 /* Returned when memory runs out: lookups promise at least one frame. */
@@ -117,6 +119,8 @@ void lp_symtab_free(lp_symtab *st)
 {
 	if (!st)
 		return;
+	/* Before the modules: the code's names are the modules' strings. */
+	lp_codetab_free(st->code);
 	for (size_t i = 0; i < st->nmods; i++)
 		lp_symmod_close(&st->mods[i]);
 	free(st->mods);
@@ -221,6 +225,26 @@ int lp_symtab_add_file(lp_symtab *st, const char *path)
 	}
 	st->nextra++;
 	return 0;
+}
+
+size_t lp_symtab_unread(lp_symtab *st, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (uint32_t i = 0; i < st->prof->nmodules; i++) {
+		const char *path = st->prof->modules[i].path;
+		lp_symmod *m;
+
+		/* [vdso] and the like are no files; a file is named by its path. */
+		if (!path || path[0] != '/' || !(m = lp_symtab_module(st, i)) || m->state == 1)
+			continue;
+		if (len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", n ? ", " : "", m->base);
+		n++;
+	}
+	return n;
 }
 
 /* ---- function descriptions, one per id ---- */
@@ -1006,4 +1030,30 @@ const char *lp_symtab_resolve_file(lp_symtab *st, const lp_fnpat *p, lp_closest 
 			break;
 	}
 	return q.found;
+}
+
+
+int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **file,
+			  const struct lp_loadmap **map, const struct lp_dieindex **funcs,
+			  uint64_t *dwbias)
+{
+	lp_symmod *m = module == LP_MODULE_NONE ? NULL : lp_symtab_module(st, module);
+
+	if (!m || m->state != 1)
+		return -1;
+	lp_symmod_index(m);
+	if (!m->fns)
+		return -1;
+	*file = &m->file;
+	*map = &m->map;
+	*funcs = lp_fnindex_dies(m->fns);
+	*dwbias = m->dwbias;
+	return 0;
+}
+
+lp_codetab *lp_symtab_codetab(lp_symtab *st)
+{
+	if (!st->code)
+		st->code = lp_codetab_new(st);
+	return st->code;
 }

@@ -110,6 +110,13 @@ int lp_symtab_resolve(lp_symtab *st, const lp_fnpat *p, const lp_func_desc ***fn
  */
 const char *lp_symtab_resolve_file(lp_symtab *st, const lp_fnpat *p, lp_closest *closest);
 
+/*
+ * The profile's binaries that could not be read (removed, or recorded on
+ * another machine): their names, ", "-separated, in buf; their number.
+ * A -f name is not known to be missing while one of them is.
+ */
+size_t lp_symtab_unread(lp_symtab *st, char *buf, size_t size);
+
 /* The function index of module (opened and built if needed); NULL if none. See fnindex.h. */
 struct lp_fnindex *lp_symtab_fnindex(lp_symtab *st, uint32_t module);
 /* The module's open file, NULL if it cannot be opened. */
@@ -153,5 +160,22 @@ int lp_dwarf_check_functions(const char *exe, const char *const *names, int nnam
  * tool: bash, env, mpirun, srun) or is a known launcher by name.
  */
 int lp_dwarf_is_launcher(const char *exe);
+
+/*
+ * For the code views (code.c): module i of the profile as the symtab holds
+ * it open: its file, PT_LOAD map and function index (built if needed), and
+ * the bias from DWARF addresses to Dwfl addresses (Dwfl address = DWARF
+ * address + *dwbias = ELF vaddr + file->bias). 0, or -1 if it cannot be opened.
+ */
+/* The functions' machine code, by address (code.h): made on first use, freed with st; NULL when out of memory. */
+struct lp_codetab;
+struct lp_codetab *lp_symtab_codetab(lp_symtab *st);
+
+struct lp_dwfile;
+struct lp_loadmap;
+struct lp_dieindex;
+int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **file,
+			  const struct lp_loadmap **map, const struct lp_dieindex **funcs,
+			  uint64_t *dwbias);
 
 #endif

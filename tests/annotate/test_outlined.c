@@ -89,7 +89,7 @@ static const char omp_c[] = "/src/omp.c", a_h[] = "/src/a.h", b_h[] = "/src/b.h"
 
 static void build(int callchain)
 {
-	lp_symbolizer sym = { ofake_lookup, NULL, NULL, &t };
+	lp_symbolizer sym = { .lookup = ofake_lookup, .ctx = &t };
 	lp_error err = { 0 };
 	lp_loc f[4];
 

@@ -375,7 +375,8 @@ def wrappers():
 
 @case
 def annotate_missing():
-    """annotate -f of a name no profiled binary has: exit 1 and suggestions, as before a run."""
+    """annotate -f of a name no profiled binary has: exit 1 and suggestions, as before a run;
+    with a profiled binary gone, a table saying the name was not looked up."""
     exe = need(CPP, "names_cpp")
     d = workdir()
     prof = record(d, exe, "cpp.lprof")
@@ -386,6 +387,14 @@ def annotate_missing():
           "closest: text::countWords" in lines[0], "one line with the nearest name", r)
     r = annotate(d, prof, "-f", "nosuch.cpp:12")
     check(r.code == 1 and "no source file 'nosuch.cpp'" in r.err, "a FILE:LINE of no file", r)
+    # A binary that is gone may hold the name: not known to be a miss, and said so.
+    gone = os.path.join(d, "gone")
+    shutil.copy(exe, gone)
+    prof = record(d, gone, "gone.lprof")
+    os.unlink(gone)
+    r = annotate(d, prof, "-f", "text::countWords")
+    check(r.code == 0 and "Function: text::countWords (not looked up in gone: binary not readable)"
+          in r.out, "a table that says the name was not looked up", r)
 
 
 if __name__ == "__main__":
