@@ -16,9 +16,25 @@ static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **
 	return lp_symtab_lookup(ctx, loc, is_return, frames);
 }
 
-static int symtab_span(void *ctx, const char *name, const char **file, int *first, int *last)
+static int symtab_span(void *ctx, lp_func_id id, const char **file, int *first, int *last)
 {
-	return lp_symtab_function_span(ctx, name, file, first, last);
+	return lp_symtab_function_span(ctx, id, file, first, last);
+}
+
+static int symtab_resolve(void *ctx, const lp_fnpat *p, const lp_func_desc ***fns,
+			  const char **file, lp_closest *closest)
+{
+	*fns = NULL;
+	if (p->region) {
+		*file = lp_symtab_resolve_file(ctx, p, closest);
+		return *file != NULL;
+	}
+	return lp_symtab_resolve(ctx, p, fns, closest);
+}
+
+static size_t symtab_unread(void *ctx, char *buf, size_t size)
+{
+	return lp_symtab_unread(ctx, buf, size);
 }
 
 static int symtab_after_syscall(void *ctx, lp_loc loc)
@@ -43,11 +59,31 @@ static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
 
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
-	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = st,
-			    .code = symtab_code, .vaddr = symtab_vaddr,
+	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .resolve = symtab_resolve,
+			    .unread = symtab_unread, .ctx = st, .code = symtab_code, .vaddr = symtab_vaddr,
 			    .after_syscall = symtab_after_syscall };
 
 	return s;
+}
+
+int lp_annotate_is_launcher(const char *exe)
+{
+	return lp_dwarf_is_launcher(exe);
+}
+
+/* A live run: names the profile's modules lack (a function that never ran) are in the command's files. */
+static void add_target_files(lp_symtab *st, const char *exe)
+{
+	char **libs = NULL;
+	size_t nlibs = 0;
+
+	if (!exe || lp_symtab_add_file(st, exe) != 0)
+		return;
+	if (lp_needed_resolve(exe, &libs, &nlibs) != 0)
+		return;
+	for (size_t i = 0; i < nlibs; i++)
+		lp_symtab_add_file(st, libs[i]);
+	lp_needed_free(libs, nlibs);
 }
 
 /* Is there a module other than m with this path and build-id? (The file format allows one.) */
@@ -226,6 +262,18 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 		lp_report_free(&rep);
 		lp_symtab_free(st);
 		return rc;
+	}
+	/* Every -f name is resolved before anything is printed: a miss is an error, as before a run. */
+	if (opts->nfunctions > 0) {
+		add_target_files(st, opts->target);
+		rc = lp_report_select(&rep, opts->functions, opts->nfunctions, opts->merge_instances,
+				      err);
+		if (rc != LP_OK) {
+			lp_ctxview_free(&cv);
+			lp_report_free(&rep);
+			lp_symtab_free(st);
+			return rc;
+		}
 	}
 	ctx.cv = &cv;
 	if (prof->callchain)

@@ -242,7 +242,7 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 	enum lp_launcher launcher = launcher_of(cli->args[0]);
 	lp_hitplan *plan = NULL;
 	lp_profile *prof;
-	int rc, size;
+	int rc, size, deferred = 0;
 
 	if (launcher == LP_LAUNCHER_SRUN)
 		return srun_advice(cli, err);
@@ -264,8 +264,21 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 			"by rank (their OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK); ranks it starts "
 			"on other nodes are out of sight: for those run %s ... lineprof record ./prog\n",
 			cli->args[0], cli->args[0]);
+		deferred = 1;
 	} else {
 		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0 && lp_annotate_is_launcher(exe)) {
+			/* A script, bash -c, env, taskset: the programs it runs are profiled too. */
+			if (cli->hits)
+				return lp_error_set(err, LP_EUSAGE, "lineprof: --hits through %s (a "
+						    "script or launcher) is not supported yet: run the "
+						    "program itself", exe);
+			fprintf(diag, "lineprof: %s is not a program with DWARF (a script or "
+				"launcher?): ", exe);
+			lp_error_clear(err);
+			rc = LP_OK;
+			deferred = 1;
+		}
 		if (rc != LP_OK && cli->view.nfunctions > 0)
 			return rc;
 		if (rc != LP_OK) {
@@ -274,6 +287,13 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 			lp_error_clear(err);
 		}
 	}
+	/* One line says what is done (after the launcher's own, for mpirun). */
+	if (deferred && cli->view.nfunctions > 0)
+		fprintf(diag, "%s-f names will be looked up after the run, in the programs it ran\n",
+			launcher == LP_LAUNCHER_MPIRUN ? "lineprof: " : "");
+	/* A -f function that never ran is still found (no samples) in the command's files. */
+	if (!deferred)
+		cli->view.target = exe;
 	if (cli->hits) {
 		const char *how = getenv("LINEPROF_HITS");
 		size_t rows, funcs, per_row;
@@ -415,6 +435,18 @@ static int attach_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 		return rc;
 	if (have_exe) {
 		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0 &&
+		    lp_annotate_is_launcher(exe)) {
+			/* An interpreter or a launcher: the names are its children's, if anyone's. */
+			fprintf(diag, "lineprof: %s is not a program with DWARF (a script or launcher?): "
+				"-f names will be looked up after the recording, in the programs it "
+				"ran\n", exe);
+			lp_error_clear(err);
+			rc = LP_OK;
+		} else if (rc == LP_OK) {
+			/* A -f function that never ran while attached is still found in its files. */
+			cli->view.target = exe;
+		}
 		if (rc != LP_OK && cli->view.nfunctions > 0)
 			return rc;
 		if (rc != LP_OK) {

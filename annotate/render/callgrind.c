@@ -37,7 +37,7 @@
 
 /* One instruction's self cost, in the function of its innermost frame. */
 typedef struct lp_cgcost {
-	const char *function;           /* interned: the report's function names */
+	const lp_func_desc *fn;         /* the function it is filed under (outlined code: its owner) */
 	const char *file;
 	int line;
 	uint64_t instr;                 /* ELF virtual address, as objdump and KCachegrind see it */
@@ -68,8 +68,8 @@ static int cmp_cost(const void *pa, const void *pb)
 	const lp_cgcost *a = pa, *b = pb;
 	int c;
 
-	if (a->function != b->function)
-		return (uintptr_t)a->function < (uintptr_t)b->function ? -1 : 1;
+	if (a->fn != b->fn)
+		return (uintptr_t)a->fn < (uintptr_t)b->fn ? -1 : 1;
 	if (a->file != b->file) {
 		if (!a->file || !b->file)
 			return a->file ? 1 : -1;
@@ -180,8 +180,9 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		lp_codeview_addr(rep, i, &a);
 		if (!a.samples && !cnt->sys_samples && !cnt->off_count)
 			continue;
-		cs[nc++] = (lp_cgcost){ a.frame->function, a.frame->file, a.frame->file ? a.frame->line : 0,
-					a.vaddr, a.samples, a.value, a.loc, cnt->sys_value,
+		cs[nc++] = (lp_cgcost){ a.frame->fn->owner ? a.frame->fn->owner : a.frame->fn, a.frame->file,
+					a.frame->file ? a.frame->line : 0, a.vaddr, a.samples, a.value, a.loc,
+					cnt->sys_value,
 					cnt->off_ns[LP_OFF_BLOCKED] + cnt->off_ns[LP_OFF_RUNNABLE] };
 	}
 	if (nc)
@@ -190,20 +191,20 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		calls[i] = &rep->calls[i];
 	if (rep->ncalls)
 		qsort(calls, rep->ncalls, sizeof(*calls), cmp_call_ptr);
-	/* Each function's self costs: a run of the sorted array (same interned name). */
+	/* Each function's self costs: a run of the sorted array (same interned desc). */
 	for (size_t f = 0; f < rep->nfuncs; f++) {
 		size_t lo = 0, hi = nc;
 
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
-			if ((uintptr_t)cs[mid].function < (uintptr_t)rep->funcs[f].name)
+			if ((uintptr_t)cs[mid].fn < (uintptr_t)rep->funcs[f].fn)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		first[f] = lo;
-		while (lo + count[f] < nc && cs[lo + count[f]].function == rep->funcs[f].name)
+		while (lo + count[f] < nc && cs[lo + count[f]].fn == rep->funcs[f].fn)
 			count[f]++;
 		fl[f] = func_file(&rep->funcs[f], cs + first[f], count[f]);
 		target[f] = target_instr(rep, &rep->funcs[f], cs + first[f], count[f]);
@@ -277,7 +278,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		fputc('\n', out);
 		if (fs->module < p->nmodules)
 			fprintf(out, "ob=%s\n", p->modules[fs->module].path);
-		fprintf(out, "fl=%s\nfn=%s\n", cur, fs->name);
+		fprintf(out, "fl=%s\nfn=%s\n", cur, lp_report_label(rep, fs->fn));
 		for (size_t i = first[f]; i < first[f] + count[f]; i++) {
 			const lp_cgcost *l = &cs[i];
 			const char *file = l->file ? lp_render_relpath(l->file) : fl[f];
@@ -302,7 +303,8 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 				fprintf(out, "cob=%s\n", p->modules[callee->module].path);
 			/* calls= at least 1: a call site with waits only has no samples through it. */
 			fprintf(out, "cfl=%s\ncfn=%s\ncalls=%" PRIu64 " 0x%" PRIx64 " %d\n0x%" PRIx64 " %d",
-				fl[k->callee], callee->name, k->samples ? k->samples : 1, target[k->callee],
+				fl[k->callee], lp_report_label(rep, callee->fn), k->samples ? k->samples : 1,
+				target[k->callee],
 				callee->file ? callee->decl_line : 0, at, k->file ? k->line : 0);
 			call_costs(out, rep, k);
 			fputc('\n', out);

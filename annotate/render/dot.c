@@ -150,7 +150,7 @@ int lp_render_dot(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			put_escaped(out, lp_render_module_name(rep, f->module));
 			fputs("\\n", out);
 		}
-		put_escaped(out, f->name);
+		put_escaped(out, lp_report_label(rep, f->fn));
 		fprintf(out, "\\n%.2f%%\\n(%.2f%%)\\n%" PRIu64 " samples\"];\n",
 			100.0 * (double)f->total_samples / n, 100.0 * (double)f->self_samples / n,
 			f->total_samples);

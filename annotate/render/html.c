@@ -116,7 +116,7 @@ typedef struct lp_html {
 	lp_hfile *files;
 	size_t nfiles, capfiles;
 	lp_ptrmap file_ids;     /* path -> index into files */
-	lp_ptrmap func_ids;     /* function name -> index into rep->funcs */
+	lp_ptrmap func_ids;     /* function (its desc) -> index into rep->funcs */
 	lp_cols cols;           /* the listing's columns (the program's shares) */
 	int oom;
 } lp_html;
@@ -243,7 +243,6 @@ static int line_has_data(const lp_line_stat *ls)
 static int collect_files(lp_html *h)
 {
 	const lp_report *rep = h->ctx->rep;
-	const lp_view_opts *o = h->ctx->opts;
 
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
@@ -263,16 +262,17 @@ static int collect_files(lp_html *h)
 		if (ptrmap_put(&h->file_ids, h->files[i].path, (uint32_t)i))
 			h->oom = 1;
 	for (size_t i = 0; i < rep->nfuncs; i++) {
-		if (ptrmap_put(&h->func_ids, rep->funcs[i].name, (uint32_t)i))
+		if (ptrmap_put(&h->func_ids, rep->funcs[i].fn, (uint32_t)i))
 			h->oom = 1;
 		file_id(h, rep->funcs[i].file);
 	}
-	for (int i = 0; i < o->nfunctions; i++) {
+	for (size_t i = 0; i < rep->ntables; i++) {
 		lp_fn_view v;
 		long id;
 
-		if (lp_fn_view_of(h->ctx, o->functions[i], &v) == 0 && (id = file_id(h, v.file)) >= 0)
+		if (lp_fn_view_of(h->ctx, &rep->tables[i], &v) == 0 && (id = file_id(h, v.file)) >= 0)
 			h->files[id].with_text = 1;
+		lp_fn_view_free(&v);
 	}
 	return h->oom ? -1 : 0;
 }
@@ -486,7 +486,7 @@ static void write_funcs(lp_html *h)
 		func_cell_in(h, f, &in);
 		fputs(n++ ? ",\n [" : "\n [", out);
 		fprintf(out, "%zu, ", i);
-		js(out, f->name);
+		js(out, lp_report_label(rep, f->fn));
 		fputs(", ", out);
 		js(out, lp_render_module_name(rep, f->module));
 		fprintf(out, ", %ld, %d, ", file_id(h, f->file), f->file ? f->decl_line : 0);
@@ -512,8 +512,8 @@ static void write_hot(lp_html *h)
 		lp_cell_in_line(&in, &h->cols, ls, h->cols.t.samples, h->cols.t.value0);
 		fputs(n++ ? ",\n [" : "\n [", out);
 		fprintf(out, "%ld, %d, %ld, ", file_id(h, ls->file), ls->file ? ls->line : 0,
-			ptrmap_get(&h->func_ids, ls->function));
-		js(out, ls->function);
+			ptrmap_get(&h->func_ids, ls->fn->owner ? ls->fn->owner : ls->fn));
+		js(out, lp_report_label(rep, ls->fn));
 		fputs(", ", out);
 		write_cells(out, &h->cols, &in, 0);
 		fputc(']', out);
@@ -662,61 +662,44 @@ static void write_named(lp_html *h)
 	FILE *out = h->out;
 
 	fputs(",\n\"named\": [", out);
-	for (int i = 0; i < ctx->opts->nfunctions; i++) {
-		const char *name = ctx->opts->functions[i];
-		uint64_t fs_s = 0, fs_v = 0;
+	for (size_t i = 0; i < rep->ntables; i++) {
+		const lp_ftable *t = &rep->tables[i];
 		lp_fn_view v;
 		lp_cols cs;
 		int nr = 0;
 
 		fputs(i ? ",\n {\"name\": " : "\n {\"name\": ", out);
-		js(out, name);
-		if (lp_fn_view_of(ctx, name, &v) != 0) {
+		js(out, t->title);
+		if (lp_fn_view_of(ctx, t, &v) != 0) {
+			lp_fn_view_free(&v);
+			h->oom = 1;
 			fputs(", \"found\": false}", out);
 			continue;
-		}
-		if (v.fs) {
-			fs_s = v.fs->self_samples;
-			fs_v = v.fs->self_value[0];
 		}
 		lp_cols_init(&cs, ctx, LP_SCOPE_FUNCTION,
 			     (v.has_hits ? LP_COLS_HITS : 0) | (v.has_incl ? LP_COLS_INCL : 0));
 		fprintf(out, ", \"found\": true, \"func\": %ld, \"file\": %ld, \"first\": %d, \"total\": \"%g\", "
 			"\"cols\": ", v.fs ? (long)(v.fs - rep->funcs) : -1L, file_id(h, v.file), v.first,
-			lp_report_seconds(rep, fs_v, fs_s));
+			lp_report_seconds(rep, v.value0, v.samples));
 		write_cols(out, &cs);
 		fputs(", \"rows\": [", out);
-		for (int line = v.first; v.file && line <= v.last; line++) {
-			const lp_line_stat *ls = v.fn ? lp_report_line(rep, v.file, line, v.fn) : NULL;
+		/* Its span's lines with counts, then its lines in other files or past the span. */
+		for (size_t k = 0; k < v.nrows; k++) {
+			const lp_fn_row *r = &v.rows[k];
 			lp_cell_in in;
 
-			if (!ls)
+			if (!r->n || (!r->in_span && !line_has_data(&r->sum)))
 				continue;
-			lp_cell_in_line(&in, &cs, ls, fs_s, fs_v);
-			fprintf(out, "%s[%ld, %d, ", nr++ ? ",\n  " : "\n  ", file_id(h, v.file), line);
+			lp_cell_in_row(&in, &cs, &v, r);
+			fprintf(out, "%s[%ld, %d, ", nr++ ? ",\n  " : "\n  ", file_id(h, r->file), r->line);
 			write_cells(out, &cs, &in, 0);
 			fputs(", ", out);
-			jnum(out, lp_totals_share(&h->cols.t, ls->value[0], ls->samples, h->cols.t.value0,
-						  h->cols.t.samples));
-			fputc(']', out);
-		}
-		/* Its lines in other files (inlined headers, macros) or past the span. */
-		for (size_t k = 0; v.fn && k < rep->nlines; k++) {
-			const lp_line_stat *ls = &rep->lines[k];
-			lp_cell_in in;
-
-			if (ls->function != v.fn || !line_has_data(ls) ||
-			    (ls->file == v.file && ls->line >= v.first && ls->line <= v.last))
-				continue;
-			lp_cell_in_line(&in, &cs, ls, fs_s, fs_v);
-			fprintf(out, "%s[%ld, %d, ", nr++ ? ",\n  " : "\n  ", file_id(h, ls->file), ls->line);
-			write_cells(out, &cs, &in, 0);
-			fputs(", ", out);
-			jnum(out, lp_totals_share(&h->cols.t, ls->value[0], ls->samples, h->cols.t.value0,
-						  h->cols.t.samples));
+			jnum(out, lp_totals_share(&h->cols.t, r->sum.value[0], r->sum.samples,
+						  h->cols.t.value0, h->cols.t.samples));
 			fputc(']', out);
 		}
 		fprintf(out, "], \"last\": %d}", v.last);
+		lp_fn_view_free(&v);
 	}
 	fputs("\n]", out);
 }

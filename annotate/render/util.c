@@ -18,6 +18,31 @@ const char *lp_render_relpath(const char *path)
 	return path;
 }
 
+const char *lp_render_shell_word(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size < 3)
+		return "";
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/@+-,%=") ==
+	    strlen(s)) {
+		snprintf(buf, size, "%s", s);
+		return buf;
+	}
+	buf[n++] = '\'';
+	for (; *s && n + 5 < size; s++) {
+		if (*s == '\'') {
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			buf[n++] = *s;
+		}
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return buf;
+}
+
 /*
  * Wilson score interval for k successes in n trials at 95 %: unlike the
  * normal approximation it stays inside [0, 1] and is honest for small k,

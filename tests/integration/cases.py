@@ -1079,6 +1079,7 @@ def fallback_no_pmu():
         head = next(csv.reader(f))
     check([h for h in head if h in ("cpu-clock", "cycles", "instructions")] == ["cpu-clock"],
           "CSV: the measured event only: %s" % head, r)
+    check(head[-1] == "linkage_name", "CSV: linkage_name last: %s" % head, r)
     with open(os.path.join(d, "h.json")) as f:
         doc = json.load(f)
     check([(e["name"], e["measured"]) for e in doc["events"]] == [("cycles", "cpu-clock")] and
