@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lineprof/output.h"
 #include "lineprof/profile.h"
 
 #define LP_MAGIC "lineprof-profile"
@@ -66,6 +67,10 @@ static void write_body(const lp_profile *p, FILE *f)
 			fprintf(f, "%02x", m->build_id[b]);
 		fputc(' ', f);
 		put_str(f, m->path);
+		/* No build-id: size, mtime, code hash; left out when unknown (older readers take those lines). */
+		if (m->file_size || m->code_hash)
+			fprintf(f, " %" PRIu64 " %" PRId64 " %" PRIx64, m->file_size, m->mtime_ns,
+				m->code_hash);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < p->naddrs; i++) {
@@ -97,36 +102,16 @@ static void write_body(const lp_profile *p, FILE *f)
 	fputs("end\n", f);
 }
 
-/* Written to a temporary name and renamed: a crash mid-write never leaves half a profile. */
+/* Through lp_output (lineprof/output.h): a unique temporary, fsync, rename; never through a symlink. */
 int lp_profile_save(const lp_profile *p, const char *path, lp_error *err)
 {
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	FILE *f;
-	int bad;
+	lp_output out;
+	int rc = lp_output_open(&out, path, err);
 
-	if (!tmp)
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	snprintf(tmp, n, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		lp_error_set(err, LP_EFAIL, "lineprof: cannot write %s: %s (choose another file with -o)",
-			     path, strerror(errno));
-		free(tmp);
-		return LP_EFAIL;
-	}
-	write_body(p, f);
-	bad = ferror(f);
-	if (fclose(f) != 0)
-		bad = 1;
-	if (bad || rename(tmp, path) != 0) {
-		lp_error_set(err, LP_EFAIL, "lineprof: cannot write %s: %s", path, strerror(errno));
-		remove(tmp);
-		free(tmp);
-		return LP_EFAIL;
-	}
-	free(tmp);
-	return LP_OK;
+	if (rc != LP_OK)
+		return rc;
+	write_body(p, out.f);
+	return lp_output_commit(&out, err);
 }
 
 /* ---- reading ---- */
@@ -304,7 +289,9 @@ static int parse_module(lp_reader *r, lp_profile *p)
 	uint64_t idx;
 	const char *hex;
 
-	if (want(r, 4) || parse_u64(r, r->tok[1], 10, &idx))
+	if (r->ntok != 7 && want(r, 4))
+		return -1;
+	if (parse_u64(r, r->tok[1], 10, &idx))
 		return -1;
 	if (idx != p->nmodules)
 		return bad(r, "modules out of order");
@@ -330,6 +317,13 @@ static int parse_module(lp_reader *r, lp_profile *p)
 		return bad(r, "empty module path");
 	if (lp_profile_module(p, r->tok[3], bid, blen) != (int64_t)idx)
 		return bad(r, "duplicate module");
+	if (r->ntok == 7) {
+		lp_module *m = &p->modules[idx];
+
+		if (parse_u64(r, r->tok[4], 10, &m->file_size) || parse_i64(r, r->tok[5], &m->mtime_ns) ||
+		    parse_u64(r, r->tok[6], 16, &m->code_hash))
+			return -1;
+	}
 	return 0;
 }
 

@@ -39,6 +39,8 @@ typedef struct lp_module {
 	char *path;
 	unsigned char build_id[LP_BUILD_ID_MAX];
 	uint8_t build_id_len;             /* 0: unknown */
+	/* Identity of a file without a build-id (set after the run; 0: not known). */
+	uint64_t file_size; int64_t mtime_ns; uint64_t code_hash; /* 0: unknown */
 } lp_module;
 
 /* A code location: module index (or LP_MODULE_NONE) and file offset. */
