@@ -3,11 +3,14 @@
  * renderer the options ask for. The same path serves a fresh run and a
  * saved profile.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "elf_file.h"
 #include "framepointer.h"
+#include "input.h"
 #include "render.h"
 
 static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **frames)
@@ -37,6 +40,16 @@ int lp_annotate_check_target(const char *exe, const char *const *functions, int 
 	return rc;
 }
 
+void lp_annotate_identify_modules(lp_profile *prof)
+{
+	for (size_t i = 0; i < prof->nmodules; i++) {
+		lp_module *m = &prof->modules[i];
+
+		if (m->build_id_len == 0 && m->path && m->path[0] == '/')
+			(void)lp_elf_identity(m->path, &m->file_size, &m->mtime_ns, &m->code_hash);
+	}
+}
+
 /* A changed binary would put samples on the wrong lines: refuse. A missing one only loses names. */
 static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_error *err)
 {
@@ -52,7 +65,8 @@ static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_e
 
 		if (!used[m] || lp_symtab_check_module(st, m, &merr) == LP_OK)
 			continue;
-		if (access(prof->modules[m].path, F_OK) != 0) {
+		/* Missing, or not a file lineprof reads (a FIFO, /proc): its samples stay unnamed. */
+		if (lp_input_check(prof->modules[m].path, NULL, NULL) != 0 && errno != EACCES) {
 			if (diag)
 				fprintf(diag, "%s\n", merr.msg);
 			continue;
@@ -64,18 +78,38 @@ static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_e
 	return LP_OK;
 }
 
+/*
+ * One view failing (a -f function not found, an export that cannot be
+ * written) does not stop the others; the first failure is the error
+ * returned, later ones are said on diag as they happen.
+ */
+static void view_done(const lp_view_opts *o, lp_error *e, lp_error *first)
+{
+	if (e->code == LP_OK)
+		return;
+	if (first->code == LP_OK)
+		*first = *e;
+	else if (o->diag)
+		fprintf(o->diag, "%s\n", e->msg);
+	lp_error_clear(e);
+}
+
+static int is_stdout(const char *path)
+{
+	return path && strcmp(path, "-") == 0;
+}
+
 static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_view_opts *o = ctx->opts;
 	lp_render_ctx file_ctx = *ctx;
 	/* An export on stdout keeps stdout machine-readable: no tables around it. */
-	int tables = o->show_tables && !(o->csv && strcmp(o->csv, "-") == 0) &&
-		     !(o->json && strcmp(o->json, "-") == 0);
-	int rc = LP_OK;
+	int tables = o->show_tables && !is_stdout(o->csv) && !is_stdout(o->json) &&
+		     !is_stdout(o->dot) && !is_stdout(o->callgrind) && !is_stdout(o->folded) &&
+		     !is_stdout(o->png) && !is_stdout(o->svg);
+	lp_error e = { 0 };
+	int rc;
 
-	if ((o->dot && strcmp(o->dot, "-") == 0) || (o->callgrind && strcmp(o->callgrind, "-") == 0) ||
-	    (o->folded && strcmp(o->folded, "-") == 0))
-		tables = 0;
 	/* A missing Graphviz is said before any view is printed. */
 	if (o->png && (rc = lp_render_dot_check("png", err)) != LP_OK)
 		return rc;
@@ -83,29 +117,28 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		return rc;
 	file_ctx.color = 0; /* exports never get colour, even on a terminal */
 	if (tables && o->nfunctions > 0)
-		rc = lp_render_table(ctx, out, err);
-	if (rc == LP_OK && tables && o->functions_view)
-		rc = lp_render_functions(ctx, out, err);
-	if (rc == LP_OK && tables &&
-	    ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
-		rc = lp_render_top(ctx, out, err);
-	if (rc == LP_OK && tables && o->listing)
-		rc = lp_render_listing(ctx, out, err);
-	if (rc == LP_OK && o->csv)
-		rc = lp_render_to_path(&file_ctx, lp_render_csv, o->csv, err);
-	if (rc == LP_OK && o->json)
-		rc = lp_render_to_path(&file_ctx, lp_render_json, o->json, err);
-	if (rc == LP_OK && o->dot)
-		rc = lp_render_to_path(&file_ctx, lp_render_dot, o->dot, err);
-	if (rc == LP_OK && o->png)
-		rc = lp_render_dot_image(&file_ctx, "png", o->png, err);
-	if (rc == LP_OK && o->svg)
-		rc = lp_render_dot_image(&file_ctx, "svg", o->svg, err);
-	if (rc == LP_OK && o->callgrind)
-		rc = lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, err);
-	if (rc == LP_OK && o->folded)
-		rc = lp_render_to_path(&file_ctx, lp_render_folded, o->folded, err);
-	return rc;
+		lp_render_table(ctx, out, &e), view_done(o, &e, err);
+	if (tables && o->functions_view)
+		lp_render_functions(ctx, out, &e), view_done(o, &e, err);
+	if (tables && ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
+		lp_render_top(ctx, out, &e), view_done(o, &e, err);
+	if (tables && o->listing)
+		lp_render_listing(ctx, out, &e), view_done(o, &e, err);
+	if (o->csv)
+		lp_render_to_path(&file_ctx, lp_render_csv, o->csv, &e), view_done(o, &e, err);
+	if (o->json)
+		lp_render_to_path(&file_ctx, lp_render_json, o->json, &e), view_done(o, &e, err);
+	if (o->dot)
+		lp_render_to_path(&file_ctx, lp_render_dot, o->dot, &e), view_done(o, &e, err);
+	if (o->png)
+		lp_render_dot_image(&file_ctx, "png", o->png, &e), view_done(o, &e, err);
+	if (o->svg)
+		lp_render_dot_image(&file_ctx, "svg", o->svg, &e), view_done(o, &e, err);
+	if (o->callgrind)
+		lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, &e), view_done(o, &e, err);
+	if (o->folded)
+		lp_render_to_path(&file_ctx, lp_render_folded, o->folded, &e), view_done(o, &e, err);
+	return err->code;
 }
 
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)

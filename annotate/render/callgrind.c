@@ -41,6 +41,35 @@ static const char *func_file(const lp_func_stat *f, const lp_line_stat *const *l
 	return "???";
 }
 
+/*
+ * A value of the format is the rest of its line: a newline in a name (or in
+ * the command line of an old profile) would start a record of its own. Control
+ * characters are written as \n, \t, \xNN instead. A name that starts like
+ * the format's name compression, "(12) ...", gets a compression id of its
+ * own in front, which readers strip: it then reads back as itself (ids NULL:
+ * a value that is not a name, such as cmd:).
+ */
+static void put_name(FILE *out, const char *key, const char *name, unsigned *ids)
+{
+	unsigned d;
+	int n = 0;
+
+	fputs(key, out);
+	if (ids && name[0] == '(' && sscanf(name, "(%u)%n", &d, &n) == 1 && n > 0)
+		fprintf(out, "(%u) ", 1000000u + (*ids)++);
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", out);
+		else if (*c == '\t')
+			fputs("\\t", out);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+	fputc('\n', out);
+}
+
 static int cmp_line_ptr(const void *pa, const void *pb)
 {
 	const lp_line_stat *a = *(const lp_line_stat *const *)pa;
@@ -106,6 +135,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	char ids[LP_MAX_EVENTS + 1][LP_EVENT_NAME_MAX + 4];
 	size_t nl = 0, c = 0;
 	int nev = p->nevents + 1, s = p->nevents ? 1 : 0; /* s: the samples column */
+	unsigned ids_fl = 0, ids_fn = 0, ids_ob = 0; /* compression ids, for names like "(1) x" */
 
 	if (!lines || !calls || !first || !count || !fl) {
 		free(lines), free(calls), free(first), free(count), free(fl);
@@ -161,7 +191,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	fputs("# callgrind format\nversion: 1\n", out);
 	fprintf(out, "creator: lineprof %s\n", LP_VERSION);
 	if (p->command)
-		fprintf(out, "cmd: %s\n", p->command);
+		put_name(out, "cmd: ", p->command, NULL); /* not a name: no compression */
 	if (p->nevents)
 		fprintf(out, "desc: Sampled: %s%s, %" PRIu64 " samples%s\n", p->events[0].measured,
 			strstr(p->events[0].measured, "clock") ? " (ns)" : "", p->samples,
@@ -191,14 +221,15 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			continue;
 		fputc('\n', out);
 		if (fs->module < p->nmodules)
-			fprintf(out, "ob=%s\n", p->modules[fs->module].path);
-		fprintf(out, "fl=%s\nfn=%s\n", cur, fs->name);
+			put_name(out, "ob=", p->modules[fs->module].path, &ids_ob);
+		put_name(out, "fl=", cur, &ids_fl);
+		put_name(out, "fn=", fs->name, &ids_fn);
 		for (size_t i = first[f]; i < first[f] + count[f]; i++) {
 			const lp_line_stat *l = lines[i];
 			const char *file = l->file ? lp_render_relpath(l->file) : fl[f];
 
 			if (strcmp(file, cur) != 0)
-				fprintf(out, "fi=%s\n", cur = file);
+				put_name(out, "fi=", cur = file, &ids_fl);
 			fprintf(out, "%d", l->file ? l->line : 0);
 			costs(out, p, l);
 			fputc('\n', out);
@@ -209,11 +240,13 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			const char *file = k->file ? lp_render_relpath(k->file) : fl[f];
 
 			if (strcmp(file, cur) != 0)
-				fprintf(out, "fi=%s\n", cur = file);
+				put_name(out, "fi=", cur = file, &ids_fl);
 			if (callee->module < p->nmodules)
-				fprintf(out, "cob=%s\n", p->modules[callee->module].path);
-			fprintf(out, "cfl=%s\ncfn=%s\ncalls=%" PRIu64 " %d\n%d", fl[k->callee], callee->name,
-				k->samples, callee->file ? callee->decl_line : 0, k->file ? k->line : 0);
+				put_name(out, "cob=", p->modules[callee->module].path, &ids_ob);
+			put_name(out, "cfl=", fl[k->callee], &ids_fl);
+			put_name(out, "cfn=", callee->name, &ids_fn);
+			fprintf(out, "calls=%" PRIu64 " %d\n%d", k->samples,
+				callee->file ? callee->decl_line : 0, k->file ? k->line : 0);
 			if (p->nevents)
 				fprintf(out, " %" PRIu64, k->value0);
 			fprintf(out, " %" PRIu64 "\n", k->samples);

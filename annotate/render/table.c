@@ -388,16 +388,35 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 	free(secs);
 }
 
+/*
+ * A -f function that is not there is a view that failed (the binary is gone
+ * or changed name): every table is still printed, then the first such name
+ * is the error. Not with -z (the user asked to skip what has no samples), nor
+ * for a profile without samples (said already, and nothing could be found).
+ */
 int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
+	const char *missing = NULL;
+	int nmissing = 0;
+
 	lp_render_header(ctx, out);
 	for (int i = 0; i < ctx->opts->nfunctions; i++) {
-		int rc = render_function(ctx, ctx->opts->functions[i], out, err);
+		const char *name = ctx->opts->functions[i];
+		const char *file = NULL;
+		int first, last, rc;
 
+		if (lp_report_span(ctx->rep, name, &file, &first, &last) != 0 &&
+		    !lp_report_func(ctx->rep, name) && !hits_function(ctx->rep, name) && !nmissing++)
+			missing = name;
+		rc = render_function(ctx, name, out, err);
 		if (rc != LP_OK)
 			return rc;
 	}
 	render_summary(ctx, out);
+	if (missing && !ctx->opts->skip_zero && ctx->rep->prof->samples > 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: -f %s%s: not found in the profiled "
+				    "binaries (removed, rebuilt without it, or misspelt)", missing,
+				    nmissing > 1 ? " and others" : "");
 	return LP_OK;
 }
 

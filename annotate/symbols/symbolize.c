@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <dwarf.h>
 
@@ -26,22 +27,36 @@
 #include "dwarf_index.h"
 #include "dwarf_names.h"
 #include "elf_file.h"
+#include "input.h"
 #include "symbolize.h"
 
 #define LP_INLINE_MAX 64     /* frames per address: deeper inline chains are cut */
 #define LP_SCOPES_MAX 256    /* DIEs from a function down to an address's innermost block */
 #define LP_PATH_MAX 4096
 
-/* A profile module, opened on the first lookup that needs it. */
-typedef struct lp_symmod {
-	int state;           /* 0: not tried yet, 1: open, -1: cannot be opened */
+/*
+ * An ELF file, opened on the first lookup that needs it, shared by every
+ * profile module that names it (same device and inode): a profile naming one
+ * file through thousands of spellings costs one file's memory, not thousands.
+ */
+typedef struct lp_symfile {
+	dev_t dev;
+	ino_t ino;
 	lp_dwfile file;
 	lp_loadmap map;
-	const char *base;    /* interned basename, for "[base+0xoff]" */
 	int indexed;         /* the indexes below are built (or were tried) */
 	Dwarf_Addr dwbias;   /* Dwfl address = DWARF address + dwbias */
-	lp_dieindex units;   /* the module's compile units, by address */
+	lp_dieindex units;   /* the file's compile units, by address */
 	lp_dieindex funcs;   /* its functions, by address */
+	int walked;          /* visited by the current function_span search */
+} lp_symfile;
+
+/* A profile module: its file once opened. */
+typedef struct lp_symmod {
+	int state;           /* 0: not tried yet, 1: open, -1: cannot be opened */
+	lp_symfile *f;       /* shared; owned by the symtab's files */
+	const char *base;    /* interned basename, for "[base+0xoff]" */
+	const char *why;     /* state -1 because the path is refused: what it is; else NULL */
 } lp_symmod;
 
 /* A cached lookup; frames == NULL marks an empty slot. */
@@ -56,6 +71,8 @@ struct lp_symtab {
 	const lp_profile *prof;
 	lp_symmod *mods;
 	size_t nmods;
+	lp_symfile **files;  /* distinct files, by device and inode */
+	size_t nfiles;
 	lp_strset *strs;
 	lp_symentry *cache;
 	size_t cache_cap;    /* a power of two */
@@ -92,12 +109,14 @@ void lp_symtab_free(lp_symtab *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->nmods; i++) {
-		lp_dwfile_close(&st->mods[i].file);
-		lp_loadmap_free(&st->mods[i].map);
-		lp_dieindex_free(&st->mods[i].units);
-		lp_dieindex_free(&st->mods[i].funcs);
+	for (size_t i = 0; i < st->nfiles; i++) {
+		lp_dwfile_close(&st->files[i]->file);
+		lp_loadmap_free(&st->files[i]->map);
+		lp_dieindex_free(&st->files[i]->units);
+		lp_dieindex_free(&st->files[i]->funcs);
+		free(st->files[i]);
 	}
+	free(st->files);
 	free(st->mods);
 	for (size_t i = 0; st->cache && i < st->cache_cap; i++)
 		free(st->cache[i].frames);
@@ -106,9 +125,43 @@ void lp_symtab_free(lp_symtab *st)
 	free(st);
 }
 
+/*
+ * Every string a frame carries is shown by some view, and comes from a file
+ * anyone may have built: control characters are escaped once, here, as
+ * the views show source lines (^[ for ESC, \u009b for a C1 control).
+ */
 static const char *lp_symtab_intern(lp_symtab *st, const char *s)
 {
-	return lp_strset_intern(st->strs, s);
+	const unsigned char *p = (const unsigned char *)s;
+	const char *r;
+	char *buf, *o;
+	size_t n = 0;
+
+	for (; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			break;
+	if (!p || !*p)
+		return lp_strset_intern(st->strs, s);
+	n = strlen(s);
+	buf = malloc(3 * n + 1);
+	if (!buf)
+		return NULL;
+	o = buf;
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '^';
+			*o++ = *p == 0x7f ? '?' : (char)(*p + '@');
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			o += sprintf(o, "\\u%04x", p[1]);
+			p++;
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	r = lp_strset_intern(st->strs, buf);
+	free(buf);
+	return r;
 }
 
 /* A source path from DWARF, absolute and normalised, interned; NULL if none. */
@@ -137,6 +190,45 @@ static const char *lp_symtab_path(lp_symtab *st, Dwarf_Die *die, const char *raw
 }
 
 /*
+ * The open file at path, shared with any module that named it before; NULL
+ * if it cannot be opened as ELF, or is refused (*why: what it is; input.h).
+ */
+static lp_symfile *lp_symtab_file(lp_symtab *st, const char *path, const char **why)
+{
+	struct stat sb;
+	lp_symfile *f, **files;
+
+	if (lp_input_check(path, &sb, why) != 0)
+		return NULL;
+	for (size_t i = 0; i < st->nfiles; i++)
+		if (st->files[i]->dev == sb.st_dev && st->files[i]->ino == sb.st_ino)
+			return st->files[i]->file.elf ? st->files[i] : NULL;
+	files = realloc(st->files, (st->nfiles + 1) * sizeof(*files));
+	if (!files)
+		return NULL;
+	st->files = files;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	st->files[st->nfiles++] = f;
+	/* Known by what was opened; a failed open is remembered too, and not retried. */
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	if (lp_dwfile_open(&f->file, path) != 0) {
+		if (errno == EINVAL && why && !*why)
+			*why = "a file that changed while it was opened";
+		return NULL;
+	}
+	f->dev = f->file.dev;
+	f->ino = f->file.ino;
+	if (lp_loadmap_read(&f->map, f->file.elf) != 0) {
+		lp_dwfile_close(&f->file);
+		return NULL;
+	}
+	return f;
+}
+
+/*
  * The symtab's state for profile module i, opened if needed; NULL if i is
  * not a module. The profile may have grown since lp_symtab_new.
  */
@@ -161,12 +253,9 @@ static lp_symmod *lp_symtab_module(lp_symtab *st, uint32_t i)
 
 		m->base = lp_symtab_intern(st, slash ? slash + 1 : path ? path : "?");
 		m->state = -1;
-		if (path && lp_dwfile_open(&m->file, path) == 0) {
-			if (lp_loadmap_read(&m->map, m->file.elf) == 0)
-				m->state = 1;
-			else
-				lp_dwfile_close(&m->file);
-		}
+		m->f = path ? lp_symtab_file(st, path, &m->why) : NULL;
+		if (m->f)
+			m->state = 1;
 	}
 	return m;
 }
@@ -201,7 +290,7 @@ static int lp_die_call_line(Dwarf_Die *die)
  * inlined instance into the scopes around its abstract origin (what
  * variable lookup wants), while the chain of callers is the physical nesting.
  */
-static int lp_scopes_at(lp_symmod *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out)
+static int lp_scopes_at(lp_symfile *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out)
 {
 	Dwarf_Die *scopes = NULL, inner;
 	int n = lp_dieindex_scopes(&m->funcs, pc, out, LP_SCOPES_MAX);
@@ -236,7 +325,7 @@ static void lp_frame_fill(lp_symtab *st, lp_frame *f, Dwarf_Die *fn, const char 
 }
 
 /* Builds the module's DWARF indexes on first use. */
-static void lp_symmod_index(lp_symmod *m)
+static void lp_symmod_index(lp_symfile *m)
 {
 	Dwarf *dw;
 
@@ -254,7 +343,7 @@ static void lp_symmod_index(lp_symmod *m)
  * does not emit by default (and failing there was slow); libdwfl second, for
  * units whose DIE has no ranges but which aranges cover.
  */
-static Dwarf_Die *lp_symmod_unit(lp_symmod *m, Dwarf_Addr addr, Dwarf_Die *mem,
+static Dwarf_Die *lp_symmod_unit(lp_symfile *m, Dwarf_Addr addr, Dwarf_Die *mem,
 				 Dwarf_Addr *bias)
 {
 	const Dwarf_Die *found = lp_dieindex_find(&m->units, addr - m->dwbias);
@@ -271,7 +360,7 @@ static Dwarf_Die *lp_symmod_unit(lp_symmod *m, Dwarf_Addr addr, Dwarf_Die *mem,
  * innermost line from the line table, each caller's line from the call site
  * of the inlined copy it contains. 0 if the address has no function DIE.
  */
-static int lp_frames_dwarf(lp_symtab *st, lp_symmod *m, Dwarf_Addr addr, lp_frame *out, int max)
+static int lp_frames_dwarf(lp_symtab *st, lp_symfile *m, Dwarf_Addr addr, lp_frame *out, int max)
 {
 	Dwarf_Addr cubias = 0;
 	Dwarf_Die cu_mem, *cudie;
@@ -327,15 +416,15 @@ static int lp_symtab_resolve(lp_symtab *st, lp_loc loc, int is_return, lp_frame 
 	out[0] = (lp_frame){ .function = st->unknown };
 	if (loc.module == LP_MODULE_NONE)
 		return 1;
-	if (!m || m->state != 1 || lp_loadmap_vaddr(&m->map, off, &vaddr) != 0) {
+	if (!m || m->state != 1 || lp_loadmap_vaddr(&m->f->map, off, &vaddr) != 0) {
 		out[0].function = lp_symtab_rawname(st, m, loc);
 		return 1;
 	}
-	vaddr += m->file.bias;
-	n = lp_frames_dwarf(st, m, vaddr, out, max);
+	vaddr += m->f->file.bias;
+	n = lp_frames_dwarf(st, m->f, vaddr, out, max);
 	if (n > 0)
 		return n;
-	out[0].function = lp_symtab_intern(st, lp_symbol_name(dwfl_module_addrname(m->file.mod,
+	out[0].function = lp_symtab_intern(st, lp_symbol_name(dwfl_module_addrname(m->f->file.mod,
 										   vaddr)));
 	if (!out[0].function)
 		out[0].function = lp_symtab_rawname(st, m, loc);
@@ -421,6 +510,40 @@ nomem:
 	return 1;
 }
 
+/* "2026-11-25 10:31:02" of a mtime in ns, for messages. */
+static const char *lp_mtime_text(int64_t ns, char *buf, size_t size)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+	return buf;
+}
+
+/*
+ * A file without a build-id is the one profiled if its code hashes the same
+ * (a copy elsewhere, with another mtime, is fine); without hashes to compare,
+ * if its size is the same.
+ */
+static int lp_symtab_check_identity(const lp_module *pm, const lp_symmod *m, const struct stat *sb,
+				    lp_error *err)
+{
+	uint64_t hash = lp_elf_code_hash(m->f->file.elf);
+	char then[32], now[32];
+
+	if (pm->code_hash && hash ? pm->code_hash == hash : pm->file_size == (uint64_t)sb->st_size)
+		return LP_OK;
+	return lp_error_set(err, LP_EFAIL,
+			    "lineprof: %s has changed since it was profiled (it has no build-id; "
+			    "its code differs: %llu bytes modified %s then, %llu bytes modified %s "
+			    "now): re-run lineprof on the new binary", pm->path,
+			    (unsigned long long)pm->file_size, lp_mtime_text(pm->mtime_ns, then, sizeof(then)),
+			    (unsigned long long)sb->st_size,
+			    lp_mtime_text((int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec,
+					  now, sizeof(now)));
+}
+
 int lp_symtab_check_module(lp_symtab *st, uint32_t module, lp_error *err)
 {
 	const lp_module *pm;
@@ -439,10 +562,16 @@ int lp_symtab_check_module(lp_symtab *st, uint32_t module, lp_error *err)
 				    "lineprof: %s: no such file (the profile was recorded on "
 				    "another machine, or the binary was removed)", pm->path);
 	m = lp_symtab_module(st, module);
+	if (m && m->why)
+		return lp_error_set(err, LP_EFAIL, "lineprof: %s is %s, not a regular file: lineprof "
+				    "does not read it, and its code shows as raw addresses", pm->path,
+				    m->why);
 	/* Unreadable or not ELF: nothing to verify; lookups name it [file+0xoff]. */
 	if (!m || m->state != 1)
 		return LP_OK;
-	len = dwfl_module_build_id(m->file.mod, &id, &vaddr);
+	len = dwfl_module_build_id(m->f->file.mod, &id, &vaddr);
+	if (pm->build_id_len == 0 && (pm->file_size || pm->code_hash))
+		return lp_symtab_check_identity(pm, m, &sb, err);
 	if (pm->build_id_len == 0 || len <= 0)
 		return LP_OK;
 	if ((size_t)len == pm->build_id_len && memcmp(id, pm->build_id, (size_t)len) == 0)
@@ -590,13 +719,17 @@ int lp_symtab_function_span(lp_symtab *st, const char *name, const char **file,
 			    int *first, int *last)
 {
 	/* Module 0 is the main executable when the recorder saw the exec. */
+	for (size_t i = 0; i < st->nfiles; i++)
+		st->files[i]->walked = 0;
 	for (uint32_t i = 0; name && i < st->prof->nmodules; i++) {
 		lp_symmod *m = lp_symtab_module(st, i);
 		lp_spanq q = { .st = st, .name = name, .limit = INT_MAX };
 		Dwarf *dw;
 
-		if (!m || m->state != 1 || !(dw = lp_dwfile_dwarf(&m->file)))
+		/* One walk per file, however many modules name it. */
+		if (!m || m->state != 1 || m->f->walked || !(dw = lp_dwfile_dwarf(&m->f->file)))
 			continue;
+		m->f->walked = 1;
 		if (!lp_dwarf_walk(dw, lp_span_find, &q))
 			continue;
 		lp_dwarf_walk(dw, lp_span_limit, &q);
