@@ -195,7 +195,7 @@ static int call_add(lp_report *rep, const lp_frame *at, long caller, long callee
 }
 
 /* Self counts: the innermost frame at each sampled address. */
-static int add_self(lp_report *rep, const lp_addr *a)
+static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
 {
 	const lp_frame *fr;
 	lp_line_stat *ls;
@@ -206,13 +206,16 @@ static int add_self(lp_report *rep, const lp_addr *a)
 	fi = func_get(rep, &fr[0]);
 	if (!ls || fi < 0)
 		return -1;
-	ls->samples += a->samples;
-	rep->funcs[fi].self_samples += a->samples;
+	/* Where this address went, for the views by context (contexts.c). */
+	rep->addr_line[ai] = (uint32_t)(ls - rep->lines);
+	rep->addr_func[ai] = (uint32_t)fi;
+	ls->samples += a->c.samples;
+	rep->funcs[fi].self_samples += a->c.samples;
 	for (int e = 0; e < rep->prof->nevents; e++) {
-		ls->value[e] += a->value[e];
-		rep->funcs[fi].self_value[e] += a->value[e];
+		ls->value[e] += a->c.value[e];
+		rep->funcs[fi].self_value[e] += a->c.value[e];
 	}
-	rep->index->total_value0 += a->value[0];
+	rep->index->total_value0 += a->c.value[0];
 	return 0;
 }
 
@@ -307,7 +310,7 @@ static int add_inclusive(lp_report *rep)
 
 				chain_append(c, fr, n);
 			}
-			rc = add_chain(rep, c, st->samples, st->value0);
+			rc = add_chain(rep, c, st->c.samples, st->c.value[0]);
 		}
 	} else {
 		/* Without stacks, inlining is the only nesting we know of. */
@@ -317,7 +320,7 @@ static int add_inclusive(lp_report *rep)
 
 			c->n = 0;
 			chain_append(c, fr, n);
-			rc = add_chain(rep, c, p->addrs[a].samples, p->addrs[a].value[0]);
+			rc = add_chain(rep, c, p->addrs[a].c.samples, p->addrs[a].c.value[0]);
 		}
 	}
 	free(c);
@@ -414,6 +417,11 @@ static int add_hits(lp_report *rep)
 	return 0;
 }
 
+typedef struct lp_line_order {
+	lp_line_stat l;
+	uint32_t old;
+} lp_line_order;
+
 static int cmp_str(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
@@ -421,7 +429,7 @@ static int cmp_str(const char *a, const char *b)
 
 static int cmp_line(const void *pa, const void *pb)
 {
-	const lp_line_stat *a = pa, *b = pb;
+	const lp_line_stat *a = &((const lp_line_order *)pa)->l, *b = &((const lp_line_order *)pb)->l;
 	int c;
 
 	if (a->samples != b->samples)
@@ -454,15 +462,31 @@ static int sort_all(lp_report *rep)
 {
 	lp_func_order *order = malloc((rep->nfuncs + 1) * sizeof(*order));
 	uint32_t *newidx = malloc((rep->nfuncs + 1) * sizeof(*newidx));
+	lp_line_order *lorder = malloc((rep->nlines + 1) * sizeof(*lorder));
+	uint32_t *newline = malloc((rep->nlines + 1) * sizeof(*newline));
 	int added;
 
-	if (!order || !newidx) {
+	if (!order || !newidx || !lorder || !newline) {
 		free(order);
 		free(newidx);
+		free(lorder);
+		free(newline);
 		return -1;
 	}
+	for (size_t i = 0; i < rep->nlines; i++) {
+		lorder[i].l = rep->lines[i];
+		lorder[i].old = (uint32_t)i;
+	}
 	if (rep->nlines) /* no samples: no array at all, and qsort wants one */
-		qsort(rep->lines, rep->nlines, sizeof(*rep->lines), cmp_line);
+		qsort(lorder, rep->nlines, sizeof(*lorder), cmp_line);
+	for (size_t i = 0; i < rep->nlines; i++) {
+		rep->lines[i] = lorder[i].l;
+		newline[lorder[i].old] = (uint32_t)i;
+	}
+	for (size_t a = 0; a < rep->prof->naddrs; a++)
+		rep->addr_line[a] = newline[rep->addr_line[a]];
+	free(lorder);
+	free(newline);
 	for (size_t i = 0; i < rep->nfuncs; i++) {
 		order[i].f = rep->funcs[i];
 		order[i].old = (uint32_t)i;
@@ -480,6 +504,8 @@ static int sort_all(lp_report *rep)
 		rep->calls[i].caller = newidx[rep->calls[i].caller];
 		rep->calls[i].callee = newidx[rep->calls[i].callee];
 	}
+	for (size_t a = 0; a < rep->prof->naddrs; a++)
+		rep->addr_func[a] = newidx[rep->addr_func[a]];
 	free(order);
 	free(newidx);
 	keymap_free(&rep->index->lines);
@@ -511,8 +537,12 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 	rep->index = calloc(1, sizeof(*rep->index));
 	if (!rep->index)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	rep->addr_line = malloc((prof->naddrs + 1) * sizeof(*rep->addr_line));
+	rep->addr_func = malloc((prof->naddrs + 1) * sizeof(*rep->addr_func));
+	if (!rep->addr_line || !rep->addr_func)
+		rc = -1;
 	for (size_t a = 0; a < prof->naddrs && rc == 0; a++)
-		rc = add_self(rep, &prof->addrs[a]);
+		rc = add_self(rep, &prof->addrs[a], a);
 	if (rc == 0)
 		rc = add_inclusive(rep);
 	if (rc == 0)
@@ -537,6 +567,8 @@ void lp_report_free(lp_report *rep)
 	}
 	free(rep->lines);
 	free(rep->funcs);
+	free(rep->addr_line);
+	free(rep->addr_func);
 	free(rep->edges);
 	free(rep->calls);
 	memset(rep, 0, sizeof(*rep));
@@ -571,8 +603,8 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 
 		for (int j = 0; j < k && n < max; j++)
 			frames[n++] = &fr[j];
-		*samples = p->addrs[i].samples;
-		*value0 = p->addrs[i].value[0];
+		*samples = p->addrs[i].c.samples;
+		*value0 = p->addrs[i].c.value[0];
 		return n;
 	}
 	for (uint32_t d = 0; d < p->stacks[i].depth && n < max; d++) {
@@ -581,8 +613,8 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 		for (int j = 0; j < k && n < max; j++)
 			frames[n++] = &fr[j];
 	}
-	*samples = p->stacks[i].samples;
-	*value0 = p->stacks[i].value0;
+	*samples = p->stacks[i].c.samples;
+	*value0 = p->stacks[i].c.value[0];
 	return n;
 }
 

@@ -78,6 +78,27 @@ static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_e
 	return LP_OK;
 }
 
+int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **stp, lp_report *rep,
+		       lp_error *err)
+{
+	lp_symtab *st = lp_symtab_new(prof, err);
+	lp_symbolizer sym;
+	int rc;
+
+	if (!st)
+		return err->code ? err->code : LP_EFAIL;
+	rc = check_modules(prof, st, diag, err);
+	sym = symbolizer_of(st);
+	if (rc == LP_OK)
+		rc = lp_report_build(rep, prof, &sym, err);
+	if (rc != LP_OK) {
+		lp_symtab_free(st);
+		return rc;
+	}
+	*stp = st;
+	return LP_OK;
+}
+
 /*
  * One view failing (a -f function not found, an export that cannot be
  * written) does not stop the others; the first failure is the error
@@ -144,9 +165,9 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
 {
 	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
-	lp_symbolizer sym;
 	lp_symtab *st;
 	lp_report rep;
+	lp_ctxview cv;
 	int rc;
 
 	if (prof->samples == 0 && opts->diag)
@@ -156,18 +177,25 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 		fprintf(opts->diag, "lineprof: warning: the kernel dropped %llu records (ring buffer "
 			"full): shares are still unbiased, lower -F to keep them all\n",
 			(unsigned long long)prof->lost);
-	st = lp_symtab_new(prof, err);
-	if (!st)
-		return err->code ? err->code : LP_EFAIL;
-	rc = check_modules(prof, st, opts->diag, err);
-	sym = symbolizer_of(st);
-	if (rc == LP_OK)
-		rc = lp_report_build(&rep, prof, &sym, err);
+	rc = lp_annotate_report(prof, opts->diag, &st, &rep, err);
+	if (rc != LP_OK)
+		return rc;
+	ctx.rep = &rep;
+	rc = lp_ctxview_build(&cv, &rep, opts->by, opts->by != LP_BY_NONE, err);
+	if (rc == LP_OK && opts->by != LP_BY_NONE && cv.ngroups == 0)
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: --by %s: %s", lp_by_name(opts->by),
+				  !prof->nctx_addrs ? "this profile has no per-thread counts (recorded "
+				  "by a lineprof before format 2): record it again" :
+				  opts->by == LP_BY_RANK ? "these profiles know no ranks (not recorded "
+				  "under mpirun or srun): use --by process or --by thread" :
+				  "no samples at that level");
 	if (rc != LP_OK) {
+		lp_ctxview_free(&cv);
+		lp_report_free(&rep);
 		lp_symtab_free(st);
 		return rc;
 	}
-	ctx.rep = &rep;
+	ctx.cv = &cv;
 	if (prof->callchain)
 		lp_framepointer_check(prof, opts->diag);
 	ctx.src = lp_sources_new(opts->source_dirs, opts->nsource_dirs, opts->diag);
@@ -176,6 +204,7 @@ int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 	else
 		rc = run_views(&ctx, out, err);
 	lp_sources_free(ctx.src);
+	lp_ctxview_free(&cv);
 	lp_report_free(&rep);
 	lp_symtab_free(st);
 	return rc;

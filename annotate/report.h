@@ -78,6 +78,8 @@ typedef struct lp_report {
 	lp_call *calls;                 /* per call site: the edges, by calling line */
 	size_t ncalls;
 	int inclusive_from_stacks;      /* totals come from call stacks (-g), not just inlining */
+	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
+	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
 } lp_report;
 
@@ -108,5 +110,14 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
 				   const char *function);
+
+/*
+ * The report every view starts from: prof symbolized through a new symtab
+ * (*st, which owns the report's strings: free it after the report), its
+ * modules checked first (a changed binary is refused; a missing one is noted
+ * on diag and loses its names).
+ */
+int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **st, lp_report *rep,
+		       lp_error *err);
 
 #endif

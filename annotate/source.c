@@ -50,6 +50,7 @@ struct lp_sources {
 	const char *const *dirs;
 	int ndirs;
 	FILE *diag;
+	int under_only;    /* never the DWARF path itself */
 	lp_srcname *names;
 	size_t nnames, cap;
 	lp_srcdata **datas;
@@ -68,6 +69,15 @@ lp_sources *lp_sources_new(const char *const *dirs, int ndirs, FILE *diag)
 	s->dirs = dirs;
 	s->ndirs = ndirs;
 	s->diag = diag;
+	return s;
+}
+
+lp_sources *lp_sources_new_under(const char *const *dirs, int ndirs)
+{
+	lp_sources *s = lp_sources_new(dirs, ndirs, NULL);
+
+	if (s)
+		s->under_only = 1;
 	return s;
 }
 
@@ -164,7 +174,7 @@ static char *locate(const lp_sources *s, const char *name, struct stat *st, cons
 	char path[4096];
 
 	*why = NULL;
-	if (lp_input_check(name, st, why) == 0)
+	if (!s->under_only && lp_input_check(name, st, why) == 0)
 		return strdup(name);
 	for (int d = 0; d < s->ndirs; d++) {
 		for (const char *tail = name; tail; tail = strchr(tail + 1, '/')) {

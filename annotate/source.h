@@ -8,6 +8,11 @@ typedef struct lp_sources lp_sources;
 
 /* diag receives one note per file that cannot be found or is newer than its binary. */
 lp_sources *lp_sources_new(const char *const *dirs, int ndirs, FILE *diag);
+/*
+ * Files under dirs only, never where DWARF says they are: an older version of
+ * the tree kept elsewhere (lineprof diff --base-source). No notes.
+ */
+lp_sources *lp_sources_new_under(const char *const *dirs, int ndirs);
 void lp_sources_free(lp_sources *s);
 
 /* Line text without its newline; NULL when the file or the line is not there. */

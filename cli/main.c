@@ -3,6 +3,7 @@
  * (annotate/). It parses, runs, saves, reports, and turns errors into exit
  * statuses; everything else lives in the two libraries.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,14 +11,92 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launch.h"
 #include "lineprof/annotate.h"
+#include "lineprof/jobenv.h"
 #include "lineprof/output.h"
 #include "lineprof/profile.h"
 #include "lineprof/record.h"
+#include "notes.h"
 #include "options.h"
+#include "outname.h"
+#include "profiles.h"
+
+/* Under a launcher: this process's rank, for the marks on its messages; -1 otherwise. */
+static int lp_my_rank = -1;
+
+/* Launchers lineprof knows by the name of the command. */
+enum lp_launcher { LP_LAUNCHER_NONE, LP_LAUNCHER_MPIRUN, LP_LAUNCHER_SRUN };
+
+static enum lp_launcher launcher_of(const char *argv0)
+{
+	static const char *const mpi[] = {
+		"mpirun", "mpiexec", "orterun", "prterun", "mpirun.openmpi", "mpiexec.openmpi",
+		"mpiexec.hydra", "mpirun.mpich", "mpiexec.mpich",
+	};
+	const char *slash = strrchr(argv0, '/');
+	const char *base = slash ? slash + 1 : argv0;
+
+	if (strcmp(base, "srun") == 0)
+		return LP_LAUNCHER_SRUN;
+	for (size_t i = 0; i < sizeof(mpi) / sizeof(mpi[0]); i++)
+		if (strcmp(base, mpi[i]) == 0)
+			return LP_LAUNCHER_MPIRUN;
+	return LP_LAUNCHER_NONE;
+}
+
+/* The words after srun's own options, for the advice "srun ... lineprof record ...". */
+static int srun_advice(const lp_cli *cli, lp_error *err)
+{
+	char launch[1024] = "", prog[1024] = "";
+	int i = 1;
+
+	/* srun's options come first; the first word that is not one (or its value) is the program. */
+	for (; i < cli->nargs && cli->args[i][0] == '-'; i++) {
+		const char *a = cli->args[i];
+
+		strncat(launch, " ", sizeof(launch) - strlen(launch) - 1);
+		strncat(launch, a, sizeof(launch) - strlen(launch) - 1);
+		if (a[1] != '-' && strlen(a) == 2 && strchr("nNcptJAmwxCGdDeiloTu", a[1]) &&
+		    i + 1 < cli->nargs) {
+			strncat(launch, " ", sizeof(launch) - strlen(launch) - 1);
+			strncat(launch, cli->args[++i], sizeof(launch) - strlen(launch) - 1);
+		}
+	}
+	for (; i < cli->nargs; i++) {
+		strncat(prog, " ", sizeof(prog) - strlen(prog) - 1);
+		strncat(prog, cli->args[i], sizeof(prog) - strlen(prog) - 1);
+	}
+	return lp_error_set(err, LP_EUSAGE, "lineprof: srun starts its tasks under slurmstepd, "
+			    "outside lineprof's sight (profiling srun would show srun only): put "
+			    "lineprof inside, one per task: srun%s lineprof record%s (each rank writes "
+			    "its own PROGRAM.JOB.RANK.lprof; then lineprof annotate them all)", launch,
+			    *prog ? prog : " ./prog");
+}
+
+/* Ranks seen among the profile's processes; the job's size if a process knew it. */
+static int ranks_seen(const lp_profile *p, int *size)
+{
+	int n = 0;
+
+	*size = -1;
+	for (size_t i = 0; i < p->ncontexts; i++) {
+		const lp_context *c = &p->contexts[i];
+		int dup = 0;
+
+		if (c->kind != LP_CTX_PROCESS || c->rank < 0)
+			continue;
+		if (c->size > *size)
+			*size = c->size;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = p->contexts[j].kind == LP_CTX_PROCESS && p->contexts[j].rank == c->rank;
+		n += !dup;
+	}
+	return n;
+}
 
 /* Parts of the CLI whose views are not built yet say so instead of doing nothing. */
 static int check_supported(const lp_cli *cli, lp_error *err)
@@ -52,6 +131,56 @@ static void report_target_end(const lp_profile *prof)
 		fprintf(stderr, "lineprof: %s was killed by signal %d (%s)%s\n",
 			prof->command ? prof->command : "the command", WTERMSIG(st),
 			strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" : "");
+}
+
+/* --call-graph=dwarf: the recorder unwinds each sample with annotate/'s unwinder. */
+static int record(lp_cli *cli, lp_profile *prof, lp_error *err)
+{
+	lp_unwinder *uw = NULL;
+	int rc;
+
+	if (cli->rec.callchain == LP_CALLCHAIN_DWARF && !(uw = lp_unwinder_new(err)))
+		return err->code ? err->code : LP_EFAIL;
+	cli->rec.unwinder = uw;
+	rc = lp_record_run(&cli->rec, cli->args, prof, err);
+	cli->rec.unwinder = NULL;
+	lp_unwinder_free(uw);
+	return rc;
+}
+
+static const char *env_get(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/*
+ * The profile's file name: the -o template expanded, or the default. Under a
+ * launcher a name without %r or %p would be the same for every rank, and
+ * ranks would overwrite each other: each rank then writes NAME.RANK.lprof,
+ * and rank 0 says so.
+ */
+static int output_name(const lp_cli *cli, const char *exe, const lp_jobenv *je, FILE *diag,
+		       char *out, size_t size, lp_error *err)
+{
+	char tmp[4096];
+	int rc;
+
+	if (!cli->output) {
+		lp_outname_default(exe, je, out, size);
+		return LP_OK;
+	}
+	rc = lp_outname_expand(cli->output, je, (long)getpid(), env_get, NULL, tmp, sizeof(tmp), err);
+	if (rc != LP_OK)
+		return rc;
+	if (je->rank_var && je->id.size != 1 && !lp_outname_per_rank(cli->output)) {
+		lp_outname_with_rank(tmp, je->id.rank, out, size);
+		fprintf(diag, "lineprof: -o %s is the same for every rank: each rank writes its own "
+			"file, %s for this one (put %%r in the name to choose)\n", cli->output, out);
+		return LP_OK;
+	}
+	snprintf(out, size, "%s", tmp);
+	return LP_OK;
 }
 
 /*
@@ -91,78 +220,84 @@ static int check_outputs(const lp_cli *cli, const char *profile, const char *exe
 }
 
 /*
- * After the run the profile is never lost: if it cannot be written where it
- * was asked for (disk full, directory removed, read-only), it goes to a
- * unique file in $TMPDIR or /tmp, and stderr says where.
+ * The profile is never lost: if it cannot be written where it was asked for
+ * (disk full, directory removed, read-only), it goes to a unique file in
+ * $TMPDIR or /tmp, and stderr says why and where, whatever --quiet says.
+ * LP_OK only when it was written at out; every failure is said here.
  */
-static void save_profile(const lp_profile *prof, const char *out)
+static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *err)
 {
-	lp_error err = { 0 }, ferr = { 0 };
-	char *where;
+	int moved = lp_outname_keep_old(out);
+	lp_error ferr = { 0 };
+	char *where, line[4400];
 
-	if (lp_profile_save(prof, out, &err) == LP_OK) {
-		fprintf(stderr, "Wrote profile results to %s\n", out);
-		return;
+	if (moved >= 0 && lp_profile_save(prof, out, err) == LP_OK) {
+		if (moved)
+			fprintf(diag, "lineprof: the previous %s is now %s.old\n", out, out);
+		fprintf(diag, "Wrote profile results to %s\n", out);
+		return LP_OK;
 	}
-	fprintf(stderr, "%s\n", err.msg);
+	if (moved < 0)
+		lp_error_set(err, LP_EFAIL, "lineprof: cannot keep the previous %s as %s.old: %s",
+			     out, out, strerror(errno));
+	lp_notes_error(stderr, lp_my_rank, err->msg);
+	lp_error_clear(err);
 	where = lp_output_fallback(out, &ferr);
 	if (where && lp_profile_save(prof, where, &ferr) == LP_OK) {
-		fprintf(stderr, "Wrote profile results to %s (instead of %s)\n", where, out);
+		snprintf(line, sizeof(line), "Wrote profile results to %s (instead of %s)", where, out);
+		/* Not a notice: where the run went, said under --quiet too (unmarked, as when all is well). */
+		fprintf(stderr, "%s\n", line);
 		free(where);
-		return;
+		return LP_EFAIL;
 	}
 	if (where)
 		unlink(where);
 	free(where);
-	fprintf(stderr, "%s\nlineprof: the profile could not be saved anywhere: the report below "
-		"is all there is of this run\n", ferr.msg);
+	lp_notes_error(stderr, lp_my_rank, ferr.msg);
+	lp_notes_error(stderr, lp_my_rank, "lineprof: the profile could not be saved anywhere: the "
+		       "report is all there is of this run");
+	return LP_EFAIL;
 }
 
-/* --call-graph=dwarf: the recorder unwinds each sample with annotate/'s unwinder. */
-static int record(lp_cli *cli, lp_profile *prof, lp_error *err)
+static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_error *err)
 {
-	lp_unwinder *uw = NULL;
-	int rc;
-
-	if (cli->rec.callchain == LP_CALLCHAIN_DWARF && !(uw = lp_unwinder_new(err)))
-		return err->code ? err->code : LP_EFAIL;
-	cli->rec.unwinder = uw;
-	rc = lp_record_run(&cli->rec, cli->args, prof, err);
-	cli->rec.unwinder = NULL;
-	lp_unwinder_free(uw);
-	return rc;
-}
-
-static int record_and_report(lp_cli *cli, lp_error *err)
-{
-	char exe[4096], outbuf[4200];
-	const char *out = cli->output;
+	char exe[4096], out[4200];
+	enum lp_launcher launcher = launcher_of(cli->args[0]);
 	lp_probe *probes = NULL;
 	size_t nprobes = 0;
 	sigset_t guard, before;
 	lp_profile *prof;
-	int rc;
+	int rc, size;
 
+	if (launcher == LP_LAUNCHER_SRUN)
+		return srun_advice(cli, err);
 	rc = lp_launch_resolve(cli->args[0], exe, sizeof(exe), err);
 	if (rc != LP_OK)
 		return rc;
-	if (!out) {
-		char tmp[4096];
-
-		snprintf(tmp, sizeof(tmp), "%s", exe);
-		snprintf(outbuf, sizeof(outbuf), "%s.lprof", basename(tmp));
-		out = outbuf;
-	}
-	rc = check_outputs(cli, out, exe, err);
+	if (launcher == LP_LAUNCHER_MPIRUN && cli->hits)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits through %s is not supported "
+				    "yet: put lineprof inside (%s ... lineprof record --hits -f NAME ./prog)",
+				    cli->args[0], cli->args[0]);
+	rc = output_name(cli, exe, je, diag, out, sizeof(out), err);
+	if (rc == LP_OK)
+		rc = check_outputs(cli, out, exe, err);
 	if (rc != LP_OK)
 		return rc;
-	rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
-	if (rc != LP_OK && cli->view.nfunctions > 0)
-		return rc;
-	if (rc != LP_OK) {
-		/* Without -f there is still a function-level profile to be had. */
-		fprintf(stderr, "%s; showing functions only\n", err->msg);
-		lp_error_clear(err);
+	if (launcher == LP_LAUNCHER_MPIRUN) {
+		/* The launcher has no DWARF of its own: the names are the ranks' to match. */
+		fprintf(diag, "lineprof: profiling %s and the ranks it starts on this node, told apart "
+			"by rank (their OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK); ranks it starts "
+			"on other nodes are out of sight: for those run %s ... lineprof record ./prog\n",
+			cli->args[0], cli->args[0]);
+	} else {
+		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0)
+			return rc;
+		if (rc != LP_OK) {
+			/* Without -f there is still a function-level profile to be had. */
+			fprintf(diag, "%s; showing functions only\n", err->msg);
+			lp_error_clear(err);
+		}
 	}
 	if (cli->hits) {
 		/* Before the run: a -f function without code is said now, not after an hour. */
@@ -202,33 +337,58 @@ static int record_and_report(lp_cli *cli, lp_error *err)
 		return rc;
 	}
 	report_target_end(prof);
+	if (launcher == LP_LAUNCHER_MPIRUN && !je->rank_var) {
+		int seen = ranks_seen(prof, &size);
+
+		if (size > seen)
+			fprintf(diag, "lineprof: saw %d of the %d ranks: %s started the others out of "
+				"sight (other nodes): for every rank run %s ... lineprof record ./prog\n",
+				seen, size, cli->args[0], cli->args[0]);
+		else if (seen)
+			fprintf(diag, "lineprof: %d ranks profiled (lineprof annotate --by rank shows "
+				"one column each)\n", seen);
+	}
 	/* Files without a build-id are known by size, mtime and a hash of their code. */
 	lp_annotate_identify_modules(prof);
-	/* Saved before any view runs: a failing view never costs the profile. */
-	save_profile(prof, out);
+	/*
+	 * Saved before any view runs: a failing view never costs the profile.
+	 * A failure is said (and the profile goes elsewhere), but the run was
+	 * the command's: one rank's trouble never fails the job.
+	 */
+	(void)save(prof, out, diag, err);
 	sigprocmask(SIG_SETMASK, &before, NULL);
 	/*
 	 * The report goes to stderr, like time(1), perf stat and valgrind: the
 	 * program's stdout is its own, byte for byte, even when redirected.
+	 * Under a launcher only rank 0 reports: n ranks, one terminal.
 	 */
-	if (cli->cmd == LP_CMD_RUN && lp_annotate_run(prof, &cli->view, stderr, err) != LP_OK) {
-		/* Said, but the run was the command's: its exit status stays the one we return. */
-		fprintf(stderr, "%s\n", err->msg);
-		lp_error_clear(err);
+	if (cli->cmd == LP_CMD_RUN && je->id.rank > 0 && je->rank_var) {
+		rc = LP_OK;
+	} else if (cli->cmd == LP_CMD_RUN) {
+		if (je->rank_var && je->id.size > 1)
+			fprintf(diag, "lineprof: the report below is rank %d's; every rank wrote its "
+				"profile: lineprof annotate with all of them shows the job\n",
+				je->id.rank);
+		rc = lp_annotate_run(prof, &cli->view, stderr, err);
+		if (rc != LP_OK) {
+			lp_notes_error(stderr, lp_my_rank, err->msg);
+			lp_error_clear(err);
+		}
 	}
 	rc = exit_code_of(prof->exit_status);
 	lp_profile_free(prof);
 	return rc;
 }
 
-static int annotate_file(lp_cli *cli, lp_error *err)
+static int annotate_files(lp_cli *cli, lp_error *err)
 {
+	size_t nfiles = 0;
 	lp_profile *prof;
 	int rc = check_outputs(cli, NULL, NULL, err);
 
 	if (rc != LP_OK)
 		return rc;
-	prof = lp_profile_load(cli->args[0], err);
+	prof = lp_profiles_load(cli->args, cli->nargs, cli->ranks, &nfiles, err);
 	if (!prof)
 		return err->code ? err->code : LP_EFAIL;
 	rc = lp_annotate_run(prof, &cli->view, stdout, err);
@@ -236,11 +396,79 @@ static int annotate_file(lp_cli *cli, lp_error *err)
 	return rc;
 }
 
+/* lineprof diff: every profile loaded first, so a bad file is said before any work. */
+static int diff_files(lp_cli *cli, lp_error *err)
+{
+	int nbase = cli->ndiff_files[0], n = nbase + cli->ndiff_files[1], rc = LP_OK;
+	lp_profile **profs = calloc((size_t)n, sizeof(*profs));
+	const char **names = calloc((size_t)n, sizeof(*names));
+
+	if (!profs || !names) {
+		free(profs);
+		free(names);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	for (int i = 0; i < n && rc == LP_OK; i++) {
+		names[i] = i < nbase ? cli->diff_files[0][i] : cli->diff_files[1][i - nbase];
+		profs[i] = lp_profile_load(names[i], err);
+		if (!profs[i])
+			rc = err->code ? err->code : LP_EFAIL;
+	}
+	if (rc == LP_OK)
+		rc = lp_annotate_diff(profs, names, nbase, n - nbase, &cli->view, &cli->diff, stdout,
+				      err);
+	for (int i = 0; i < n; i++)
+		lp_profile_free(profs[i]);
+	free(profs);
+	free(names);
+	return rc;
+}
+
+static int merge_files(lp_cli *cli, FILE *diag, lp_error *err)
+{
+	size_t nfiles = 0;
+	lp_profile *prof;
+	int rc = lp_outname_check(cli->output, "-o", err), size;
+
+	if (rc != LP_OK)
+		return rc;
+	prof = lp_profiles_load(cli->args, cli->nargs, cli->ranks, &nfiles, err);
+	if (!prof)
+		return err->code ? err->code : LP_EFAIL;
+	fprintf(diag, "lineprof: merged %zu profile%s: %d ranks, %zu contexts, %zu addresses\n",
+		nfiles, nfiles == 1 ? "" : "s", ranks_seen(prof, &size), prof->ncontexts,
+		prof->naddrs);
+	rc = save(prof, cli->output, diag, err);
+	lp_profile_free(prof);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	lp_error err = { 0 };
+	lp_jobenv je;
+	FILE *diag = NULL;
 	lp_cli cli;
 	int rc = lp_cli_parse(&cli, argc, argv, &err);
+
+	/*
+	 * Who we are in a job, for the profile's identity, the file names and
+	 * the marks on messages: many ranks share one terminal, and only rank
+	 * 0 prints notices.
+	 */
+	lp_jobenv_self(&je);
+	je.id.start_time = (int64_t)time(NULL);
+	if (je.rank_var)
+		lp_my_rank = je.id.rank;
+	if (rc == LP_OK)
+		diag = lp_notes_open(stderr, lp_my_rank, cli.quiet || lp_my_rank > 0);
+	if (!diag)
+		diag = stderr;
+	if (rc == LP_OK) {
+		cli.rec.diag = diag;
+		cli.view.diag = diag;
+		cli.rec.identity = &je.id;
+	}
 
 	if (rc == LP_OK)
 		rc = check_supported(&cli, &err);
@@ -250,13 +478,17 @@ int main(int argc, char **argv)
 		case LP_CMD_VERSION: printf("lineprof %s\n", LP_VERSION); break;
 		case LP_CMD_LIST_EVENTS: rc = lp_record_list_events(stdout, &err); break;
 		case LP_CMD_LIST_METRICS: rc = lp_record_list_metrics(stdout, &err); break;
-		case LP_CMD_ANNOTATE: rc = annotate_file(&cli, &err); break;
+		case LP_CMD_DIFF: rc = diff_files(&cli, &err); break;
+		case LP_CMD_ANNOTATE: rc = annotate_files(&cli, &err); break;
+		case LP_CMD_MERGE: rc = merge_files(&cli, diag, &err); break;
 		case LP_CMD_RUN:
-		case LP_CMD_RECORD: rc = record_and_report(&cli, &err); break;
+		case LP_CMD_RECORD: rc = record_and_report(&cli, diag, &je, &err); break;
 		}
 	}
+	if (diag != stderr)
+		fclose(diag);
 	if (err.code != LP_OK)
-		fprintf(stderr, "%s\n", err.msg);
+		lp_notes_error(stderr, lp_my_rank, err.msg);
 	if (fflush(stdout) != 0 && rc == LP_OK)
 		rc = LP_EFAIL;
 	return rc;

@@ -16,7 +16,7 @@ enum {
 	OPT_THRESHOLD, OPT_CSV, OPT_JSON, OPT_CI, OPT_COLOR, OPT_FUNCTIONS, OPT_SORT,
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
-	OPT_METRICS,
+	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +51,16 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "fdr", required_argument, NULL, OPT_FDR },
+	{ "scale", required_argument, NULL, OPT_SCALE },
+	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
+	{ "binary", required_argument, NULL, OPT_BINARY },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "by-rank", no_argument, NULL, OPT_BY_RANK },
+	{ "by-thread", no_argument, NULL, OPT_BY_THREAD },
+	{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
+	{ "ranks", required_argument, NULL, OPT_RANKS },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -60,7 +70,10 @@ void lp_cli_usage(FILE *out)
 {
 	fputs("usage: lineprof [OPTIONS] [--] COMMAND [ARG...]      record, save and report\n"
 	      "       lineprof record [OPTIONS] [--] COMMAND [ARG...]  record and save only\n"
-	      "       lineprof annotate [OPTIONS] FILE.lprof        report a saved profile\n"
+	      "       lineprof annotate [OPTIONS] FILE|DIR|GLOB...  report saved profiles (merged)\n"
+	      "       lineprof merge -o OUT.lprof FILE|DIR|GLOB...  merge profiles into one file\n"
+	      "       lineprof diff [OPTIONS] BASE NEW              compare two profiles\n"
+	      "       lineprof diff [OPTIONS] BASE... -- NEW...     several runs per side\n"
 	      "\n"
 	      "Recording:\n"
 	      "  -e, --event NAME      event to sample, repeatable or comma-separated (cycles);\n"
@@ -71,7 +84,11 @@ void lp_cli_usage(FILE *out)
 	      "      --call-graph=dwarf[,SIZE]  record call stacks by unwinding a copy of\n"
 	      "                        SIZE bytes of stack per sample (8192) through the\n"
 	      "                        DWARF CFI: right through code without frame pointers\n"
-	      "  -o, --output FILE     profile file (COMMAND.lprof)\n"
+	      "  -o, --output FILE     profile file (COMMAND.lprof; under a launcher\n"
+	      "                        COMMAND.JOB.RANK.lprof); templates: %r rank, %s size,\n"
+	      "                        %j job, %t step, %h host, %p pid, %e{VAR}, %% for %\n"
+	      "  -q, --quiet           no notices (errors only); under a launcher only\n"
+	      "                        rank 0 prints notices anyway\n"
 	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2\n"
 	      "                        (128; 512 with --call-graph=dwarf)\n"
 	      "      --hits            exact per-line execution counts of -f functions\n"
@@ -102,6 +119,18 @@ void lp_cli_usage(FILE *out)
 	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
+	      "      --by LEVEL        a column per thread, process or rank in -f tables,\n"
+	      "                        CSV and JSON, with their totals; statistics across\n"
+	      "                        that level (--by-rank, --by-thread, --by-process)\n"
+	      "      --ranks LIST      only these ranks (0,2,5-7) of the profiles\n"
+	      "\n"
+	      "Diff (lineprof diff; views: -f, --top, --functions, --csv, --json, -u):\n"
+	      "      --fdr Q           false-discovery rate of the significance marks (0.05)\n"
+	      "      --scale B:N       work units per run of BASE and of NEW (one number, or\n"
+	      "                        one per run, comma-separated): compare time per unit\n"
+	      "      --base-source DIR BASE's version of the sources, to follow moved lines\n"
+	      "      --binary FILE     a copy of a binary rebuilt since it was profiled,\n"
+	      "                        used for the profile whose build-id it has; repeatable\n"
 	      "\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         lineprof's version\n"
@@ -109,6 +138,41 @@ void lp_cli_usage(FILE *out)
 	      "Exit status: the command's (128+N if killed by signal N); lineprof's own\n"
 	      "errors: 1, usage 2, command not executable 126, not found 127.\n"
 	      "See lineprof(1).\n", out);
+}
+
+int lp_ranks_parse(const char *list, unsigned char *bits, int nbits)
+{
+	const char *s = list;
+	int n = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		long a, b;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		a = strtol(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -1;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (errno || a > b || b > LP_MAX_RANK)
+			return -1;
+		for (long r = a; r <= b; r++, n++)
+			if (bits && r < nbits)
+				bits[r / 8] |= (unsigned char)(1u << (r % 8));
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return -1;
+		s = end;
+	}
+	return n;
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -139,6 +203,43 @@ static int parse_double(const char *opt, const char *s, double min, double *out,
 				    opt, min, s);
 	*out = v;
 	return LP_OK;
+}
+
+/* --scale B:N, each side one number or one per run: "100:200", "10,10,12:20,20,21". */
+static int set_scale(lp_cli *cli, const char *arg, lp_error *err)
+{
+	const char *colon = strchr(arg, ':'), *p = arg;
+
+	if (!colon || strchr(colon + 1, ':'))
+		goto bad;
+	for (int side = 0; side < 2; side++) {
+		const char *end = side ? arg + strlen(arg) : colon;
+
+		cli->diff.nwork[side] = 0;
+		cli->diff.work[side] = cli->work[side];
+		for (;;) {
+			char *e;
+			double v;
+
+			errno = 0;
+			v = strtod(p, &e);
+			if (e == p || errno || !isfinite(v) || v <= 0 || e > end ||
+			    cli->diff.nwork[side] == LP_MAX_RUNS)
+				goto bad;
+			cli->work[side][cli->diff.nwork[side]++] = v;
+			p = e;
+			if (p == end)
+				break;
+			if (*p++ != ',')
+				goto bad;
+		}
+		p = colon + 1;
+	}
+	return LP_OK;
+bad:
+	return lp_error_set(err, LP_EUSAGE, "lineprof: --scale takes the work units BASE:NEW, each "
+			    "one positive number or one per run (100:200, 10,10,12:20,20,21), not '%s'",
+			    arg);
 }
 
 /* -e a,b -e c: events accumulate, commas split, empty names are errors. */
@@ -274,6 +375,41 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 					  (unsigned long long)v);
 		cli->rec.mmap_pages = (size_t)v;
 		return rc;
+	case OPT_FDR:
+		rc = parse_double("--fdr", arg, 0, &cli->diff.fdr, err);
+		if (rc == LP_OK && (cli->diff.fdr <= 0 || cli->diff.fdr >= 1))
+			rc = lp_error_set(err, LP_EUSAGE, "lineprof: --fdr needs a rate between 0 and 1 "
+					  "(0.05 is 5 %%), not '%s'", arg);
+		return rc;
+	case OPT_SCALE: return set_scale(cli, arg, err);
+	case OPT_BASE_SOURCE: cli->diff.base_source = arg; return LP_OK;
+	case OPT_BINARY:
+		if (cli->diff.nbinaries == LP_MAX_BINARIES)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: at most %d --binary",
+					    LP_MAX_BINARIES);
+		cli->binaries[cli->diff.nbinaries++] = arg;
+		return LP_OK;
+	case OPT_BY:
+		if (strcmp(arg, "thread") == 0 || strcmp(arg, "threads") == 0)
+			cli->view.by = LP_BY_THREAD;
+		else if (strcmp(arg, "process") == 0 || strcmp(arg, "processes") == 0)
+			cli->view.by = LP_BY_PROCESS;
+		else if (strcmp(arg, "rank") == 0 || strcmp(arg, "ranks") == 0)
+			cli->view.by = LP_BY_RANK;
+		else
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --by takes thread, process or "
+					    "rank, not '%s'", arg);
+		return LP_OK;
+	case OPT_BY_RANK: cli->view.by = LP_BY_RANK; return LP_OK;
+	case OPT_BY_THREAD: cli->view.by = LP_BY_THREAD; return LP_OK;
+	case OPT_BY_PROCESS: cli->view.by = LP_BY_PROCESS; return LP_OK;
+	case OPT_RANKS:
+		if (lp_ranks_parse(arg, NULL, 0) < 0)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: --ranks takes ranks and ranges "
+					    "such as 0,2,5-7, not '%s'", arg);
+		cli->ranks = arg;
+		return LP_OK;
+	case 'q': cli->quiet = 1; return LP_OK;
 	case 'h': cli->cmd = LP_CMD_HELP; return LP_OK;
 	case 'V': cli->cmd = LP_CMD_VERSION; return LP_OK;
 	default:
@@ -287,16 +423,26 @@ static int check_combination(lp_cli *cli, lp_error *err)
 	if (cli->cmd == LP_CMD_HELP || cli->cmd == LP_CMD_VERSION || cli->cmd == LP_CMD_LIST_EVENTS ||
 	    cli->cmd == LP_CMD_LIST_METRICS)
 		return LP_OK;
-	if (cli->cmd == LP_CMD_ANNOTATE) {
-		if (cli->nargs != 1)
+	if (cli->cmd == LP_CMD_ANNOTATE || cli->cmd == LP_CMD_MERGE) {
+		const char *what = cli->cmd == LP_CMD_MERGE ? "merge" : "annotate";
+
+		if (cli->nargs < 1)
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: annotate takes one profile file (lineprof annotate FILE.lprof)");
+					    "lineprof: %s needs profile files (lineprof %s FILE|DIR|GLOB...)",
+					    what, what);
 		if (cli->rec.nevents || cli->rec.freq || cli->rec.period || cli->rec.callchain ||
-		    cli->output || cli->hits || cli->pid)
+		    cli->hits || cli->pid || (cli->output && cli->cmd == LP_CMD_ANNOTATE))
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: recording options (-e -F -c -g -o -p --hits) do not apply to annotate");
+					    "lineprof: recording options (-e -F -c -g -o -p --hits) do not apply to %s",
+					    what);
+		if (cli->cmd == LP_CMD_MERGE && !cli->output)
+			return lp_error_set(err, LP_EUSAGE,
+					    "lineprof: merge writes one file: name it with -o (lineprof merge -o job.lprof FILES...)");
 		return LP_OK;
 	}
+	if (cli->ranks)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --ranks selects ranks of saved profiles: "
+				    "use it with annotate or merge");
 	if (cli->nargs == 0 && !cli->pid)
 		return lp_error_set(err, LP_EUSAGE,
 				    "lineprof: no command to profile (usage: lineprof [OPTIONS] COMMAND [ARG...])");
@@ -307,37 +453,195 @@ static int check_combination(lp_cli *cli, lp_error *err)
 	return LP_OK;
 }
 
+/* Does option word w take the next word as its value ("-f NAME", "--csv FILE")? */
+static int takes_value(const char *w)
+{
+	const struct option *hit = NULL;
+	size_t len;
+	int nhit = 0;
+
+	if (w[0] != '-' || !w[1])
+		return 0;
+	if (w[1] != '-') {
+		for (const char *c = w + 1; *c; c++)
+			if (strchr("eFcpofu", *c))
+				return c[1] == '\0'; /* else the rest of the word is the value */
+		return 0;
+	}
+	len = strcspn(w + 2, "=");
+	if (w[2 + len] == '=')
+		return 0;
+	for (const struct option *o = long_opts; o->name; o++) {
+		if (strncmp(o->name, w + 2, len) != 0)
+			continue;
+		if (strlen(o->name) == len)
+			return o->has_arg == required_argument;
+		hit = o;
+		nhit++;
+	}
+	return nhit == 1 && hit->has_arg == required_argument;
+}
+
+static const char *opt_name(int c, char *buf, size_t size)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == c) {
+			snprintf(buf, size, "--%s", o->name);
+			return buf;
+		}
+	snprintf(buf, size, "-%c", c);
+	return buf;
+}
+
+/* What diff refuses: recording, and the views it has no diff of. */
+static int refused_in_diff(int c)
+{
+	switch (c) {
+	case 'e': case 'F': case 'c': case 'g': case 'p': case 'o': case OPT_HITS:
+	case OPT_MMAP_PAGES: case OPT_LIST_EVENTS: case OPT_METRICS: case OPT_LISTING:
+	case OPT_CONTEXT: case OPT_THRESHOLD: case OPT_CI: case OPT_SORT: case OPT_DOT:
+	case OPT_PNG: case OPT_SVG: case OPT_NODE_THRESHOLD: case OPT_EDGE_THRESHOLD:
+	case OPT_CALLGRIND: case OPT_FOLDED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int diff_only(int c)
+{
+	return c == OPT_FDR || c == OPT_SCALE || c == OPT_BASE_SOURCE || c == OPT_BINARY;
+}
+
+/* getopt's answer c for the word at hand: an error for what it could not parse. */
+static int getopt_error(int c, const char *word, lp_error *err)
+{
+	if (c == ':')
+		return lp_error_set(err, LP_EUSAGE, "lineprof: option '%s' needs a value "
+				    "(see lineprof --help)", word);
+	if (c == '?' && optopt)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '-%c' "
+				    "(see lineprof --help)", optopt);
+	return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '%s' "
+			    "(see lineprof --help)", word);
+}
+
+/*
+ * Options of diff may come before, between or after the profile files: the
+ * words argv[start..end) are parsed with GNU getopt's permutation, which
+ * leaves the files at the end. argv[start - 1] stands in for argv[0].
+ */
+static int parse_diff_words(lp_cli *cli, char **argv, int start, int end, char ***files,
+			    int *nfiles, lp_error *err)
+{
+	char **av = argv + start - 1, name[64];
+	int n = end - start + 1, c, rc = LP_OK;
+
+	optind = 0;
+	opterr = 0;
+	while (rc == LP_OK &&
+	       (c = getopt_long(n, av, ":e:F:c:gp:o:f:u:zhV", long_opts, NULL)) != -1) {
+		if (c == ':' || c == '?')
+			return getopt_error(c, av[optind - 1], err);
+		if (refused_in_diff(c))
+			return lp_error_set(err, LP_EUSAGE, "lineprof: %s does not apply to diff (its "
+					    "views: -f, --top, --functions, --csv, --json)",
+					    opt_name(c, name, sizeof(name)));
+		rc = parse_opt(cli, c, optarg, err);
+	}
+	*files = av + optind;
+	*nfiles = n - optind;
+	return rc;
+}
+
+/* lineprof diff [OPTIONS] BASE NEW, or BASE... -- NEW... (the first bare "--" splits). */
+static int parse_diff(lp_cli *cli, int argc, char **argv, lp_error *err)
+{
+	int sep = -1, rc;
+
+	/* No command: the profiles are diff_files. */
+	cli->args = argv + argc;
+	cli->nargs = 0;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			if (sep >= 0)
+				return lp_error_set(err, LP_EUSAGE, "lineprof: diff takes one '--', between "
+						    "BASE's and NEW's profiles");
+			sep = i;
+		} else if (takes_value(argv[i])) {
+			i++;
+		}
+	}
+	rc = parse_diff_words(cli, argv, 2, sep < 0 ? argc : sep, &cli->diff_files[0],
+			      &cli->ndiff_files[0], err);
+	if (rc == LP_OK && sep >= 0)
+		rc = parse_diff_words(cli, argv, sep + 1, argc, &cli->diff_files[1],
+				      &cli->ndiff_files[1], err);
+	if (rc != LP_OK || cli->cmd != LP_CMD_DIFF) /* -h, -V */
+		return rc;
+	if (sep < 0) {
+		if (cli->ndiff_files[0] != 2)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: diff compares two profiles "
+					    "(lineprof diff BASE.lprof NEW.lprof), or several runs per "
+					    "side with '--' between them (lineprof diff A1 A2 A3 -- B1 B2 B3)");
+		cli->diff_files[1] = cli->diff_files[0] + 1;
+		cli->ndiff_files[0] = cli->ndiff_files[1] = 1;
+	}
+	for (int side = 0; side < 2; side++) {
+		if (cli->ndiff_files[side] < 1)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: diff: no %s profile %s '--' "
+					    "(lineprof diff A1 A2 A3 -- B1 B2 B3)",
+					    side ? "NEW" : "BASE", side ? "after" : "before");
+		if (cli->ndiff_files[side] > LP_MAX_RUNS)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: diff: at most %d profiles per side",
+					    LP_MAX_RUNS);
+	}
+	return LP_OK;
+}
+
 int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 {
 	int first = 1, c, rc = LP_OK;
+	const char *optstring;
 
 	memset(cli, 0, sizeof(*cli));
 	lp_view_opts_init(&cli->view);
 	cli->view.functions = cli->functions;
 	cli->view.source_dirs = cli->source_dirs;
 	cli->rec.diag = stderr;
+	lp_diff_opts_init(&cli->diff);
+	cli->diff.binaries = cli->binaries;
 	cli->cmd = LP_CMD_RUN;
 	if (argc > 1 && strcmp(argv[1], "record") == 0)
 		cli->cmd = LP_CMD_RECORD, first = 2;
 	else if (argc > 1 && strcmp(argv[1], "annotate") == 0)
 		cli->cmd = LP_CMD_ANNOTATE, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		cli->cmd = LP_CMD_MERGE, first = 2;
+	else if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		cli->cmd = LP_CMD_DIFF;
+	if (cli->cmd == LP_CMD_DIFF)
+		return parse_diff(cli, argc, argv, err);
+	/*
+	 * A command's own options follow it, so parsing stops at the command
+	 * ('+'); profiles take options anywhere ("annotate p.lprof --csv -").
+	 */
+	optstring = cli->cmd == LP_CMD_ANNOTATE || cli->cmd == LP_CMD_MERGE ?
+		    ":e:F:c:gp:o:f:u:zhVq" : "+:e:F:c:gp:o:f:u:zhVq";
 	/* getopt sees argv from the subcommand on; 0 fully resets glibc's parser. */
 	optind = 0;
 	opterr = 0;
 	while (rc == LP_OK &&
-	       (c = getopt_long(argc - first + 1, argv + first - 1, "+:e:F:c:gp:o:f:u:zhV",
+	       (c = getopt_long(argc - first + 1, argv + first - 1, optstring,
 				long_opts, NULL)) != -1) {
 		const char *word = argv[first - 1 + optind - 1];
+		char name[64];
 
-		if (c == ':')
-			return lp_error_set(err, LP_EUSAGE, "lineprof: option '%s' needs a value "
-					    "(see lineprof --help)", word);
-		if (c == '?' && optopt)
-			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '-%c' "
-					    "(see lineprof --help)", optopt);
-		if (c == '?')
-			return lp_error_set(err, LP_EUSAGE, "lineprof: unknown option '%s' "
-					    "(see lineprof --help)", word);
+		if (c == ':' || c == '?')
+			return getopt_error(c, word, err);
+		if (diff_only(c))
+			return lp_error_set(err, LP_EUSAGE, "lineprof: %s applies to lineprof diff only",
+					    opt_name(c, name, sizeof(name)));
 		/* perf's spelling "--call-graph dwarf": the mode is the next word. */
 		if (c == 'g' && !optarg && strcmp(word, "--call-graph") == 0 &&
 		    optind < argc - first + 1 && is_call_graph_mode(argv[first - 1 + optind]))
@@ -348,7 +652,7 @@ int lp_cli_parse(lp_cli *cli, int argc, char **argv, lp_error *err)
 		return rc;
 	cli->args = argv + first - 1 + optind;
 	cli->nargs = argc - (first - 1 + optind);
-	if (cli->cmd == LP_CMD_RECORD)
+	if (cli->cmd == LP_CMD_RECORD || cli->cmd == LP_CMD_MERGE)
 		cli->view.show_tables = 0;
 	return check_combination(cli, err);
 }

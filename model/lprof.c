@@ -37,16 +37,140 @@ static void put_loc(FILE *f, lp_loc loc)
 		fprintf(f, "%" PRIu32 ":%" PRIx64, loc.module, loc.offset);
 }
 
-static void write_body(const lp_profile *p, FILE *f)
+static void put_i64(FILE *f, int64_t v)
 {
+	fprintf(f, " %" PRId64, v);
+}
+
+static void put_counts(FILE *f, const lp_profile *p, const lp_counts *c)
+{
+	fprintf(f, " %" PRIu64, c->samples);
+	for (int e = 0; e < p->nevents; e++)
+		fprintf(f, " %" PRIu64, c->value[e]);
+	fprintf(f, " %" PRIu64 " %" PRIu64 " %" PRIu64, c->sys_samples, c->sys_value, c->off_count);
+	for (int i = 0; i < LP_NOFF; i++)
+		fprintf(f, " %" PRIu64, c->off_ns[i]);
+}
+
+static void put_ctx(FILE *f, uint32_t ctx)
+{
+	if (ctx == LP_CTX_NONE)
+		fputs(" -", f);
+	else
+		fprintf(f, " %" PRIu32, ctx);
+}
+
+/* c - sub, field by field (sub never exceeds c: it is a part of it). */
+static void counts_sub(lp_counts *c, const lp_counts *sub)
+{
+	c->samples -= sub->samples;
+	for (int i = 0; i < LP_MAX_EVENTS; i++)
+		c->value[i] -= sub->value[i];
+	c->sys_samples -= sub->sys_samples;
+	c->sys_value -= sub->sys_value;
+	c->off_count -= sub->off_count;
+	for (int i = 0; i < LP_NOFF; i++)
+		c->off_ns[i] -= sub->off_ns[i];
+}
+
+static int counts_zero(const lp_counts *c)
+{
+	static const lp_counts zero;
+
+	return memcmp(c, &zero, sizeof(zero)) == 0;
+}
+
+/*
+ * Per-context records first, then what the totals hold beyond them (counts
+ * added without a context) under context "-": the reader rebuilds the
+ * totals from both. rest[] is scratch, one lp_counts per total.
+ */
+static void write_counts(FILE *f, const lp_profile *p, const char *key, size_t ntotal,
+			 const lp_counts *(*total)(const lp_profile *, size_t),
+			 void (*put_key)(FILE *, const lp_profile *, size_t),
+			 const lp_ctx_counts *per, size_t nper, lp_counts *rest)
+{
+	for (size_t i = 0; i < ntotal; i++)
+		rest[i] = *total(p, i);
+	for (size_t i = 0; i < nper; i++) {
+		fputs(key, f);
+		put_ctx(f, per[i].ctx);
+		put_key(f, p, per[i].index);
+		put_counts(f, p, &per[i].c);
+		fputc('\n', f);
+		counts_sub(&rest[per[i].index], &per[i].c);
+	}
+	for (size_t i = 0; i < ntotal; i++) {
+		if (counts_zero(&rest[i]) && nper)
+			continue;
+		fputs(key, f);
+		put_ctx(f, LP_CTX_NONE);
+		put_key(f, p, i);
+		put_counts(f, p, &rest[i]);
+		fputc('\n', f);
+	}
+}
+
+static const lp_counts *addr_total(const lp_profile *p, size_t i)
+{
+	return &p->addrs[i].c;
+}
+
+static const lp_counts *stack_total(const lp_profile *p, size_t i)
+{
+	return &p->stacks[i].c;
+}
+
+static void put_addr_key(FILE *f, const lp_profile *p, size_t i)
+{
+	fputc(' ', f);
+	put_loc(f, p->addrs[i].loc);
+}
+
+static void put_stack_key(FILE *f, const lp_profile *p, size_t i)
+{
+	(void)p;
+	fprintf(f, " %zu", i);
+}
+
+static void write_context(FILE *f, const lp_profile *p, size_t i)
+{
+	const lp_context *c = &p->contexts[i];
+
+	fprintf(f, "context %zu %s", i, c->kind == LP_CTX_PROCESS ? "process" : "thread");
+	put_ctx(f, c->parent);
+	fprintf(f, " %" PRId64 " ", c->id);
+	put_str(f, c->name);
+	put_i64(f, c->rank);
+	put_i64(f, c->size);
+	fputc(' ', f);
+	put_str(f, c->host);
+	fputc(' ', f);
+	put_str(f, c->job);
+	fputc(' ', f);
+	put_str(f, c->step);
+	fputc(' ', f);
+	put_str(f, c->launcher);
+	fprintf(f, " %" PRId64 "\n", c->start_time);
+}
+
+int lp_profile_write(const lp_profile *p, FILE *f)
+{
+	size_t nrest = p->naddrs > p->nstacks ? p->naddrs : p->nstacks;
+	lp_counts *rest = malloc((nrest + 1) * sizeof(*rest));
+
+	if (!rest)
+		return -1;
 	fprintf(f, "%s %d\n", LP_MAGIC, LP_FORMAT_VERSION);
 	fputs("command ", f);
 	put_str(f, p->command);
 	fprintf(f, "\nstart %" PRId64 "\nwall-ns %" PRIu64 "\ntask-clock-ns %" PRIu64
+		"\nuser-ns %" PRIu64 "\nsys-ns %" PRIu64
 		"\nsamples %" PRIu64 "\nlost %" PRIu64 "\nthrottled %" PRIu64
-		"\nexit-status %d\ncallchain %d\n",
-		p->start_time, p->wall_ns, p->task_clock_ns, p->samples, p->lost,
-		p->throttled, p->exit_status, p->callchain);
+		"\nexit-status %d\ncallchain %d\nkernel %d\noff-cpu %d\noff-lost-ns %" PRIu64 "\n",
+		p->start_time, p->wall_ns, p->task_clock_ns, p->user_ns, p->sys_ns, p->samples,
+		p->lost, p->throttled, p->exit_status, p->callchain, p->kernel, p->off_cpu,
+		p->off_lost_ns);
 	for (int i = 0; i < p->nevents; i++) {
 		const lp_event_info *e = &p->events[i];
 
@@ -65,41 +189,35 @@ static void write_body(const lp_profile *p, FILE *f)
 			fputc('-', f);
 		for (int b = 0; b < m->build_id_len; b++)
 			fprintf(f, "%02x", m->build_id[b]);
-		fputc(' ', f);
+		fprintf(f, " %" PRIu64 " %" PRId64 " %016" PRIx64 " ", m->file_size, m->mtime_ns,
+			m->code_hash);
 		put_str(f, m->path);
-		/* No build-id: size, mtime, code hash; left out when unknown (older readers take those lines). */
-		if (m->file_size || m->code_hash)
-			fprintf(f, " %" PRIu64 " %" PRId64 " %" PRIx64, m->file_size, m->mtime_ns,
-				m->code_hash);
 		fputc('\n', f);
 	}
-	for (size_t i = 0; i < p->naddrs; i++) {
-		const lp_addr *a = &p->addrs[i];
-
-		fputs("addr ", f);
-		put_loc(f, a->loc);
-		fprintf(f, " %" PRIu64, a->samples);
-		for (int e = 0; e < p->nevents; e++)
-			fprintf(f, " %" PRIu64, a->value[e]);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < p->ncontexts; i++)
+		write_context(f, p, i);
+	write_counts(f, p, "addr", p->naddrs, addr_total, put_addr_key, p->ctx_addrs,
+		     p->nctx_addrs, rest);
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const lp_stack *s = &p->stacks[i];
 
-		fprintf(f, "stack %" PRIu64 " %" PRIu64 " %" PRIu32, s->samples, s->value0,
-			s->depth);
+		fprintf(f, "stack %zu %" PRIu32, i, s->depth);
 		for (uint32_t d = 0; d < s->depth; d++) {
 			fputc(' ', f);
 			put_loc(f, p->frames[s->first + d]);
 		}
 		fputc('\n', f);
 	}
+	write_counts(f, p, "scount", p->nstacks, stack_total, put_stack_key, p->ctx_stacks,
+		     p->nctx_stacks, rest);
 	for (size_t i = 0; i < p->nhits; i++) {
 		fputs("hit ", f);
 		put_loc(f, p->hits[i].loc);
 		fprintf(f, " %" PRIu64 "\n", p->hits[i].count);
 	}
 	fputs("end\n", f);
+	free(rest);
+	return ferror(f) ? -1 : 0;
 }
 
 /* Through lp_output (lineprof/output.h): a unique temporary, fsync, rename; never through a symlink. */
@@ -110,11 +228,28 @@ int lp_profile_save(const lp_profile *p, const char *path, lp_error *err)
 
 	if (rc != LP_OK)
 		return rc;
-	write_body(p, out.f);
+	if (lp_profile_write(p, out.f) != 0) {
+		lp_error_set(err, LP_EFAIL, "lineprof: cannot write %s: %s", path, strerror(errno));
+		lp_output_abort(&out);
+		return LP_EFAIL;
+	}
 	return lp_output_commit(&out, err);
 }
 
 /* ---- reading ---- */
+
+/* The header records: each at most once, all before the first data record. */
+static const struct lp_header_key {
+	const char *name;
+	int since;          /* first format version that has it */
+	int required;
+} header_keys[] = {
+	{ "command", 1, 0 }, { "start", 1, 0 }, { "wall-ns", 1, 0 }, { "task-clock-ns", 1, 0 },
+	{ "user-ns", 2, 0 }, { "sys-ns", 2, 0 }, { "samples", 1, 1 }, { "lost", 1, 0 },
+	{ "throttled", 1, 0 }, { "exit-status", 1, 0 }, { "callchain", 1, 0 }, { "kernel", 2, 0 },
+	{ "off-cpu", 2, 0 }, { "off-lost-ns", 2, 0 },
+};
+#define LP_NHEADER (sizeof(header_keys) / sizeof(header_keys[0]))
 
 typedef struct lp_reader {
 	const char *path;
@@ -122,6 +257,13 @@ typedef struct lp_reader {
 	char *tok[LP_MAX_STACK + 8];
 	int ntok;
 	lp_error *err;
+	int version;
+	unsigned char seen[LP_NHEADER];
+	int data;                          /* a data record came: no header record after it */
+	uint64_t declared;                 /* the samples record */
+	uint64_t event_total[LP_MAX_EVENTS];
+	size_t nstack_defs;                /* version 2: stacks defined so far */
+	uint32_t *stack_of_def;            /* definition index -> profile stack */
 } lp_reader;
 
 static int bad(lp_reader *r, const char *what)
@@ -168,6 +310,18 @@ static int parse_i64(lp_reader *r, const char *s, int64_t *out)
 	return 0;
 }
 
+static int parse_int(lp_reader *r, const char *s, int lo, int hi, int *out)
+{
+	int64_t v;
+
+	if (parse_i64(r, s, &v))
+		return -1;
+	if (v < lo || v > hi)
+		return bad(r, "number out of range");
+	*out = (int)v;
+	return 0;
+}
+
 /* Decodes in place; "-" is the empty string. */
 static int parse_str(lp_reader *r, char *s)
 {
@@ -190,6 +344,15 @@ static int parse_str(lp_reader *r, char *s)
 		s += 2;
 	}
 	*o = '\0';
+	return 0;
+}
+
+/* A decoded string, NULL for the empty one. */
+static int parse_opt_str(lp_reader *r, char *s, const char **out)
+{
+	if (parse_str(r, s))
+		return -1;
+	*out = *s ? s : NULL;
 	return 0;
 }
 
@@ -218,25 +381,78 @@ static int parse_loc(lp_reader *r, const lp_profile *p, const char *s, lp_loc *l
 	return 0;
 }
 
+/* A context index, "-" for none; out of range is an error. */
+static int parse_ctx(lp_reader *r, const lp_profile *p, const char *s, uint32_t *ctx)
+{
+	uint64_t v;
+
+	if (strcmp(s, "-") == 0) {
+		*ctx = LP_CTX_NONE;
+		return 0;
+	}
+	if (parse_u64(r, s, 10, &v))
+		return -1;
+	if (v >= p->ncontexts)
+		return bad(r, "context index out of range");
+	*ctx = (uint32_t)v;
+	return 0;
+}
+
 static int want(lp_reader *r, int n)
 {
 	return r->ntok == n ? 0 : bad(r, "wrong number of fields");
 }
 
-static int parse_header_field(lp_reader *r, lp_profile *p, const char *key)
+/* SAMPLES VALUE... [SYS_SAMPLES SYS_VALUE OFF_COUNT OFF_BLOCKED OFF_RUNNABLE] from tok[at]. */
+static int counts_fields(const lp_reader *r, const lp_profile *p)
 {
-	struct { const char *name; uint64_t *dst; } u64s[] = {
-		{ "wall-ns", &p->wall_ns },       { "task-clock-ns", &p->task_clock_ns },
-		{ "lost", &p->lost },
-		{ "throttled", &p->throttled },
-	};
+	return 1 + p->nevents + (r->version >= 2 ? 3 + LP_NOFF : 0);
+}
+
+static int parse_counts(lp_reader *r, const lp_profile *p, int at, lp_counts *c)
+{
+	int k = at;
+
+	memset(c, 0, sizeof(*c));
+	if (parse_u64(r, r->tok[k++], 10, &c->samples))
+		return -1;
+	for (int e = 0; e < p->nevents; e++)
+		if (parse_u64(r, r->tok[k++], 10, &c->value[e]))
+			return -1;
+	if (r->version < 2)
+		return 0;
+	if (parse_u64(r, r->tok[k++], 10, &c->sys_samples) ||
+	    parse_u64(r, r->tok[k++], 10, &c->sys_value) ||
+	    parse_u64(r, r->tok[k++], 10, &c->off_count))
+		return -1;
+	for (int i = 0; i < LP_NOFF; i++)
+		if (parse_u64(r, r->tok[k++], 10, &c->off_ns[i]))
+			return -1;
+	return 0;
+}
+
+static int added(lp_reader *r, int rc)
+{
+	if (rc == -2)
+		return bad(r, "counts overflow 64 bits");
+	return rc ? bad(r, "out of memory") : 0;
+}
+
+static int parse_header(lp_reader *r, lp_profile *p, size_t k)
+{
+	const char *key = header_keys[k].name;
+	uint64_t u;
 	int64_t v;
 
 	if (want(r, 2))
 		return -1;
-	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
-		if (strcmp(key, u64s[i].name) == 0)
-			return parse_u64(r, r->tok[1], 10, u64s[i].dst);
+	if (header_keys[k].since > r->version)
+		return bad(r, "unknown record for this format version");
+	if (r->seen[k])
+		return bad(r, "header record given twice");
+	if (r->data)
+		return bad(r, "header record after data records");
+	r->seen[k] = 1;
 	if (strcmp(key, "command") == 0) {
 		if (parse_str(r, r->tok[1]))
 			return -1;
@@ -244,16 +460,40 @@ static int parse_header_field(lp_reader *r, lp_profile *p, const char *key)
 		p->command = strdup(r->tok[1]);
 		return p->command ? 0 : bad(r, "out of memory");
 	}
-	if (parse_i64(r, r->tok[1], &v))
-		return -1;
 	if (strcmp(key, "start") == 0)
-		p->start_time = v;
-	else if (strcmp(key, "exit-status") == 0)
+		return parse_i64(r, r->tok[1], &p->start_time);
+	if (strcmp(key, "exit-status") == 0) {
+		if (parse_i64(r, r->tok[1], &v))
+			return -1;
+		if (v < -1 || v > 0xffff)
+			return bad(r, "exit status out of range");
 		p->exit_status = (int)v;
-	else if (strcmp(key, "callchain") == 0)
-		p->callchain = v == 2 ? 2 : v != 0; /* 2: --call-graph=dwarf; older readers see 1 */
-	else
-		return bad(r, "unknown record");
+		return 0;
+	}
+	if (strcmp(key, "callchain") == 0)
+		return parse_int(r, r->tok[1], 0, 2, &p->callchain);
+	if (strcmp(key, "kernel") == 0)
+		return parse_int(r, r->tok[1], 0, 1, &p->kernel);
+	if (strcmp(key, "off-cpu") == 0)
+		return parse_int(r, r->tok[1], 0, 1, &p->off_cpu);
+	if (parse_u64(r, r->tok[1], 10, &u))
+		return -1;
+	if (strcmp(key, "wall-ns") == 0)
+		p->wall_ns = u;
+	else if (strcmp(key, "task-clock-ns") == 0)
+		p->task_clock_ns = u;
+	else if (strcmp(key, "user-ns") == 0)
+		p->user_ns = u;
+	else if (strcmp(key, "sys-ns") == 0)
+		p->sys_ns = u;
+	else if (strcmp(key, "samples") == 0)
+		r->declared = u;
+	else if (strcmp(key, "lost") == 0)
+		p->lost = u;
+	else if (strcmp(key, "throttled") == 0)
+		p->throttled = u;
+	else if (strcmp(key, "off-lost-ns") == 0)
+		p->off_lost_ns = u;
 	return 0;
 }
 
@@ -266,99 +506,208 @@ static int parse_event(lp_reader *r, lp_profile *p)
 		return -1;
 	if (idx != (uint64_t)p->nevents || idx >= LP_MAX_EVENTS)
 		return bad(r, "events out of order or too many");
-	if (p->naddrs)
-		return bad(r, "event after addr records");
+	if (p->naddrs || p->nstacks)
+		return bad(r, "event after addr or stack records");
 	e = &p->events[p->nevents];
 	if (parse_u64(r, r->tok[2], 10, &e->freq) || parse_u64(r, r->tok[3], 10, &e->period) ||
-	    parse_u64(r, r->tok[4], 10, &e->total) || parse_str(r, r->tok[5]) ||
+	    parse_u64(r, r->tok[4], 10, &r->event_total[idx]) || parse_str(r, r->tok[5]) ||
 	    parse_str(r, r->tok[6]))
 		return -1;
 	if (strlen(r->tok[5]) >= LP_EVENT_NAME_MAX || strlen(r->tok[6]) >= LP_EVENT_NAME_MAX)
 		return bad(r, "event name too long");
 	strcpy(e->name, r->tok[5]);
 	strcpy(e->measured, r->tok[6]);
-	e->total = 0; /* re-summed from the addr records */
+	e->total = 0; /* re-summed from the addr records, checked at the end */
 	p->nevents++;
 	return 0;
 }
 
+static int parse_build_id(lp_reader *r, const char *hex, unsigned char *bid, size_t *blen)
+{
+	size_t n = strlen(hex);
+
+	*blen = 0;
+	if (strcmp(hex, "-") == 0)
+		return 0;
+	if (n % 2 || n / 2 > LP_BUILD_ID_MAX)
+		return bad(r, "bad build-id");
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (!strchr("0123456789abcdef", hex[2 * i]) ||
+		    !strchr("0123456789abcdef", hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return bad(r, "bad build-id");
+		bid[i] = (unsigned char)v;
+	}
+	*blen = n / 2;
+	return 0;
+}
+
+/* v1: module INDEX BUILDID PATH; v2: module INDEX BUILDID SIZE MTIME-NS CODE-HASH PATH. */
 static int parse_module(lp_reader *r, lp_profile *p)
 {
 	unsigned char bid[LP_BUILD_ID_MAX];
-	size_t blen = 0;
-	uint64_t idx;
-	const char *hex;
+	int v2 = r->version >= 2, at = v2 ? 6 : 3;
+	uint64_t idx, size = 0, hash = 0;
+	int64_t mtime = 0, m;
+	size_t blen;
 
-	if (r->ntok != 7 && want(r, 4))
-		return -1;
-	if (parse_u64(r, r->tok[1], 10, &idx))
+	if (want(r, at + 1) || parse_u64(r, r->tok[1], 10, &idx) ||
+	    parse_build_id(r, r->tok[2], bid, &blen))
 		return -1;
 	if (idx != p->nmodules)
 		return bad(r, "modules out of order");
-	hex = r->tok[2];
-	if (strcmp(hex, "-") != 0) {
-		size_t n = strlen(hex);
-
-		if (n % 2 || n / 2 > LP_BUILD_ID_MAX)
-			return bad(r, "bad build-id");
-		for (size_t i = 0; i < n / 2; i++) {
-			unsigned v;
-
-			if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", hex[2 * i]) ||
-			    !strchr("0123456789abcdef", hex[2 * i + 1]))
-				return bad(r, "bad build-id");
-			bid[i] = (unsigned char)v;
-		}
-		blen = n / 2;
-	}
-	if (parse_str(r, r->tok[3]))
+	if (v2 && (parse_u64(r, r->tok[3], 10, &size) || parse_i64(r, r->tok[4], &mtime) ||
+		   parse_u64(r, r->tok[5], 16, &hash)))
 		return -1;
-	if (!*r->tok[3])
+	if (parse_str(r, r->tok[at]))
+		return -1;
+	if (!*r->tok[at])
 		return bad(r, "empty module path");
-	if (lp_profile_module(p, r->tok[3], bid, blen) != (int64_t)idx)
+	m = lp_profile_module(p, r->tok[at], bid, blen);
+	if (m < 0)
+		return bad(r, "out of memory");
+	if ((uint64_t)m != idx)
 		return bad(r, "duplicate module");
-	if (r->ntok == 7) {
-		lp_module *m = &p->modules[idx];
-
-		if (parse_u64(r, r->tok[4], 10, &m->file_size) || parse_i64(r, r->tok[5], &m->mtime_ns) ||
-		    parse_u64(r, r->tok[6], 16, &m->code_hash))
-			return -1;
-	}
+	p->modules[m].file_size = size;
+	p->modules[m].mtime_ns = mtime;
+	p->modules[m].code_hash = hash;
 	return 0;
 }
 
-static int parse_addr(lp_reader *r, lp_profile *p)
+/* context INDEX KIND PARENT ID NAME RANK SIZE HOST JOB STEP LAUNCHER START */
+static int parse_context(lp_reader *r, lp_profile *p)
 {
-	uint64_t samples, values[LP_MAX_EVENTS] = { 0 };
-	lp_loc loc;
+	lp_identity id = { 0 };
+	const char *name;
+	uint32_t parent;
+	uint64_t idx;
+	int64_t tid, rank, size;
+	int kind;
 
-	if (want(r, 3 + p->nevents) || parse_loc(r, p, r->tok[1], &loc) ||
-	    parse_u64(r, r->tok[2], 10, &samples))
+	if (r->version < 2)
+		return bad(r, "unknown record for this format version");
+	if (want(r, 13) || parse_u64(r, r->tok[1], 10, &idx))
 		return -1;
-	for (int e = 0; e < p->nevents; e++)
-		if (parse_u64(r, r->tok[3 + e], 10, &values[e]))
-			return -1;
-	if (lp_profile_add_sample(p, loc, samples, values))
+	if (idx != p->ncontexts)
+		return bad(r, "contexts out of order");
+	if (strcmp(r->tok[2], "process") == 0)
+		kind = LP_CTX_PROCESS;
+	else if (strcmp(r->tok[2], "thread") == 0)
+		kind = LP_CTX_THREAD;
+	else
+		return bad(r, "context kind must be process or thread");
+	if (parse_ctx(r, p, r->tok[3], &parent) || parse_i64(r, r->tok[4], &tid) ||
+	    parse_opt_str(r, r->tok[5], &name) || parse_i64(r, r->tok[6], &rank) ||
+	    parse_i64(r, r->tok[7], &size) || parse_opt_str(r, r->tok[8], &id.host) ||
+	    parse_opt_str(r, r->tok[9], &id.job) || parse_opt_str(r, r->tok[10], &id.step) ||
+	    parse_opt_str(r, r->tok[11], &id.launcher) || parse_i64(r, r->tok[12], &id.start_time))
+		return -1;
+	if ((kind == LP_CTX_THREAD) != (parent != LP_CTX_NONE) ||
+	    (parent != LP_CTX_NONE && p->contexts[parent].kind != LP_CTX_PROCESS))
+		return bad(r, "a thread's parent must be a process, and a process has none");
+	if (rank < -1 || rank > INT32_MAX || size < -1 || size > INT32_MAX)
+		return bad(r, "rank or size out of range");
+	id.rank = (int)rank;
+	id.size = (int)size;
+	if (lp_profile_add_context(p, kind, parent, tid, name) != (int64_t)idx ||
+	    (kind == LP_CTX_PROCESS && lp_profile_set_identity(p, (uint32_t)idx, &id)))
 		return bad(r, "out of memory");
 	return 0;
 }
 
+/* v1: addr LOC COUNTS; v2: addr CTX LOC COUNTS. */
+static int parse_addr(lp_reader *r, lp_profile *p)
+{
+	int at = r->version >= 2 ? 2 : 1;
+	uint32_t ctx = LP_CTX_NONE;
+	lp_counts c;
+	lp_loc loc;
+
+	if (want(r, at + 1 + counts_fields(r, p)) ||
+	    (at == 2 && parse_ctx(r, p, r->tok[1], &ctx)) || parse_loc(r, p, r->tok[at], &loc) ||
+	    parse_counts(r, p, at + 1, &c))
+		return -1;
+	return added(r, lp_profile_add(p, ctx, loc, &c));
+}
+
+static int parse_frames(lp_reader *r, const lp_profile *p, int at, uint64_t depth,
+			lp_loc *frames)
+{
+	if (depth == 0 || depth > LP_MAX_STACK || depth != (uint64_t)(r->ntok - at))
+		return bad(r, "stack depth does not match its frames");
+	for (uint64_t d = 0; d < depth; d++)
+		if (parse_loc(r, p, r->tok[at + d], &frames[d]))
+			return -1;
+	return 0;
+}
+
+/* v1: stack SAMPLES VALUE0 DEPTH LOC...: frames and counts in one record. */
+static int parse_stack_v1(lp_reader *r, lp_profile *p)
+{
+	lp_loc frames[LP_MAX_STACK];
+	lp_counts c = { 0 };
+	uint64_t depth;
+
+	if (r->ntok < 4)
+		return bad(r, "wrong number of fields");
+	if (parse_u64(r, r->tok[1], 10, &c.samples) || parse_u64(r, r->tok[2], 10, &c.value[0]) ||
+	    parse_u64(r, r->tok[3], 10, &depth) || parse_frames(r, p, 4, depth, frames))
+		return -1;
+	return added(r, lp_profile_add_stack(p, LP_CTX_NONE, frames, (uint32_t)depth, &c));
+}
+
+/*
+ * v2: stack INDEX DEPTH LOC... defines a stack; scount CTX INDEX COUNTS adds
+ * to it. Two definitions with the same frames are one stack.
+ */
 static int parse_stack(lp_reader *r, lp_profile *p)
 {
 	lp_loc frames[LP_MAX_STACK];
-	uint64_t samples, value0, depth;
+	uint64_t idx, depth;
+	int64_t stack;
+	uint32_t *n;
 
-	if (r->ntok < 4 || parse_u64(r, r->tok[1], 10, &samples) ||
-	    parse_u64(r, r->tok[2], 10, &value0) || parse_u64(r, r->tok[3], 10, &depth))
+	if (r->version < 2)
+		return parse_stack_v1(r, p);
+	if (r->ntok < 4 || parse_u64(r, r->tok[1], 10, &idx) || parse_u64(r, r->tok[2], 10, &depth))
 		return r->ntok < 4 ? bad(r, "wrong number of fields") : -1;
-	if (depth == 0 || depth > LP_MAX_STACK || (int)depth != r->ntok - 4)
-		return bad(r, "stack depth does not match its frames");
-	for (uint64_t d = 0; d < depth; d++)
-		if (parse_loc(r, p, r->tok[4 + d], &frames[d]))
-			return -1;
-	if (lp_profile_add_stack(p, frames, (uint32_t)depth, samples, value0))
+	if (idx != r->nstack_defs)
+		return bad(r, "stacks out of order");
+	if (parse_frames(r, p, 3, depth, frames))
+		return -1;
+	if (r->nstack_defs % 256 == 0) {
+		n = realloc(r->stack_of_def, (r->nstack_defs + 256) * sizeof(*n));
+		if (!n)
+			return bad(r, "out of memory");
+		r->stack_of_def = n;
+	}
+	stack = lp_profile_stack(p, frames, (uint32_t)depth);
+	if (stack < 0)
 		return bad(r, "out of memory");
+	r->stack_of_def[r->nstack_defs++] = (uint32_t)stack;
 	return 0;
+}
+
+static int parse_scount(lp_reader *r, lp_profile *p)
+{
+	const lp_stack *st;
+	uint32_t ctx;
+	uint64_t idx;
+	lp_counts c;
+
+	if (r->version < 2)
+		return bad(r, "unknown record for this format version");
+	if (want(r, 3 + counts_fields(r, p)) || parse_ctx(r, p, r->tok[1], &ctx) ||
+	    parse_u64(r, r->tok[2], 10, &idx))
+		return -1;
+	if (idx >= r->nstack_defs)
+		return bad(r, "stack index out of range");
+	if (parse_counts(r, p, 3, &c))
+		return -1;
+	st = &p->stacks[r->stack_of_def[idx]];
+	return added(r, lp_profile_add_stack(p, ctx, &p->frames[st->first], st->depth, &c));
 }
 
 static int parse_hit(lp_reader *r, lp_profile *p)
@@ -368,26 +717,31 @@ static int parse_hit(lp_reader *r, lp_profile *p)
 
 	if (want(r, 3) || parse_loc(r, p, r->tok[1], &loc) || parse_u64(r, r->tok[2], 10, &count))
 		return -1;
-	return lp_profile_add_hits(p, loc, count) ? bad(r, "out of memory") : 0;
+	return added(r, lp_profile_add_hits(p, loc, count));
 }
 
-static int parse_line(lp_reader *r, lp_profile *p, uint64_t *declared)
+static int parse_line(lp_reader *r, lp_profile *p)
 {
+	static const struct {
+		const char *key;
+		int (*parse)(lp_reader *, lp_profile *);
+	} data[] = {
+		{ "event", parse_event }, { "module", parse_module }, { "context", parse_context },
+		{ "addr", parse_addr },   { "stack", parse_stack },   { "scount", parse_scount },
+		{ "hit", parse_hit },
+	};
 	const char *key = r->tok[0];
-	if (strcmp(key, "event") == 0)
-		return parse_event(r, p);
-	if (strcmp(key, "module") == 0)
-		return parse_module(r, p);
-	if (strcmp(key, "addr") == 0)
-		return parse_addr(r, p);
-	if (strcmp(key, "stack") == 0)
-		return parse_stack(r, p);
-	if (strcmp(key, "hit") == 0)
-		return parse_hit(r, p);
-	/* The total is re-summed from the addr records and checked against this at the end. */
-	if (strcmp(key, "samples") == 0)
-		return want(r, 2) ? -1 : parse_u64(r, r->tok[1], 10, declared);
-	return parse_header_field(r, p, key);
+
+	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
+		if (strcmp(key, data[i].key) == 0) {
+			r->data = 1;
+			return data[i].parse(r, p);
+		}
+	}
+	for (size_t k = 0; k < LP_NHEADER; k++)
+		if (strcmp(key, header_keys[k].name) == 0)
+			return parse_header(r, p, k);
+	return bad(r, "unknown record");
 }
 
 static int check_magic(lp_reader *r, char *line)
@@ -400,12 +754,35 @@ static int check_magic(lp_reader *r, char *line)
 				    r->path, LP_MAGIC);
 	if (parse_u64(r, r->tok[1], 10, &version))
 		return -1;
-	if (version != LP_FORMAT_VERSION)
+	if (version < 1 || version > LP_FORMAT_VERSION)
 		return lp_error_set(r->err, LP_EFAIL,
 				    "lineprof: %s: profile format version %" PRIu64
-				    " is not supported by this lineprof (it reads version %d): "
+				    " is not supported by this lineprof (it reads versions 1 to %d): "
 				    "use the lineprof that wrote it, or record again",
 				    r->path, version, LP_FORMAT_VERSION);
+	r->version = (int)version;
+	return 0;
+}
+
+/* After 'end': what the header declared must be what the records add up to. */
+static int check_sums(lp_reader *r, lp_profile *p)
+{
+	for (size_t k = 0; k < LP_NHEADER; k++)
+		if (header_keys[k].required && header_keys[k].since <= r->version && !r->seen[k])
+			return lp_error_set(r->err, LP_EFAIL,
+					    "lineprof: %s: corrupt profile: no '%s' record (record it again)",
+					    r->path, header_keys[k].name);
+	if (r->declared != p->samples)
+		return lp_error_set(r->err, LP_EFAIL,
+				    "lineprof: %s: corrupt profile: header says %" PRIu64
+				    " samples, records add up to %" PRIu64 " (record it again)",
+				    r->path, r->declared, p->samples);
+	for (int e = 0; e < p->nevents; e++)
+		if (r->event_total[e] != p->events[e].total)
+			return lp_error_set(r->err, LP_EFAIL,
+					    "lineprof: %s: corrupt profile: event %d's total is %" PRIu64
+					    ", its records add up to %" PRIu64 " (record it again)",
+					    r->path, e, r->event_total[e], p->events[e].total);
 	return 0;
 }
 
@@ -413,7 +790,6 @@ static int check_magic(lp_reader *r, char *line)
 static lp_profile *load_stream(FILE *f, const char *path, lp_error *err)
 {
 	lp_reader r = { .path = path, .err = err };
-	uint64_t declared = UINT64_MAX;
 	lp_profile *p;
 	char *line = NULL;
 	size_t cap = 0;
@@ -449,7 +825,7 @@ static lp_profile *load_stream(FILE *f, const char *path, lp_error *err)
 		else if (r.ntok == 0)
 			rc = bad(&r, "empty line");
 		else
-			rc = parse_line(&r, p, &declared);
+			rc = parse_line(&r, p);
 	}
 	free(line);
 	if (rc == 0 && ferror(f))
@@ -461,11 +837,11 @@ static lp_profile *load_stream(FILE *f, const char *path, lp_error *err)
 		rc = lp_error_set(err, LP_EFAIL,
 				  "lineprof: %s is truncated (no 'end' record after line %lu): record it again",
 				  path, r.lineno);
-	if (rc == 0 && declared != p->samples)
-		rc = lp_error_set(err, LP_EFAIL,
-				  "lineprof: %s: corrupt profile: header says %" PRIu64
-				  " samples, records add up to %" PRIu64,
-				  path, declared == UINT64_MAX ? 0 : declared, p->samples);
+	if (rc == 0)
+		rc = check_sums(&r, p);
+	free(r.stack_of_def);
+	if (rc == 0)
+		p->version = r.version;
 	if (rc != 0) {
 		lp_profile_free(p);
 		return NULL;

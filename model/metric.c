@@ -70,3 +70,18 @@ int lp_metric_ratio(uint64_t num, uint64_t den, double *ratio)
 	*ratio = (double)num / (double)den;
 	return 0;
 }
+
+/* Defined here, beside the event-name normalisation it shares with the metrics. */
+int lp_profile_time_event(const lp_profile *p)
+{
+	static const char *const clocks[] = { "cpu-clock", "task-clock" };
+	char have[LP_EVENT_NAME_MAX];
+
+	for (int i = 0; i < p->nevents && i < LP_MAX_EVENTS; i++) {
+		base_name(p->events[i].measured, have, sizeof(have));
+		for (size_t c = 0; c < sizeof(clocks) / sizeof(clocks[0]); c++)
+			if (strcmp(have, clocks[c]) == 0)
+				return i;
+	}
+	return -1;
+}

@@ -19,7 +19,9 @@ struct lp_profile_index {
 	lp_table addrs;
 	lp_table stacks;
 	lp_table hits;
-	size_t cap_addrs, cap_stacks, cap_frames, cap_hits, cap_modules;
+	lp_table ctx_addrs, ctx_stacks;
+	size_t cap_addrs, cap_stacks, cap_frames, cap_hits, cap_modules, cap_contexts;
+	size_t cap_ctx_addrs, cap_ctx_stacks;
 };
 
 static uint64_t hash_mix(uint64_t h)
@@ -107,6 +109,21 @@ static uint64_t stack_hash(const lp_profile *p, uint32_t i)
 	return hash_frames(p->frames + p->stacks[i].first, p->stacks[i].depth);
 }
 
+static uint64_t hash_pair(uint32_t ctx, uint32_t index)
+{
+	return hash_mix((uint64_t)ctx << 32 | index);
+}
+
+static uint64_t ctx_addr_hash(const lp_profile *p, uint32_t i)
+{
+	return hash_pair(p->ctx_addrs[i].ctx, p->ctx_addrs[i].index);
+}
+
+static uint64_t ctx_stack_hash(const lp_profile *p, uint32_t i)
+{
+	return hash_pair(p->ctx_stacks[i].ctx, p->ctx_stacks[i].index);
+}
+
 static int loc_eq(lp_loc a, lp_loc b)
 {
 	return a.module == b.module && a.offset == b.offset;
@@ -137,6 +154,15 @@ lp_profile *lp_profile_new(void)
 	return p;
 }
 
+static void context_free(lp_context *c)
+{
+	free(c->name);
+	free(c->host);
+	free(c->job);
+	free(c->step);
+	free(c->launcher);
+}
+
 void lp_profile_free(lp_profile *p)
 {
 	if (!p)
@@ -144,15 +170,22 @@ void lp_profile_free(lp_profile *p)
 	for (size_t i = 0; i < p->nmodules; i++)
 		free(p->modules[i].path);
 	free(p->modules);
+	for (size_t i = 0; i < p->ncontexts; i++)
+		context_free(&p->contexts[i]);
+	free(p->contexts);
 	free(p->addrs);
 	free(p->stacks);
 	free(p->frames);
+	free(p->ctx_addrs);
+	free(p->ctx_stacks);
 	free(p->hits);
 	free(p->command);
 	if (p->index) {
 		free(p->index->addrs.slots);
 		free(p->index->stacks.slots);
 		free(p->index->hits.slots);
+		free(p->index->ctx_addrs.slots);
+		free(p->index->ctx_stacks.slots);
 		free(p->index);
 	}
 	free(p);
@@ -259,77 +292,263 @@ int64_t lp_profile_module(lp_profile *p, const char *path,
 	return (int64_t)p->nmodules++;
 }
 
-int lp_profile_add_sample(lp_profile *p, lp_loc loc, uint64_t samples,
-			  const uint64_t *values)
+int lp_counts_add(lp_counts *dst, const lp_counts *src)
 {
-	lp_table *t = &p->index->addrs;
-	lp_addr *a = NULL;
-	size_t s;
+	lp_counts sum;
 
-	if (table_rehash(t, p->naddrs, p, addr_hash))
+	if (__builtin_add_overflow(dst->samples, src->samples, &sum.samples) ||
+	    __builtin_add_overflow(dst->sys_samples, src->sys_samples, &sum.sys_samples) ||
+	    __builtin_add_overflow(dst->sys_value, src->sys_value, &sum.sys_value) ||
+	    __builtin_add_overflow(dst->off_count, src->off_count, &sum.off_count))
 		return -1;
-	for (s = hash_loc(loc) & (t->cap - 1); t->slots[s]; s = (s + 1) & (t->cap - 1)) {
-		if (loc_eq(p->addrs[t->slots[s] - 1].loc, loc)) {
-			a = &p->addrs[t->slots[s] - 1];
-			break;
-		}
-	}
-	if (!a) {
-		if (grow((void **)&p->addrs, &p->index->cap_addrs, p->naddrs + 1,
-			 sizeof(*p->addrs)))
+	for (int i = 0; i < LP_MAX_EVENTS; i++)
+		if (__builtin_add_overflow(dst->value[i], src->value[i], &sum.value[i]))
 			return -1;
-		a = &p->addrs[p->naddrs];
-		memset(a, 0, sizeof(*a));
-		a->loc = loc;
-		t->slots[s] = (uint32_t)++p->naddrs;
-	}
-	a->samples += samples;
-	p->samples += samples;
-	if (values) {
-		for (int i = 0; i < p->nevents && i < LP_MAX_EVENTS; i++) {
-			a->value[i] += values[i];
-			p->events[i].total += values[i];
-		}
-	}
+	for (int i = 0; i < LP_NOFF; i++)
+		if (__builtin_add_overflow(dst->off_ns[i], src->off_ns[i], &sum.off_ns[i]))
+			return -1;
+	*dst = sum;
 	return 0;
 }
 
-int lp_profile_add_stack(lp_profile *p, const lp_loc *frames, uint32_t depth,
-			 uint64_t samples, uint64_t value0)
+/* Only the values of events the profile has: the rest must stay zero. */
+static void counts_clip(const lp_profile *p, const lp_counts *in, lp_counts *out)
+{
+	*out = *in;
+	for (int i = p->nevents > 0 ? p->nevents : 0; i < LP_MAX_EVENTS; i++)
+		out->value[i] = 0;
+}
+
+int64_t lp_profile_add_context(lp_profile *p, int kind, uint32_t parent, int64_t id,
+			       const char *name)
+{
+	lp_context *c;
+
+	if ((kind != LP_CTX_PROCESS && kind != LP_CTX_THREAD) || p->ncontexts >= LP_CTX_NONE - 1 ||
+	    grow((void **)&p->contexts, &p->index->cap_contexts, p->ncontexts + 1,
+		 sizeof(*p->contexts)))
+		return -1;
+	c = &p->contexts[p->ncontexts];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->parent = kind == LP_CTX_THREAD ? parent : LP_CTX_NONE;
+	c->id = id;
+	c->rank = c->size = -1;
+	if (name && !(c->name = strdup(name)))
+		return -1;
+	return (int64_t)p->ncontexts++;
+}
+
+static int set_str(char **dst, const char *s)
+{
+	char *n = NULL;
+
+	if (s && !(n = strdup(s)))
+		return -1;
+	free(*dst);
+	*dst = n;
+	return 0;
+}
+
+int lp_profile_name_context(lp_profile *p, uint32_t ctx, const char *name)
+{
+	if (ctx >= p->ncontexts)
+		return -1;
+	return set_str(&p->contexts[ctx].name, name);
+}
+
+int lp_profile_set_identity(lp_profile *p, uint32_t ctx, const lp_identity *id)
+{
+	lp_context *c;
+
+	if (ctx >= p->ncontexts || p->contexts[ctx].kind != LP_CTX_PROCESS)
+		return -1;
+	c = &p->contexts[ctx];
+	c->rank = id->rank;
+	c->size = id->size;
+	c->start_time = id->start_time;
+	if (set_str(&c->host, id->host) || set_str(&c->job, id->job) ||
+	    set_str(&c->step, id->step) || set_str(&c->launcher, id->launcher))
+		return -1;
+	return 0;
+}
+
+uint32_t lp_profile_process_of(const lp_profile *p, uint32_t ctx)
+{
+	if (ctx >= p->ncontexts)
+		return LP_CTX_NONE;
+	if (p->contexts[ctx].kind == LP_CTX_PROCESS)
+		return ctx;
+	return p->contexts[ctx].parent < p->ncontexts ? p->contexts[ctx].parent : LP_CTX_NONE;
+}
+
+/* The (ctx, index) entry of a per-context table, created empty if new; NULL when out of memory. */
+static lp_ctx_counts *ctx_entry(lp_profile *p, lp_table *t, lp_ctx_counts **arr, size_t *n,
+				size_t *cap, lp_hash_fn hash, uint32_t ctx, uint32_t index)
+{
+	lp_ctx_counts *e;
+	size_t s;
+
+	if (table_rehash(t, *n, p, hash))
+		return NULL;
+	for (s = hash_pair(ctx, index) & (t->cap - 1); t->slots[s]; s = (s + 1) & (t->cap - 1)) {
+		e = &(*arr)[t->slots[s] - 1];
+		if (e->ctx == ctx && e->index == index)
+			return e;
+	}
+	if (grow((void **)arr, cap, *n + 1, sizeof(**arr)))
+		return NULL;
+	e = &(*arr)[*n];
+	memset(e, 0, sizeof(*e));
+	e->ctx = ctx;
+	e->index = index;
+	t->slots[s] = (uint32_t)++*n;
+	return e;
+}
+
+/*
+ * Adds c to a total and, with a context, to its per-context entry. Both
+ * sums are checked first, so a failure (-2, overflow) changes nothing.
+ */
+static int add_pair(lp_counts *total, lp_ctx_counts *e, const lp_counts *c)
+{
+	lp_counts t = *total, x = e ? e->c : (lp_counts){ 0 };
+
+	if (lp_counts_add(&t, c) || lp_counts_add(&x, c))
+		return -2;
+	*total = t;
+	if (e)
+		e->c = x;
+	return 0;
+}
+
+/* Would the profile's own sums (samples, event totals) overflow with c? */
+static int totals_overflow(const lp_profile *p, const lp_counts *c)
+{
+	uint64_t sum;
+
+	if (__builtin_add_overflow(p->samples, c->samples, &sum))
+		return 1;
+	for (int i = 0; i < p->nevents && i < LP_MAX_EVENTS; i++)
+		if (__builtin_add_overflow(p->events[i].total, c->value[i], &sum))
+			return 1;
+	return 0;
+}
+
+static lp_addr *addr_get(lp_profile *p, lp_loc loc)
+{
+	lp_table *t = &p->index->addrs;
+	lp_addr *a;
+	size_t s;
+
+	if (table_rehash(t, p->naddrs, p, addr_hash))
+		return NULL;
+	for (s = hash_loc(loc) & (t->cap - 1); t->slots[s]; s = (s + 1) & (t->cap - 1))
+		if (loc_eq(p->addrs[t->slots[s] - 1].loc, loc))
+			return &p->addrs[t->slots[s] - 1];
+	if (grow((void **)&p->addrs, &p->index->cap_addrs, p->naddrs + 1, sizeof(*p->addrs)))
+		return NULL;
+	a = &p->addrs[p->naddrs];
+	memset(a, 0, sizeof(*a));
+	a->loc.module = loc.module;
+	a->loc.offset = loc.offset;
+	t->slots[s] = (uint32_t)++p->naddrs;
+	return a;
+}
+
+int lp_profile_add(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *in)
+{
+	lp_ctx_counts *e = NULL;
+	lp_counts c;
+	lp_addr *a;
+	int rc;
+
+	counts_clip(p, in, &c);
+	a = addr_get(p, loc);
+	if (!a)
+		return -1;
+	if (ctx != LP_CTX_NONE &&
+	    !(e = ctx_entry(p, &p->index->ctx_addrs, &p->ctx_addrs, &p->nctx_addrs,
+			    &p->index->cap_ctx_addrs, ctx_addr_hash, ctx,
+			    (uint32_t)(a - p->addrs))))
+		return -1;
+	if (totals_overflow(p, &c))
+		return -2;
+	if ((rc = add_pair(&a->c, e, &c)) != 0)
+		return rc;
+	p->samples += c.samples;
+	for (int i = 0; i < p->nevents && i < LP_MAX_EVENTS; i++)
+		p->events[i].total += c.value[i];
+	return 0;
+}
+
+static lp_stack *stack_get(lp_profile *p, const lp_loc *frames, uint32_t depth)
 {
 	lp_table *t = &p->index->stacks;
 	lp_stack *st;
 	size_t s;
 
+	if (table_rehash(t, p->nstacks, p, stack_hash))
+		return NULL;
+	for (s = hash_frames(frames, depth) & (t->cap - 1); t->slots[s];
+	     s = (s + 1) & (t->cap - 1)) {
+		st = &p->stacks[t->slots[s] - 1];
+		if (st->depth == depth && frames_eq(p->frames + st->first, frames, depth))
+			return st;
+	}
+	if (p->nframes + depth > UINT32_MAX ||
+	    grow((void **)&p->stacks, &p->index->cap_stacks, p->nstacks + 1,
+		 sizeof(*p->stacks)) ||
+	    grow((void **)&p->frames, &p->index->cap_frames, p->nframes + depth,
+		 sizeof(*p->frames)))
+		return NULL;
+	for (uint32_t i = 0; i < depth; i++) {
+		/* Copied field by field: the caller's padding bytes would defeat bytewise readers. */
+		memset(&p->frames[p->nframes + i], 0, sizeof(*p->frames));
+		p->frames[p->nframes + i].module = frames[i].module;
+		p->frames[p->nframes + i].offset = frames[i].offset;
+	}
+	st = &p->stacks[p->nstacks];
+	memset(st, 0, sizeof(*st));
+	st->first = (uint32_t)p->nframes;
+	st->depth = depth;
+	p->nframes += depth;
+	t->slots[s] = (uint32_t)++p->nstacks;
+	return st;
+}
+
+int64_t lp_profile_stack(lp_profile *p, const lp_loc *frames, uint32_t depth)
+{
+	lp_stack *st;
+
+	if (depth == 0 || depth > LP_MAX_STACK)
+		return -1;
+	st = stack_get(p, frames, depth);
+	return st ? st - p->stacks : -1;
+}
+
+int lp_profile_add_stack(lp_profile *p, uint32_t ctx, const lp_loc *frames, uint32_t depth,
+			 const lp_counts *in)
+{
+	lp_ctx_counts *e = NULL;
+	lp_counts c = *in;
+	lp_stack *st;
+
 	if (depth == 0)
 		return 0;
 	if (depth > LP_MAX_STACK)
 		depth = LP_MAX_STACK;
-	if (table_rehash(t, p->nstacks, p, stack_hash))
+	for (int i = 1; i < LP_MAX_EVENTS; i++)
+		c.value[i] = 0;
+	st = stack_get(p, frames, depth);
+	if (!st)
 		return -1;
-	for (s = hash_frames(frames, depth) & (t->cap - 1); t->slots[s];
-	     s = (s + 1) & (t->cap - 1)) {
-		st = &p->stacks[t->slots[s] - 1];
-		if (st->depth == depth && frames_eq(p->frames + st->first, frames, depth)) {
-			st->samples += samples;
-			st->value0 += value0;
-			return 0;
-		}
-	}
-	if (grow((void **)&p->stacks, &p->index->cap_stacks, p->nstacks + 1,
-		 sizeof(*p->stacks)) ||
-	    grow((void **)&p->frames, &p->index->cap_frames, p->nframes + depth,
-		 sizeof(*p->frames)))
+	if (ctx != LP_CTX_NONE &&
+	    !(e = ctx_entry(p, &p->index->ctx_stacks, &p->ctx_stacks, &p->nctx_stacks,
+			    &p->index->cap_ctx_stacks, ctx_stack_hash, ctx,
+			    (uint32_t)(st - p->stacks))))
 		return -1;
-	memcpy(p->frames + p->nframes, frames, depth * sizeof(*frames));
-	st = &p->stacks[p->nstacks];
-	st->first = (uint32_t)p->nframes;
-	st->depth = depth;
-	st->samples = samples;
-	st->value0 = value0;
-	p->nframes += depth;
-	t->slots[s] = (uint32_t)++p->nstacks;
-	return 0;
+	return add_pair(&st->c, e, &c);
 }
 
 int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count)

@@ -18,6 +18,7 @@
 
 #include "collect.h"
 #include "maps.h"
+#include "threads.h"
 
 typedef struct lp_item {
 	uint64_t time;
@@ -34,6 +35,7 @@ typedef struct lp_prev {
 struct lp_collect {
 	lp_profile *prof;
 	lp_maps maps;
+	lp_threads threads;
 	uint64_t sample_type, read_format;
 	unsigned time_back; /* a non-sample record's time: this many bytes before its end */
 	lp_item *items;
@@ -48,7 +50,8 @@ struct lp_collect {
 	uint64_t *ips;               /* LP_MAX_STACK, the unwinder's output */
 };
 
-lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format)
+lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format,
+			   const lp_identity *root)
 {
 	lp_collect *c = calloc(1, sizeof(*c));
 
@@ -73,6 +76,7 @@ lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read
 	if (sample_type & PERF_SAMPLE_IDENTIFIER)
 		c->time_back += 8;
 	lp_maps_init(&c->maps, prof);
+	lp_threads_init(&c->threads, prof, root);
 	return c;
 }
 
@@ -81,6 +85,7 @@ void lp_collect_free(lp_collect *c)
 	if (!c)
 		return;
 	lp_maps_free(&c->maps);
+	lp_threads_free(&c->threads);
 	free(c->ips);
 	free(c->items);
 	free(c->prev);
@@ -355,8 +360,9 @@ static int unwound_stack(lp_collect *c, lp_unwind_sample *us, uint32_t *depth)
 static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
 {
 	uint64_t st = c->sample_type, ip = 0, period = 1, nr = 0;
-	uint64_t vals[LP_MAX_EVENTS] = {0};
-	uint32_t pid = 0, tid = 0, depth = 1;
+	lp_counts counts = { .samples = 1 }, scounts = { .samples = 1 };
+	uint64_t *vals = counts.value;
+	uint32_t pid = 0, tid = 0, depth = 1, ctx;
 	const unsigned char *chain = NULL;
 	lp_cursor k = cursor(h);
 	lp_loc loc;
@@ -402,8 +408,10 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 	if (k.bad)
 		return LP_OK; /* truncated: not worth failing a run over */
 	vals[0] = period;
+	scounts.value[0] = period;
+	ctx = lp_threads_ctx(&c->threads, (int)pid, (int)tid);
 	if (lp_maps_loc(&c->maps, (int)pid, ip, &loc) ||
-	    lp_profile_add_sample(c->prof, loc, 1, vals))
+	    lp_profile_add(c->prof, ctx, loc, &counts) == -1)
 		return oom(err);
 	/* Frame 0 is the sampled ip; a callchain's first user entry repeats it. */
 	c->frames[0].module = loc.module;
@@ -411,7 +419,7 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 	if (c->unwinder && (st & PERF_SAMPLE_STACK_USER)) {
 		/* Unwinding failed or could not start: the ip alone, still a stack. */
 		if (unwound_stack(c, &us, &depth) ||
-		    lp_profile_add_stack(c->prof, c->frames, depth, 1, period))
+		    lp_profile_add_stack(c->prof, ctx, c->frames, depth, &scounts) == -1)
 			return oom(err);
 		return LP_OK;
 	}
@@ -435,7 +443,7 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 		c->frames[depth].offset = f.offset;
 		depth++;
 	}
-	if (lp_profile_add_stack(c->prof, c->frames, depth, 1, period))
+	if (lp_profile_add_stack(c->prof, ctx, c->frames, depth, &scounts) == -1)
 		return oom(err);
 	return LP_OK;
 }
@@ -487,7 +495,8 @@ static int mmap_record(lp_collect *c, const struct perf_event_header *h, int v2)
 int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
 {
 	lp_cursor k = cursor(h);
-	uint32_t pid, ppid, tid;
+	uint32_t pid, ppid, tid, ptid;
+	const char *comm;
 
 	switch (h->type) {
 	case PERF_RECORD_SAMPLE:
@@ -499,6 +508,12 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		return LP_OK;
 	case PERF_RECORD_COMM:
 		pid = u32(&k);
+		tid = u32(&k);
+		comm = record_string(&k);
+		if (!k.bad && comm &&
+		    lp_threads_comm(&c->threads, (int)pid, (int)tid, comm,
+				    (h->misc & PERF_RECORD_MISC_COMM_EXEC) != 0))
+			return oom(err);
 		/* An exec: a new address space, the old mappings are gone. */
 		if (!k.bad && (h->misc & PERF_RECORD_MISC_COMM_EXEC)) {
 			lp_maps_exec(&c->maps, (int)pid);
@@ -510,9 +525,12 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		pid = u32(&k);
 		ppid = u32(&k);
 		tid = u32(&k);
+		ptid = u32(&k);
 		if (k.bad)
 			return LP_OK;
 		c->forks++;
+		if (lp_threads_fork(&c->threads, (int)pid, (int)ppid, (int)tid, (int)ptid))
+			return oom(err);
 		/* A new process may reuse the pid of one the unwinder still remembers. */
 		if (c->unwinder && tid == pid)
 			c->unwinder->forget(c->unwinder->ctx, (int)pid);
@@ -527,6 +545,7 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		if (k.bad)
 			return LP_OK;
 		prev_forget(c, tid);
+		lp_threads_exit(&c->threads, (int)pid, (int)tid);
 		if (lp_maps_exit(&c->maps, (int)pid) && c->unwinder)
 			c->unwinder->forget(c->unwinder->ctx, (int)pid);
 		return LP_OK;

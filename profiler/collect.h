@@ -19,8 +19,11 @@ typedef struct lp_collect lp_collect;
 /*
  * sample_type and read_format as the leader was opened; prof->nevents
  * values are kept per sample (the period, then the group's other members).
+ * Samples are kept per thread (a context of prof); root, if not NULL, is
+ * the identity of the first process seen (the one lineprof started).
  */
-lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format);
+lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format,
+			   const lp_identity *root);
 void lp_collect_free(lp_collect *c);
 
 /*

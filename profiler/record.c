@@ -310,7 +310,8 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 		else if (i == 0)
 			info->period = r->ev[0].attr.sample_period;
 	}
-	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format);
+	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format,
+				r->opts->identity);
 	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
 			lp_collect_set_unwinder(r->col, r->opts->unwinder,
 						r->ev[0].attr.sample_regs_user)))

@@ -59,6 +59,16 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	/* Derived metrics as plain ratios (not percentages), only those whose inputs were measured. */
 	for (int i = 0; i < mc.n; i++)
 		fprintf(out, ",%s", mc.m[i]->key);
+	if (lp_render_has_stats(ctx)) {
+		const char *lv = lp_by_name(ctx->cv->level);
+
+		fprintf(out, ",%s_mean_s,%s_min_s,%s_max_s,%s_max_%s,%s_imbalance", lv, lv, lv, lv,
+			ctx->cv->level == LP_BY_RANK ? "rank" : ctx->cv->level == LP_BY_THREAD ? "tid" : "pid",
+			lv);
+	}
+	if (lp_render_has_columns(ctx, 0))
+		for (size_t g = 0; g < ctx->cv->ngroups; g++)
+			fprintf(out, ",%s_s", ctx->cv->groups[g].label);
 	fputs("\r\n", out);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
@@ -89,7 +99,28 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			else
 				fputc(',', out);
 		}
+		if (lp_render_has_stats(ctx)) {
+			const lp_stat *st = &ctx->cv->line_stats[i];
+
+
+			fprintf(out, ",%.9f,%.9f,%.9f,%lld,%.6f", lp_stat_mean_s(rep, ctx->cv, st),
+				lp_stat_min_s(rep, st), lp_stat_max_s(rep, st),
+				st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL,
+				lp_stat_imbalance(rep, ctx->cv, st));
+		}
+		if (lp_render_has_columns(ctx, 0))
+			for (size_t g = 0; g < ctx->cv->ngroups; g++) {
+				size_t k = i * ctx->cv->ngroups + g;
+
+				fprintf(out, ",%.9f", lp_report_seconds(rep, ctx->cv->line_v[k],
+									ctx->cv->line_s[k]));
+			}
 		fputs("\r\n", out);
 	}
 	return LP_OK;
+}
+
+void lp_render_csv_field(FILE *out, const char *s)
+{
+	field(out, s);
 }

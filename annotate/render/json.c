@@ -99,6 +99,8 @@ static void metric_values(const lp_metric_cols *mc, const uint64_t *v, FILE *out
 	}
 }
 
+static void contexts_meta(const lp_render_ctx *ctx, FILE *out);
+
 static void metadata(const lp_render_ctx *ctx, FILE *out)
 {
 	const lp_profile *p = ctx->rep->prof;
@@ -151,6 +153,115 @@ static void metadata(const lp_render_ctx *ctx, FILE *out)
 	}
 	fputs(p->nevents ? "\n  ],\n" : "],\n", out);
 	metrics_meta(p, out);
+	contexts_meta(ctx, out);
+}
+
+/* Who ran: every process with its identity, every thread; the groups of --by. */
+static void contexts_meta(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_profile *p = ctx->rep->prof;
+	const lp_ctxview *cv = ctx->cv;
+	int n = 0;
+
+	fputs("  \"processes\": [", out);
+	for (size_t i = 0; i < p->ncontexts; i++) {
+		const lp_context *c = &p->contexts[i];
+
+		if (c->kind != LP_CTX_PROCESS)
+			continue;
+		fputs(n++ ? ",\n    {" : "\n    {", out);
+		fprintf(out, "\"pid\": %lld, ", (long long)c->id);
+		kstr(out, "name", c->name, ", ");
+		if (c->rank >= 0)
+			fprintf(out, "\"rank\": %d, ", c->rank);
+		else
+			fputs("\"rank\": null, ", out);
+		if (c->size >= 0)
+			fprintf(out, "\"size\": %d, ", c->size);
+		else
+			fputs("\"size\": null, ", out);
+		kstr(out, "host", c->host, ", ");
+		kstr(out, "job", c->job, ", ");
+		kstr(out, "step", c->step, ", ");
+		kstr(out, "launcher", c->launcher, ", ");
+		if (c->start_time)
+			fprintf(out, "\"start_time\": %lld}", (long long)c->start_time);
+		else
+			fputs("\"start_time\": null}", out);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+	n = 0;
+	fputs("  \"threads\": [", out);
+	for (size_t i = 0; i < p->ncontexts; i++) {
+		const lp_context *c = &p->contexts[i];
+		uint32_t proc = lp_profile_process_of(p, (uint32_t)i);
+
+		if (c->kind != LP_CTX_THREAD)
+			continue;
+		fputs(n++ ? ",\n    {" : "\n    {", out);
+		fprintf(out, "\"tid\": %lld, \"pid\": %lld, ", (long long)c->id,
+			proc != LP_CTX_NONE ? (long long)p->contexts[proc].id : -1LL);
+		kstr(out, "name", c->name, "}");
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+	fputs("  ", out);
+	ku64(out, "mpi_samples", cv ? cv->mpi_samples : 0, ",\n");
+	fputs("  ", out);
+	knum(out, "mpi_s", "%.9f", cv ? lp_report_seconds(ctx->rep, cv->mpi_value0, cv->mpi_samples) : 0,
+	     ",\n");
+	fprintf(out, "  \"by\": \"%s\",\n  \"groups\": [", cv ? lp_by_name(cv->level) : "none");
+	for (size_t g = 0; cv && g < cv->ngroups; g++) {
+		const lp_group *gr = &cv->groups[g];
+
+		fputs(g ? ",\n    {" : "\n    {", out);
+		kstr(out, "label", gr->label, ", ");
+		fprintf(out, "\"id\": %lld, ", lp_render_group_id(ctx, (uint32_t)g));
+		ku64(out, "samples", gr->samples, ", ");
+		knum(out, "time_s", "%.9f", lp_report_seconds(ctx->rep, gr->value0, gr->samples), ", ");
+		ku64(out, "mpi_samples", gr->mpi_samples, ", ");
+		knum(out, "mpi_percent", "%.6f", gr->samples ? 100.0 * (double)gr->mpi_samples /
+			(double)gr->samples : 0.0, "}");
+	}
+	fputs(cv && cv->ngroups ? "\n  ],\n" : "],\n", out);
+}
+
+/* ", \"rank_stats\": {...}" (named after the level) when there are statistics. */
+static void stats(const lp_render_ctx *ctx, const lp_stat *st, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_ctxview *cv = ctx->cv;
+
+	if (!lp_render_has_stats(ctx))
+		return;
+	fprintf(out, ", \"%s_stats\": {", lp_by_name(cv->level));
+	knum(out, "mean_s", "%.9f", lp_stat_mean_s(rep, cv, st), ", ");
+	knum(out, "min_s", "%.9f", lp_stat_min_s(rep, st), ", ");
+	knum(out, "max_s", "%.9f", lp_stat_max_s(rep, st), ", ");
+	if (st->nz)
+		fprintf(out, "\"max_%s\": %lld, ", cv->level == LP_BY_RANK ? "rank" :
+			cv->level == LP_BY_THREAD ? "tid" : "pid", lp_render_group_id(ctx, st->max_g));
+	else
+		fprintf(out, "\"max_%s\": null, ", cv->level == LP_BY_RANK ? "rank" :
+			cv->level == LP_BY_THREAD ? "tid" : "pid");
+	knum(out, "imbalance", "%.6f", lp_stat_imbalance(rep, cv, st), "}");
+}
+
+/* ", \"by_s\": {\"r0\": s, ...}": each group's seconds (--by). */
+static void by_values(const lp_render_ctx *ctx, const uint64_t *v, const uint64_t *s, size_t row,
+		      FILE *out)
+{
+	const lp_ctxview *cv = ctx->cv;
+
+	if (!lp_render_has_columns(ctx, 0))
+		return;
+	fputs(", \"by_s\": {", out);
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		size_t k = row * cv->ngroups + g;
+
+		fprintf(out, "%s\"%s\": %.9f", g ? ", " : "", cv->groups[g].label,
+			lp_report_seconds(ctx->rep, v[k], s[k]));
+	}
+	fputc('}', out);
 }
 
 static void values(FILE *out, const char *key, const uint64_t *v, int n, const char *sep)
@@ -189,6 +300,10 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	     ", ");
 	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "");
 	metric_values(mc, fs ? fs->self_value : zero, out);
+	if (fs && lp_render_has_stats(ctx))
+		stats(ctx, &ctx->cv->func_stats[fs - rep->funcs], out);
+	if (fs && lp_render_has_columns(ctx, 0))
+		by_values(ctx, ctx->cv->func_v, ctx->cv->func_s, (size_t)(fs - rep->funcs), out);
 	fputc('}', out);
 }
 
@@ -253,6 +368,10 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 		else
 			fputs("\"hits\": null", out);
 		metric_values(&mc, ls->value, out);
+		if (lp_render_has_stats(ctx))
+			stats(ctx, &ctx->cv->line_stats[i], out);
+		if (lp_render_has_columns(ctx, 0))
+			by_values(ctx, ctx->cv->line_v, ctx->cv->line_s, i, out);
 		fputc('}', out);
 	}
 	fputs(n ? "\n  ]\n" : "]\n", out);
@@ -270,4 +389,9 @@ int lp_render_json(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lines(ctx, &t, out);
 	fputs("}\n", out);
 	return LP_OK;
+}
+
+void lp_render_json_string(FILE *out, const char *s)
+{
+	jstr(out, s);
 }

@@ -10,11 +10,16 @@
 
 #include "lineprof/annotate.h"
 #include "lineprof/metric.h"
+#include "contexts.h"
 #include "report.h"
 #include "source.h"
 
+struct lp_diff;
+
 typedef struct lp_render_ctx {
 	const lp_report *rep;
+	const struct lp_diff *diff;     /* lineprof diff's views (render/diff_*.c): the comparison */
+	const lp_ctxview *cv;   /* the samples by thread, process or rank; NULL: none */
 	const lp_view_opts *opts;
 	lp_sources *src;
 	int color;              /* colour codes allowed on this output */
@@ -46,6 +51,14 @@ const char *lp_render_heat(double share, int color);  /* ANSI colour for a share
 const char *lp_render_reset(int color);
 int lp_render_use_color(const lp_view_opts *o, FILE *out); /* colour on out? (--color, NO_COLOR, tty) */
 void lp_render_header(const lp_render_ctx *ctx, FILE *out);
+/* Who ran (identity, ranks), the MPI share, and --by's table of groups: part of the header. */
+void lp_render_contexts_header(const lp_render_ctx *ctx, FILE *out);
+/* The statistics across groups are shown (two groups or more)? The group columns (--by)? */
+int lp_render_has_stats(const lp_render_ctx *ctx);
+int lp_render_has_columns(const lp_render_ctx *ctx, int terminal);
+/* "Rank@Max", "Tid@Max", "Pid@Max"; the id of group g at that level. */
+const char *lp_render_max_head(const lp_render_ctx *ctx);
+long long lp_render_group_id(const lp_render_ctx *ctx, uint32_t g);
 const char *lp_render_module_name(const lp_report *rep, uint32_t module); /* basename */
 void lp_render_dot_color(double weight, char buf[8]);  /* gprof2dot's scale, weight in [0,1] */
 

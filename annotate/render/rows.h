@@ -42,4 +42,8 @@ void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one (s is NUL-terminated). */
 int lp_utf8_len(const unsigned char *s);
 
+/* The exports' string encodings, for other exports (lineprof diff's) to share. */
+void lp_render_csv_field(FILE *out, const char *s);   /* csv.c: quoted as needed, UTF-8 */
+void lp_render_json_string(FILE *out, const char *s); /* json.c: "...", escaped; null for NULL */
+
 #endif

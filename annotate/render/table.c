@@ -14,7 +14,7 @@
 #include "render.h"
 
 #define LP_CELL 48
-#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS)
+#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
 
 typedef struct lp_table {
 	const char *head[LP_MAX_COLS];
@@ -162,10 +162,70 @@ void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 				strcmp(p->events[i].name, p->events[i].measured) ? ")" : "");
 		fputc('\n', out);
 	}
+	lp_render_contexts_header(ctx, out);
+}
+
+/*
+ * Across groups (ranks by default, the --by level otherwise): mean, min and
+ * max time in timer units, the group with the max, and max/mean.
+ */
+static int stat_cols(lp_table *t, const lp_render_ctx *ctx)
+{
+	int first = t->ncols;
+
+	if (!lp_render_has_stats(ctx))
+		return -1;
+	table_col(t, "Mean", 10);
+	table_col(t, "Min", 10);
+	table_col(t, "Max", 10);
+	table_col(t, lp_render_max_head(ctx), 6);
+	table_col(t, "Max/Mean", 8);
+	return first;
+}
+
+static void stat_cells(lp_table *t, int first, const lp_render_ctx *ctx, const lp_stat *st)
+{
+	const lp_report *rep = ctx->rep;
+	double u = ctx->opts->unit;
+
+	if (first < 0 || !st->nz)
+		return;
+	cell(t, first, "%.1f", lp_stat_mean_s(rep, ctx->cv, st) / u);
+	cell(t, first + 1, "%.1f", lp_stat_min_s(rep, st) / u);
+	cell(t, first + 2, "%.1f", lp_stat_max_s(rep, st) / u);
+	cell(t, first + 3, "%.0f", (double)lp_render_group_id(ctx, st->max_g));
+	cell(t, first + 4, "%.2f", lp_stat_imbalance(rep, ctx->cv, st));
+}
+
+/* --by: one column per group, its time in timer units. */
+static int group_cols(lp_table *t, const lp_render_ctx *ctx)
+{
+	int first = t->ncols;
+
+	if (!lp_render_has_columns(ctx, 1))
+		return -1;
+	for (size_t g = 0; g < ctx->cv->ngroups; g++)
+		table_col(t, ctx->cv->groups[g].label, 8);
+	return first;
+}
+
+static void group_cells(lp_table *t, int first, const lp_render_ctx *ctx, size_t line)
+{
+	const lp_ctxview *cv = ctx->cv;
+
+	if (first < 0)
+		return;
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		size_t k = line * cv->ngroups + g;
+
+		if (cv->line_s[k] || cv->line_v[k])
+			cell(t, first + (int)g, "%.1f",
+			     lp_report_seconds(ctx->rep, cv->line_v[k], cv->line_s[k]) / ctx->opts->unit);
+	}
 }
 
 typedef struct lp_fn_cols {
-	int hits, samples, time, perhit, pct, ci, incl, ev0;
+	int hits, samples, time, perhit, pct, ci, incl, ev0, st0, g0;
 	int has_hits;
 	lp_metric_cols mc;
 } lp_fn_cols;
@@ -195,6 +255,8 @@ static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int
 	if (has_incl)
 		k->incl = t->ncols, table_col(t, "Incl. Time", 12);
 	k->ev0 = extra_cols(t, p, &k->mc);
+	k->st0 = stat_cols(t, ctx);
+	k->g0 = group_cols(t, ctx);
 }
 
 static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
@@ -225,6 +287,10 @@ static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
 		cell(t, k->ci, "%.1f", 100.0 * (p - lo > hi - p ? p - lo : hi - p));
 	}
 	extra_cells(t, k->ev0, rep->prof, &k->mc, ls->value);
+	if (k->st0 >= 0)
+		stat_cells(t, k->st0, ctx, &ctx->cv->line_stats[ls - rep->lines]);
+	if (k->g0 >= 0)
+		group_cells(t, k->g0, ctx, (size_t)(ls - rep->lines));
 }
 
 /*
@@ -340,6 +406,15 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	fprintf(out, "Function: %s at line %d\n\n", name, first);
 	table_print(&t, out, ctx->color);
 	fputc('\n', out);
+	if (fs && lp_render_has_stats(ctx)) {
+		const lp_stat *st = &ctx->cv->func_stats[fs - rep->funcs];
+
+		fprintf(out, "Across %zu %ss: mean %g s, min %g s, max %g s (%s %lld), max/mean %.2f\n\n",
+			ctx->cv->ngroups, lp_by_name(ctx->cv->level), lp_stat_mean_s(rep, ctx->cv, st),
+			lp_stat_min_s(rep, st), lp_stat_max_s(rep, st),
+			ctx->cv->level == LP_BY_THREAD ? "tid" : ctx->cv->level == LP_BY_PROCESS ? "pid" : "rank",
+			st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL, lp_stat_imbalance(rep, ctx->cv, st));
+	}
 out:
 	table_free(&t);
 	return rc;
@@ -457,7 +532,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_metric_cols mc;
 	char (*where)[512];
 	size_t n = rep->nlines < (size_t)top ? rep->nlines : (size_t)top;
-	int ev0;
+	int ev0, st0;
 
 	where = calloc(n + 1, sizeof(*where));
 	if (!where)
@@ -470,6 +545,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (ctx->opts->ci)
 		table_col(&t, "+-", 6);
 	ev0 = extra_cols(&t, rep->prof, &mc);
+	st0 = stat_cols(&t, ctx);
 	for (size_t i = 0; i < n && rep->lines[i].samples; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
@@ -495,6 +571,8 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			cell(&t, 3, "%.1f", 100.0 * (share - lo > hi - share ? share - lo : hi - share));
 		}
 		extra_cells(&t, ev0, rep->prof, &mc, ls->value);
+		if (st0 >= 0)
+			stat_cells(&t, st0, ctx, &ctx->cv->line_stats[i]);
 	}
 	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples):\n\n",
 		t.nrows, rep->nlines);

@@ -317,7 +317,7 @@ void lp_framepointer_check(const lp_profile *prof, FILE *diag)
 		return;
 	for (size_t i = 0; i < prof->naddrs; i++)
 		if (prof->addrs[i].loc.module < prof->nmodules)
-			self[prof->addrs[i].loc.module] += prof->addrs[i].samples;
+			self[prof->addrs[i].loc.module] += prof->addrs[i].c.samples;
 	for (uint32_t m = 0; m < prof->nmodules; m++) {
 		const char *path = prof->modules[m].path;
 		char why[256];

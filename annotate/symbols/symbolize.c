@@ -260,14 +260,23 @@ static lp_symmod *lp_symtab_module(lp_symtab *st, uint32_t i)
 	return m;
 }
 
-/* "[base+0xoff]": a location no symbol covers. */
+/*
+ * A location no symbol covers. In a shared library (libopen-pal.so.40,
+ * mca_btl_vader.so: Debian strips them to their exported symbols) every such
+ * address is one row, "[libfoo.so]": dozens of raw offsets of one library
+ * are one thing to the user, its internals. In an executable, "[base+0xoff]":
+ * a stripped program's hottest addresses are all there is to go by.
+ */
 static const char *lp_symtab_rawname(lp_symtab *st, const lp_symmod *m, lp_loc loc)
 {
 	char buf[LP_PATH_MAX];
 
 	if (!m || !m->base)
 		return st->unknown;
-	snprintf(buf, sizeof(buf), "[%s+0x%llx]", m->base, (unsigned long long)loc.offset);
+	if (strstr(m->base, ".so"))
+		snprintf(buf, sizeof(buf), "[%s]", m->base);
+	else
+		snprintf(buf, sizeof(buf), "[%s+0x%llx]", m->base, (unsigned long long)loc.offset);
 	return lp_symtab_intern(st, buf);
 }
 

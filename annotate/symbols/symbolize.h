@@ -11,7 +11,8 @@
 
 /* One level of the (possibly inlined) call chain at an address. */
 typedef struct lp_frame {
-	const char *function;  /* never NULL: DWARF name, else ELF symbol, else "[module+0xoff]" */
+	const char *function;  /* never NULL: DWARF name, else ELF symbol, else "[module+0xoff]"
+	                          ("[libfoo.so]" in a shared library: one per library) */
 	const char *file;      /* absolute source path, NULL without line info */
 	int line;              /* 0 without line info */
 	const char *decl_file; /* where the function is defined; NULL if unknown */

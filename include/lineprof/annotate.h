@@ -13,6 +13,8 @@
 
 enum lp_color { LP_COLOR_AUTO, LP_COLOR_NEVER, LP_COLOR_ALWAYS };
 enum lp_sort { LP_SORT_SELF, LP_SORT_TOTAL };
+/* Where samples came from, the level of --by and of the statistics across it. */
+enum lp_by { LP_BY_NONE, LP_BY_THREAD, LP_BY_PROCESS, LP_BY_RANK };
 
 typedef struct lp_view_opts {
 	const char *const *functions;   /* -f NAME: one line table per function */
@@ -36,6 +38,7 @@ typedef struct lp_view_opts {
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
 	int show_tables;                /* print tables on stdout (off for `record`) */
+	enum lp_by by;                  /* --by thread|process|rank: a column per context */
 	FILE *diag;                     /* notes and warnings: stderr */
 } lp_view_opts;
 
@@ -44,6 +47,33 @@ void lp_view_opts_init(lp_view_opts *o);
 /* Prints every view asked for in opts, to out and to the files named there. */
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out,
 		    lp_error *err);
+
+/*
+ * lineprof diff: how BASE and NEW are compared (the views come from
+ * lp_view_opts: -f, --top, --functions, --csv, --json, -u, --color,
+ * --source-dir). See lineprof(1), DIFF and STATISTICS.
+ */
+typedef struct lp_diff_opts {
+	double fdr;                     /* --fdr: false-discovery rate of the marks (0.05) */
+	const double *work[2];          /* --scale: work units per run of BASE [0] and NEW [1]; */
+	int nwork[2];                   /* one value stands for every run; NULL/0: no scaling */
+	const char *base_source;        /* --base-source DIR: BASE's version of the sources */
+	const char *const *binaries;    /* --binary FILE: copies of profiled binaries, */
+	int nbinaries;                  /* used for the modules whose build-id they have */
+} lp_diff_opts;
+
+void lp_diff_opts_init(lp_diff_opts *o);
+
+/*
+ * Compares profiles[0..nbase) (BASE, one per run) with profiles[nbase ..
+ * nbase+nnew) (NEW): per line and per function, time before and after and
+ * whether the change is more than sampling noise (and, with several runs per
+ * side, run-to-run drift) explains. names[] are the files, for messages and
+ * the header. Module paths of the profiles may be redirected to --binary
+ * files. Views go to out; LP_OK, LP_EUSAGE or LP_EFAIL with a message.
+ */
+int lp_annotate_diff(lp_profile *const *profiles, const char *const *names, int nbase, int nnew,
+		     const lp_view_opts *view, const lp_diff_opts *opts, FILE *out, lp_error *err);
 
 /*
  * Before a run: exe has line info, each -f name is a function of exe or its

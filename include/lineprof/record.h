@@ -95,6 +95,7 @@ typedef struct lp_record_opts {
 	const sigset_t *target_sigmask;    /* the target's signal mask at exec; NULL: the caller's
 	                                      mask at the call (a caller that blocks signals to
 	                                      protect its own saving passes its mask from before) */
+	const lp_identity *identity;       /* of the launched process in its job; NULL: unknown */
 } lp_record_opts;
 
 /*

@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "../lp_check.h"
+#include "../lp_samples.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static char *check_samples(int callchain, const char *const *mods, const uint64_
 	p->callchain = callchain;
 	for (int i = 0; i < n; i++) {
 		lp_profile_module(p, mods[i], NULL, 0);
-		lp_profile_add_sample(p, (lp_loc){ (uint32_t)i, 0x1000 }, samples ? samples[i] : 1, &v);
+		lp_test_add(p, (lp_loc){ (uint32_t)i, 0x1000 }, samples ? samples[i] : 1, &v);
 	}
 	lp_framepointer_check(p, diag);
 	fclose(diag);

@@ -219,7 +219,7 @@ START_TEST(test_lookup_unknown)
 	ck_assert_str_eq(f[0].function, "[unknown]");
 	ck_assert_uint_eq(f[0].module, LP_MODULE_NONE);
 	ck_assert_int_eq(lp_symtab_lookup(st, (lp_loc){ 1, 0x1234 }, 0, &f), 1);
-	ck_assert_str_eq(f[0].function, "[lp-gone.so+0x1234]");
+	ck_assert_str_eq(f[0].function, "[lp-gone.so]"); /* a library: one row */
 	ck_assert_ptr_null(f[0].file);
 	/* An offset past every segment. */
 	ck_assert_int_eq(lp_symtab_lookup(st, (lp_loc){ 0, 0x7fffffff }, 0, &f), 1);

@@ -27,7 +27,7 @@ static void consistent(const lp_profile *p)
 
 		if (a->loc.module != LP_MODULE_NONE && a->loc.module >= p->nmodules)
 			abort();
-		samples += a->samples;
+		samples += a->c.samples;
 	}
 	if (samples != p->samples)
 		abort();
@@ -44,6 +44,17 @@ static void consistent(const lp_profile *p)
 				abort();
 		}
 	}
+	for (size_t i = 0; i < p->ncontexts; i++)
+		if (p->contexts[i].kind == LP_CTX_THREAD ?
+		    p->contexts[i].parent >= i || p->contexts[p->contexts[i].parent].kind != LP_CTX_PROCESS :
+		    p->contexts[i].kind != LP_CTX_PROCESS || p->contexts[i].parent != LP_CTX_NONE)
+			abort();
+	for (size_t i = 0; i < p->nctx_addrs; i++)
+		if (p->ctx_addrs[i].ctx >= p->ncontexts || p->ctx_addrs[i].index >= p->naddrs)
+			abort();
+	for (size_t i = 0; i < p->nctx_stacks; i++)
+		if (p->ctx_stacks[i].ctx >= p->ncontexts || p->ctx_stacks[i].index >= p->nstacks)
+			abort();
 	for (size_t i = 0; i < p->nhits; i++)
 		if (p->hits[i].loc.module != LP_MODULE_NONE && p->hits[i].loc.module >= p->nmodules)
 			abort();

@@ -54,6 +54,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < cli.rec.nevents; i++)
 			if (!cli.rec.events[i] || !cli.rec.events[i][0])
 				abort();
+		/* diff: profiles on both sides, from argv, none of them an option or the separator. */
+		if (cli.cmd == LP_CMD_DIFF) {
+			for (int side = 0; side < 2; side++) {
+				if (cli.ndiff_files[side] < 1 || cli.ndiff_files[side] > LP_MAX_RUNS)
+					abort();
+				for (int i = 0; i < cli.ndiff_files[side]; i++) {
+					char *f = cli.diff_files[side][i];
+					int from_argv = 0;
+
+					for (int k = 2; k < argc; k++)
+						from_argv |= argv[k] == f;
+					if (!from_argv || strcmp(f, "--") == 0)
+						abort();
+				}
+			}
+			if (!(cli.diff.fdr > 0 && cli.diff.fdr < 1))
+				abort();
+			for (int side = 0; side < 2; side++)
+				for (int i = 0; i < cli.diff.nwork[side]; i++)
+					if (!(cli.diff.work[side][i] > 0))
+						abort();
+		}
 		/* -h, -V, --list-events win over the rest; a run or record must be coherent. */
 		if ((cli.cmd == LP_CMD_RUN || cli.cmd == LP_CMD_RECORD) && cli.rec.freq && cli.rec.period)
 			abort();

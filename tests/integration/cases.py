@@ -483,7 +483,7 @@ def err_bad_profiles():
         f.write(text[: len(text) // 2])
     one_line_error(run(["annotate", "cut.lprof"], cwd=d), 1, "cut.lprof")
     with open(os.path.join(d, "v9.lprof"), "w") as f:
-        f.write(text.replace("lineprof-profile 1", "lineprof-profile 9", 1))
+        f.write(re.sub(r"^lineprof-profile \d+", "lineprof-profile 9", text))
     one_line_error(run(["annotate", "v9.lprof"], cwd=d), 1, "version 9")
 
 

@@ -233,13 +233,13 @@ START_TEST(test_command_is_one_line)
 }
 END_TEST
 
-/* Size, mtime and code hash of a module without a build-id survive the file; old 4-field lines still load. */
+/* Size, mtime and code hash of a module without a build-id survive the file; format 1 still loads. */
 START_TEST(test_module_identity_round_trip)
 {
 	lp_profile *p = lp_profile_new(), *q;
 	lp_error err = { 0 };
 	unsigned char bid[4] = { 1, 2, 3, 4 };
-	const char *old = "lineprof-profile 1\nmodule 0 - /bin/x\nsamples 0\nend\n";
+	const char *old = "lineprof-profile 1\nsamples 0\nmodule 0 - /bin/x\nend\n";
 
 	reset();
 	ck_assert_int_eq(lp_profile_module(p, "/work/go-binary", NULL, 0), 0);
@@ -255,8 +255,8 @@ START_TEST(test_module_identity_round_trip)
 	ck_assert_uint_eq(q->modules[0].code_hash, 0xfedcba9876543210ULL);
 	ck_assert_uint_eq(q->modules[1].file_size, 0);
 	ck_assert_uint_eq(q->modules[1].code_hash, 0);
-	/* A module with a build-id keeps the short form older readers take. */
-	ck_assert_ptr_nonnull(strstr(get("m.lprof"), "module 1 01020304 /lib/libc.so.6\n"));
+	ck_assert_ptr_nonnull(strstr(get("m.lprof"),
+				     "module 0 - 1234567 -5 fedcba9876543210 /work/go-binary\n"));
 	lp_profile_free(q);
 	lp_profile_free(p);
 	put("old.lprof", old);

@@ -259,7 +259,7 @@ START_TEST(collect_time_order_across_cpus)
 	const lp_addr *a;
 
 	p->nevents = 1;
-	c = lp_collect_new(p, ST, 0);
+	c = lp_collect_new(p, ST, 0, NULL);
 	ck_assert_ptr_nonnull(c);
 	/* CPU 0 samples at t=20 (the record wraps); CPU 1 mapped the file at t=10. */
 	sample(f0, 100, 100, 0x555555555010, 20, 250000, NULL, 0, NULL, 0);
@@ -277,8 +277,8 @@ START_TEST(collect_time_order_across_cpus)
 	ck_assert_uint_eq(p->modules[0].build_id[19], 0xa0 + 19);
 	a = find_addr(p, 0, 0x1010); /* ip - start + pgoff */
 	ck_assert_ptr_nonnull(a);
-	ck_assert_uint_eq(a->samples, 1);
-	ck_assert_uint_eq(a->value[0], 250000);
+	ck_assert_uint_eq(a->c.samples, 1);
+	ck_assert_uint_eq(a->c.value[0], 250000);
 	ck_assert_ptr_nonnull(find_addr(p, LP_MODULE_NONE, 0x7fff00001000));
 	ck_assert_uint_eq(p->events[0].total, 500000);
 	/* The space went back to the kernel. */
@@ -300,7 +300,7 @@ START_TEST(collect_fork_exec_exit)
 	rec r = {{0}, 0};
 
 	p->nevents = 1;
-	c = lp_collect_new(p, ST, 0);
+	c = lp_collect_new(p, ST, 0, NULL);
 	mmap2(f, 100, 0x400000, 0x1000, 0, PROT_EXEC, "/bin/parent", 1);
 	/* FORK pid 200 from 100: it sees the parent's maps. */
 	w32x2(&r, 200, 100);
@@ -340,14 +340,14 @@ START_TEST(collect_callchain)
 
 	p->nevents = 1;
 	p->callchain = 1;
-	c = lp_collect_new(p, ST | PERF_SAMPLE_CALLCHAIN, 0);
+	c = lp_collect_new(p, ST | PERF_SAMPLE_CALLCHAIN, 0, NULL);
 	mmap2(f, 7, 0x401000, 0x1000, 0x1000, PROT_EXEC, "/bin/x", 1);
 	sample(f, 7, 7, 0x401010, 2, 100, NULL, 0, chain, 4);
 	sample(f, 7, 7, 0x401010, 3, 100, NULL, 0, chain, 4);
 	ck_assert_int_eq(lp_collect_drain(c, &f->ring, 1, &err), LP_OK);
 	ck_assert_uint_eq(p->nstacks, 1); /* the same stack twice: one entry */
-	ck_assert_uint_eq(p->stacks[0].samples, 2);
-	ck_assert_uint_eq(p->stacks[0].value0, 200);
+	ck_assert_uint_eq(p->stacks[0].c.samples, 2);
+	ck_assert_uint_eq(p->stacks[0].c.value[0], 200);
 	ck_assert_uint_eq(p->stacks[0].depth, 3); /* ip once, marker skipped */
 	ck_assert_uint_eq(p->frames[0].module, 0);
 	ck_assert_uint_eq(p->frames[0].offset, 0x1010);
@@ -437,7 +437,7 @@ START_TEST(collect_dwarf_unwinder)
 	ck_assert_uint_ne(mask & (1ULL << PERF_REG_X86_BP), 0);
 	p->nevents = 1;
 	p->callchain = LP_CALLCHAIN_DWARF;
-	c = lp_collect_new(p, ST | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER, 0);
+	c = lp_collect_new(p, ST | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER, 0, NULL);
 	ck_assert_int_eq(lp_collect_set_unwinder(c, &u, mask), 0);
 	mmap2(f, 7, 0x401000, 0x1000, 0x1000, PROT_EXEC, "/bin/x", 1);
 	dwarf_sample(f, 7, 0x401010, 2, mask, 48);
@@ -466,8 +466,8 @@ START_TEST(collect_dwarf_unwinder)
 	/* The unwound ips become a stack like a frame-pointer callchain's: one entry, twice. */
 	ck_assert_uint_eq(p->samples, 2);
 	ck_assert_uint_eq(p->nstacks, 1);
-	ck_assert_uint_eq(p->stacks[0].samples, 2);
-	ck_assert_uint_eq(p->stacks[0].value0, 200);
+	ck_assert_uint_eq(p->stacks[0].c.samples, 2);
+	ck_assert_uint_eq(p->stacks[0].c.value[0], 200);
 	ck_assert_uint_eq(p->stacks[0].depth, 3);
 	ck_assert_uint_eq(p->frames[0].module, 0);
 	ck_assert_uint_eq(p->frames[0].offset, 0x1010);
@@ -511,7 +511,7 @@ START_TEST(collect_group_deltas)
 	const lp_addr *a;
 
 	p->nevents = 2;
-	c = lp_collect_new(p, ST | PERF_SAMPLE_READ, PERF_FORMAT_GROUP | PERF_FORMAT_ID);
+	c = lp_collect_new(p, ST | PERF_SAMPLE_READ, PERF_FORMAT_GROUP | PERF_FORMAT_ID, NULL);
 	mmap2(f, 1, 0x1000, 0x1000, 0, PROT_EXEC, "/bin/g", 1);
 	sample(f, 1, 1, 0x1100, 2, 50, r1, 2, NULL, 0);
 	sample(f, 1, 1, 0x1200, 3, 50, r2, 2, NULL, 0);
@@ -519,11 +519,11 @@ START_TEST(collect_group_deltas)
 	ck_assert_int_eq(lp_collect_drain(c, &f->ring, 1, &err), LP_OK);
 	a = find_addr(p, 0, 0x100);
 	ck_assert_ptr_nonnull(a);
-	ck_assert_uint_eq(a->value[0], 50);
-	ck_assert_uint_eq(a->value[1], 10);
+	ck_assert_uint_eq(a->c.value[0], 50);
+	ck_assert_uint_eq(a->c.value[1], 10);
 	a = find_addr(p, 0, 0x200);
 	ck_assert_ptr_nonnull(a);
-	ck_assert_uint_eq(a->value[1], 15 + 4);
+	ck_assert_uint_eq(a->c.value[1], 15 + 4);
 	ck_assert_uint_eq(p->events[1].total, 29);
 	lp_collect_free(c);
 	fake_free(f);
@@ -539,7 +539,7 @@ START_TEST(collect_lost_throttle)
 	lp_error err = {0};
 	rec r = {{0}, 0};
 
-	c = lp_collect_new(p, ST, 0);
+	c = lp_collect_new(p, ST, 0, NULL);
 	w64(&r, 1);
 	w64(&r, 17);
 	emit(f, PERF_RECORD_LOST, 0, &r, 1, 1, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "../lp_samples.h"
 #include "report.h"
 
 static const char fake_source[] =
@@ -170,24 +171,24 @@ static inline int fake_build_opts(fake *f, int flags)
 			strcpy(f->prof->events[e].name, names[e][0]);
 			strcpy(f->prof->events[e].measured, names[e][1]);
 		}
-		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10,
+		lp_test_add(f->prof, (lp_loc){ 0, 0x10 }, 10,
 				      (uint64_t[LP_MAX_EVENTS]){ 20000, 50000, 1000, 10 });
-		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20,
+		lp_test_add(f->prof, (lp_loc){ 0, 0x20 }, 20,
 				      (uint64_t[LP_MAX_EVENTS]){ 40000, 20000, 4000, 400 });
-		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10,
+		lp_test_add(f->prof, (lp_loc){ 0, 0x30 }, 10,
 				      (uint64_t[LP_MAX_EVENTS]){ 10000, 10000, 0, 0 });
-		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x40 }, 10,
+		lp_test_add(f->prof, (lp_loc){ 0, 0x40 }, 10,
 				      (uint64_t[LP_MAX_EVENTS]){ 10000, 30000, 1000, 30 });
 		return lp_report_build(&f->rep, f->prof, &sym, &err);
 	}
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x10 }, 10, (uint64_t[]){ 10000000, 100 });
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x20 }, 20, (uint64_t[]){ 20000000, 3000 });
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x30 }, 10, (uint64_t[]){ 10000000, 50 });
-	lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x40 }, 10, (uint64_t[]){ 10000000, 7 });
+	lp_test_add(f->prof, (lp_loc){ 0, 0x10 }, 10, (uint64_t[]){ 10000000, 100 });
+	lp_test_add(f->prof, (lp_loc){ 0, 0x20 }, 20, (uint64_t[]){ 20000000, 3000 });
+	lp_test_add(f->prof, (lp_loc){ 0, 0x30 }, 10, (uint64_t[]){ 10000000, 50 });
+	lp_test_add(f->prof, (lp_loc){ 0, 0x40 }, 10, (uint64_t[]){ 10000000, 7 });
 	if (flags & FAKE_MORE) {
 		f->prof->task_clock_ns = 60000000;
-		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x60 }, 5, (uint64_t[]){ 5000000, 20 });
-		lp_profile_add_sample(f->prof, (lp_loc){ 0, 0x70 }, 5, (uint64_t[]){ 5000000, 30 });
+		lp_test_add(f->prof, (lp_loc){ 0, 0x60 }, 5, (uint64_t[]){ 5000000, 20 });
+		lp_test_add(f->prof, (lp_loc){ 0, 0x70 }, 5, (uint64_t[]){ 5000000, 30 });
 	}
 	if (flags & FAKE_HITS) {
 		lp_profile_add_hits(f->prof, (lp_loc){ 0, 0x10 }, 1001);

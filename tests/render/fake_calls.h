@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "../lp_samples.h"
 #include "report.h"
 
 static const char fcg_source[] =
@@ -166,8 +167,8 @@ static void fcg_stack(fcg *f, uint64_t samples, const uint64_t *offs, uint32_t d
 		frames[i].module = offs[i] == 0x900 ? 1 : 0;
 		frames[i].offset = offs[i];
 	}
-	lp_profile_add_sample(f->prof, frames[0], samples, &v);
-	lp_profile_add_stack(f->prof, frames, depth, samples, v);
+	lp_test_add(f->prof, frames[0], samples, &v);
+	lp_test_add_stack(f->prof, frames, depth, samples, v);
 }
 
 #define FCG_STACK(f, n, ...) \

@@ -106,7 +106,7 @@ START_TEST(test_folded_missing_stacks)
 	char *got, *diag = NULL;
 	uint64_t v = 4000000;
 
-	lp_profile_add_sample(f.prof, (lp_loc){ 0, 0x600 }, 4, &v); /* a sample without its stack */
+	lp_test_add(f.prof, (lp_loc){ 0, 0x600 }, 4, &v); /* a sample without its stack */
 	lp_view_opts_init(&o);
 	got = fcg_render(&f, lp_render_folded, &o, &diag);
 	ck_assert_uint_eq(sum_counts(got), 100);
