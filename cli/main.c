@@ -245,8 +245,8 @@ static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *e
 	where = lp_output_fallback(out, &ferr);
 	if (where && lp_profile_save(prof, where, &ferr) == LP_OK) {
 		snprintf(line, sizeof(line), "Wrote profile results to %s (instead of %s)", where, out);
-		/* Not a notice: where the run went, said under --quiet too (unmarked, as when all is well). */
-		fprintf(stderr, "%s\n", line);
+		/* Not a notice: where the run went is said under --quiet too, and by every rank. */
+		lp_notes_error(stderr, lp_my_rank, line);
 		free(where);
 		return LP_EFAIL;
 	}
