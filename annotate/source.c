@@ -56,7 +56,6 @@ struct lp_sources {
 	lp_srcdata **datas;
 	size_t ndatas;
 	size_t held;       /* bytes of text read, against LP_SOURCE_BUDGET */
-	const char *last_key;
 	lp_srcname *last;  /* the previous lookup: views ask for one file many times in a row */
 };
 
@@ -262,13 +261,11 @@ static lp_srcname *get(lp_sources *s, const char *name)
 
 	if (!name)
 		return NULL;
-	if (s->last && name == s->last_key)
+	if (s->last && strcmp(s->last->name, name) == 0)
 		return s->last;
 	for (size_t i = 0; i < s->nnames; i++)
-		if (strcmp(s->names[i].name, name) == 0) {
-			s->last_key = name;
+		if (strcmp(s->names[i].name, name) == 0)
 			return s->last = &s->names[i];
-		}
 	if (s->nnames == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		lp_srcname *nn = realloc(s->names, cap * sizeof(*nn));
