@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "report.h"
 
 /* Keys are interned pointers and small ints: (a, b, c) -> index + 1. */
@@ -171,8 +172,8 @@ static int edge_add(lp_report *rep, long caller, long callee, uint64_t samples, 
 	return 0;
 }
 
-static int call_add(lp_report *rep, const lp_frame *at, long caller, long callee,
-		    uint64_t samples, uint64_t value0)
+static int call_add(lp_report *rep, const lp_frame *at, lp_loc loc, int is_return, long caller,
+		    long callee, uint64_t samples, uint64_t value0)
 {
 	uint64_t key[3] = { (uintptr_t)at->file, (uint64_t)at->line,
 			    (uint64_t)caller << 32 | (uint64_t)callee };
@@ -187,7 +188,15 @@ static int call_add(lp_report *rep, const lp_frame *at, long caller, long callee
 		rep->calls[i].line = at->line;
 		rep->calls[i].caller = (uint32_t)caller;
 		rep->calls[i].callee = (uint32_t)callee;
+		rep->calls[i].loc = loc;
+		rep->calls[i].loc_is_return = is_return;
 		rep->ncalls = (size_t)i + 1;
+	}
+	/* One address of the call site, the same whatever the order of the stacks. */
+	if (loc.module < rep->calls[i].loc.module ||
+	    (loc.module == rep->calls[i].loc.module && loc.offset < rep->calls[i].loc.offset)) {
+		rep->calls[i].loc = loc;
+		rep->calls[i].loc_is_return = is_return;
 	}
 	rep->calls[i].samples += samples;
 	rep->calls[i].value0 += value0;
@@ -228,6 +237,8 @@ static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
  */
 typedef struct lp_chain {
 	const lp_frame *f[LP_MAX_STACK * 4];
+	lp_loc loc[LP_MAX_STACK * 4];   /* the address each frame was looked up at */
+	uint8_t ret[LP_MAX_STACK * 4];  /* ... as a return address */
 	int n;
 } lp_chain;
 
@@ -273,7 +284,8 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 			}
 			if (!seen_edge && edge_add(rep, fi, prev, samples, value0))
 				return -1;
-			if (!seen_call && call_add(rep, c->f[i], fi, prev, samples, value0))
+			if (!seen_call && call_add(rep, c->f[i], c->loc[i], c->ret[i], fi, prev, samples,
+						   value0))
 				return -1;
 			pairs[np].caller = fi;
 			pairs[np].callee = prev;
@@ -284,10 +296,13 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 	return 0;
 }
 
-static void chain_append(lp_chain *c, const lp_frame *fr, int n)
+static void chain_append(lp_chain *c, const lp_frame *fr, int n, lp_loc loc, int is_return)
 {
-	for (int i = 0; i < n && c->n < (int)(sizeof(c->f) / sizeof(c->f[0])); i++)
+	for (int i = 0; i < n && c->n < (int)(sizeof(c->f) / sizeof(c->f[0])); i++) {
+		c->loc[c->n] = loc;
+		c->ret[c->n] = is_return != 0;
 		c->f[c->n++] = &fr[i];
+	}
 }
 
 static int add_inclusive(lp_report *rep)
@@ -308,7 +323,7 @@ static int add_inclusive(lp_report *rep)
 				const lp_frame *fr;
 				int n = rep->sym.lookup(rep->sym.ctx, p->frames[st->first + d], d > 0, &fr);
 
-				chain_append(c, fr, n);
+				chain_append(c, fr, n, p->frames[st->first + d], d > 0);
 			}
 			rc = add_chain(rep, c, st->c.samples, st->c.value[0]);
 		}
@@ -319,7 +334,7 @@ static int add_inclusive(lp_report *rep)
 			int n = rep->sym.lookup(rep->sym.ctx, p->addrs[a].loc, 0, &fr);
 
 			c->n = 0;
-			chain_append(c, fr, n);
+			chain_append(c, fr, n, p->addrs[a].loc, 0);
 			rc = add_chain(rep, c, p->addrs[a].c.samples, p->addrs[a].c.value[0]);
 		}
 	}
@@ -535,8 +550,11 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 	rep->prof = prof;
 	rep->sym = *sym;
 	rep->index = calloc(1, sizeof(*rep->index));
-	if (!rep->index)
+	rep->code = lp_codeview_new();
+	if (!rep->index || !rep->code) {
+		lp_report_free(rep);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
 	rep->addr_line = malloc((prof->naddrs + 1) * sizeof(*rep->addr_line));
 	rep->addr_func = malloc((prof->naddrs + 1) * sizeof(*rep->addr_func));
 	if (!rep->addr_line || !rep->addr_func)
@@ -565,6 +583,7 @@ void lp_report_free(lp_report *rep)
 		keymap_free(&rep->index->calls);
 		free(rep->index);
 	}
+	lp_codeview_free(rep->code);
 	free(rep->lines);
 	free(rep->funcs);
 	free(rep->addr_line);

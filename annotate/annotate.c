@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "elf_file.h"
 #include "framepointer.h"
 #include "input.h"
+#include "lineprof/merge.h"
 #include "render.h"
 
 static int symtab_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **frames)
@@ -23,9 +25,25 @@ static int symtab_span(void *ctx, const char *name, const char **file, int *firs
 	return lp_symtab_function_span(ctx, name, file, first, last);
 }
 
+/* Code by address (--asm, loops, callgrind's instructions): the symtab's codetab. */
+static int symtab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_function(ct, loc, code, arch) : LP_CODE_NOMEM;
+}
+
+static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	lp_codetab *ct = lp_symtab_codetab(ctx);
+
+	return ct ? lp_codetab_vaddr(ct, loc, vaddr) : -1;
+}
+
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
-	lp_symbolizer s = { symtab_lookup, symtab_span, st };
+	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = st,
+			    .code = symtab_code, .vaddr = symtab_vaddr };
 
 	return s;
 }
@@ -127,7 +145,8 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	/* An export on stdout keeps stdout machine-readable: no tables around it. */
 	int tables = o->show_tables && !is_stdout(o->csv) && !is_stdout(o->json) &&
 		     !is_stdout(o->dot) && !is_stdout(o->callgrind) && !is_stdout(o->folded) &&
-		     !is_stdout(o->png) && !is_stdout(o->svg);
+		     !is_stdout(o->png) && !is_stdout(o->svg) && !is_stdout(o->html) &&
+		     !is_stdout(o->flamegraph) && !is_stdout(o->pprof);
 	lp_error e = { 0 };
 	int rc;
 
@@ -141,8 +160,11 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		lp_render_table(ctx, out, &e), view_done(o, &e, err);
 	if (tables && o->functions_view)
 		lp_render_functions(ctx, out, &e), view_done(o, &e, err);
-	if (tables && ((o->nfunctions == 0 && !o->listing && !o->functions_view) || o->top > 0))
+	if (tables && ((o->nfunctions == 0 && !o->listing && !o->functions_view && !o->loops_view) ||
+		       o->top > 0))
 		lp_render_top(ctx, out, &e), view_done(o, &e, err);
+	if (tables && o->loops_view)
+		lp_render_loops(ctx, out, &e), view_done(o, &e, err);
 	if (tables && o->listing)
 		lp_render_listing(ctx, out, &e), view_done(o, &e, err);
 	if (o->csv)
@@ -159,10 +181,79 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		lp_render_to_path(&file_ctx, lp_render_callgrind, o->callgrind, &e), view_done(o, &e, err);
 	if (o->folded)
 		lp_render_to_path(&file_ctx, lp_render_folded, o->folded, &e), view_done(o, &e, err);
+	if (o->flamegraph)
+		lp_render_to_path(&file_ctx, lp_render_flamegraph, o->flamegraph, &e), view_done(o, &e, err);
+	if (o->pprof)
+		lp_render_to_path(&file_ctx, lp_render_pprof, o->pprof, &e), view_done(o, &e, err);
+	if (o->html)
+		lp_render_to_path(&file_ctx, lp_render_html, o->html, &e), view_done(o, &e, err);
 	return err->code;
 }
 
+/*
+ * Module names that are one file (same device and inode: "./", "//",
+ * symbolic links) become one module: symbols, code and loops are all kept
+ * per module, so a profile naming one file through thousands of spellings
+ * would otherwise cost thousands of copies of it. The profile merged into
+ * itself that way, or NULL when it names no file twice (or cannot be
+ * merged: it is then used as it is).
+ */
+static lp_profile *unalias(const lp_profile *prof, FILE *diag)
+{
+	size_t n = prof->nmodules, aliases = 0;
+	struct stat *ids = calloc(n + 1, sizeof(*ids));
+	size_t *canon = calloc(n + 1, sizeof(*canon));
+	lp_module *mods = calloc(n + 1, sizeof(*mods));
+	lp_profile view, *dst = NULL;
+	lp_error err = { 0 };
+
+	for (size_t i = 0; ids && canon && mods && i < n; i++) {
+		canon[i] = i;
+		if (lp_input_check(prof->modules[i].path, &ids[i], NULL) != 0) {
+			ids[i].st_ino = 0;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (ids[j].st_ino && ids[j].st_dev == ids[i].st_dev && ids[j].st_ino == ids[i].st_ino) {
+				canon[i] = canon[j];
+				aliases++;
+				break;
+			}
+	}
+	if (aliases) {
+		/* Every alias made a copy of its file's first name: merging then joins them. */
+		for (size_t i = 0; i < n; i++)
+			mods[i] = prof->modules[canon[i]];
+		view = *prof;
+		view.modules = mods;
+		dst = lp_profile_new();
+		if (dst && lp_profile_merge(dst, &view, "the profile", NULL, &err) != LP_OK) {
+			lp_profile_free(dst);
+			dst = NULL;
+		}
+		if (dst && diag)
+			fprintf(diag, "lineprof: note: %zu module name%s of this profile name%s files "
+				"it names already (same device and inode): each file is read once\n",
+				aliases, aliases == 1 ? "" : "s", aliases == 1 ? "s" : "");
+	}
+	free(ids);
+	free(canon);
+	free(mods);
+	return dst;
+}
+
+static int run_on(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err);
+
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
+{
+	lp_profile *one = unalias(prof, opts->diag);
+	int rc = run_on(one ? one : prof, opts, out, err);
+
+	lp_profile_free(one);
+	return rc;
+}
+
+static int run_on(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
 {
 	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
 	lp_symtab *st;

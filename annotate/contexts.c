@@ -107,7 +107,7 @@ static int make_groups(lp_ctxview *cv, const lp_profile *p)
 		return -1;
 	}
 	for (size_t i = 0; i < p->nctx_addrs; i++)
-		ctx_samples[p->ctx_addrs[i].ctx] += p->ctx_addrs[i].c.samples;
+		ctx_samples[p->ctx_addrs[i].ctx] += p->ctx_addrs[i].samples;
 	/* A group per distinct key among contexts with samples (ranks: few; scan by key map). */
 	for (uint32_t c = 0; c < p->ncontexts; c++) {
 		int64_t key;
@@ -199,11 +199,11 @@ static void flush(lp_scratch *sc, lp_stat *stats, uint64_t *mv, uint64_t *ms, si
 	sc->ntouched = 0;
 }
 
-static void touch(lp_scratch *sc, uint32_t i, const lp_counts *c)
+static void touch(lp_scratch *sc, uint32_t i, const lp_ctx_counts *c)
 {
 	if (!sc->v[i] && !sc->s[i])
 		sc->touched[sc->ntouched++] = i;
-	sc->v[i] += c->value[0];
+	sc->v[i] += c->value0;
 	sc->s[i] += c->samples;
 }
 
@@ -231,7 +231,25 @@ static void finish_min(lp_stat *st, size_t n, size_t ngroups)
 			st[i].min_v = st[i].min_s = 0;
 }
 
-static int gather(lp_ctxview *cv, const lp_report *rep)
+/* Per address: is it in an MPI library? Judged once per module, not once per entry. */
+static unsigned char *mpi_addrs(const lp_profile *p)
+{
+	unsigned char *mod = malloc(p->nmodules + 1), *addr = malloc(p->naddrs + 1);
+
+	if (!mod || !addr) {
+		free(mod);
+		free(addr);
+		return NULL;
+	}
+	for (uint32_t m = 0; m < p->nmodules; m++)
+		mod[m] = (unsigned char)lp_module_is_mpi(p, m);
+	for (size_t i = 0; i < p->naddrs; i++)
+		addr[i] = p->addrs[i].loc.module < p->nmodules && mod[p->addrs[i].loc.module];
+	free(mod);
+	return addr;
+}
+
+static int gather(lp_ctxview *cv, const lp_report *rep, const unsigned char *mpi_of)
 {
 	const lp_profile *p = rep->prof;
 	size_t ng = cv->ngroups, *start = calloc(ng + 2, sizeof(*start));
@@ -253,21 +271,21 @@ static int gather(lp_ctxview *cv, const lp_report *rep)
 	for (size_t i = 0; i < p->nctx_addrs; i++) {
 		const lp_ctx_counts *e = &p->ctx_addrs[i];
 		uint32_t g = cv->group_of[e->ctx];
-		int mpi = lp_module_is_mpi(p, p->addrs[e->index].loc.module);
+		int mpi = mpi_of[e->index];
 
 		if (mpi) {
-			cv->mpi_samples += e->c.samples;
-			cv->mpi_value0 += e->c.value[0];
+			cv->mpi_samples += e->samples;
+			cv->mpi_value0 += e->value0;
 		}
 		if (g == LP_NO_GROUP) {
-			cv->outside_samples += e->c.samples;
+			cv->outside_samples += e->samples;
 			continue;
 		}
-		cv->groups[g].samples += e->c.samples;
-		cv->groups[g].value0 += e->c.value[0];
+		cv->groups[g].samples += e->samples;
+		cv->groups[g].value0 += e->value0;
 		if (mpi) {
-			cv->groups[g].mpi_samples += e->c.samples;
-			cv->groups[g].mpi_value0 += e->c.value[0];
+			cv->groups[g].mpi_samples += e->samples;
+			cv->groups[g].mpi_value0 += e->value0;
 		}
 		order[start[g]++] = (uint32_t)i;
 	}
@@ -276,8 +294,8 @@ static int gather(lp_ctxview *cv, const lp_report *rep)
 		for (; k < start[g]; k++) {
 			const lp_ctx_counts *e = &p->ctx_addrs[order[k]];
 
-			touch(&ls, rep->addr_line[e->index], &e->c);
-			touch(&fs, rep->addr_func[e->index], &e->c);
+			touch(&ls, rep->addr_line[e->index], e);
+			touch(&fs, rep->addr_func[e->index], e);
 		}
 		flush(&ls, cv->line_stats, cv->line_v, cv->line_s, ng, (uint32_t)g);
 		flush(&fs, cv->func_stats, cv->func_v, cv->func_s, ng, (uint32_t)g);
@@ -300,26 +318,19 @@ int lp_ctxview_build(lp_ctxview *cv, const lp_report *rep, enum lp_by by, int co
 {
 	const lp_profile *p = rep->prof;
 	size_t nl = rep->nlines + 1, nf = rep->nfuncs + 1;
+	unsigned char *mpi_of;
 
 	memset(cv, 0, sizeof(*cv));
 	cv->nranks = count_ranks(p);
 	cv->level = by != LP_BY_NONE ? by : cv->nranks >= 2 ? LP_BY_RANK : LP_BY_NONE;
-	if (!p->nctx_addrs) {
-		/* A format-1 profile: nothing per context; only the MPI share. */
-		cv->level = LP_BY_NONE;
+	if (!p->nctx_addrs || cv->level == LP_BY_NONE) {
+		/* Nothing per context to group (format 1, or one rank): still the MPI share. */
+		if (!p->nctx_addrs)
+			cv->level = LP_BY_NONE;
 		for (size_t i = 0; i < p->naddrs; i++)
 			if (lp_module_is_mpi(p, p->addrs[i].loc.module)) {
 				cv->mpi_samples += p->addrs[i].c.samples;
 				cv->mpi_value0 += p->addrs[i].c.value[0];
-			}
-		return LP_OK;
-	}
-	if (cv->level == LP_BY_NONE) {
-		/* Still the MPI share of the whole run. */
-		for (size_t i = 0; i < p->nctx_addrs; i++)
-			if (lp_module_is_mpi(p, p->addrs[p->ctx_addrs[i].index].loc.module)) {
-				cv->mpi_samples += p->ctx_addrs[i].c.samples;
-				cv->mpi_value0 += p->ctx_addrs[i].c.value[0];
 			}
 		return LP_OK;
 	}
@@ -336,8 +347,12 @@ int lp_ctxview_build(lp_ctxview *cv, const lp_report *rep, enum lp_by by, int co
 	     !(cv->func_v = calloc(nf * cv->ngroups, sizeof(uint64_t))) ||
 	     !(cv->func_s = calloc(nf * cv->ngroups, sizeof(uint64_t)))))
 		goto nomem;
-	if (gather(cv, rep))
+	mpi_of = mpi_addrs(p);
+	if (!mpi_of || gather(cv, rep, mpi_of)) {
+		free(mpi_of);
 		goto nomem;
+	}
+	free(mpi_of);
 	return LP_OK;
 nomem:
 	lp_ctxview_free(cv);

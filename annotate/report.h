@@ -8,6 +8,7 @@
 #include "lineprof/annotate.h"
 #include "lineprof/profile.h"
 #include "symbolize.h"
+#include "code.h"
 
 /* One (file, line, function): the function is the innermost one at that line. */
 typedef struct lp_line_stat {
@@ -54,6 +55,8 @@ typedef struct lp_call {
 	uint32_t caller, callee;        /* indices into funcs */
 	uint64_t samples;
 	uint64_t value0;
+	lp_loc loc;                     /* the lowest address it was seen at: a return */
+	int loc_is_return;              /* address (is_return), or the sampled ip (inlining) */
 } lp_call;
 
 /*
@@ -64,6 +67,14 @@ typedef struct lp_symbolizer {
 	int (*lookup)(void *ctx, lp_loc loc, int is_return, const lp_frame **frames);
 	int (*span)(void *ctx, const char *name, const char **file, int *first, int *last);
 	void *ctx;
+	/*
+	 * Optional (NULL: the code views say there is no code). The function
+	 * whose code holds loc, disassembled with its CFG (code.h): an enum
+	 * lp_code_status, *arch set when LP_CODE_UNSUPPORTED. And loc's ELF
+	 * virtual address: 0, or -1.
+	 */
+	int (*code)(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch);
+	int (*vaddr)(void *ctx, lp_loc loc, uint64_t *vaddr);
 } lp_symbolizer;
 
 typedef struct lp_report {
@@ -81,6 +92,7 @@ typedef struct lp_report {
 	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
 	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
+	struct lp_codeview *code;       /* instructions and loops, built when a view asks (codeview.h) */
 } lp_report;
 
 int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer *sym,

@@ -193,7 +193,8 @@ static int check_outputs(const lp_cli *cli, const char *profile, const char *exe
 	const struct { const char *opt, *path; } outs[] = {
 		{ "-o", profile }, { "--csv", v->csv }, { "--json", v->json }, { "--dot", v->dot },
 		{ "--png", v->png }, { "--svg", v->svg }, { "--callgrind", v->callgrind },
-		{ "--folded", v->folded },
+		{ "--folded", v->folded }, { "--flamegraph", v->flamegraph }, { "--pprof", v->pprof },
+		{ "--html", v->html },
 	};
 	struct stat ex, st;
 	int rc;
@@ -263,8 +264,7 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 {
 	char exe[4096], out[4200];
 	enum lp_launcher launcher = launcher_of(cli->args[0]);
-	lp_probe *probes = NULL;
-	size_t nprobes = 0;
+	lp_hitplan *plan = NULL;
 	sigset_t guard, before;
 	lp_profile *prof;
 	int rc, size;
@@ -300,18 +300,33 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 		}
 	}
 	if (cli->hits) {
+		const char *how = getenv("LINEPROF_HITS");
+		size_t rows, funcs, per_row;
+
+		if (how && *how && strcmp(how, "rows") != 0 && strcmp(how, "blocks") != 0)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: LINEPROF_HITS must be 'blocks' "
+					    "(the default) or 'rows', not '%s'", how);
 		/* Before the run: a -f function without code is said now, not after an hour. */
-		rc = lp_annotate_probes(exe, cli->functions, cli->view.nfunctions, &probes, &nprobes,
-					err);
+		rc = lp_annotate_hitplan(exe, cli->functions, cli->view.nfunctions,
+					 how && strcmp(how, "rows") == 0, &plan, err);
 		if (rc != LP_OK)
 			return rc;
-		cli->rec.probes = probes;
-		cli->rec.nprobes = nprobes;
+		cli->rec.probes = lp_hitplan_probes(plan, &cli->rec.nprobes);
+		lp_hitplan_describe(plan, &rows, &funcs, &per_row);
+		if (how && strcmp(how, "rows") == 0)
+			fprintf(diag, "lineprof: --hits: %zu line rows, a probe on each "
+				"(LINEPROF_HITS=rows)\n", rows);
+		else
+			fprintf(diag, "lineprof: --hits: %zu line rows of %zu function%s counted by "
+				"%zu probes (one per basic block that flow conservation cannot do "
+				"without%s)\n", rows, funcs, funcs == 1 ? "" : "s", cli->rec.nprobes,
+				per_row ? "; a probe per row where the code has jump tables or "
+					  "cannot be read" : "");
 	}
 	prof = lp_profile_new();
 	if (!prof || lp_profile_set_command(prof, cli->nargs, cli->args) != 0) {
 		lp_profile_free(prof);
-		lp_annotate_probes_free(probes, nprobes);
+		lp_hitplan_free(plan);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
 	/*
@@ -330,7 +345,19 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 	rc = record(cli, prof, err);
 	cli->rec.probes = NULL;
 	cli->rec.nprobes = 0;
-	lp_annotate_probes_free(probes, nprobes);
+	/* The probes' counts become the rows' before anything is saved. */
+	if (plan && rc == LP_OK) {
+		size_t lost = 0;
+
+		rc = lp_hitplan_apply(plan, prof, &lost, err);
+		if (lost)
+			fprintf(diag, "lineprof: --hits: %zu line rows have no count: their function "
+				"was left fewer times than entered (the target died or exited inside "
+				"it, or longjmp or an exception left it), so counts derived by flow "
+				"conservation would be wrong; LINEPROF_HITS=rows probes every row\n",
+				lost);
+	}
+	lp_hitplan_free(plan);
 	if (rc != LP_OK) {
 		sigprocmask(SIG_SETMASK, &before, NULL);
 		lp_profile_free(prof);

@@ -17,6 +17,8 @@ enum {
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
 	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
+	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF,
+	OPT_ASM, OPT_LOOPS,
 };
 
 static const struct option long_opts[] = {
@@ -48,9 +50,14 @@ static const struct option long_opts[] = {
 	{ "edge-threshold", required_argument, NULL, OPT_EDGE_THRESHOLD },
 	{ "callgrind", required_argument, NULL, OPT_CALLGRIND },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "flamegraph", required_argument, NULL, OPT_FLAMEGRAPH },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "asm", no_argument, NULL, OPT_ASM },
+	{ "loops", no_argument, NULL, OPT_LOOPS },
 	{ "fdr", required_argument, NULL, OPT_FDR },
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
@@ -104,6 +111,10 @@ void lp_cli_usage(FILE *out)
 	      "  -z, --skip-zero       omit -f functions without samples\n"
 	      "      --top N           the N hottest lines of the program (20 without -f)\n"
 	      "      --listing         annotated source of every file with samples\n"
+	      "      --asm             machine code of the -f functions (else of the --top\n"
+	      "                        lines) with source, loops and per-instruction samples\n"
+	      "      --loops           the hottest loops of the program (and loop rows\n"
+	      "                        in --csv)\n"
 	      "      --context N       only lines within N of a hot line (implies --listing)\n"
 	      "      --threshold PCT   share of the program that makes a line hot (0.5)\n"
 	      "      --csv FILE        per-line CSV, RFC 4180 (\"-\": standard output)\n"
@@ -116,6 +127,10 @@ void lp_cli_usage(FILE *out)
 	      "      --edge-threshold PCT  leave out calls below PCT (0.1)\n"
 	      "      --callgrind FILE  Callgrind format, for KCachegrind and callgrind_annotate\n"
 	      "      --folded FILE     collapsed stacks, for flame graphs (\"-\": standard output)\n"
+	      "      --html FILE       the whole report as one self-contained page: run,\n"
+	      "                        functions, hot lines, listings, call graph, flame graph\n"
+	      "      --flamegraph FILE an interactive flame graph, a standalone SVG\n"
+	      "      --pprof FILE      gzipped profile.proto, for pprof (-top, -list, -http)\n"
 	      "      --source-dir DIR  also look for source files under DIR, repeatable\n"
 	      "      --ci              show the 95% confidence interval of % Time\n"
 	      "      --color WHEN      auto, always or never (auto)\n"
@@ -342,6 +357,8 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 		cli->view.top = (int)v;
 		return rc;
 	case OPT_LISTING: cli->view.listing = 1; return LP_OK;
+	case OPT_ASM: cli->view.asm_view = 1; return LP_OK;
+	case OPT_LOOPS: cli->view.loops_view = 1; return LP_OK;
 	case OPT_CONTEXT:
 		rc = parse_u64("--context", arg, 0, 100000, &v, err);
 		cli->view.context = (int)v;
@@ -367,6 +384,9 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 		return parse_double("--edge-threshold", arg, 0, &cli->view.edge_threshold, err);
 	case OPT_CALLGRIND: cli->view.callgrind = arg; return LP_OK;
 	case OPT_FOLDED: cli->view.folded = arg; return LP_OK;
+	case OPT_HTML: cli->view.html = arg; return LP_OK;
+	case OPT_FLAMEGRAPH: cli->view.flamegraph = arg; return LP_OK;
+	case OPT_PPROF: cli->view.pprof = arg; return LP_OK;
 	case OPT_HITS: cli->hits = 1; return LP_OK;
 	case OPT_MMAP_PAGES:
 		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);

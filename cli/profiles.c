@@ -1,9 +1,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lineprof/merge.h"
 #include "options.h"
@@ -101,6 +103,121 @@ static int expand(lp_names *l, const char *arg, lp_error *err)
 	return LP_OK;
 }
 
+/*
+ * Parsing is most of a merge's time and each file parses on its own, so
+ * loader threads read ahead (at most LP_LOAD_AHEAD files per thread beyond
+ * the one being merged) while this thread merges in file order: the result
+ * is the same as one file at a time, in a fraction of the wall time.
+ */
+#define LP_LOAD_THREADS 8
+#define LP_LOAD_AHEAD 2
+
+typedef struct lp_loadq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char **names;
+	size_t n, next, merged, window;
+	lp_profile **prof;
+	lp_error *errs;
+	unsigned char *done;
+	int stop;
+} lp_loadq;
+
+static void *loader(void *arg)
+{
+	lp_loadq *q = arg;
+
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		size_t i;
+
+		while (!q->stop && q->next < q->n && q->next >= q->merged + q->window)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->stop || q->next >= q->n)
+			break;
+		i = q->next++;
+		pthread_mutex_unlock(&q->mu);
+		q->prof[i] = lp_profile_load(q->names[i], &q->errs[i]);
+		pthread_mutex_lock(&q->mu);
+		q->done[i] = 1;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* File i, once a loader has read it; the caller owns it (NULL: failed, see q->errs[i]). */
+static lp_profile *loadq_take(lp_loadq *q, size_t i)
+{
+	lp_profile *p;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->done[i])
+		pthread_cond_wait(&q->cv, &q->mu);
+	p = q->prof[i];
+	q->prof[i] = NULL;
+	q->merged = i + 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return p;
+}
+
+static int merge_all(lp_profile *dst, lp_names *l, const lp_merge_opts *mo, lp_error *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = cpus < 1 ? 1 : cpus > LP_LOAD_THREADS ? LP_LOAD_THREADS : (size_t)cpus;
+	pthread_t tid[LP_LOAD_THREADS];
+	size_t started = 0;
+	lp_loadq q = { .names = l->v, .n = l->n };
+	int rc = LP_OK;
+
+	if (nthreads > l->n)
+		nthreads = l->n;
+	q.window = nthreads * LP_LOAD_AHEAD;
+	q.prof = calloc(l->n, sizeof(*q.prof));
+	q.errs = calloc(l->n, sizeof(*q.errs));
+	q.done = calloc(l->n, 1);
+	if (!q.prof || !q.errs || !q.done) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.cv, NULL);
+	while (started < nthreads && pthread_create(&tid[started], NULL, loader, &q) == 0)
+		started++;
+	for (size_t i = 0; i < l->n && rc == LP_OK; i++) {
+		lp_profile *p;
+
+		/* No thread could start: this one loads (the loop then never waits). */
+		if (!started) {
+			q.prof[i] = lp_profile_load(l->v[i], &q.errs[i]);
+			q.done[i] = 1;
+		}
+		p = loadq_take(&q, i);
+		if (!p)
+			rc = lp_error_set(err, q.errs[i].code ? q.errs[i].code : LP_EFAIL, "%s",
+					  q.errs[i].msg);
+		else
+			rc = lp_profile_merge(dst, p, l->v[i], mo, err);
+		lp_profile_free(p);
+	}
+	pthread_mutex_lock(&q.mu);
+	q.stop = 1;
+	pthread_cond_broadcast(&q.cv);
+	pthread_mutex_unlock(&q.mu);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (size_t i = 0; i < l->n; i++)
+		lp_profile_free(q.prof[i]);
+	pthread_cond_destroy(&q.cv);
+	pthread_mutex_destroy(&q.mu);
+out:
+	free(q.prof);
+	free(q.errs);
+	free(q.done);
+	return rc;
+}
+
 lp_profile *lp_profiles_load(char **args, int nargs, const char *ranks, size_t *nfiles,
 			     lp_error *err)
 {
@@ -134,13 +251,7 @@ lp_profile *lp_profiles_load(char **args, int nargs, const char *ranks, size_t *
 		lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 		goto out;
 	}
-	/* One file in memory at a time beside the merge. */
-	for (size_t i = 0; i < l.n && rc == LP_OK; i++) {
-		lp_profile *p = lp_profile_load(l.v[i], err);
-
-		rc = p ? lp_profile_merge(dst, p, l.v[i], &mo, err) : LP_EFAIL;
-		lp_profile_free(p);
-	}
+	rc = merge_all(dst, &l, &mo, err);
 	if (rc == LP_OK && ranks && dst->ncontexts == 0)
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: --ranks %s: no such rank in these "
 				  "profiles", ranks);

@@ -29,12 +29,35 @@ static void put_str(FILE *f, const char *s)
 	}
 }
 
+/*
+ * Numbers by hand: a merged job's profile holds millions of records, and
+ * printf's format parsing was most of the time of writing them.
+ */
+static void put_num(FILE *f, char lead, uint64_t v, unsigned base)
+{
+	char buf[24], *o = buf + sizeof(buf);
+
+	do {
+		*--o = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	if (lead)
+		*--o = lead;
+	fwrite_unlocked(o, 1, (size_t)(buf + sizeof(buf) - o), f);
+}
+
+static void put_u64(FILE *f, uint64_t v)
+{
+	put_num(f, ' ', v, 10);
+}
+
 static void put_loc(FILE *f, lp_loc loc)
 {
 	if (loc.module == LP_MODULE_NONE)
-		fprintf(f, "-:%" PRIx64, loc.offset);
+		fputc_unlocked('-', f);
 	else
-		fprintf(f, "%" PRIu32 ":%" PRIx64, loc.module, loc.offset);
+		put_num(f, 0, loc.module, 10);
+	put_num(f, ':', loc.offset, 16);
 }
 
 static void put_i64(FILE *f, int64_t v)
@@ -42,73 +65,119 @@ static void put_i64(FILE *f, int64_t v)
 	fprintf(f, " %" PRId64, v);
 }
 
-static void put_counts(FILE *f, const lp_profile *p, const lp_counts *c)
+/*
+ * A counts record (addr, scount) is built in memory and written with one
+ * call: there are millions of them in a merged job's profile.
+ */
+typedef struct lp_key {
+	char s[39];
+	unsigned char n;
+} lp_key;
+
+typedef struct lp_line {
+	char b[64 + sizeof(lp_key) + (3 + LP_MAX_EVENTS + 6) * 21];
+	size_t n;
+} lp_line;
+
+static void line_str(lp_line *l, const char *s, size_t n)
 {
-	fprintf(f, " %" PRIu64, c->samples);
+	while (n--)
+		l->b[l->n++] = *s++;
+}
+
+static void line_u64(lp_line *l, uint64_t v)
+{
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char buf[24], *o = buf + sizeof(buf);
+
+	/* Two digits per division: most values are periods in nanoseconds. */
+	while (v >= 100) {
+		const char *d = pairs + 2 * (v % 100);
+
+		*--o = d[1];
+		*--o = d[0];
+		v /= 100;
+	}
+	if (v >= 10) {
+		*--o = pairs[2 * v + 1];
+		*--o = pairs[2 * v];
+	} else {
+		*--o = (char)('0' + v);
+	}
+	*--o = ' ';
+	while (o < buf + sizeof(buf))
+		l->b[l->n++] = *o++;
+}
+
+static void put_record(FILE *f, const char *rec, size_t reclen, uint32_t ctx, const lp_key *key,
+		       const lp_profile *p, const lp_counts *c)
+{
+	lp_line l = { .n = 0 };
+
+	line_str(&l, rec, reclen);
+	if (ctx == LP_CTX_NONE)
+		line_str(&l, " -", 2);
+	else
+		line_u64(&l, ctx);
+	line_str(&l, key->s, key->n);
+	line_u64(&l, c->samples);
 	for (int e = 0; e < p->nevents; e++)
-		fprintf(f, " %" PRIu64, c->value[e]);
-	fprintf(f, " %" PRIu64 " %" PRIu64 " %" PRIu64, c->sys_samples, c->sys_value, c->off_count);
+		line_u64(&l, c->value[e]);
+	line_u64(&l, c->sys_samples);
+	line_u64(&l, c->sys_value);
+	line_u64(&l, c->off_count);
 	for (int i = 0; i < LP_NOFF; i++)
-		fprintf(f, " %" PRIu64, c->off_ns[i]);
+		line_u64(&l, c->off_ns[i]);
+	l.b[l.n++] = '\n';
+	fwrite_unlocked(l.b, 1, l.n, f);
 }
 
 static void put_ctx(FILE *f, uint32_t ctx)
 {
 	if (ctx == LP_CTX_NONE)
-		fputs(" -", f);
+		fputs_unlocked(" -", f);
 	else
-		fprintf(f, " %" PRIu32, ctx);
+		put_u64(f, ctx);
 }
 
-/* c - sub, field by field (sub never exceeds c: it is a part of it). */
-static void counts_sub(lp_counts *c, const lp_counts *sub)
+/* The fields a per-context entry keeps, summed per total: what the totals hold beyond them. */
+static void rest_of(lp_counts *rest, const lp_ctx_counts *e)
 {
-	c->samples -= sub->samples;
-	for (int i = 0; i < LP_MAX_EVENTS; i++)
-		c->value[i] -= sub->value[i];
-	c->sys_samples -= sub->sys_samples;
-	c->sys_value -= sub->sys_value;
-	c->off_count -= sub->off_count;
+	rest->samples -= e->samples;
+	rest->value[0] -= e->value0;
+	rest->sys_samples -= e->sys_samples;
+	rest->sys_value -= e->sys_value;
 	for (int i = 0; i < LP_NOFF; i++)
-		c->off_ns[i] -= sub->off_ns[i];
-}
-
-static int counts_zero(const lp_counts *c)
-{
-	static const lp_counts zero;
-
-	return memcmp(c, &zero, sizeof(zero)) == 0;
+		rest->off_ns[i] -= e->off_ns[i];
 }
 
 /*
  * Per-context records first, then what the totals hold beyond them (counts
- * added without a context) under context "-": the reader rebuilds the
- * totals from both. rest[] is scratch, one lp_counts per total.
+ * added without a context, and the fields entries do not keep) under context
+ * "-": the reader rebuilds the totals from both. rest[] is scratch, one
+ * lp_counts per total; keys[i] is total i's key, formatted once.
  */
-static void write_counts(FILE *f, const lp_profile *p, const char *key, size_t ntotal,
-			 const lp_counts *(*total)(const lp_profile *, size_t),
-			 void (*put_key)(FILE *, const lp_profile *, size_t),
+static void write_counts(FILE *f, const lp_profile *p, const char *rec, size_t ntotal,
+			 const lp_counts *(*total)(const lp_profile *, size_t), const lp_key *keys,
 			 const lp_ctx_counts *per, size_t nper, lp_counts *rest)
 {
+	size_t reclen = strlen(rec);
+
 	for (size_t i = 0; i < ntotal; i++)
 		rest[i] = *total(p, i);
 	for (size_t i = 0; i < nper; i++) {
-		fputs(key, f);
-		put_ctx(f, per[i].ctx);
-		put_key(f, p, per[i].index);
-		put_counts(f, p, &per[i].c);
-		fputc('\n', f);
-		counts_sub(&rest[per[i].index], &per[i].c);
+		lp_counts c;
+
+		lp_ctx_counts_get(&per[i], &c);
+		put_record(f, rec, reclen, per[i].ctx, &keys[per[i].index], p, &c);
+		rest_of(&rest[per[i].index], &per[i]);
 	}
-	for (size_t i = 0; i < ntotal; i++) {
-		if (counts_zero(&rest[i]) && nper)
-			continue;
-		fputs(key, f);
-		put_ctx(f, LP_CTX_NONE);
-		put_key(f, p, i);
-		put_counts(f, p, &rest[i]);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < ntotal; i++)
+		if (!lp_counts_is_zero(&rest[i]) || !nper)
+			put_record(f, rec, reclen, LP_CTX_NONE, &keys[i], p, &rest[i]);
 }
 
 static const lp_counts *addr_total(const lp_profile *p, size_t i)
@@ -121,16 +190,26 @@ static const lp_counts *stack_total(const lp_profile *p, size_t i)
 	return &p->stacks[i].c;
 }
 
-static void put_addr_key(FILE *f, const lp_profile *p, size_t i)
+/* " MODULE:OFFSET" and " INDEX", formatted once per total rather than once per record. */
+static void addr_keys(const lp_profile *p, lp_key *keys)
 {
-	fputc(' ', f);
-	put_loc(f, p->addrs[i].loc);
+	for (size_t i = 0; i < p->naddrs; i++) {
+		const lp_loc *l = &p->addrs[i].loc;
+		int n;
+
+		if (l->module == LP_MODULE_NONE)
+			n = snprintf(keys[i].s, sizeof(keys[i].s), " -:%" PRIx64, l->offset);
+		else
+			n = snprintf(keys[i].s, sizeof(keys[i].s), " %" PRIu32 ":%" PRIx64, l->module,
+				     l->offset);
+		keys[i].n = (unsigned char)n;
+	}
 }
 
-static void put_stack_key(FILE *f, const lp_profile *p, size_t i)
+static void stack_keys(const lp_profile *p, lp_key *keys)
 {
-	(void)p;
-	fprintf(f, " %zu", i);
+	for (size_t i = 0; i < p->nstacks; i++)
+		keys[i].n = (unsigned char)snprintf(keys[i].s, sizeof(keys[i].s), " %zu", i);
 }
 
 static void write_context(FILE *f, const lp_profile *p, size_t i)
@@ -158,9 +237,13 @@ int lp_profile_write(const lp_profile *p, FILE *f)
 {
 	size_t nrest = p->naddrs > p->nstacks ? p->naddrs : p->nstacks;
 	lp_counts *rest = malloc((nrest + 1) * sizeof(*rest));
+	lp_key *keys = malloc((nrest + 1) * sizeof(*keys));
 
-	if (!rest)
+	if (!rest || !keys) {
+		free(rest);
+		free(keys);
 		return -1;
+	}
 	fprintf(f, "%s %d\n", LP_MAGIC, LP_FORMAT_VERSION);
 	fputs("command ", f);
 	put_str(f, p->command);
@@ -196,8 +279,8 @@ int lp_profile_write(const lp_profile *p, FILE *f)
 	}
 	for (size_t i = 0; i < p->ncontexts; i++)
 		write_context(f, p, i);
-	write_counts(f, p, "addr", p->naddrs, addr_total, put_addr_key, p->ctx_addrs,
-		     p->nctx_addrs, rest);
+	addr_keys(p, keys);
+	write_counts(f, p, "addr", p->naddrs, addr_total, keys, p->ctx_addrs, p->nctx_addrs, rest);
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const lp_stack *s = &p->stacks[i];
 
@@ -208,8 +291,9 @@ int lp_profile_write(const lp_profile *p, FILE *f)
 		}
 		fputc('\n', f);
 	}
-	write_counts(f, p, "scount", p->nstacks, stack_total, put_stack_key, p->ctx_stacks,
-		     p->nctx_stacks, rest);
+	stack_keys(p, keys);
+	write_counts(f, p, "scount", p->nstacks, stack_total, keys, p->ctx_stacks, p->nctx_stacks,
+		     rest);
 	for (size_t i = 0; i < p->nhits; i++) {
 		fputs("hit ", f);
 		put_loc(f, p->hits[i].loc);
@@ -217,6 +301,7 @@ int lp_profile_write(const lp_profile *p, FILE *f)
 	}
 	fputs("end\n", f);
 	free(rest);
+	free(keys);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -273,29 +358,60 @@ static int bad(lp_reader *r, const char *what)
 			    r->lineno, what);
 }
 
-static int split(lp_reader *r, char *line)
+/*
+ * Fields are separated by spaces (runs of them are one separator); the line
+ * is len bytes, the last of them '\n', none of them NUL.
+ */
+static int split(lp_reader *r, char *line, size_t len)
 {
-	char *save = NULL;
+	char *s = line, *end = line + len - 1;
 
+	*end = '\0';
 	r->ntok = 0;
-	for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+	for (;;) {
+		while (*s == ' ')
+			*s++ = '\0';
+		if (s >= end)
+			return 0;
 		if (r->ntok == (int)(sizeof(r->tok) / sizeof(r->tok[0])))
 			return bad(r, "too many fields");
-		r->tok[r->ntok++] = t;
+		r->tok[r->ntok++] = s;
+		while (*s && *s != ' ')
+			s++;
 	}
-	return 0;
 }
 
+/* Decimal or hexadecimal digits only, no sign, no overflow: strtoull was the reader's hot spot. */
 static int parse_u64(lp_reader *r, const char *s, int base, uint64_t *out)
 {
-	char *end;
+	const char *start = s;
+	uint64_t v = 0;
+	unsigned d;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!*s)
 		return bad(r, "expected a number");
-	errno = 0;
-	*out = strtoull(s, &end, base);
-	if (errno || *end)
-		return bad(r, "expected a number");
+	/* Up to 19 decimal digits cannot overflow: the common case, checked cheaply. */
+	if (base == 10) {
+		for (; (unsigned)(*s - '0') < 10 && s - start < 19; s++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (!*s) {
+			*out = v;
+			return 0;
+		}
+	}
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return bad(r, "expected a number");
+		if (__builtin_mul_overflow(v, (uint64_t)base, &v) || __builtin_add_overflow(v, d, &v))
+			return bad(r, "expected a number");
+	}
+	*out = v;
 	return 0;
 }
 
@@ -629,7 +745,7 @@ static int parse_addr(lp_reader *r, lp_profile *p)
 	    (at == 2 && parse_ctx(r, p, r->tok[1], &ctx)) || parse_loc(r, p, r->tok[at], &loc) ||
 	    parse_counts(r, p, at + 1, &c))
 		return -1;
-	return added(r, lp_profile_add(p, ctx, loc, &c));
+	return added(r, lp_profile_add_entry(p, ctx, loc, &c));
 }
 
 static int parse_frames(lp_reader *r, const lp_profile *p, int at, uint64_t depth,
@@ -692,7 +808,6 @@ static int parse_stack(lp_reader *r, lp_profile *p)
 
 static int parse_scount(lp_reader *r, lp_profile *p)
 {
-	const lp_stack *st;
 	uint32_t ctx;
 	uint64_t idx;
 	lp_counts c;
@@ -706,8 +821,7 @@ static int parse_scount(lp_reader *r, lp_profile *p)
 		return bad(r, "stack index out of range");
 	if (parse_counts(r, p, 3, &c))
 		return -1;
-	st = &p->stacks[r->stack_of_def[idx]];
-	return added(r, lp_profile_add_stack(p, ctx, &p->frames[st->first], st->depth, &c));
+	return added(r, lp_profile_add_stack_entry(p, ctx, r->stack_of_def[idx], &c));
 }
 
 static int parse_hit(lp_reader *r, lp_profile *p)
@@ -726,9 +840,10 @@ static int parse_line(lp_reader *r, lp_profile *p)
 		const char *key;
 		int (*parse)(lp_reader *, lp_profile *);
 	} data[] = {
-		{ "event", parse_event }, { "module", parse_module }, { "context", parse_context },
-		{ "addr", parse_addr },   { "stack", parse_stack },   { "scount", parse_scount },
-		{ "hit", parse_hit },
+		/* The most frequent first: a merged job has millions of addr and scount records. */
+		{ "addr", parse_addr },   { "scount", parse_scount }, { "stack", parse_stack },
+		{ "hit", parse_hit },     { "context", parse_context }, { "module", parse_module },
+		{ "event", parse_event },
 	};
 	const char *key = r->tok[0];
 
@@ -744,11 +859,11 @@ static int parse_line(lp_reader *r, lp_profile *p)
 	return bad(r, "unknown record");
 }
 
-static int check_magic(lp_reader *r, char *line)
+static int check_magic(lp_reader *r, char *line, size_t len)
 {
 	uint64_t version;
 
-	if (split(r, line) || r->ntok != 2 || strcmp(r->tok[0], LP_MAGIC) != 0)
+	if (split(r, line, len) || r->ntok != 2 || strcmp(r->tok[0], LP_MAGIC) != 0)
 		return lp_error_set(r->err, LP_EFAIL,
 				    "lineprof: %s is not a lineprof profile (no '%s' header)",
 				    r->path, LP_MAGIC);
@@ -809,7 +924,7 @@ static lp_profile *load_stream(FILE *f, const char *path, lp_error *err)
 			break;
 		}
 		if (r.lineno == 1) {
-			rc = check_magic(&r, line);
+			rc = check_magic(&r, line, (size_t)len);
 			continue;
 		}
 		if (ended) {
@@ -818,7 +933,7 @@ static lp_profile *load_stream(FILE *f, const char *path, lp_error *err)
 		}
 		if (line[0] == '#')
 			continue;
-		if (split(&r, line))
+		if (split(&r, line, (size_t)len))
 			rc = -1;
 		else if (r.ntok == 1 && strcmp(r.tok[0], "end") == 0)
 			ended = 1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lineprof/merge.h"
+#include "profile_priv.h"
 
 /* Same file: build-ids when both have one, else path and what identifies its version. */
 static int module_same(const lp_module *a, const lp_module *b)
@@ -86,26 +87,6 @@ static char *command_base(const char *cmd)
 		out[n] = '\0';
 	}
 	return out;
-}
-
-/* c - sub, field by field (sub is a part of c). */
-static void counts_sub(lp_counts *c, const lp_counts *sub)
-{
-	c->samples -= sub->samples;
-	for (int i = 0; i < LP_MAX_EVENTS; i++)
-		c->value[i] -= sub->value[i];
-	c->sys_samples -= sub->sys_samples;
-	c->sys_value -= sub->sys_value;
-	c->off_count -= sub->off_count;
-	for (int i = 0; i < LP_NOFF; i++)
-		c->off_ns[i] -= sub->off_ns[i];
-}
-
-static int counts_zero(const lp_counts *c)
-{
-	static const lp_counts zero;
-
-	return memcmp(c, &zero, sizeof(zero)) == 0;
 }
 
 typedef struct lp_merger {
@@ -187,70 +168,102 @@ static int map_contexts(lp_merger *m)
 	return LP_OK;
 }
 
-/* Per-context entries first, then what the totals hold beyond them (under no context). */
-static int merge_addrs(lp_merger *m, int time_ev)
+/* A per-context entry holding c's fields for context ctx at dst's address (stack) index. */
+static int push(lp_merger *m, int stacks, uint32_t ctx, uint32_t index, const lp_counts *c)
+{
+	lp_ctx_counts e = { .ctx = ctx, .index = index, .samples = c->samples, .value0 = c->value[0],
+			    .sys_samples = c->sys_samples, .sys_value = c->sys_value };
+
+	memcpy(e.off_ns, c->off_ns, sizeof(e.off_ns));
+	return lp_profile_push_ctx(m->dst, stacks, &e) ? oom(m) : LP_OK;
+}
+
+/*
+ * Keeping everything (the common case, and a thousand ranks of it): each
+ * total is added once, each per-context entry copied once; the totals
+ * already hold what no context has. A format-1 file's counts all go to the
+ * one process made for it.
+ */
+static int merge_all(lp_merger *m)
 {
 	const lp_profile *src = m->src;
-	lp_counts *rest = NULL;
+	size_t n = src->naddrs > src->nstacks ? src->naddrs : src->nstacks;
+	uint32_t *to = malloc((n + 1) * sizeof(*to));
 	int rc = LP_OK;
 
-	if (!m->selecting && (rest = malloc((src->naddrs + 1) * sizeof(*rest))) == NULL)
+	if (!to)
 		return oom(m);
-	for (size_t i = 0; rest && i < src->naddrs; i++)
-		rest[i] = src->addrs[i].c;
-	for (size_t i = 0; i < src->nctx_addrs && rc == LP_OK; i++) {
-		const lp_ctx_counts *e = &src->ctx_addrs[i];
-		uint32_t ctx = m->ctx[e->ctx];
+	for (size_t i = 0; i < src->naddrs && rc == LP_OK; i++) {
+		int64_t k = lp_profile_addr_index(m->dst, map_loc(m, src->addrs[i].loc));
 
-		if (rest)
-			counts_sub(&rest[e->index], &e->c);
-		if (ctx == LP_CTX_NONE)
-			continue;
-		if (time_ev >= 0)
-			m->kept_ns += e->c.value[time_ev];
-		rc = added(m, lp_profile_add(m->dst, ctx, map_loc(m, src->addrs[e->index].loc), &e->c));
+		to[i] = (uint32_t)k;
+		rc = k < 0 ? oom(m) : added(m, lp_profile_add_total(m->dst, to[i], &src->addrs[i].c));
+		if (rc == LP_OK && m->whole != LP_CTX_NONE)
+			rc = push(m, 0, m->whole, to[i], &src->addrs[i].c);
 	}
-	for (size_t i = 0; rest && i < src->naddrs && rc == LP_OK; i++) {
-		if (counts_zero(&rest[i]))
-			continue;
-		rc = added(m, lp_profile_add(m->dst, m->whole, map_loc(m, src->addrs[i].loc),
-					     &rest[i]));
+	for (size_t i = 0; i < src->nctx_addrs && rc == LP_OK; i++) {
+		lp_ctx_counts e = src->ctx_addrs[i];
+
+		e.ctx = m->ctx[e.ctx];
+		e.index = to[e.index];
+		if (e.ctx != LP_CTX_NONE && lp_profile_push_ctx(m->dst, 0, &e))
+			rc = oom(m);
 	}
-	free(rest);
+	for (size_t i = 0; i < src->nstacks && rc == LP_OK; i++) {
+		const lp_stack *st = &src->stacks[i];
+		int64_t k;
+
+		for (uint32_t d = 0; d < st->depth; d++)
+			m->frames[d] = map_loc(m, src->frames[st->first + d]);
+		k = lp_profile_stack(m->dst, m->frames, st->depth);
+		to[i] = (uint32_t)k;
+		rc = k < 0 ? oom(m) : added(m, lp_profile_add_stack_total(m->dst, to[i], &st->c));
+		if (rc == LP_OK && m->whole != LP_CTX_NONE)
+			rc = push(m, 1, m->whole, to[i], &st->c);
+	}
+	for (size_t i = 0; i < src->nctx_stacks && rc == LP_OK; i++) {
+		lp_ctx_counts e = src->ctx_stacks[i];
+
+		e.ctx = m->ctx[e.ctx];
+		e.index = to[e.index];
+		if (e.ctx != LP_CTX_NONE && lp_profile_push_ctx(m->dst, 1, &e))
+			rc = oom(m);
+	}
+	free(to);
 	return rc;
 }
 
-static int add_stack(lp_merger *m, uint32_t ctx, const lp_stack *st, const lp_counts *c)
-{
-	for (uint32_t d = 0; d < st->depth; d++)
-		m->frames[d] = map_loc(m, m->src->frames[st->first + d]);
-	return added(m, lp_profile_add_stack(m->dst, ctx, m->frames, st->depth, c));
-}
-
-static int merge_stacks(lp_merger *m)
+/* Keeping some ranks: only their contexts' entries, added one by one to fresh totals. */
+static int merge_selected(lp_merger *m, int time_ev)
 {
 	const lp_profile *src = m->src;
-	lp_counts *rest = NULL;
 	int rc = LP_OK;
 
-	if (!src->nstacks)
-		return LP_OK;
-	if (!m->selecting && (rest = malloc((src->nstacks + 1) * sizeof(*rest))) == NULL)
-		return oom(m);
-	for (size_t i = 0; rest && i < src->nstacks; i++)
-		rest[i] = src->stacks[i].c;
+	for (size_t i = 0; i < src->nctx_addrs && rc == LP_OK; i++) {
+		const lp_ctx_counts *e = &src->ctx_addrs[i];
+		lp_counts c;
+
+		if (m->ctx[e->ctx] == LP_CTX_NONE)
+			continue;
+		lp_ctx_counts_get(e, &c);
+		/* Per-context entries keep only the sampled event's values. */
+		if (time_ev == 0)
+			m->kept_ns += e->value0;
+		rc = added(m, lp_profile_add_entry(m->dst, m->ctx[e->ctx],
+						   map_loc(m, src->addrs[e->index].loc), &c));
+	}
 	for (size_t i = 0; i < src->nctx_stacks && rc == LP_OK; i++) {
 		const lp_ctx_counts *e = &src->ctx_stacks[i];
+		const lp_stack *st = &src->stacks[e->index];
+		lp_counts c;
 
-		if (rest)
-			counts_sub(&rest[e->index], &e->c);
-		if (m->ctx[e->ctx] != LP_CTX_NONE)
-			rc = add_stack(m, m->ctx[e->ctx], &src->stacks[e->index], &e->c);
+		if (m->ctx[e->ctx] == LP_CTX_NONE)
+			continue;
+		lp_ctx_counts_get(e, &c);
+		for (uint32_t d = 0; d < st->depth; d++)
+			m->frames[d] = map_loc(m, src->frames[st->first + d]);
+		rc = added(m, lp_profile_add_stack(m->dst, m->ctx[e->ctx], m->frames, st->depth, &c));
 	}
-	for (size_t i = 0; rest && i < src->nstacks && rc == LP_OK; i++)
-		if (!counts_zero(&rest[i]))
-			rc = add_stack(m, m->whole, &src->stacks[i], &rest[i]);
-	free(rest);
 	return rc;
 }
 
@@ -344,7 +357,8 @@ int lp_profile_merge(lp_profile *dst, const lp_profile *src, const char *name,
 		}
 		m.whole = (uint32_t)k;
 	}
-	if ((rc = merge_addrs(&m, time_ev)) != LP_OK || (rc = merge_stacks(&m)) != LP_OK)
+	rc = m.selecting ? merge_selected(&m, time_ev) : merge_all(&m);
+	if (rc != LP_OK)
 		goto out;
 	for (size_t i = 0; i < src->nhits && !m.selecting && rc == LP_OK; i++)
 		rc = added(&m, lp_profile_add_hits(dst, map_loc(&m, src->hits[i].loc),

@@ -8,11 +8,17 @@
 #include <string.h>
 
 #include "lineprof/profile.h"
+#include "profile_priv.h"
 
-/* Open addressing, power-of-two capacity, slot = index + 1 (0 = empty). */
+/*
+ * Open addressing, power-of-two capacity, slot = index + 1 (0 = empty).
+ * Entries [0, indexed) are in the table; readers append entries without it
+ * (lp_profile_add_entry), and the next lookup indexes the rest first.
+ */
 typedef struct lp_table {
 	uint32_t *slots;
 	size_t cap;
+	size_t indexed;
 } lp_table;
 
 struct lp_profile_index {
@@ -69,28 +75,36 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 /* Keeps the load factor under 1/2; rehashing needs each entry's hash again. */
 typedef uint64_t (*lp_hash_fn)(const lp_profile *p, uint32_t idx);
 
+static void table_put(uint32_t *slots, size_t cap, uint64_t h, uint32_t i)
+{
+	size_t s = h & (cap - 1);
+
+	while (slots[s])
+		s = (s + 1) & (cap - 1);
+	slots[s] = i + 1;
+}
+
+/* Ready for a lookup and one insert among count entries: every entry indexed, load under 1/2. */
 static int table_rehash(lp_table *t, size_t count, const lp_profile *p, lp_hash_fn hash)
 {
 	size_t ncap = t->cap ? t->cap : 128;
 	uint32_t *slots;
 
+	if (t->indexed == count && (count + 1) * 2 <= t->cap)
+		return 0;
 	while (ncap < (count + 1) * 2)
 		ncap *= 2;
-	if (ncap == t->cap)
-		return 0;
-	slots = calloc(ncap, sizeof(*slots));
-	if (!slots)
-		return -1;
-	for (uint32_t i = 0; i < count; i++) {
-		size_t s = hash(p, i) & (ncap - 1);
-
-		while (slots[s])
-			s = (s + 1) & (ncap - 1);
-		slots[s] = i + 1;
+	if (ncap != t->cap) {
+		slots = calloc(ncap, sizeof(*slots));
+		if (!slots)
+			return -1;
+		free(t->slots);
+		t->slots = slots;
+		t->cap = ncap;
+		t->indexed = 0;
 	}
-	free(t->slots);
-	t->slots = slots;
-	t->cap = ncap;
+	for (; t->indexed < count; t->indexed++)
+		table_put(t->slots, t->cap, hash(p, (uint32_t)t->indexed), (uint32_t)t->indexed);
 	return 0;
 }
 
@@ -189,6 +203,17 @@ void lp_profile_free(lp_profile *p)
 		free(p->index);
 	}
 	free(p);
+}
+
+void lp_profile_clear_hits(lp_profile *p)
+{
+	free(p->hits);
+	p->hits = NULL;
+	p->nhits = 0;
+	p->index->cap_hits = 0;
+	free(p->index->hits.slots);
+	p->index->hits.slots = NULL;
+	p->index->hits.cap = 0;
 }
 
 /* Characters a POSIX shell leaves alone; anything else gets single quotes. */
@@ -311,6 +336,53 @@ int lp_counts_add(lp_counts *dst, const lp_counts *src)
 	return 0;
 }
 
+void lp_counts_sub(lp_counts *c, const lp_counts *part)
+{
+	c->samples -= part->samples;
+	for (int i = 0; i < LP_MAX_EVENTS; i++)
+		c->value[i] -= part->value[i];
+	c->sys_samples -= part->sys_samples;
+	c->sys_value -= part->sys_value;
+	c->off_count -= part->off_count;
+	for (int i = 0; i < LP_NOFF; i++)
+		c->off_ns[i] -= part->off_ns[i];
+}
+
+int lp_counts_is_zero(const lp_counts *c)
+{
+	static const lp_counts zero;
+
+	return memcmp(c, &zero, sizeof(zero)) == 0;
+}
+
+void lp_ctx_counts_get(const lp_ctx_counts *e, lp_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->samples = e->samples;
+	out->value[0] = e->value0;
+	out->sys_samples = e->sys_samples;
+	out->sys_value = e->sys_value;
+	for (int i = 0; i < LP_NOFF; i++)
+		out->off_ns[i] = e->off_ns[i];
+}
+
+/* Adds the fields a per-context entry keeps; -1 if a sum would overflow (e unchanged). */
+static int ctx_counts_add(lp_ctx_counts *e, const lp_counts *c)
+{
+	lp_ctx_counts x = *e;
+
+	if (__builtin_add_overflow(x.samples, c->samples, &x.samples) ||
+	    __builtin_add_overflow(x.value0, c->value[0], &x.value0) ||
+	    __builtin_add_overflow(x.sys_samples, c->sys_samples, &x.sys_samples) ||
+	    __builtin_add_overflow(x.sys_value, c->sys_value, &x.sys_value))
+		return -1;
+	for (int i = 0; i < LP_NOFF; i++)
+		if (__builtin_add_overflow(x.off_ns[i], c->off_ns[i], &x.off_ns[i]))
+			return -1;
+	*e = x;
+	return 0;
+}
+
 /* Only the values of events the profile has: the rest must stay zero. */
 static void counts_clip(const lp_profile *p, const lp_counts *in, lp_counts *out)
 {
@@ -382,27 +454,59 @@ uint32_t lp_profile_process_of(const lp_profile *p, uint32_t ctx)
 	return p->contexts[ctx].parent < p->ncontexts ? p->contexts[ctx].parent : LP_CTX_NONE;
 }
 
-/* The (ctx, index) entry of a per-context table, created empty if new; NULL when out of memory. */
-static lp_ctx_counts *ctx_entry(lp_profile *p, lp_table *t, lp_ctx_counts **arr, size_t *n,
-				size_t *cap, lp_hash_fn hash, uint32_t ctx, uint32_t index)
-{
-	lp_ctx_counts *e;
-	size_t s;
+/* A per-context table: its entries and their index. */
+typedef struct lp_ctx_table {
+	lp_table *t;
+	lp_ctx_counts **arr;
+	size_t *n, *cap;
+	lp_hash_fn hash;
+} lp_ctx_table;
 
-	if (table_rehash(t, *n, p, hash))
-		return NULL;
-	for (s = hash_pair(ctx, index) & (t->cap - 1); t->slots[s]; s = (s + 1) & (t->cap - 1)) {
-		e = &(*arr)[t->slots[s] - 1];
-		if (e->ctx == ctx && e->index == index)
-			return e;
+static lp_ctx_table ctx_addr_table(lp_profile *p)
+{
+	return (lp_ctx_table){ &p->index->ctx_addrs, &p->ctx_addrs, &p->nctx_addrs,
+			       &p->index->cap_ctx_addrs, ctx_addr_hash };
+}
+
+static lp_ctx_table ctx_stack_table(lp_profile *p)
+{
+	return (lp_ctx_table){ &p->index->ctx_stacks, &p->ctx_stacks, &p->nctx_stacks,
+			       &p->index->cap_ctx_stacks, ctx_stack_hash };
+}
+
+/*
+ * The (ctx, index) entry of a per-context table, created empty if new; with
+ * lookup 0, always a new entry, left out of the index until the next lookup.
+ * NULL when out of memory.
+ */
+static lp_ctx_counts *ctx_entry(lp_profile *p, lp_ctx_table ct, uint32_t ctx, uint32_t index,
+				int lookup)
+{
+	lp_table *t = ct.t;
+	lp_ctx_counts *e;
+	size_t s = 0;
+
+	if (lookup) {
+		if (table_rehash(t, *ct.n, p, ct.hash))
+			return NULL;
+		for (s = hash_pair(ctx, index) & (t->cap - 1); t->slots[s];
+		     s = (s + 1) & (t->cap - 1)) {
+			e = &(*ct.arr)[t->slots[s] - 1];
+			if (e->ctx == ctx && e->index == index)
+				return e;
+		}
 	}
-	if (grow((void **)arr, cap, *n + 1, sizeof(**arr)))
+	if (*ct.n >= UINT32_MAX - 1 || grow((void **)ct.arr, ct.cap, *ct.n + 1, sizeof(**ct.arr)))
 		return NULL;
-	e = &(*arr)[*n];
+	e = &(*ct.arr)[*ct.n];
 	memset(e, 0, sizeof(*e));
 	e->ctx = ctx;
 	e->index = index;
-	t->slots[s] = (uint32_t)++*n;
+	++*ct.n;
+	if (lookup) {
+		t->slots[s] = (uint32_t)*ct.n;
+		t->indexed++;
+	}
 	return e;
 }
 
@@ -412,13 +516,14 @@ static lp_ctx_counts *ctx_entry(lp_profile *p, lp_table *t, lp_ctx_counts **arr,
  */
 static int add_pair(lp_counts *total, lp_ctx_counts *e, const lp_counts *c)
 {
-	lp_counts t = *total, x = e ? e->c : (lp_counts){ 0 };
+	lp_counts t = *total;
+	lp_ctx_counts x = e ? *e : (lp_ctx_counts){ 0 };
 
-	if (lp_counts_add(&t, c) || lp_counts_add(&x, c))
+	if (lp_counts_add(&t, c) || ctx_counts_add(&x, c))
 		return -2;
 	*total = t;
 	if (e)
-		e->c = x;
+		*e = x;
 	return 0;
 }
 
@@ -453,10 +558,63 @@ static lp_addr *addr_get(lp_profile *p, lp_loc loc)
 	a->loc.module = loc.module;
 	a->loc.offset = loc.offset;
 	t->slots[s] = (uint32_t)++p->naddrs;
+	t->indexed++;
 	return a;
 }
 
-int lp_profile_add(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *in)
+int64_t lp_profile_addr_index(lp_profile *p, lp_loc loc)
+{
+	lp_addr *a = addr_get(p, loc);
+
+	return a ? a - p->addrs : -1;
+}
+
+/* The profile's own sums follow its addresses' totals. */
+static void totals_add(lp_profile *p, const lp_counts *c)
+{
+	p->samples += c->samples;
+	for (int i = 0; i < p->nevents && i < LP_MAX_EVENTS; i++)
+		p->events[i].total += c->value[i];
+}
+
+int lp_profile_add_total(lp_profile *p, uint32_t index, const lp_counts *in)
+{
+	lp_counts c, t;
+
+	if (index >= p->naddrs)
+		return -1;
+	counts_clip(p, in, &c);
+	t = p->addrs[index].c;
+	if (totals_overflow(p, &c) || lp_counts_add(&t, &c))
+		return -2;
+	p->addrs[index].c = t;
+	totals_add(p, &c);
+	return 0;
+}
+
+int lp_profile_add_stack_total(lp_profile *p, uint32_t index, const lp_counts *in)
+{
+	lp_counts c = *in;
+
+	if (index >= p->nstacks)
+		return -1;
+	for (int i = 1; i < LP_MAX_EVENTS; i++)
+		c.value[i] = 0;
+	return lp_counts_add(&p->stacks[index].c, &c) ? -2 : 0;
+}
+
+int lp_profile_push_ctx(lp_profile *p, int stacks, const lp_ctx_counts *e)
+{
+	lp_ctx_counts *n = ctx_entry(p, stacks ? ctx_stack_table(p) : ctx_addr_table(p), e->ctx,
+				     e->index, 0);
+
+	if (!n)
+		return -1;
+	*n = *e;
+	return 0;
+}
+
+static int add_at(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *in, int lookup)
 {
 	lp_ctx_counts *e = NULL;
 	lp_counts c;
@@ -464,22 +622,28 @@ int lp_profile_add(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *in)
 	int rc;
 
 	counts_clip(p, in, &c);
+	if (totals_overflow(p, &c))
+		return -2;
 	a = addr_get(p, loc);
 	if (!a)
 		return -1;
 	if (ctx != LP_CTX_NONE &&
-	    !(e = ctx_entry(p, &p->index->ctx_addrs, &p->ctx_addrs, &p->nctx_addrs,
-			    &p->index->cap_ctx_addrs, ctx_addr_hash, ctx,
-			    (uint32_t)(a - p->addrs))))
+	    !(e = ctx_entry(p, ctx_addr_table(p), ctx, (uint32_t)(a - p->addrs), lookup)))
 		return -1;
-	if (totals_overflow(p, &c))
-		return -2;
 	if ((rc = add_pair(&a->c, e, &c)) != 0)
 		return rc;
-	p->samples += c.samples;
-	for (int i = 0; i < p->nevents && i < LP_MAX_EVENTS; i++)
-		p->events[i].total += c.value[i];
+	totals_add(p, &c);
 	return 0;
+}
+
+int lp_profile_add(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *c)
+{
+	return add_at(p, ctx, loc, c, 1);
+}
+
+int lp_profile_add_entry(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *c)
+{
+	return add_at(p, ctx, loc, c, 0);
 }
 
 static lp_stack *stack_get(lp_profile *p, const lp_loc *frames, uint32_t depth)
@@ -514,6 +678,7 @@ static lp_stack *stack_get(lp_profile *p, const lp_loc *frames, uint32_t depth)
 	st->depth = depth;
 	p->nframes += depth;
 	t->slots[s] = (uint32_t)++p->nstacks;
+	t->indexed++;
 	return st;
 }
 
@@ -527,28 +692,39 @@ int64_t lp_profile_stack(lp_profile *p, const lp_loc *frames, uint32_t depth)
 	return st ? st - p->stacks : -1;
 }
 
-int lp_profile_add_stack(lp_profile *p, uint32_t ctx, const lp_loc *frames, uint32_t depth,
-			 const lp_counts *in)
+/* Stacks keep the sampled event's values only. */
+static int stack_add(lp_profile *p, uint32_t ctx, uint32_t stack, const lp_counts *in, int lookup)
 {
 	lp_ctx_counts *e = NULL;
 	lp_counts c = *in;
+
+	for (int i = 1; i < LP_MAX_EVENTS; i++)
+		c.value[i] = 0;
+	if (ctx != LP_CTX_NONE && !(e = ctx_entry(p, ctx_stack_table(p), ctx, stack, lookup)))
+		return -1;
+	return add_pair(&p->stacks[stack].c, e, &c);
+}
+
+int lp_profile_add_stack(lp_profile *p, uint32_t ctx, const lp_loc *frames, uint32_t depth,
+			 const lp_counts *c)
+{
 	lp_stack *st;
 
 	if (depth == 0)
 		return 0;
 	if (depth > LP_MAX_STACK)
 		depth = LP_MAX_STACK;
-	for (int i = 1; i < LP_MAX_EVENTS; i++)
-		c.value[i] = 0;
 	st = stack_get(p, frames, depth);
 	if (!st)
 		return -1;
-	if (ctx != LP_CTX_NONE &&
-	    !(e = ctx_entry(p, &p->index->ctx_stacks, &p->ctx_stacks, &p->nctx_stacks,
-			    &p->index->cap_ctx_stacks, ctx_stack_hash, ctx,
-			    (uint32_t)(st - p->stacks))))
+	return stack_add(p, ctx, (uint32_t)(st - p->stacks), c, 1);
+}
+
+int lp_profile_add_stack_entry(lp_profile *p, uint32_t ctx, uint32_t stack, const lp_counts *c)
+{
+	if (stack >= p->nstacks)
 		return -1;
-	return add_pair(&st->c, e, &c);
+	return stack_add(p, ctx, stack, c, 0);
 }
 
 int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count)
@@ -569,5 +745,6 @@ int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count)
 	p->hits[p->nhits].loc = loc;
 	p->hits[p->nhits].count = count;
 	t->slots[s] = (uint32_t)++p->nhits;
+	t->indexed++;
 	return 0;
 }

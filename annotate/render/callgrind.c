@@ -1,16 +1,22 @@
 /*
  * --callgrind FILE: the profile in Callgrind's format, for KCachegrind,
- * QCachegrind and callgrind_annotate. Positions are source lines. Events:
+ * QCachegrind and callgrind_annotate. Positions are instructions and source
+ * lines ("positions: instr line"): an instruction is its ELF virtual
+ * address, which KCachegrind's Machine Code view looks up in objdump's
+ * disassembly of the ob= file. Events:
  * the sampled event's values (for a clock: nanoseconds), the sample count,
  * then the other events read with each sample; names become identifiers
  * ("cpu-clock" -> cpu_clock).
  *
  * File names are relative to the working directory when below it.
- * Per function: fl= its file, fn= its name, one cost line per source line
- * where it was the innermost frame (its self cost; fi= when a line lies in
- * another file). Per call site: cfl=/cfn= the callee, calls= the number of
- * samples through it (a sampling profile knows no call counts) and the
- * callee's first line, then the calling line with the inclusive cost.
+ * Per function: fl= its file, fn= its name, one cost line per sampled
+ * instruction where it was the innermost frame, with its line (its self
+ * cost; fi= when a line lies in another file). Per call site: cfl=/cfn= the
+ * callee, calls= the number of samples through it (a sampling profile knows
+ * no call counts) and the callee's entry (its first sampled instruction
+ * when the entry is unknown) and first line, then the calling instruction
+ * (the call, or for inlined code an instruction of it) and line with the
+ * inclusive cost.
  * Inclusive costs are known for the first event and the sample count only;
  * they come from the call stacks with -g, from inlining without.
  */
@@ -19,11 +25,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "render.h"
 
 #ifndef LP_VERSION
 #define LP_VERSION "?"
 #endif
+
+/* One instruction's self cost, in the function of its innermost frame. */
+typedef struct lp_cgcost {
+	const char *function;           /* interned: the report's function names */
+	const char *file;
+	int line;
+	uint64_t instr;                 /* ELF virtual address, as objdump and KCachegrind see it */
+	uint64_t samples;
+	const uint64_t *value;
+	lp_loc loc;
+} lp_cgcost;
 
 /*
  * The file a function's block is filed under: callers must name the same.
@@ -31,13 +49,13 @@
  * print them: callgrind_annotate strips its working directory from fl=
  * names but not from cfl= ones, and would see two functions otherwise.
  */
-static const char *func_file(const lp_func_stat *f, const lp_line_stat *const *lines, size_t n)
+static const char *func_file(const lp_func_stat *f, const lp_cgcost *costs, size_t n)
 {
 	if (f->file)
 		return lp_render_relpath(f->file);
 	for (size_t i = 0; i < n; i++)
-		if (lines[i]->file)
-			return lp_render_relpath(lines[i]->file);
+		if (costs[i].file)
+			return lp_render_relpath(costs[i].file);
 	return "???";
 }
 
@@ -70,10 +88,9 @@ static void put_name(FILE *out, const char *key, const char *name, unsigned *ids
 	fputc('\n', out);
 }
 
-static int cmp_line_ptr(const void *pa, const void *pb)
+static int cmp_cost(const void *pa, const void *pb)
 {
-	const lp_line_stat *a = *(const lp_line_stat *const *)pa;
-	const lp_line_stat *b = *(const lp_line_stat *const *)pb;
+	const lp_cgcost *a = pa, *b = pb;
 	int c;
 
 	if (a->function != b->function)
@@ -84,6 +101,8 @@ static int cmp_line_ptr(const void *pa, const void *pb)
 		if ((c = strcmp(a->file, b->file)))
 			return c;
 	}
+	if (a->instr != b->instr)
+		return a->instr < b->instr ? -1 : 1;
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
@@ -111,7 +130,7 @@ static void event_id(const char *name, char *buf, size_t size)
 	buf[j] = 0;
 }
 
-static void costs(FILE *out, const lp_profile *p, const lp_line_stat *l)
+static void costs(FILE *out, const lp_profile *p, const lp_cgcost *l)
 {
 	if (!p->nevents) {
 		fprintf(out, " %" PRIu64, l->samples);
@@ -122,48 +141,70 @@ static void costs(FILE *out, const lp_profile *p, const lp_line_stat *l)
 		fprintf(out, " %" PRIu64, l->value[e]);
 }
 
+/* Where a call to function f lands: its entry when its code is known, else its first cost. */
+static uint64_t target_instr(const lp_report *rep, const lp_func_stat *fs, const lp_cgcost *c,
+			     size_t n)
+{
+	uint64_t entry;
+
+	if (n && lp_codeview_entry(rep, c[0].loc, fs->name, &entry) == 0)
+		return entry;
+	return n ? c[0].instr : 0;
+}
+
 int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
-	const lp_line_stat **lines = malloc((rep->nlines + 1) * sizeof(*lines));
+	size_t na = lp_codeview_naddrs(rep);
+	lp_cgcost *cs = malloc((na + 1) * sizeof(*cs));
 	const lp_call **calls = malloc((rep->ncalls + 1) * sizeof(*calls));
 	size_t *first = malloc((rep->nfuncs + 1) * sizeof(*first));
 	size_t *count = calloc(rep->nfuncs + 1, sizeof(*count));
 	const char **fl = malloc((rep->nfuncs + 1) * sizeof(*fl));
+	uint64_t *target = malloc((rep->nfuncs + 1) * sizeof(*target));
 	uint64_t total[LP_MAX_EVENTS + 1] = { 0 };
 	char ids[LP_MAX_EVENTS + 1][LP_EVENT_NAME_MAX + 4];
-	size_t nl = 0, c = 0;
+	size_t nc = 0, c = 0;
 	int nev = p->nevents + 1, s = p->nevents ? 1 : 0; /* s: the samples column */
 	unsigned ids_fl = 0, ids_fn = 0, ids_ob = 0; /* compression ids, for names like "(1) x" */
 
-	if (!lines || !calls || !first || !count || !fl) {
-		free(lines), free(calls), free(first), free(count), free(fl);
+	if (!cs || !calls || !first || !count || !fl || !target) {
+		free(cs), free(calls), free(first), free(count), free(fl), free(target);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
-	for (size_t i = 0; i < rep->nlines; i++)
-		if (rep->lines[i].samples)
-			lines[nl++] = &rep->lines[i];
-	qsort(lines, nl, sizeof(*lines), cmp_line_ptr);
+	for (size_t i = 0; i < na; i++) {
+		lp_cv_addr a;
+
+		lp_codeview_addr(rep, i, &a);
+		if (!a.samples)
+			continue;
+		cs[nc++] = (lp_cgcost){ a.frame->function, a.frame->file, a.frame->file ? a.frame->line : 0,
+					a.vaddr, a.samples, a.value, a.loc };
+	}
+	if (nc)
+		qsort(cs, nc, sizeof(*cs), cmp_cost);
 	for (size_t i = 0; i < rep->ncalls; i++)
 		calls[i] = &rep->calls[i];
-	qsort(calls, rep->ncalls, sizeof(*calls), cmp_call_ptr);
-	/* Each function's self lines: a run of the sorted array (same interned name). */
+	if (rep->ncalls)
+		qsort(calls, rep->ncalls, sizeof(*calls), cmp_call_ptr);
+	/* Each function's self costs: a run of the sorted array (same interned name). */
 	for (size_t f = 0; f < rep->nfuncs; f++) {
-		size_t lo = 0, hi = nl;
+		size_t lo = 0, hi = nc;
 
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
-			if ((uintptr_t)lines[mid]->function < (uintptr_t)rep->funcs[f].name)
+			if ((uintptr_t)cs[mid].function < (uintptr_t)rep->funcs[f].name)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		first[f] = lo;
-		while (lo + count[f] < nl && lines[lo + count[f]]->function == rep->funcs[f].name)
+		while (lo + count[f] < nc && cs[lo + count[f]].function == rep->funcs[f].name)
 			count[f]++;
-		fl[f] = func_file(&rep->funcs[f], lines + first[f], count[f]);
+		fl[f] = func_file(&rep->funcs[f], cs + first[f], count[f]);
+		target[f] = target_instr(rep, &rep->funcs[f], cs + first[f], count[f]);
 	}
 
 	/* Event names, distinct: the first event, samples, the others. */
@@ -180,12 +221,12 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 				snprintf(ids[e] + len, sizeof(ids[e]) - len, "_%d", e);
 				break;
 			}
-	for (size_t i = 0; i < nl; i++) {
+	for (size_t i = 0; i < nc; i++) {
 		if (p->nevents)
-			total[0] += lines[i]->value[0];
-		total[s] += lines[i]->samples;
+			total[0] += cs[i].value[0];
+		total[s] += cs[i].samples;
 		for (int e = 1; e < p->nevents; e++)
-			total[e + 1] += lines[i]->value[e];
+			total[e + 1] += cs[i].value[e];
 	}
 
 	fputs("# callgrind format\nversion: 1\n", out);
@@ -197,7 +238,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			strstr(p->events[0].measured, "clock") ? " (ns)" : "", p->samples,
 			rep->inclusive_from_stacks ? ", call stacks (-g)"
 						   : ", no call stacks: calls are inlining only");
-	fputs("positions: line\n", out);
+	fputs("positions: instr line\n", out);
 	if (p->nevents)
 		fprintf(out, "event: %s : %s\n", ids[0], p->events[0].measured);
 	fprintf(out, "event: %s : Samples\n", ids[s]);
@@ -225,12 +266,12 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		put_name(out, "fl=", cur, &ids_fl);
 		put_name(out, "fn=", fs->name, &ids_fn);
 		for (size_t i = first[f]; i < first[f] + count[f]; i++) {
-			const lp_line_stat *l = lines[i];
+			const lp_cgcost *l = &cs[i];
 			const char *file = l->file ? lp_render_relpath(l->file) : fl[f];
 
 			if (strcmp(file, cur) != 0)
 				put_name(out, "fi=", cur = file, &ids_fl);
-			fprintf(out, "%d", l->file ? l->line : 0);
+			fprintf(out, "0x%" PRIx64 " %d", l->instr, l->line);
 			costs(out, p, l);
 			fputc('\n', out);
 		}
@@ -238,21 +279,25 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			const lp_call *k = calls[c];
 			const lp_func_stat *callee = &rep->funcs[k->callee];
 			const char *file = k->file ? lp_render_relpath(k->file) : fl[f];
+			uint64_t at = 0;
 
 			if (strcmp(file, cur) != 0)
 				put_name(out, "fi=", cur = file, &ids_fl);
+			if (lp_codeview_insn_vaddr(rep, k->loc, k->loc_is_return, &at) != 0)
+				at = k->loc.offset - (k->loc_is_return && k->loc.offset ? 1 : 0);
 			if (callee->module < p->nmodules)
 				put_name(out, "cob=", p->modules[callee->module].path, &ids_ob);
 			put_name(out, "cfl=", fl[k->callee], &ids_fl);
 			put_name(out, "cfn=", callee->name, &ids_fn);
-			fprintf(out, "calls=%" PRIu64 " %d\n%d", k->samples,
-				callee->file ? callee->decl_line : 0, k->file ? k->line : 0);
+			fprintf(out, "calls=%" PRIu64 " 0x%" PRIx64 " %d\n0x%" PRIx64 " %d",
+				k->samples, target[k->callee],
+				callee->file ? callee->decl_line : 0, at, k->file ? k->line : 0);
 			if (p->nevents)
 				fprintf(out, " %" PRIu64, k->value0);
 			fprintf(out, " %" PRIu64 "\n", k->samples);
 		}
 	}
-	free(lines), free(calls), free(first), free(count), free(fl);
+	free(cs), free(calls), free(first), free(count), free(fl), free(target);
 	return ferror(out) ? lp_error_set(err, LP_EFAIL, "lineprof: cannot write the callgrind file")
 			   : LP_OK;
 }

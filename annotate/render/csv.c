@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "rows.h"
 
 /* Bytes that are not UTF-8 become U+FFFD, so that the file always decodes as UTF-8. */
@@ -38,6 +39,51 @@ static void field(FILE *out, const char *str)
 		fputc('"', out);
 }
 
+/*
+ * --loops: a row per loop after the lines: line is its header line, samples,
+ * time_s, percent and the sampled event's column are its total; columns the
+ * loop has no value for are empty.
+ */
+static void loop_row(const lp_render_ctx *ctx, const lp_totals *t, const lp_metric_cols *mc,
+		     const lp_loop_rows *lr, size_t k, FILE *out)
+{
+	const lp_profile *p = ctx->rep->prof;
+	const lp_cv_sloop *l = &lr->all[lr->idx[k]];
+	double lo, hi;
+
+	lp_render_wilson(l->total_samples, t->samples, &lo, &hi);
+	field(out, l->file);
+	fprintf(out, ",%d,", l->header_line);
+	field(out, l->function);
+	fprintf(out, ",%" PRIu64 ",%.9f,%.6f,,%.6f,%.6f", l->total_samples,
+		lp_report_seconds(ctx->rep, l->total_value0, l->total_samples),
+		100.0 * lp_totals_share(t, l->total_value0, l->total_samples, t->value0, t->samples),
+		100.0 * lo, 100.0 * hi);
+	for (int e = 0; e < p->nevents; e++) {
+		if (e == 0)
+			fprintf(out, ",%" PRIu64, l->total_value0);
+		else
+			fputc(',', out);
+	}
+	if (p->nhits)
+		fputc(',', out);
+	for (int m = 0; m < mc->n; m++)
+		fputc(',', out);
+	/* No per-thread, process or rank numbers for loops (yet): those columns are empty. */
+	if (lp_render_has_stats(ctx))
+		fputs(",,,,,", out);
+	if (lp_render_has_columns(ctx, 0))
+		for (size_t g = 0; g < ctx->cv->ngroups; g++)
+			fputc(',', out);
+	fprintf(out, ",loop,%zu,%d,%d,%d,%d,", k, l->first_line, l->last_line, l->header_line,
+		l->depth);
+	if (lr->parent[k] >= 0)
+		fprintf(out, "%ld", lr->parent[k]);
+	fprintf(out, ",%" PRIu64 ",%.9f,%.6f\r\n", l->self_samples,
+		lp_report_seconds(ctx->rep, l->self_value[0], l->self_samples),
+		100.0 * lp_totals_share(t, l->self_value[0], l->self_samples, t->value0, t->samples));
+}
+
 int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
@@ -46,9 +92,12 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_metric_cols mc;
 	lp_totals t;
 
-	(void)err;
+	lp_loop_rows lr = { 0 };
+
 	lp_totals_of(rep, &t);
 	lp_metric_cols_of(p, &mc);
+	if (ctx->opts->loops_view && lp_loop_rows_of(ctx, &lr) != 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	fputs("file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high", out);
 	for (int e = 0; e < p->nevents; e++) {
 		fputc(',', out);
@@ -69,6 +118,9 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (lp_render_has_columns(ctx, 0))
 		for (size_t g = 0; g < ctx->cv->ngroups; g++)
 			fprintf(out, ",%s_s", ctx->cv->groups[g].label);
+	if (ctx->opts->loops_view)
+		fputs(",kind,loop,first_line,last_line,header_line,depth,parent,self_samples,"
+		      "self_time_s,self_percent", out);
 	fputs("\r\n", out);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
@@ -115,8 +167,13 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 				fprintf(out, ",%.9f", lp_report_seconds(rep, ctx->cv->line_v[k],
 									ctx->cv->line_s[k]));
 			}
+		if (ctx->opts->loops_view)
+			fputs(",line,,,,,,,,,", out);
 		fputs("\r\n", out);
 	}
+	for (size_t k = 0; k < lr.n; k++)
+		loop_row(ctx, &t, &mc, &lr, k, out);
+	lp_loop_rows_free(&lr);
 	return LP_OK;
 }
 

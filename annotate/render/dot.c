@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "lineprof/output.h"
 #include "render.h"
+#include "rows.h"
 
 extern char **environ;
 
@@ -61,16 +63,27 @@ void lp_render_dot_color(double weight, char buf[8])
 		 (int)lround(rgb[2] * 255));
 }
 
-/* A DOT double-quoted string body: quotes and backslashes escaped, newlines as \n. */
-static void put_escaped(FILE *out, const char *s)
+/*
+ * A DOT double-quoted string body: quotes and backslashes escaped, newlines
+ * as \n, bytes that are not UTF-8 as U+FFFD (dot reads UTF-8 and warns on
+ * anything else).
+ */
+static void put_escaped(FILE *out, const char *str)
 {
-	for (; *s; s++) {
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		int n = lp_utf8_len(s);
+
 		if (*s == '"' || *s == '\\')
 			fputc('\\', out);
 		if (*s == '\n')
 			fputs("\\n", out);
+		else if (n == 0 || *s < 0x20 || *s == 0x7f)
+			fputs("\xef\xbf\xbd", out), n = 1;
 		else
-			fputc(*s, out);
+			fwrite(s, 1, (size_t)n, out);
+		s += n;
 	}
 }
 
@@ -257,4 +270,137 @@ int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char
 		return lp_error_set(err, LP_EFAIL, "lineprof: could not send the graph to dot");
 	}
 	return to_stdout ? LP_OK : lp_output_commit(&o, err);
+}
+
+/*
+ * dot -Tsvg with the graph on its standard input and the drawing read from
+ * its standard output at the same time (poll), so that neither side can
+ * wait on a full pipe.
+ */
+static int pump(int to, int from, const char *in, size_t inlen, char **outbuf, size_t *outlen)
+{
+	size_t sent = 0, cap = 65536;
+	char *buf = malloc(cap);
+
+	*outlen = 0;
+	if (!buf)
+		return -1;
+	for (;;) {
+		struct pollfd pf[2] = { { from, POLLIN, 0 }, { to, POLLOUT, 0 } };
+		int n = to >= 0 ? 2 : 1;
+
+		if (poll(pf, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 2 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = (pf[1].revents & POLLOUT) ? write(to, in + sent, inlen - sent) : -1;
+
+			if (w > 0)
+				sent += (size_t)w;
+			if (w < 0 || sent == inlen) {
+				close(to);
+				to = -1;
+			}
+		}
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r;
+
+			if (cap - *outlen < 4096) {
+				char *nb = realloc(buf, cap * 2);
+
+				if (!nb)
+					break;
+				buf = nb;
+				cap *= 2;
+			}
+			r = read(from, buf + *outlen, cap - *outlen - 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				buf[*outlen] = '\0';
+				if (to >= 0)
+					close(to);
+				*outbuf = buf;
+				return r < 0 ? -1 : 0;
+			}
+			*outlen += (size_t)r;
+		}
+	}
+	if (to >= 0)
+		close(to);
+	free(buf);
+	return -1;
+}
+
+int lp_render_dot_svg(const lp_render_ctx *ctx, char **svg, char *note, size_t note_size,
+		      lp_error *err)
+{
+	char *argv[] = { "dot", "-Tsvg", NULL }, *dot = NULL, *out = NULL;
+	size_t dotlen = 0, outlen = 0;
+	posix_spawn_file_actions_t fa;
+	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, status = 0, rc;
+	void (*old_pipe)(int);
+	lp_error derr = { 0 };
+	FILE *mem;
+	pid_t pid;
+
+	*svg = NULL;
+	note[0] = '\0';
+	if (lp_render_dot_check("svg", &derr) != LP_OK) {
+		snprintf(note, note_size, "Graphviz's dot was not found when this report was written "
+			 "(apt-get install graphviz, then run lineprof annotate --html again)");
+		return LP_OK;
+	}
+	mem = open_memstream(&dot, &dotlen);
+	if (!mem)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	rc = lp_render_dot(ctx, mem, err);
+	if (fclose(mem) != 0 && rc == LP_OK)
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	if (rc != LP_OK) {
+		free(dot);
+		return rc;
+	}
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(res, O_CLOEXEC) != 0) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: --html: %s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, res[1], STDOUT_FILENO);
+	rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(res[1]);
+	in[0] = res[1] = -1;
+	if (rc != 0) {
+		snprintf(note, note_size, "Graphviz's dot could not be started: %s", strerror(rc));
+		rc = LP_OK;
+		goto out;
+	}
+	old_pipe = signal(SIGPIPE, SIG_IGN);
+	rc = pump(in[1], res[0], dot, dotlen, &out, &outlen);
+	in[1] = -1; /* pump closed it */
+	signal(SIGPIPE, old_pipe);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(note, note_size, "Graphviz's dot failed to draw the call graph (exit status %d)",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		free(out);
+		out = NULL;
+	}
+	rc = LP_OK;
+	*svg = out;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (res[i] >= 0)
+			close(res[i]);
+	}
+	free(dot);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "codeview.h"
 #include "rows.h"
 
 #ifndef LP_VERSION
@@ -330,6 +331,57 @@ static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 	fputs(n ? "\n  ],\n" : "],\n", out);
 }
 
+/*
+ * The loops of the code (of the -f functions, if any), hottest first:
+ * parent is an index into this array (null: outermost, or not exported).
+ */
+static int loops(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	lp_loop_rows lr;
+
+	if (lp_loop_rows_of(ctx, &lr) != 0)
+		return -1;
+	fputs("  \"loops\": [", out);
+	for (size_t k = 0; k < lr.n; k++) {
+		const lp_cv_sloop *l = &lr.all[lr.idx[k]];
+		const lp_cv_loop *h = l->hottest;
+		char addr[32];
+
+		fputs(k ? ",\n    {" : "\n    {", out);
+		kstr(out, "file", l->file, ", ");
+		fprintf(out, "\"first_line\": %d, \"last_line\": %d, \"header_line\": %d, ",
+			l->first_line, l->last_line, l->header_line);
+		kstr(out, "function", l->function, ", ");
+		fprintf(out, "\"depth\": %d, ", l->depth);
+		if (lr.parent[k] >= 0)
+			fprintf(out, "\"parent\": %ld, ", lr.parent[k]);
+		else
+			fputs("\"parent\": null, ", out);
+		ku64(out, "samples", l->total_samples, ", ");
+		knum(out, "time_s", "%.9f", lp_report_seconds(rep, l->total_value0, l->total_samples), ", ");
+		knum(out, "percent", "%.6f",
+		     100.0 * lp_totals_share(t, l->total_value0, l->total_samples, t->value0, t->samples),
+		     ", ");
+		ku64(out, "self_samples", l->self_samples, ", ");
+		knum(out, "self_time_s", "%.9f", lp_report_seconds(rep, l->self_value[0], l->self_samples),
+		     ", ");
+		knum(out, "self_percent", "%.6f",
+		     100.0 * lp_totals_share(t, l->self_value[0], l->self_samples, t->value0, t->samples),
+		     ", ");
+		values(out, "self_values", l->self_value, p->nevents, ", ");
+		ku64(out, "copies", l->copies, ", ");
+		kstr(out, "module", h->fn->code->module < p->nmodules
+				    ? p->modules[h->fn->code->module].path : NULL, ", ");
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, h->header_vaddr);
+		kstr(out, "header_address", addr, "}");
+	}
+	fputs(lr.n ? "\n  ],\n" : "],\n", out);
+	lp_loop_rows_free(&lr);
+	return 0;
+}
+
 static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
@@ -381,11 +433,12 @@ int lp_render_json(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	lp_totals t;
 
-	(void)err;
 	lp_totals_of(ctx->rep, &t);
 	fputs("{\n", out);
 	metadata(ctx, out);
 	functions(ctx, &t, out);
+	if (loops(ctx, &t, out) != 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	lines(ctx, &t, out);
 	fputs("}\n", out);
 	return LP_OK;

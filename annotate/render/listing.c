@@ -10,19 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeview.h"
 #include "rows.h"
 
 #define LP_LCELL 32
-
-enum { COL_LINE, COL_HITS, COL_SAMPLES, COL_TIME, COL_PCT, COL_CI, COL_INCL, NCOLS };
-
-static const char *const col_head[NCOLS] = {
-	"Line #", "Hits", "Samples", "Time", "% Prog", "+-", "Incl.",
-};
-static const int col_min[NCOLS] = { 6, 9, 9, 12, 8, 6, 8 };
-
-/* Past the fixed columns: one per event after the first, then the derived metrics. */
-#define LP_MAX_EXTRA (LP_MAX_EVENTS + LP_NMETRICS)
 
 /* One source line of a file, summed over the functions it belongs to. */
 typedef struct lp_lrow {
@@ -41,33 +32,12 @@ typedef struct lp_lfile {
 typedef struct lp_listing {
 	const lp_render_ctx *ctx;
 	lp_totals t;
-	int on[NCOLS];          /* the columns of the current file */
-	int width[NCOLS];
-	lp_metric_cols mc;
-	int nextra;             /* events after the first, then metrics */
-	int xwidth[LP_MAX_EXTRA];
+	lp_cols cols;           /* the columns of the current file, after "Line #" */
+	int width[LP_MAX_COLS]; /* and their widths */
+	int line_width;
+	const lp_cv_sloop *loops; /* a note on each loop's header line */
+	size_t nloops;
 } lp_listing;
-
-static const char *extra_head(const lp_listing *l, int x)
-{
-	const lp_profile *p = l->ctx->rep->prof;
-
-	return x < p->nevents - 1 ? p->events[x + 1].measured : l->mc.m[x - (p->nevents - 1)]->column;
-}
-
-/* Extra column x of a row with samples, into buf ("" without a value). */
-static void extra_cell(const lp_listing *l, int x, const lp_lrow *r, char *buf)
-{
-	const lp_profile *p = l->ctx->rep->prof;
-
-	buf[0] = '\0';
-	if (!r->samples)
-		return;
-	if (x < p->nevents - 1)
-		snprintf(buf, LP_LCELL, "%" PRIu64, r->value[x + 1]);
-	else
-		lp_metric_cols_cell(&l->mc, x - (p->nevents - 1), r->value, buf, LP_LCELL);
-}
 
 static int line_has_data(const lp_line_stat *ls)
 {
@@ -125,42 +95,22 @@ static double row_share(const lp_listing *l, const lp_lrow *r)
 	return lp_totals_share(&l->t, r->value0, r->samples, l->t.value0, l->t.samples);
 }
 
-static double row_incl_share(const lp_listing *l, const lp_lrow *r)
+static void cell_in(const lp_listing *l, const lp_lrow *r, lp_cell_in *in)
 {
-	return lp_totals_share(&l->t, r->incl_value0, r->incl_samples, l->t.value0, l->t.samples);
+	memset(in, 0, sizeof(*in));
+	in->samples = r->samples;
+	in->value = r->value;
+	in->incl_samples = r->incl_samples;
+	in->incl_value0 = r->incl_value0;
+	in->hits = r->hits;
+	in->has_hits = r->has_hits;
+	in->den_samples = l->t.samples;
+	in->den_value0 = l->t.value0;
 }
 
 static int row_incl_shows(const lp_listing *l, const lp_lrow *r)
 {
 	return l->t.value0 ? r->incl_value0 > r->value0 : r->incl_samples > r->samples;
-}
-
-/* The cells of one row; blank for a line without data. */
-static void format_row(const lp_listing *l, int line, const lp_lrow *r, char cells[NCOLS][LP_LCELL])
-{
-	const lp_render_ctx *ctx = l->ctx;
-
-	memset(cells, 0, NCOLS * LP_LCELL);
-	snprintf(cells[COL_LINE], LP_LCELL, "%d", line);
-	if (r->has_hits)
-		snprintf(cells[COL_HITS], LP_LCELL, "%" PRIu64, r->hits);
-	if (r->samples || r->has_hits) {
-		double share = row_share(l, r);
-
-		snprintf(cells[COL_SAMPLES], LP_LCELL, "%" PRIu64, r->samples);
-		snprintf(cells[COL_TIME], LP_LCELL, "%.1f",
-			 lp_report_seconds(ctx->rep, r->value0, r->samples) / ctx->opts->unit);
-		snprintf(cells[COL_PCT], LP_LCELL, "%.1f", 100.0 * share);
-		if (l->on[COL_CI]) {
-			double lo, hi, p = l->t.samples ? (double)r->samples / (double)l->t.samples : 0;
-
-			lp_render_wilson(r->samples, l->t.samples, &lo, &hi);
-			snprintf(cells[COL_CI], LP_LCELL, "%.1f",
-				 100.0 * (p - lo > hi - p ? p - lo : hi - p));
-		}
-	}
-	if (row_incl_shows(l, r))
-		snprintf(cells[COL_INCL], LP_LCELL, "%.1f", 100.0 * row_incl_share(l, r));
 }
 
 /* Which lines to print: all, or the hot regions (--context), or those with data (-z). */
@@ -186,37 +136,47 @@ static int choose_lines(const lp_listing *l, lp_lrow *rows, int maxline, int hav
 	return any;
 }
 
+/* The columns of one file: Incl. only where a shown line has code running inside it. */
+static void file_cols(lp_listing *l, const lp_lfile *f, const lp_lrow *rows)
+{
+	const lp_render_ctx *ctx = l->ctx;
+	unsigned with = ctx->rep->prof->nhits > 0 ? LP_COLS_HITS : 0;
+	char buf[LP_LCELL];
+	lp_cell_in in;
+
+	for (int i = 0; i <= f->maxline; i++)
+		if (rows[i].shown && row_incl_shows(l, &rows[i]))
+			with |= LP_COLS_INCL;
+	lp_cols_init(&l->cols, ctx, LP_SCOPE_PROGRAM, with);
+	l->line_width = 6;
+	for (int c = 0; c < l->cols.n; c++) {
+		int w = (int)strlen(l->cols.col[c].head);
+
+		l->width[c] = w > l->cols.col[c].width ? w : l->cols.col[c].width;
+	}
+	for (int i = 0; i <= f->maxline; i++) {
+		if (!rows[i].shown)
+			continue;
+		snprintf(buf, sizeof(buf), "%d", i);
+		if ((int)strlen(buf) > l->line_width)
+			l->line_width = (int)strlen(buf);
+		cell_in(l, &rows[i], &in);
+		for (int c = 0; c < l->cols.n; c++) {
+			lp_cols_cell(&l->cols, c, &in, buf, sizeof(buf), NULL);
+			if ((int)strlen(buf) > l->width[c])
+				l->width[c] = (int)strlen(buf);
+		}
+	}
+}
+
 static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *out)
 {
 	const lp_render_ctx *ctx = l->ctx;
 	int have_source = lp_sources_count(ctx->src, f->name) > 0;
-	char cells[NCOLS][LP_LCELL];
+	char buf[LP_LCELL];
 	int len = 0, prev = -1;
 
-	for (int c = 0; c < NCOLS; c++)
-		l->width[c] = (int)strlen(col_head[c]) > col_min[c] ? (int)strlen(col_head[c]) : col_min[c];
-	l->on[COL_INCL] = 0;
-	for (int i = 0; i <= f->maxline; i++) {
-		if (rows[i].shown && row_incl_shows(l, &rows[i]))
-			l->on[COL_INCL] = 1;
-	}
-	for (int x = 0; x < l->nextra; x++)
-		l->xwidth[x] = strlen(extra_head(l, x)) > 10 ? (int)strlen(extra_head(l, x)) : 10;
-	for (int i = 0; i <= f->maxline; i++) {
-		char buf[LP_LCELL];
-
-		if (!rows[i].shown)
-			continue;
-		format_row(l, i, &rows[i], cells);
-		for (int c = 0; c < NCOLS; c++)
-			if ((int)strlen(cells[c]) > l->width[c])
-				l->width[c] = (int)strlen(cells[c]);
-		for (int x = 0; x < l->nextra; x++) {
-			extra_cell(l, x, &rows[i], buf);
-			if ((int)strlen(buf) > l->xwidth[x])
-				l->xwidth[x] = (int)strlen(buf);
-		}
-	}
+	file_cols(l, f, rows);
 	fprintf(out, "Total time: %g s\n", lp_report_seconds(ctx->rep, f->value0, f->samples));
 	fprintf(out, "File: %s\n", lp_render_relpath(f->name));
 	fprintf(out, "Samples: %" PRIu64 " (%.1f%% of the program)\n", f->samples,
@@ -224,41 +184,34 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	if (!have_source)
 		fputs("Source not found: numbers only (add --source-dir DIR)\n", out);
 	fputc('\n', out);
-	for (int c = 0; c < NCOLS; c++)
-		if (l->on[c])
-			len += fprintf(out, "%s%*s", len ? " " : "", l->width[c], col_head[c]);
-	for (int x = 0; x < l->nextra; x++)
-		len += fprintf(out, " %*s", l->xwidth[x], extra_head(l, x));
+	len += fprintf(out, "%*s", l->line_width, "Line #");
+	for (int c = 0; c < l->cols.n; c++)
+		len += fprintf(out, " %*s", l->width[c], l->cols.col[c].head);
 	len += fprintf(out, "  Line Contents\n") - 1;
 	for (int i = 0; i < len; i++)
 		fputc('=', out);
 	fputc('\n', out);
 	for (int i = 0; i <= f->maxline; i++) {
 		const char *on, *text;
-		int first = 1;
+		char note[1024];
+		lp_cell_in in;
 
 		if (!rows[i].shown)
 			continue;
 		if (prev >= 0 && i > prev + 1)
-			fprintf(out, "%*s\n", l->width[COL_LINE], "...");
+			fprintf(out, "%*s\n", l->line_width, "...");
 		prev = i;
-		format_row(l, i, &rows[i], cells);
 		on = rows[i].samples ? lp_render_heat(row_share(l, &rows[i]), ctx->color) : "";
 		text = i > 0 ? lp_sources_line(ctx->src, f->name, i) : NULL;
 		fputs(on, out);
-		for (int c = 0; c < NCOLS; c++) {
-			if (!l->on[c])
-				continue;
-			fprintf(out, "%s%*s", first ? "" : " ", l->width[c], cells[c]);
-			first = 0;
+		fprintf(out, "%*d", l->line_width, i);
+		cell_in(l, &rows[i], &in);
+		for (int c = 0; c < l->cols.n; c++) {
+			lp_cols_cell(&l->cols, c, &in, buf, sizeof(buf), NULL);
+			fprintf(out, " %*s", l->width[c], buf);
 		}
-		for (int x = 0; x < l->nextra; x++) {
-			char buf[LP_LCELL];
-
-			extra_cell(l, x, &rows[i], buf);
-			fprintf(out, " %*s", l->xwidth[x], buf);
-		}
-		fprintf(out, "  %s%s\n", text ? text : "", *on ? lp_render_reset(ctx->color) : "");
+		lp_render_loop_notes(ctx, l->loops, l->nloops, NULL, f->name, i, note, sizeof(note));
+		fprintf(out, "  %s%s%s\n", text ? text : "", note, *on ? lp_render_reset(ctx->color) : "");
 	}
 	fputc('\n', out);
 }
@@ -312,16 +265,14 @@ int lp_render_listing(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_lfile *files;
 
 	lp_totals_of(rep, &l.t);
-	l.on[COL_LINE] = l.on[COL_SAMPLES] = l.on[COL_TIME] = l.on[COL_PCT] = 1;
-	l.on[COL_HITS] = p->nhits > 0;
-	l.on[COL_CI] = ctx->opts->ci;
-	lp_metric_cols_of(p, &l.mc);
-	l.nextra = (p->nevents > 1 ? p->nevents - 1 : 0) + l.mc.n;
 	files = collect_files(rep, &nfiles);
-	if (!files)
+	if (!files || lp_codeview_loops(rep, NULL, &l.loops, &l.nloops, NULL) != 0) {
+		free(files);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	/* The table, the hottest lines or the flat profile, when asked for too, came first and said it. */
-	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view)
+	}
+	/* The table, the hottest lines, the flat profile or the loops, when asked for too, came first and said it. */
+	if (ctx->opts->nfunctions == 0 && ctx->opts->top <= 0 && !ctx->opts->functions_view &&
+	    !ctx->opts->loops_view)
 		lp_render_header(ctx, out);
 	for (size_t i = 0; i < nfiles; i++) {
 		lp_lfile *f = &files[i];

@@ -39,6 +39,101 @@ int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls);
 void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_stat *ls,
 		    lp_row *row);
 
+/*
+ * The numeric columns of the line views (columns.c), ONE list for the -f
+ * table, the listing and the HTML report: a quantity added there shows in
+ * all of them. Shares are of the function (the -f table: "% Time", "Incl.
+ * Time" in timer units) or of the program (the listing: "% Prog", "Incl."
+ * as a share).
+ */
+typedef enum lp_col_kind {
+	LP_COL_HITS, LP_COL_SAMPLES, LP_COL_TIME, LP_COL_PERHIT, LP_COL_PCT, LP_COL_CI,
+	LP_COL_INCL, LP_COL_EVENT, LP_COL_METRIC,
+	/* Across the groups (ranks, processes, threads): the -f table's statistics, --by's columns. */
+	LP_COL_MEAN, LP_COL_MIN, LP_COL_MAX, LP_COL_MAXAT, LP_COL_IMBALANCE, LP_COL_GROUP,
+} lp_col_kind;
+
+enum lp_col_scope { LP_SCOPE_FUNCTION, LP_SCOPE_PROGRAM };
+
+typedef struct lp_col {
+	lp_col_kind kind;
+	const char *head;       /* the terminal's heading */
+	const char *key;        /* stable: "samples", "time", an event's name, a metric's key */
+	const char *desc;       /* a few words on what it is */
+	int width;              /* the terminal's least width */
+	int arg;                /* LP_COL_EVENT: the event; LP_COL_METRIC: index into mc;
+	                           LP_COL_GROUP: the group */
+} lp_col;
+
+/* The fixed ones, events, metrics, statistics, and --by's groups (at most LP_TERM_COLUMNS). */
+#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
+
+typedef struct lp_cols {
+	lp_col col[LP_MAX_COLS];
+	int n;
+	enum lp_col_scope scope;
+	lp_metric_cols mc;
+	lp_totals t;
+	const lp_render_ctx *ctx;
+} lp_cols;
+
+/* What one row's cells come from: its sums, and the whole its share is of. */
+typedef struct lp_cell_in {
+	uint64_t samples;
+	const uint64_t *value;           /* per event; value[0] the sampled one's */
+	uint64_t incl_samples, incl_value0;
+	uint64_t hits;
+	int has_hits;
+	uint64_t den_samples, den_value0; /* the function's or the program's self sums */
+	int always_incl;                 /* a function's total: Incl. even when it equals self */
+	const lp_stat *stat;             /* across groups; NULL: none */
+	const uint64_t *group_s, *group_v; /* per group (--by); NULL: none */
+} lp_cell_in;
+
+/* Optional columns: Hits (and, for a function, Per Hit); Incl. */
+enum { LP_COLS_HITS = 1, LP_COLS_INCL = 2 };
+
+void lp_cols_init(lp_cols *cs, const lp_render_ctx *ctx, enum lp_col_scope scope, unsigned with);
+/* A line of rep->lines, its statistics and groups included when the profile has them. */
+void lp_cell_in_line(lp_cell_in *in, const lp_cols *cs, const lp_line_stat *ls,
+		     uint64_t den_samples, uint64_t den_value0);
+/*
+ * Cell i of a row, as the terminal prints it, into buf ("" and 0 when the
+ * row has no value there); *num, if not NULL, gets the number it shows.
+ */
+int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size_t size,
+		 double *num);
+
+/* What the -f table of one function shows (table.c), for every view of it. */
+typedef struct lp_fn_view {
+	const lp_func_stat *fs;  /* its samples; NULL without */
+	const char *fn;          /* the interned name its lines carry; NULL if none has */
+	const char *file;        /* its source span, brace-extended; NULL if not known */
+	int first, last;
+	int has_hits, has_incl;  /* the table has Hits / Incl. columns */
+} lp_fn_view;
+
+/* 0, or -1 when NAME is neither in the binaries' DWARF nor in the samples. */
+int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v);
+
+/*
+ * The loops the exports have (CSV with --loops, JSON always): the source
+ * loops with samples, of the -f functions if any, hottest first; parent
+ * renumbered to their places in idx (-1: none, or not exported).
+ */
+struct lp_cv_sloop;
+typedef struct lp_loop_rows {
+	const struct lp_cv_sloop *all;  /* lp_codeview_loops' list */
+	size_t nall;
+	size_t *idx;                    /* the exported ones, into all */
+	long *parent;
+	size_t n;
+	const char *unsupported;        /* a machine whose code lineprof cannot read */
+} lp_loop_rows;
+
+int lp_loop_rows_of(const lp_render_ctx *ctx, lp_loop_rows *r);
+void lp_loop_rows_free(lp_loop_rows *r);
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one (s is NUL-terminated). */
 int lp_utf8_len(const unsigned char *s);
 

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "render.h"
+#include "codeview.h"
+#include "rows.h"
 
 #define LP_CELL 48
-#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
 
 typedef struct lp_table {
 	const char *head[LP_MAX_COLS];
@@ -197,100 +197,32 @@ static void stat_cells(lp_table *t, int first, const lp_render_ctx *ctx, const l
 	cell(t, first + 4, "%.2f", lp_stat_imbalance(rep, ctx->cv, st));
 }
 
-/* --by: one column per group, its time in timer units. */
-static int group_cols(lp_table *t, const lp_render_ctx *ctx)
-{
-	int first = t->ncols;
-
-	if (!lp_render_has_columns(ctx, 1))
-		return -1;
-	for (size_t g = 0; g < ctx->cv->ngroups; g++)
-		table_col(t, ctx->cv->groups[g].label, 8);
-	return first;
-}
-
-static void group_cells(lp_table *t, int first, const lp_render_ctx *ctx, size_t line)
-{
-	const lp_ctxview *cv = ctx->cv;
-
-	if (first < 0)
-		return;
-	for (size_t g = 0; g < cv->ngroups; g++) {
-		size_t k = line * cv->ngroups + g;
-
-		if (cv->line_s[k] || cv->line_v[k])
-			cell(t, first + (int)g, "%.1f",
-			     lp_report_seconds(ctx->rep, cv->line_v[k], cv->line_s[k]) / ctx->opts->unit);
-	}
-}
-
-typedef struct lp_fn_cols {
-	int hits, samples, time, perhit, pct, ci, incl, ev0, st0, g0;
-	int has_hits;
-	lp_metric_cols mc;
-} lp_fn_cols;
-
 /*
- * has_incl: some line of the function calls code that ran (a call, an
- * inlined callee), so an "Incl. Time" column gives those lines' time with
- * their callees.
+ * The columns of one function's table: "Line #", then the line views' list
+ * (columns.c). has_incl: some line of the function calls code that ran (a
+ * call, an inlined callee), so an "Incl. Time" column gives those lines'
+ * time with their callees.
  */
-static void setup_cols(lp_table *t, lp_fn_cols *k, const lp_render_ctx *ctx, int has_hits,
+static void setup_cols(lp_table *t, lp_cols *cs, const lp_render_ctx *ctx, int has_hits,
 		       int has_incl)
 {
-	const lp_profile *p = ctx->rep->prof;
-
-	memset(k, -1, sizeof(*k));
-	k->has_hits = has_hits;
+	lp_cols_init(cs, ctx, LP_SCOPE_FUNCTION,
+		     (has_hits ? LP_COLS_HITS : 0) | (has_incl ? LP_COLS_INCL : 0));
 	table_col(t, "Line #", 6);
-	if (has_hits)
-		k->hits = t->ncols, table_col(t, "Hits", 9);
-	k->samples = t->ncols, table_col(t, "Samples", 9);
-	k->time = t->ncols, table_col(t, "Time", 12);
-	if (has_hits)
-		k->perhit = t->ncols, table_col(t, "Per Hit", 8);
-	k->pct = t->ncols, table_col(t, "% Time", 8);
-	if (ctx->opts->ci)
-		k->ci = t->ncols, table_col(t, "+-", 6);
-	if (has_incl)
-		k->incl = t->ncols, table_col(t, "Incl. Time", 12);
-	k->ev0 = extra_cols(t, p, &k->mc);
-	k->st0 = stat_cols(t, ctx);
-	k->g0 = group_cols(t, ctx);
+	for (int i = 0; i < cs->n; i++)
+		table_col(t, cs->col[i].head, cs->col[i].width);
 }
 
-static void fill_row(lp_table *t, const lp_fn_cols *k, const lp_render_ctx *ctx,
-		     const lp_line_stat *ls, uint64_t fn_samples, uint64_t fn_value0)
+static void fill_row(lp_table *t, const lp_cols *cs, const lp_line_stat *ls,
+		     uint64_t fn_samples, uint64_t fn_value0)
 {
-	const lp_report *rep = ctx->rep;
-	double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
-	double units = secs / ctx->opts->unit;
-	double pct = fn_value0 ? 100.0 * (double)ls->value[0] / (double)fn_value0
-			       : fn_samples ? 100.0 * (double)ls->samples / (double)fn_samples : 0;
+	lp_cell_in in;
+	char buf[LP_CELL];
 
-	if (k->has_hits && ls->has_hits)
-		cell_u64(t, k->hits, ls->hits);
-	if (k->incl >= 0 && ls->incl_samples > ls->samples)
-		cell(t, k->incl, "%.1f",
-		     lp_report_seconds(rep, ls->incl_value0, ls->incl_samples) / ctx->opts->unit);
-	if (!ls->samples && !ls->has_hits)
-		return;
-	cell_u64(t, k->samples, ls->samples);
-	cell(t, k->time, "%.1f", units);
-	if (k->has_hits && ls->has_hits && ls->hits)
-		cell(t, k->perhit, "%.1f", units / (double)ls->hits);
-	cell(t, k->pct, "%.1f", pct);
-	if (k->ci >= 0) {
-		double lo, hi, p = fn_samples ? (double)ls->samples / (double)fn_samples : 0;
-
-		lp_render_wilson(ls->samples, fn_samples, &lo, &hi);
-		cell(t, k->ci, "%.1f", 100.0 * (p - lo > hi - p ? p - lo : hi - p));
-	}
-	extra_cells(t, k->ev0, rep->prof, &k->mc, ls->value);
-	if (k->st0 >= 0)
-		stat_cells(t, k->st0, ctx, &ctx->cv->line_stats[ls - rep->lines]);
-	if (k->g0 >= 0)
-		group_cells(t, k->g0, ctx, (size_t)(ls - rep->lines));
+	lp_cell_in_line(&in, cs, ls, fn_samples, fn_value0);
+	for (int i = 0; i < cs->n; i++)
+		if (lp_cols_cell(cs, i, &in, buf, sizeof(buf), NULL))
+			cell_str(t, 1 + i, buf);
 }
 
 /*
@@ -331,57 +263,106 @@ static const char *hits_function(const lp_report *rep, const char *name)
 	return NULL;
 }
 
+int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v)
+{
+	const lp_report *rep = ctx->rep;
+
+	memset(v, 0, sizeof(*v));
+	v->fs = lp_report_func(rep, name);
+	/* The interned name the lines carry: from the samples, else from the hits. */
+	v->fn = v->fs ? v->fs->name : hits_function(rep, name);
+	if (lp_report_span(rep, name, &v->file, &v->first, &v->last) != 0) {
+		v->file = NULL;
+		v->first = v->last = 0;
+		if (!v->fn)
+			return -1;
+	}
+	if (v->file)
+		v->last = closing_brace(ctx->src, v->file, v->first, v->last);
+	for (size_t i = 0; v->fn && i < rep->nlines; i++) {
+		if (rep->lines[i].function != v->fn)
+			continue;
+		if (rep->lines[i].has_hits)
+			v->has_hits = 1;
+		if (rep->lines[i].incl_samples > rep->lines[i].samples)
+			v->has_incl = 1;
+	}
+	v->has_hits |= rep->prof->nhits > 0;
+	return 0;
+}
+
 /* The function's rows: every line of its span, then any line outside it that has samples. */
 static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
-	const lp_func_stat *fs = lp_report_func(rep, name);
-	/* The interned name the lines carry: from the samples, else from the hits. */
-	const char *fn = fs ? fs->name : hits_function(rep, name);
-	const char *file = NULL;
-	int first = 0, last = 0, has_hits = 0, has_incl = 0, rc = LP_OK;
+	lp_fn_view v;
+	const lp_func_stat *fs;
+	const char *fn, *file;
+	int first, last, rc = LP_OK;
 	uint64_t fn_samples = 0, fn_value0 = 0;
 	lp_table t = { 0 };
-	lp_fn_cols k;
+	lp_cols k;
+	const lp_cv_sloop *loops = NULL;
+	size_t nloops = 0, nnoted = 0;
+	char **noted = NULL;
 
-	if (lp_report_span(rep, name, &file, &first, &last) != 0 && !fn) {
+	if (ctx->opts->asm_view)
+		return lp_render_asm_function(ctx, name, out, err);
+	if (lp_fn_view_of(ctx, name, &v) != 0) {
 		if (ctx->opts->skip_zero)
 			return LP_OK;
 		fprintf(out, "Total time: 0 s\nFunction: %s (not found in the profiled binaries)\n\n",
 			name);
 		return LP_OK;
 	}
+	fs = v.fs;
+	fn = v.fn;
+	file = v.file;
+	first = v.first;
+	last = v.last;
 	if (fs) {
 		fn_samples = fs->self_samples;
 		fn_value0 = fs->self_value[0];
 	}
 	if (ctx->opts->skip_zero && fn_samples == 0)
 		return LP_OK;
-	if (file)
-		last = closing_brace(ctx->src, file, first, last);
-	for (size_t i = 0; i < rep->nlines; i++) {
-		if (!fn || rep->lines[i].function != fn)
-			continue;
-		if (rep->lines[i].has_hits)
-			has_hits = 1;
-		if (rep->lines[i].incl_samples > rep->lines[i].samples)
-			has_incl = 1;
-	}
-	setup_cols(&t, &k, ctx, has_hits || rep->prof->nhits > 0, has_incl);
+	setup_cols(&t, &k, ctx, v.has_hits, v.has_incl);
 	if (file)
 		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
 				     ? rep->prof->modules[fs->module].path : NULL);
+	/* The loops of the function: a note on each header line. */
+	if (fn && lp_codeview_loops(rep, fn, &loops, &nloops, NULL) != 0) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	if (nloops && !(noted = calloc(nloops, sizeof(*noted)))) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
 	for (int line = first; file && line <= last; line++) {
 		const lp_line_stat *ls = fn ? lp_report_line(rep, file, line, fn) : NULL;
 		double share = ls && rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
+		const char *text = lp_sources_line(ctx->src, file, line);
+		char note[1024];
 
-		if (!table_row(&t, lp_sources_line(ctx->src, file, line), share)) {
+		lp_render_loop_notes(ctx, loops, nloops, fn, file, line, note, sizeof(note));
+		if (note[0] && nnoted < nloops) {
+			size_t len = strlen(text ? text : "") + strlen(note) + 1;
+
+			if (!(noted[nnoted] = malloc(len))) {
+				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+				goto out;
+			}
+			snprintf(noted[nnoted], len, "%s%s", text ? text : "", note);
+			text = noted[nnoted++];
+		}
+		if (!table_row(&t, text, share)) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 			goto out;
 		}
 		cell(&t, 0, "%.0f", line);
 		if (ls)
-			fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
+			fill_row(&t, &k, ls, fn_samples, fn_value0);
 	}
 	/* Lines of this function from other files (inlined headers, macros) or past the span. */
 	for (size_t i = 0; fn && i < rep->nlines; i++) {
@@ -398,7 +379,7 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 			goto out;
 		}
 		cell(&t, 0, "%.0f", ls->line);
-		fill_row(&t, &k, ctx, ls, fn_samples, fn_value0);
+		fill_row(&t, &k, ls, fn_samples, fn_value0);
 		t.text[t.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
 	}
 	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, fn_value0, fn_samples));
@@ -417,6 +398,9 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	}
 out:
 	table_free(&t);
+	for (size_t i = 0; i < nnoted; i++)
+		free(noted[i]);
+	free(noted);
 	return rc;
 }
 
@@ -578,6 +562,11 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		t.nrows, rep->nlines);
 	t.text_head = "Line                              Function";
 	table_print(&t, out, ctx->color);
+	if (ctx->opts->asm_view && lp_render_asm_lines(ctx, t.nrows, out, err) != LP_OK) {
+		table_free(&t);
+		free(where);
+		return err->code;
+	}
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
 		const lp_func_stat *hot = hint_function(rep);
 

@@ -12,6 +12,14 @@
  *
  * How the counts of one line's probes combine into its Hits is the report's
  * business (aggregate.c): per copy of the function, the largest count.
+ *
+ * Those row addresses are what is COUNTED; where the probes go is the hit
+ * plan's business (the second half of this file): every instruction of a
+ * basic block runs as often as the block, and flow conservation gives most
+ * blocks' counts from a few others' (counters.c), so the plan probes one
+ * instruction in as few and as cold blocks as it can, and after the run
+ * turns their counts into the rows' (lp_hitplan_apply). The profile then
+ * holds the rows' counts, exactly as if each row had had its own probe.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +31,8 @@
 #include <dwarf.h>
 
 #include "lineprof/annotate.h"
+#include "code.h"
+#include "counters.h"
 #include "dwarf_file.h"
 #include "elf_file.h"
 #include "symbolize.h"
@@ -313,4 +323,462 @@ int lp_annotate_probes(const char *exe, const char *const *functions, int nfunct
 	*probes = out.v;
 	*nprobes = out.n;
 	return LP_OK;
+}
+
+/* ---- the hit plan: one probe per block that flow conservation cannot do without ---- */
+
+#define LP_PLAN_MAX_BLOCKS 4000   /* above this, bridge tests get slow: count each row */
+
+/* A row to count: its count is the sum of terms[first .. last) over the probes. */
+typedef struct lp_hitrow {
+	const char *path;      /* a probe's path string */
+	uint64_t offset;
+	size_t first, last;
+	long fn;               /* its function's balance (fns[]), -1: counted by its own probe */
+	int own;               /* a probe on the row's own address gives its count */
+} lp_hitrow;
+
+/*
+ * A function placed by blocks: the signed sum of terms[first .. last) is
+ * its entries (and landing pads') minus its exits, 0 when every activation
+ * that came in went out again, as flow conservation assumes.
+ */
+typedef struct lp_hitfn {
+	size_t first, last;
+} lp_hitfn;
+
+struct lp_hitplan {
+	lp_probe *probes;      /* paths malloc'd */
+	size_t nprobes, capprobes;
+	lp_hitrow *rows;
+	size_t nrows;
+	lp_count_term *terms;  /* index: a probe */
+	size_t nterms, capterms;
+	lp_hitfn *fns;
+	size_t nfns;
+	size_t nfuncs, nfallback;
+};
+
+static long plan_probe(lp_hitplan *hp, const char *path, uint64_t off)
+{
+	lp_pout o = { hp->probes, hp->nprobes, hp->capprobes };
+
+	for (size_t i = 0; i < hp->nprobes; i++)
+		if (hp->probes[i].offset == off && strcmp(hp->probes[i].path, path) == 0)
+			return (long)i;
+	if (pout_add(&o, path, off) != 0)
+		return -1;
+	hp->probes = o.v;
+	hp->nprobes = o.n;
+	hp->capprobes = o.cap;
+	return (long)hp->nprobes - 1;
+}
+
+static int plan_term(lp_hitplan *hp, uint32_t probe, int32_t sign)
+{
+	if (hp->nterms == hp->capterms) {
+		size_t cap = hp->capterms ? 2 * hp->capterms : 256;
+		lp_count_term *v = realloc(hp->terms, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		hp->terms = v;
+		hp->capterms = cap;
+	}
+	hp->terms[hp->nterms++] = (lp_count_term){ probe, sign };
+	return 0;
+}
+
+/* A row counted by its own probe. */
+static int plan_row_direct(lp_hitplan *hp, lp_hitrow *row)
+{
+	long p = plan_probe(hp, row->path, row->offset);
+
+	if (p < 0)
+		return -1;
+	row->first = hp->nterms;
+	if (plan_term(hp, (uint32_t)p, 1) != 0)
+		return -1;
+	row->last = hp->nterms;
+	row->path = hp->probes[p].path;
+	row->fn = -1;
+	row->own = 1;
+	return 0;
+}
+
+/*
+ * Flow conservation can be checked after the run only if the function's
+ * entries and exits can be counted apart: its entry block is entered from
+ * nowhere inside it, and every block that leaves it goes nowhere inside it.
+ */
+static int balance_measurable(const lp_cfg *g)
+{
+	for (size_t e = 0; e < g->nedges; e++)
+		if ((int)g->edges[e].to == g->entry || g->blocks[g->edges[e].from].exits)
+			return 0;
+	return 1;
+}
+
+static int is_row(lp_hitrow *const *rows, size_t n, uint64_t off)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i]->offset == off)
+			return 1;
+	return 0;
+}
+
+/*
+ * The instruction of block b to probe: one the kernel emulates (half the
+ * price of a single-stepped one), preferably where a row starts, whose
+ * count then stands on its own even if the flow does not balance.
+ */
+static const lp_insn *probe_insn(const lp_fcode *fc, const lp_block *b, lp_hitrow *const *rows,
+				 size_t n)
+{
+	const lp_insn *emu = NULL, *row = NULL;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const lp_insn *x = &fc->insns[b->first + i];
+		int r = is_row(rows, n, x->offset);
+
+		if (x->emulated && r)
+			return x;
+		if (x->emulated && !emu)
+			emu = x;
+		if (r && !row)
+			row = x;
+	}
+	return emu ? emu : row ? row : &fc->insns[b->first];
+}
+
+/* What measuring block b costs: its expected runs (10^loop depth) times the probe's price. */
+static double block_cost(const lp_fcode *fc, size_t b, lp_hitrow *const *rows, size_t n)
+{
+	const lp_cfg *g = &fc->cfg;
+	double c = 1.0;
+
+	for (int d = 0; d < g->blocks[b].depth && d < 9; d++)
+		c *= 10.0;
+	/* A loop's header runs at least as often as any block of its body. */
+	if (g->blocks[b].loop >= 0 && g->loops[g->blocks[b].loop].header == (int)b)
+		c *= 1.5;
+	return probe_insn(fc, &g->blocks[b], rows, n)->emulated ? c : 2.0 * c;
+}
+
+/* rows[0..n) all lie in fc: place its counters, or count each row where it cannot. */
+static int plan_function(lp_hitplan *hp, const lp_fcode *fc, lp_hitrow **rows, size_t n,
+			 const char *path)
+{
+	const lp_cfg *g = &fc->cfg;
+	uint8_t *wanted = NULL, *must = NULL;
+	double *cost = NULL;
+	long *pidx = NULL;
+	int *block = calloc(n + 1, sizeof(*block)), rc = -1;
+	lp_count_plan cp = { 0 };
+	int direct = !fc || g->has_indirect || g->nblocks == 0 || g->nblocks > LP_PLAN_MAX_BLOCKS ||
+		     !balance_measurable(g);
+	lp_hitfn *fn;
+
+	if (!block)
+		return -1;
+	/* A row starting inside an instruction: the decoding disagrees with DWARF; count it directly. */
+	for (size_t i = 0; i < n && !direct; i++) {
+		long k = lp_fcode_insn_at(fc, rows[i]->offset);
+
+		if (k < 0 || fc->insns[k].offset != rows[i]->offset ||
+		    (block[i] = lp_cfg_block_of(g, (size_t)k)) < 0)
+			direct = 1;
+	}
+	hp->nfuncs++;
+	if (direct) {
+		hp->nfallback++;
+		for (size_t i = 0; i < n; i++)
+			if (plan_row_direct(hp, rows[i]) != 0)
+				goto out;
+		rc = 0;
+		goto out;
+	}
+	wanted = calloc(g->nblocks, 1);
+	must = calloc(g->nblocks, 1);
+	cost = malloc(g->nblocks * sizeof(*cost));
+	fn = realloc(hp->fns, (hp->nfns + 1) * sizeof(*hp->fns));
+	if (!wanted || !must || !cost || !fn)
+		goto out;
+	hp->fns = fn;
+	for (size_t i = 0; i < n; i++)
+		wanted[block[i]] = 1;
+	/* The entries and exits are counted: after the run they must balance. */
+	for (size_t b = 0; b < g->nblocks; b++) {
+		cost[b] = block_cost(fc, b, rows, n);
+		must[b] = (int)b == g->entry || g->blocks[b].exits || g->blocks[b].unknown_entry;
+	}
+	if (lp_count_place(g, wanted, must, cost, &cp) != 0)
+		goto out;
+	if (cp.nmeasured == 0) {
+		/* Nothing to measure would mean nothing runs: count the rows themselves. */
+		hp->nfallback++;
+		for (size_t i = 0; i < n; i++)
+			if (plan_row_direct(hp, rows[i]) != 0)
+				goto out;
+		rc = 0;
+		goto out;
+	}
+	pidx = malloc((cp.nmeasured + 1) * sizeof(*pidx));
+	if (!pidx)
+		goto out;
+	for (size_t m = 0; m < cp.nmeasured; m++)
+		if ((pidx[m] = plan_probe(hp, path, probe_insn(fc, &g->blocks[cp.measured[m]], rows,
+								 n)->offset)) < 0)
+			goto out;
+	fn = &hp->fns[hp->nfns];
+	fn->first = hp->nterms;
+	for (size_t b = 0; b < g->nblocks; b++) {
+		long m = lp_count_measured(&cp, (int)b);
+
+		if (must[b] && m >= 0 && (int)b == g->entry &&
+		    plan_term(hp, (uint32_t)pidx[m], 1) != 0)
+			goto out;
+		if (must[b] && m >= 0 && g->blocks[b].unknown_entry && (int)b != g->entry &&
+		    plan_term(hp, (uint32_t)pidx[m], 1) != 0)
+			goto out;
+		if (must[b] && m >= 0 && g->blocks[b].exits && plan_term(hp, (uint32_t)pidx[m], -1) != 0)
+			goto out;
+	}
+	fn->last = hp->nterms;
+	for (size_t i = 0; i < n; i++) {
+		size_t k0 = cp.first[block[i]];
+
+		rows[i]->first = hp->nterms;
+		for (size_t k = k0; k < cp.first[block[i] + 1]; k++)
+			if (plan_term(hp, (uint32_t)pidx[cp.terms[k].index], cp.terms[k].sign) != 0)
+				goto out;
+		rows[i]->last = hp->nterms;
+		rows[i]->path = hp->probes[pidx[0]].path;
+		rows[i]->fn = (long)hp->nfns;
+		rows[i]->own = cp.first[block[i] + 1] == k0 + 1 && cp.terms[k0].sign == 1 &&
+			       hp->probes[pidx[cp.terms[k0].index]].offset == rows[i]->offset;
+	}
+	hp->nfns++;
+	rc = 0;
+out:
+	lp_count_plan_free(&cp);
+	free(wanted);
+	free(must);
+	free(cost);
+	free(pidx);
+	free(block);
+	return rc;
+}
+
+typedef struct lp_rowfn {
+	lp_hitrow *row;
+	const lp_fcode *fc;
+} lp_rowfn;
+
+static int cmp_rowfn(const void *pa, const void *pb)
+{
+	const lp_rowfn *a = pa, *b = pb;
+
+	if (a->fc != b->fc)
+		return (uintptr_t)a->fc < (uintptr_t)b->fc ? -1 : 1;
+	return (a->row->offset > b->row->offset) - (a->row->offset < b->row->offset);
+}
+
+/* The rows rows[0..n) of one module file, grouped by the function whose code holds them. */
+static int plan_module(lp_hitplan *hp, lp_hitrow *rows, size_t n, const char *path, int per_row)
+{
+	lp_profile *prof = lp_profile_new();
+	lp_symtab *st = NULL;
+	lp_codetab *ct = NULL;
+	lp_rowfn *v = malloc((n + 1) * sizeof(*v));
+	lp_hitrow **group = malloc((n + 1) * sizeof(*group));
+	lp_error err = { 0 };
+	int rc = -1;
+
+	if (!prof || !v || !group || lp_profile_module(prof, path, NULL, 0) < 0 ||
+	    !(st = lp_symtab_new(prof, &err)) || !(ct = lp_codetab_new(st)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const lp_fcode *fc = NULL;
+
+		if (!per_row && lp_codetab_function(ct, (lp_loc){ 0, rows[i].offset }, &fc, NULL) ==
+				LP_CODE_NOMEM)
+			goto out;
+		v[i] = (lp_rowfn){ &rows[i], fc };
+	}
+	qsort(v, n, sizeof(*v), cmp_rowfn);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && v[j].fc == v[i].fc; j++)
+			group[j - i] = v[j].row;
+		if (!v[i].fc) {
+			/* No code to reason about (or LINEPROF_HITS=rows): a probe per row. */
+			for (size_t k = 0; k < j - i; k++)
+				if (plan_row_direct(hp, group[k]) != 0)
+					goto out;
+			if (!per_row)
+				hp->nfallback++, hp->nfuncs++;
+			continue;
+		}
+		if (plan_function(hp, v[i].fc, group, j - i, path) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(v);
+	free(group);
+	lp_codetab_free(ct);
+	lp_symtab_free(st);
+	lp_profile_free(prof);
+	return rc;
+}
+
+int lp_annotate_hitplan(const char *exe, const char *const *functions, int nfunctions,
+			int per_row, lp_hitplan **out, lp_error *err)
+{
+	lp_hitplan *hp = calloc(1, sizeof(*hp));
+	lp_probe *rows = NULL;
+	size_t nrows = 0;
+	int rc;
+
+	*out = NULL;
+	if (!hp)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	rc = lp_annotate_probes(exe, functions, nfunctions, &rows, &nrows, err);
+	if (rc != LP_OK) {
+		free(hp);
+		return rc;
+	}
+	hp->rows = calloc(nrows + 1, sizeof(*hp->rows));
+	if (!hp->rows)
+		goto nomem;
+	for (size_t i = 0; i < nrows; i++)
+		hp->rows[i] = (lp_hitrow){ .path = rows[i].path, .offset = rows[i].offset, .fn = -1 };
+	hp->nrows = nrows;
+	/* Rows are sorted by module file: plan each file's at once. */
+	for (size_t i = 0, j; i < nrows; i = j) {
+		for (j = i; j < nrows && strcmp(rows[j].path, rows[i].path) == 0; j++)
+			;
+		if (plan_module(hp, &hp->rows[i], j - i, rows[i].path, per_row) != 0)
+			goto nomem;
+	}
+	lp_annotate_probes_free(rows, nrows);
+	*out = hp;
+	return LP_OK;
+nomem:
+	/* Rows not planned yet still point into rows[]: forget them before it goes. */
+	hp->nrows = 0;
+	lp_annotate_probes_free(rows, nrows);
+	lp_hitplan_free(hp);
+	return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+}
+
+const lp_probe *lp_hitplan_probes(const lp_hitplan *hp, size_t *n)
+{
+	*n = hp->nprobes;
+	return hp->probes;
+}
+
+void lp_hitplan_describe(const lp_hitplan *hp, size_t *rows, size_t *funcs, size_t *fallback)
+{
+	*rows = hp->nrows;
+	*funcs = hp->nfuncs;
+	*fallback = hp->nfallback;
+}
+
+void lp_hitplan_free(lp_hitplan *hp)
+{
+	if (!hp)
+		return;
+	lp_annotate_probes_free(hp->probes, hp->nprobes);
+	free(hp->rows);
+	free(hp->terms);
+	free(hp->fns);
+	free(hp);
+}
+
+static long module_of(const lp_profile *prof, const char *path)
+{
+	for (size_t m = 0; m < prof->nmodules; m++)
+		if (prof->modules[m].path && strcmp(prof->modules[m].path, path) == 0)
+			return (long)m;
+	return -1;
+}
+
+static int cmp_hit(const void *pa, const void *pb)
+{
+	const lp_hit *a = pa, *b = pb;
+
+	if (a->loc.module != b->loc.module)
+		return a->loc.module < b->loc.module ? -1 : 1;
+	return (a->loc.offset > b->loc.offset) - (a->loc.offset < b->loc.offset);
+}
+
+int lp_hitplan_apply(const lp_hitplan *hp, lp_profile *prof, size_t *lost, lp_error *err)
+{
+	uint64_t *count = calloc(hp->nprobes + 1, sizeof(*count));
+	uint8_t *have = calloc(hp->nprobes + 1, 1);
+	lp_hit *hits = malloc((prof->nhits + 1) * sizeof(*hits)), *rowhits = NULL;
+	uint8_t *unbalanced = calloc(hp->nfns + 1, 1);
+	size_t nrh = 0;
+	int rc = LP_OK;
+
+	*lost = 0;
+	rowhits = malloc((hp->nrows + 1) * sizeof(*rowhits));
+	if (!count || !have || !hits || !rowhits || !unbalanced) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	memcpy(hits, prof->hits, prof->nhits * sizeof(*hits));
+	if (prof->nhits)
+		qsort(hits, prof->nhits, sizeof(*hits), cmp_hit);
+	for (size_t i = 0; i < hp->nprobes; i++) {
+		long m = module_of(prof, hp->probes[i].path);
+		lp_hit key = { { (uint32_t)m, hp->probes[i].offset }, 0 };
+		const lp_hit *h = m < 0 ? NULL : bsearch(&key, hits, prof->nhits, sizeof(*hits), cmp_hit);
+
+		if (h) {
+			count[i] = h->count;
+			have[i] = 1;
+		}
+	}
+	/* Functions whose activations did not all leave: only rows with a probe of their own stay. */
+	for (size_t f = 0; f < hp->nfns; f++) {
+		int64_t sum = 0;
+
+		int read = 1;
+
+		for (size_t k = hp->fns[f].first; k < hp->fns[f].last; k++) {
+			read &= have[hp->terms[k].index];
+			sum += hp->terms[k].sign * (int64_t)count[hp->terms[k].index];
+		}
+		unbalanced[f] = !read || sum != 0;
+	}
+	for (size_t r = 0; r < hp->nrows; r++) {
+		const lp_hitrow *row = &hp->rows[r];
+		long m = module_of(prof, row->path);
+		int64_t sum = 0;
+		int ok = m >= 0 && (row->own || row->fn < 0 || !unbalanced[row->fn]);
+
+		for (size_t k = row->first; ok && k < row->last; k++) {
+			ok = have[hp->terms[k].index];
+			sum += hp->terms[k].sign * (int64_t)count[hp->terms[k].index];
+		}
+		if (!ok || sum < 0) {
+			++*lost;
+			continue;
+		}
+		rowhits[nrh].loc = (lp_loc){ (uint32_t)m, row->offset };
+		rowhits[nrh++].count = (uint64_t)sum;
+	}
+	lp_profile_clear_hits(prof);
+	for (size_t i = 0; i < nrh && rc == LP_OK; i++)
+		if (lp_profile_add_hits(prof, rowhits[i].loc, rowhits[i].count))
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+out:
+	free(count);
+	free(have);
+	free(hits);
+	free(rowhits);
+	free(unbalanced);
+	return rc;
 }

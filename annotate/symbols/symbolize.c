@@ -27,6 +27,7 @@
 #include "dwarf_index.h"
 #include "dwarf_names.h"
 #include "elf_file.h"
+#include "code.h"
 #include "input.h"
 #include "symbolize.h"
 
@@ -78,6 +79,7 @@ struct lp_symtab {
 	size_t cache_cap;    /* a power of two */
 	size_t cache_count;
 	const char *unknown; /* "[unknown]", interned */
+	lp_codetab *code;    /* the functions' machine code, made on first use (code.h) */
 };
 
 /* Returned when memory runs out: lookups promise at least one frame. */
@@ -109,6 +111,8 @@ void lp_symtab_free(lp_symtab *st)
 {
 	if (!st)
 		return;
+	/* Before the modules: the code's names are the modules' strings. */
+	lp_codetab_free(st->code);
 	for (size_t i = 0; i < st->nfiles; i++) {
 		lp_dwfile_close(&st->files[i]->file);
 		lp_loadmap_free(&st->files[i]->map);
@@ -749,4 +753,27 @@ int lp_symtab_function_span(lp_symtab *st, const char *name, const char **file,
 		return 0;
 	}
 	return -1;
+}
+
+int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **file,
+			  const struct lp_loadmap **map, const struct lp_dieindex **funcs,
+			  uint64_t *dwbias)
+{
+	lp_symmod *m = module == LP_MODULE_NONE ? NULL : lp_symtab_module(st, module);
+
+	if (!m || m->state != 1)
+		return -1;
+	lp_symmod_index(m->f);
+	*file = &m->f->file;
+	*map = &m->f->map;
+	*funcs = &m->f->funcs;
+	*dwbias = m->f->dwbias;
+	return 0;
+}
+
+lp_codetab *lp_symtab_codetab(lp_symtab *st)
+{
+	if (!st->code)
+		st->code = lp_codetab_new(st);
+	return st->code;
 }

@@ -74,4 +74,21 @@ int lp_dwarf_check_exe(const char *exe, lp_error *err);
 int lp_dwarf_check_functions(const char *exe, const char *const *names, int nnames,
 			     lp_error *err);
 
+/*
+ * For the code views (code.c): module i of the profile as the symtab holds
+ * it open: its file, PT_LOAD map and function index (built if needed), and
+ * the bias from DWARF addresses to Dwfl addresses (Dwfl address = DWARF
+ * address + *dwbias = ELF vaddr + file->bias). 0, or -1 if it cannot be opened.
+ */
+/* The functions' machine code, by address (code.h): made on first use, freed with st; NULL when out of memory. */
+struct lp_codetab;
+struct lp_codetab *lp_symtab_codetab(lp_symtab *st);
+
+struct lp_dwfile;
+struct lp_loadmap;
+struct lp_dieindex;
+int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **file,
+			  const struct lp_loadmap **map, const struct lp_dieindex **funcs,
+			  uint64_t *dwbias);
+
 #endif

@@ -37,6 +37,11 @@ typedef struct lp_view_opts {
 	double node_threshold, edge_threshold;
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
+	const char *html;               /* --html FILE: the self-contained report */
+	const char *flamegraph;         /* --flamegraph FILE.svg */
+	const char *pprof;              /* --pprof FILE: gzipped profile.proto */
+	int asm_view;                   /* --asm: machine code of the -f functions and --top lines */
+	int loops_view;                 /* --loops: the hottest loops; with --csv, loop rows too */
 	int show_tables;                /* print tables on stdout (off for `record`) */
 	enum lp_by by;                  /* --by thread|process|rank: a column per context */
 	FILE *diag;                     /* notes and warnings: stderr */
@@ -104,6 +109,33 @@ void lp_annotate_identify_modules(lp_profile *prof);
 int lp_annotate_probes(const char *exe, const char *const *functions, int nfunctions,
 		       lp_probe **probes, size_t *nprobes, lp_error *err);
 void lp_annotate_probes_free(lp_probe *probes, size_t nprobes);
+
+/*
+ * --hits at a fraction of the cost: the rows lp_annotate_probes names are
+ * what is counted, but the probes go on one instruction per basic block,
+ * and only on the blocks whose counts flow conservation cannot give from
+ * the others' (one per loop of a nest, not one per row of every line);
+ * lp_hitplan_apply then turns the probes' counts (prof->hits, after the
+ * run) into the rows' counts, as if each row had had its own probe.
+ * Functions whose code lineprof cannot read, or with indirect jumps (jump
+ * tables), get a probe per row. per_row: a probe per row everywhere
+ * (LINEPROF_HITS=rows). LP_OK, or as lp_annotate_probes.
+ */
+typedef struct lp_hitplan lp_hitplan;
+
+int lp_annotate_hitplan(const char *exe, const char *const *functions, int nfunctions,
+			int per_row, lp_hitplan **plan, lp_error *err);
+/* The probes to place: owned by the plan. */
+const lp_probe *lp_hitplan_probes(const lp_hitplan *plan, size_t *n);
+/* Rows counted, functions they are in, and of those the ones counted row by row. */
+void lp_hitplan_describe(const lp_hitplan *plan, size_t *rows, size_t *funcs, size_t *per_row);
+/*
+ * Replaces prof->hits (the probes' counts) by the rows'. *lost: rows whose
+ * count could not be had (a probe not read, or flow the CFG does not know:
+ * a call that never returned, longjmp, an exception): they get no Hits.
+ */
+int lp_hitplan_apply(const lp_hitplan *plan, lp_profile *prof, size_t *lost, lp_error *err);
+void lp_hitplan_free(lp_hitplan *plan);
 
 /*
  * --call-graph=dwarf: an unwinder for lp_record_opts.unwinder, which walks

@@ -125,12 +125,19 @@ typedef struct lp_stack {
 
 /*
  * The counts of one context at one address (index into addrs) or one stack
- * (index into stacks): sparse, so a thread costs only what it touched.
+ * (index into stacks): sparse, so a thread costs only what it touched, and
+ * compact, so a job of a thousand ranks fits: of lp_counts only what the
+ * per-context views use (the other fields live in the totals only). Entries
+ * are summed by every consumer: a (ctx, index) pair may appear more than once.
  */
 typedef struct lp_ctx_counts {
 	uint32_t ctx;
 	uint32_t index;
-	lp_counts c;
+	uint64_t samples;
+	uint64_t value0;                  /* value[0] of lp_counts */
+	uint64_t sys_samples;
+	uint64_t sys_value;
+	uint64_t off_ns[LP_NOFF];
 } lp_ctx_counts;
 
 /* Exact execution count of one address (a uprobe, --hits). */
@@ -213,12 +220,28 @@ int lp_profile_add(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *c);
 /* The same for one stack of depth frames (cut to LP_MAX_STACK). */
 int lp_profile_add_stack(lp_profile *p, uint32_t ctx, const lp_loc *frames, uint32_t depth,
 			 const lp_counts *c);
+/*
+ * For readers and merges, whose (ctx, location) pairs are already distinct:
+ * the same as lp_profile_add and lp_profile_add_stack, but the per-context
+ * entry is appended without looking for an existing one (a repeated pair
+ * costs memory, never correctness). stack is an index into p->stacks.
+ */
+int lp_profile_add_entry(lp_profile *p, uint32_t ctx, lp_loc loc, const lp_counts *c);
+int lp_profile_add_stack_entry(lp_profile *p, uint32_t ctx, uint32_t stack, const lp_counts *c);
+
 /* The index of the stack with these frames, added with no counts if new; -1 if none can be. */
 int64_t lp_profile_stack(lp_profile *p, const lp_loc *frames, uint32_t depth);
 int lp_profile_add_hits(lp_profile *p, lp_loc loc, uint64_t count);
+/* Drops every hit record (--hits replaces its probes' counts by the lines'). */
+void lp_profile_clear_hits(lp_profile *p);
 
 /* dst += src over every field; 0, or -1 if a sum would overflow (dst unchanged). */
 int lp_counts_add(lp_counts *dst, const lp_counts *src);
+/* c -= part, field by field, where part is a part of c (never below zero). */
+void lp_counts_sub(lp_counts *c, const lp_counts *part);
+int lp_counts_is_zero(const lp_counts *c);
+/* A per-context entry as lp_counts (the fields it does not keep are zero). */
+void lp_ctx_counts_get(const lp_ctx_counts *e, lp_counts *out);
 
 /*
  * The event whose values are nanoseconds of CPU time (cpu-clock or

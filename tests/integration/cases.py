@@ -1241,7 +1241,9 @@ def hits_cleanup():
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     check(p.returncode == 128 + signal.SIGINT, "exit 130 after ^C:\n" + err)
-    check(len(live) >= 3, "the probes existed during the run: %s\n%s" % (live, err))
+    placed = re.search(r"^lineprof: --hits: (\d+) probes? through", err, re.M)
+    check(placed and len(live) == int(placed.group(1)) > 0,
+          "the probes lineprof placed existed during the run: %s\n%s" % (live, err))
     check(group_of(p.pid) == [], "and are gone after ^C")
     check("Hits" in err, "the table still has Hits:\n" + err)
     # SIGKILL leaves them behind; the next run removes them.
@@ -1257,7 +1259,7 @@ def hits_cleanup():
             os.kill(t, signal.SIGKILL)
         except ProcessLookupError:
             pass  # gone with lineprof already (PR_SET_PDEATHSIG)
-    check(len(group_of(k.pid)) >= 3, "a killed lineprof leaves its probes")
+    check(len(group_of(k.pid)) == len(live), "a killed lineprof leaves its probes")
     r = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d)
     check(r.code == 0, "the next run", r)
     check(group_of(k.pid) == [], "removed the dead run's probes")

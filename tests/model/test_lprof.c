@@ -144,13 +144,48 @@ START_TEST(test_contexts_are_sparse)
 	ck_assert_int_eq(p->contexts[1].rank, -1);
 	/* (t1, 0x1234), (t2, 0x1234), (t1, 0x99), (t2, 0x99): the ctx-less one has none. */
 	ck_assert_uint_eq(p->nctx_addrs, 4);
-	for (size_t i = 0; i < p->nctx_addrs; i++)
+	for (size_t i = 0; i < p->nctx_addrs; i++) {
+		lp_counts c;
+
+		lp_ctx_counts_get(&p->ctx_addrs[i], &c);
 		if (p->ctx_addrs[i].index == 1)
-			ck_assert_int_eq(lp_counts_add(&sum, &p->ctx_addrs[i].c), 0);
-	ck_assert_mem_eq(&sum, &p->addrs[1].c, sizeof(sum));
+			ck_assert_int_eq(lp_counts_add(&sum, &c), 0);
+	}
+	/* The per-context entries keep the time fields; the other event values and
+	 * the switch count live in the totals only. */
+	ck_assert_uint_eq(sum.samples, p->addrs[1].c.samples);
+	ck_assert_uint_eq(sum.value[0], p->addrs[1].c.value[0]);
+	ck_assert_uint_eq(sum.sys_value, p->addrs[1].c.sys_value);
+	ck_assert_mem_eq(sum.off_ns, p->addrs[1].c.off_ns, sizeof(sum.off_ns));
+	ck_assert_uint_eq(sum.value[1], 0);
+	ck_assert_uint_eq(p->addrs[1].c.value[1], 7);
 	ck_assert_uint_eq(p->nctx_stacks, 3);
 	ck_assert_int_eq(lp_profile_name_context(p, 2, "renamed"), 0);
 	ck_assert_str_eq(p->contexts[2].name, "renamed");
+	lp_profile_free(p);
+}
+END_TEST
+
+/* Readers append entries unindexed; a later lookup finds them and adds to them. */
+START_TEST(test_appended_entries_are_found)
+{
+	lp_profile *p = lp_profile_new();
+	lp_counts one = { .samples = 1 };
+
+	for (uint32_t i = 0; i < 1000; i++)
+		ck_assert_int_eq(lp_profile_add_entry(p, i % 3, (lp_loc){ 0, i }, &one), 0);
+	ck_assert_uint_eq(p->nctx_addrs, 1000);
+	for (uint32_t i = 0; i < 1000; i++)
+		ck_assert_int_eq(lp_profile_add(p, i % 3, (lp_loc){ 0, i }, &one), 0);
+	ck_assert_uint_eq(p->nctx_addrs, 1000);
+	for (size_t i = 0; i < p->nctx_addrs; i++)
+		ck_assert_uint_eq(p->ctx_addrs[i].samples, 2);
+	ck_assert_int_eq(lp_profile_add_stack(p, 1, &(lp_loc){ 0, 5 }, 1, &one), 0);
+	ck_assert_int_eq(lp_profile_add_stack_entry(p, 2, 0, &one), 0);
+	ck_assert_int_eq(lp_profile_add_stack_entry(p, 2, 1, &one), -1); /* no such stack */
+	ck_assert_int_eq(lp_profile_add_stack(p, 2, &(lp_loc){ 0, 5 }, 1, &one), 0);
+	ck_assert_uint_eq(p->nctx_stacks, 2);
+	ck_assert_uint_eq(p->stacks[0].c.samples, 3);
 	lp_profile_free(p);
 }
 END_TEST
@@ -400,6 +435,7 @@ int main(void)
 	}
 	tcase_add_test(tc, test_aggregates_per_address);
 	tcase_add_test(tc, test_contexts_are_sparse);
+	tcase_add_test(tc, test_appended_entries_are_found);
 	tcase_add_test(tc, test_overflow_is_refused);
 	tcase_add_test(tc, test_many_addresses_stay_distinct);
 	tcase_add_test(tc, test_round_trip);

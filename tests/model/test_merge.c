@@ -46,7 +46,7 @@ static uint64_t rank_samples(const lp_profile *p, int rank)
 		uint32_t proc = lp_profile_process_of(p, p->ctx_addrs[i].ctx);
 
 		if (p->contexts[proc].rank == rank && p->addrs[p->ctx_addrs[i].index].loc.offset == 0x1000)
-			n += p->ctx_addrs[i].c.samples;
+			n += p->ctx_addrs[i].samples;
 	}
 	return n;
 }
@@ -161,7 +161,7 @@ START_TEST(merge_version1)
 	ck_assert_uint_eq(dst->ncontexts, 1);
 	ck_assert_str_eq(dst->contexts[0].name, "prog");
 	ck_assert_uint_eq(dst->nctx_addrs, 1);
-	ck_assert_uint_eq(dst->ctx_addrs[0].c.samples, 3);
+	ck_assert_uint_eq(dst->ctx_addrs[0].samples, 3);
 	lp_profile_free(dst);
 	lp_profile_free(a);
 }

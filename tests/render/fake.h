@@ -35,7 +35,11 @@ typedef struct fake {
 	lp_frame frames[8][2];
 	lp_profile *prof;
 	lp_report rep;
+	lp_fcode code[2];                /* FAKE_CODE: hot's and main's machine code */
 } fake;
+
+/* Interned strings are compared by pointer: both functions use these two. */
+static const char fake_hot[] = "hot", fake_main[] = "main";
 
 static int fake_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **out)
 {
@@ -43,7 +47,88 @@ static int fake_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **ou
 
 	(void)is_return;
 	*out = f->frames[loc.offset / 0x10 - 1];
-	return loc.offset == 0x40 ? 2 : 1;
+	return loc.offset / 0x10 == 4 ? 2 : 1;
+}
+
+/* FAKE_CODE: the fake's module is mapped 0x1000 past its file offsets. */
+static int fake_code(void *ctx, lp_loc loc, const lp_fcode **out, const char **arch)
+{
+	fake *f = ctx;
+
+	(void)arch;
+	for (int i = 0; i < 2; i++)
+		if (f->code[i].ninsns && lp_fcode_insn_at(&f->code[i], loc.offset) >= 0) {
+			*out = &f->code[i];
+			return LP_CODE_OK;
+		}
+	return LP_CODE_NONE;
+}
+
+static int fake_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	(void)ctx;
+	*vaddr = loc.offset + 0x1000;
+	return 0;
+}
+
+static lp_insn fake_insn(uint64_t off, uint8_t size, uint8_t kind, uint64_t target, const char *text)
+{
+	lp_insn x = { .vaddr = off + 0x1000, .offset = off, .target = target, .size = size,
+		      .kind = kind };
+
+	snprintf(x.text, sizeof(x.text), "%s", text);
+	return x;
+}
+
+/*
+ * hot at 0x1010: line 4 sets up and jumps to the loop at 0x1020 (line 5),
+ * which goes round by the jl at 0x1027 (its back edge), then jumps to the
+ * return on line 6 (0x1050). main at 0x1030: line 11, then hot's line 5
+ * inlined (0x1040, 0x1043).
+ */
+static int fake_code_build(fake *f)
+{
+	static const struct { uint64_t off; uint8_t size, kind; uint64_t target; const char *text; } hot[] = {
+		{ 0x10, 2, LP_INSN_PLAIN, 0, "xor    %eax, %eax" },
+		{ 0x12, 2, LP_INSN_JUMP, 0x1020, "jmp    0x1020" },
+		{ 0x20, 2, LP_INSN_PLAIN, 0, "add    %ecx, %eax" },
+		{ 0x22, 3, LP_INSN_PLAIN, 0, "add    $1, %ecx" },
+		{ 0x25, 2, LP_INSN_PLAIN, 0, "cmp    %edi, %ecx" },
+		{ 0x27, 2, LP_INSN_CJUMP, 0x1020, "jl     0x1020" },
+		{ 0x29, 2, LP_INSN_JUMP, 0x1050, "jmp    0x1050" },
+		{ 0x50, 1, LP_INSN_RET, 0, "ret" },
+	}, main_[] = {
+		{ 0x30, 16, LP_INSN_PLAIN, 0, "mov    $0x3e8, %edi" },
+		{ 0x40, 3, LP_INSN_PLAIN, 0, "imul   %edi, %eax" },
+		{ 0x43, 1, LP_INSN_RET, 0, "ret" },
+	};
+	static const lp_coderange hot_r[] = { { 0x1010, 0x1014 }, { 0x1020, 0x102b }, { 0x1050, 0x1051 } };
+	static const lp_coderange main_r[] = { { 0x1030, 0x1044 } };
+	size_t nh = sizeof(hot) / sizeof(hot[0]), nm = sizeof(main_) / sizeof(main_[0]);
+
+	f->code[0].insns = calloc(nh, sizeof(lp_insn));
+	f->code[1].insns = calloc(nm, sizeof(lp_insn));
+	if (!f->code[0].insns || !f->code[1].insns)
+		return -1;
+	for (size_t i = 0; i < nh; i++)
+		f->code[0].insns[i] = fake_insn(hot[i].off, hot[i].size, hot[i].kind, hot[i].target, hot[i].text);
+	for (size_t i = 0; i < nm; i++)
+		f->code[1].insns[i] = fake_insn(main_[i].off, main_[i].size, main_[i].kind, main_[i].target,
+						main_[i].text);
+	f->code[0].ninsns = nh;
+	f->code[1].ninsns = nm;
+	f->code[0].name = fake_hot;
+	f->code[1].name = fake_main;
+	f->code[0].entry = 0x1010;
+	f->code[1].entry = 0x1030;
+	f->code[0].ranges = (lp_coderange *)hot_r;
+	f->code[0].nranges = 3;
+	f->code[1].ranges = (lp_coderange *)main_r;
+	f->code[1].nranges = 1;
+	if (lp_cfg_build(&f->code[0].cfg, f->code[0].insns, nh, 0x1010) ||
+	    lp_cfg_build(&f->code[1].cfg, f->code[1].insns, nm, 0x1030))
+		return -1;
+	return 0;
 }
 
 static int fake_span(void *ctx, const char *name, const char **file, int *first, int *last)
@@ -70,8 +155,6 @@ static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl
 	fr->module = 0;
 }
 
-/* Interned strings are compared by pointer: both functions use these two. */
-static const char fake_hot[] = "hot", fake_main[] = "main";
 
 /*
  * Optional extras for fake_build_opts (fake_build adds none):
@@ -92,6 +175,8 @@ static const char fake_hot[] = "hot", fake_main[] = "main";
  *               (10000, 10000, 0, 0); 0x40 line 5 inlined in main (10000,
  *               30000, 1000, 30). Line 5: IPC 1.00, 8.6 % branch misses.
  *               Combines with FAKE_META and FAKE_ODD only.
+ * FAKE_CODE     machine code (fake_code_build) and ELF addresses (file offset
+ *               + 0x1000): hot's loop on line 5, main with hot inlined.
  */
 #define FAKE_EVENTS2 1
 #define FAKE_HITS 2
@@ -99,15 +184,24 @@ static const char fake_hot[] = "hot", fake_main[] = "main";
 #define FAKE_META 8
 #define FAKE_MORE 16
 #define FAKE_METRICS 32
+#define FAKE_CODE 64
 
 static const char fake_odd[] = "main<a,\"b\">\n\x01\xff";
 static const char fake_other[] = "other", fake_noline[] = "[prog+0x70]";
 
 static inline int fake_build_opts(fake *f, int flags)
 {
-	lp_symbolizer sym = { fake_lookup, fake_span, f };
+	lp_symbolizer sym = { .lookup = fake_lookup, .span = fake_span, .ctx = f };
 	lp_error err = { 0 };
 	FILE *src;
+
+	memset(f->code, 0, sizeof(f->code)); /* f may be on the stack: fake_free frees these */
+	if (flags & FAKE_CODE) {
+		sym.code = fake_code;
+		sym.vaddr = fake_vaddr;
+		if (fake_code_build(f) != 0)
+			return -1;
+	}
 
 	strcpy(f->dir, "/tmp/lp-render-XXXXXX");
 	if (!mkdtemp(f->dir))
@@ -209,13 +303,18 @@ static void fake_free(fake *f)
 
 	lp_report_free(&f->rep);
 	lp_profile_free(f->prof);
+	for (int i = 0; i < 2; i++) {
+		lp_cfg_free(&f->code[i].cfg);
+		free(f->code[i].insns);
+	}
+	memset(f->code, 0, sizeof(f->code));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", f->dir);
 }
 
 /* Runs a renderer into a string (caller frees). */
-static char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
+static inline char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
 {
 	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
 	lp_error err = { 0 };

@@ -117,6 +117,16 @@ static int fcg_span(void *ctx, const char *name, const char **file, int *first, 
 	return -1;
 }
 
+/* Module 0 is mapped as a PIE at 0x1000 past its file offsets; libm's file is not there. */
+static int fcg_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
+{
+	(void)ctx;
+	if (loc.module != 0)
+		return -1;
+	*vaddr = loc.offset + 0x1000;
+	return 0;
+}
+
 static int fcg_decl(const char *fn)
 {
 	const char *s = fcg_source;
@@ -178,7 +188,7 @@ static void fcg_stack(fcg *f, uint64_t samples, const uint64_t *offs, uint32_t d
 /* callchain 0: the same samples without stacks (inlining is all that is known). */
 static int fcg_build(fcg *f, int callchain)
 {
-	lp_symbolizer sym = { fcg_lookup, fcg_span, f };
+	lp_symbolizer sym = { .lookup = fcg_lookup, .span = fcg_span, .ctx = f, .vaddr = fcg_vaddr };
 	lp_error err = { 0 };
 	FILE *src;
 
@@ -248,7 +258,7 @@ static void fcg_free(fcg *f)
 }
 
 /* Runs a renderer into a string (caller frees); diag goes to *diag if diag != NULL. */
-static char *fcg_render(fcg *f, lp_render_fn *fn, lp_view_opts *o, char **diag)
+static inline char *fcg_render(fcg *f, lp_render_fn *fn, lp_view_opts *o, char **diag)
 {
 	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
 	lp_error err = { 0 };

@@ -27,42 +27,42 @@ START_TEST(test_callgrind_exact)
 		 "creator: lineprof %2$s\n"
 		 "cmd: ./cg\n"
 		 "desc: Sampled: cpu-clock (ns), 100 samples, call stacks (-g)\n"
-		 "positions: line\n"
+		 "positions: instr line\n"
 		 "event: cpu_clock : cpu-clock\n"
 		 "event: samples : Samples\n"
 		 "events: cpu_clock samples\n"
 		 "summary: 100000000 100\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=c\n"
-		 "18 25000000 25\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=sq\ncalls=10 23\n19 10000000 10\n"
-		 "cob=/usr/lib/libm.so.6\ncfl=???\ncfn=j0\ncalls=5 0\n20 5000000 5\n"
+		 "0x1400 18 25000000 25\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=sq\ncalls=10 0x1800 23\n0x1800 19 10000000 10\n"
+		 "cob=/usr/lib/libm.so.6\ncfl=???\ncfn=j0\ncalls=5 0x900 0\n0x140f 20 5000000 5\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=a\n"
-		 "6 20000000 20\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=b\ncalls=60 10\n7 60000000 60\n"
+		 "0x1200 6 20000000 20\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=b\ncalls=60 0x1300 10\n0x120f 7 60000000 60\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=b\n"
-		 "12 20000000 20\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=c\ncalls=40 16\n13 40000000 40\n"
+		 "0x1300 12 20000000 20\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=c\ncalls=40 0x1400 16\n0x130f 13 40000000 40\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=rec\n"
-		 "28 10000000 10\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=shared\ncalls=5 33\n30 5000000 5\n"
+		 "0x1500 28 10000000 10\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=shared\ncalls=5 0x1600 33\n0x151f 30 5000000 5\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=shared\n"
-		 "35 10000000 10\n"
+		 "0x1600 35 10000000 10\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=sq\n"
-		 "24 10000000 10\n"
+		 "0x1800 24 10000000 10\n"
 		 "\n"
 		 "ob=/usr/lib/libm.so.6\nfl=???\nfn=j0\n"
-		 "0 5000000 5\n"
+		 "0x900 0 5000000 5\n"
 		 "\n"
 		 "ob=/nonexistent/cg\nfl=%1$s\nfn=main\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=a\ncalls=80 4\n40 80000000 80\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=rec\ncalls=15 26\n41 15000000 15\n"
-		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=shared\ncalls=5 33\n42 5000000 5\n",
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=a\ncalls=80 0x1200 4\n0x10ff 40 80000000 80\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=rec\ncalls=15 0x1500 26\n0x110f 41 15000000 15\n"
+		 "cob=/nonexistent/cg\ncfl=%1$s\ncfn=shared\ncalls=5 0x1600 33\n0x111f 42 5000000 5\n",
 		 fl, LP_VERSION);
 	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
 	ck_assert_str_eq(got, expect);
@@ -83,7 +83,7 @@ START_TEST(test_event_names)
 	ck_assert_msg(strstr(got, "\nevents: cpu_clock samples L1_dcache_load_misses _1st_event\n") != NULL,
 		      "%s", got);
 	ck_assert_ptr_nonnull(strstr(got, "\nevent: L1_dcache_load_misses : L1-dcache-load-misses\n"));
-	ck_assert_ptr_nonnull(strstr(got, "\n18 25000000 25 0 0\n"));
+	ck_assert_ptr_nonnull(strstr(got, "\n0x1400 18 25000000 25 0 0\n"));
 	free(got);
 	/* Two events that become the same identifier stay distinct. */
 	strcpy(f.prof->events[2].measured, "L1.dcache.load.misses");
@@ -255,8 +255,8 @@ START_TEST(test_callgrind_without_stacks)
 	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
 	ck_assert_ptr_nonnull(strstr(got, "\ndesc: Sampled: cpu-clock (ns), 100 samples, no call stacks: "
 					  "calls are inlining only\n"));
-	snprintf(want, sizeof(want), "fn=c\n18 25000000 25\ncob=/nonexistent/cg\ncfl=%s\ncfn=sq\n"
-		 "calls=10 23\n19 10000000 10\n\n", fl);
+	snprintf(want, sizeof(want), "fn=c\n0x1400 18 25000000 25\ncob=/nonexistent/cg\ncfl=%s\ncfn=sq\n"
+		 "calls=10 0x1800 23\n0x1800 19 10000000 10\n\n", fl);
 	ck_assert_msg(strstr(got, want) != NULL, "%s", got);
 	ck_assert_int_eq(count_str(got, "calls="), 1);
 	ck_assert_ptr_null(strstr(got, "fn=main"));

@@ -62,7 +62,7 @@ START_TEST(test_folded_same_names)
 	fcg_stack(&f, 1, (const uint64_t[]){ 0x600, 0x510, 0x110 }, 3);
 	lp_report_free(&f.rep);
 	{
-		lp_symbolizer sym = { fcg_lookup, fcg_span, &f };
+		lp_symbolizer sym = { .lookup = fcg_lookup, .span = fcg_span, .ctx = &f };
 		lp_error err = { 0 };
 
 		ck_assert_int_eq(lp_report_build(&f.rep, f.prof, &sym, &err), LP_OK);

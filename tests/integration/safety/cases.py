@@ -156,7 +156,8 @@ def hotline_source():
         return f.read()
 
 
-EXPORTS = [["--csv"], ["--json"], ["--dot"], ["--callgrind"], ["--folded"], ["--png"], ["--svg"]]
+EXPORTS = [["--csv"], ["--json"], ["--dot"], ["--callgrind"], ["--folded"], ["--png"], ["--svg"],
+           ["--flamegraph"], ["--pprof"], ["--html"]]
 
 
 # ---- writing: never through a symlink, never over a special file ----

@@ -1,0 +1,422 @@
+"""The report views checked by their real consumers: --html in headless Chromium (network
+off), --flamegraph as XML and in Chromium, --pprof read by pprof (-top, -list, -disasm,
+-http). Each case skips (77) with a message when its consumer is not installed."""
+import csv
+import gzip
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import cdp  # noqa: E402
+from lp import LINEPROF, SKIP, case, check, main, marker_line, parse_tables, prog, row_of, run, workdir  # noqa: E402
+
+SOURCE = "html/report.c"
+ARTIFACTS = os.path.join(os.path.dirname(LINEPROF), "html-artifacts")
+
+
+def need_chromium():
+    if not cdp.find():
+        print("chromium is not installed (apt-get install chromium): not checked in a browser")
+        sys.exit(SKIP)
+
+
+def artifact(name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return os.path.join(ARTIFACTS, name)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def parse_functions(text):
+    """--functions rows: {name: (samples, self %, total %)}."""
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
+    rows = {}
+    for l in lines[at + 2:]:
+        if not re.match(r"\s*\d", l):   # a blank line, or a note after the table
+            break
+        f = l.split(None, 7)
+        rows[f[7]] = (int(f[0]), float(f[1]), float(f[2]))
+    return rows
+
+
+def close(a, b, tol, what, result=None):
+    check(abs(a - b) <= tol, "%s: %r and %r differ by more than %g" % (what, a, b, tol), result)
+
+
+def page_ok(page, url, result=None):
+    """No console error, no exception, no CSP violation, and nothing fetched but the file."""
+    page.settle(0.5)
+    errors = page.console_errors()
+    check(not errors, "no console errors in %s:\n%s" % (url, "\n".join(errors)), result)
+    asked = [u for u in page.requests() if u != url and not u.startswith("data:")]
+    check(not asked, "the page asked for nothing else: %s" % asked, result)
+    check(page.eval("document.body.getAttribute('data-ready')") == "1", "the page's script ran")
+
+
+# The cells of a table row and the headings of its table, as the page shows them.
+ROW_JS = """(function (sel) {
+  var tr = document.querySelector(sel);
+  if (!tr) return null;
+  var th = tr.closest('table').querySelectorAll('thead th');
+  if (!th.length)   // a listing's block: its headings are in the listing's head table
+    th = tr.closest('.listing').querySelectorAll('table.head thead th');
+  var heads = Array.from(th).map(function (t) { return t.textContent; });
+  return {heads: heads, cells: Array.from(tr.children).map(function (t) { return t.textContent; })};
+})(%r)"""
+
+
+def row(page, sel):
+    r = page.eval(ROW_JS % sel)
+    check(r is not None, "a row %s in the page" % sel)
+    return dict(zip(r["heads"], r["cells"]))
+
+
+def check_report_page(page, url, d, csvrows, functions, source_marker=None):
+    """Every section; the hot line and the hot function against the CSV and --functions."""
+    page_ok(page, url)
+    for sec in ("summary", "functions", "hot", "callgraph", "flame", "sources"):
+        check(page.eval("!!document.getElementById(%r)" % sec), "a #%s section" % sec)
+    # The hottest line: the CSV's first row (both are hottest first).
+    hot = row(page, "#hot-table tbody tr")
+    top = csvrows[0]
+    check(int(hot["Samples"]) == int(top["samples"]), "hot line samples: page %s, CSV %s" % (hot, top))
+    close(float(hot["Time"]), float(top["time_s"]) * 1e6, 0.051, "hot line Time (us)")
+    close(float(hot["% Prog"]), float(top["percent"]), 0.051, "hot line % Prog")
+    check(hot["Function"] == top["function"], "hot line's function %r, the CSV's %r" % (hot["Function"], top["function"]))
+    if not top["file"]:   # code without line info (a library without its debug package)
+        check(hot["Line"] == "(no line info)", "the hot line without line info says so: %r" % hot["Line"])
+    else:
+        check(hot["Line"].endswith(":%s" % top["line"]), "hot line %s is the CSV's line %s" % (hot["Line"], top["line"]))
+    # The hottest function: its CSV rows add up to the page's numbers, and --functions agrees.
+    fn = row(page, "#fn-table tbody tr")
+    name = fn["Function"]
+    mine = [r for r in csvrows if r["function"] == name]
+    check(mine, "CSV rows for %s" % name)
+    check(int(fn["Samples"]) == sum(int(r["samples"]) for r in mine),
+          "%s: %s samples on the page, %d in the CSV" % (name, fn["Samples"], sum(int(r["samples"]) for r in mine)))
+    close(float(fn["% Prog"]), sum(float(r["percent"]) for r in mine), 0.1, name + " % Prog vs the CSV")
+    # (% Prog is a share of time, --functions' Self % of samples: the counts must agree.)
+    if functions:
+        check(name in functions, "%s in --functions" % name)
+        check(int(fn["Samples"]) == functions[name][0], "%s: page %s, --functions %s" % (name, fn, functions[name]))
+    # Following the hot line's link builds its file's listing and lands on the line.
+    if not top["file"]:
+        return name
+    page.eval("document.querySelector('#hot-table tbody tr a').click()")
+    page.settle(0.2)
+    target = page.eval("(document.querySelector('tr.target') || {}).id || null")
+    check(target is not None and target.endswith("-" + top["line"]), "the link lands on line %s: %r"
+          % (top["line"], target))
+    lrow = row(page, "tr.target")
+    for col in ("Samples", "Time", "% Prog"):
+        check(lrow[col] == hot[col], "listing %s %r == hottest lines %r" % (col, lrow[col], hot[col]))
+    return name
+
+
+@case
+def html_report():
+    """--html of a run: in Chromium with the network off, every section, the CSV's numbers, escaping, zoom."""
+    need_chromium()
+    d = workdir()
+    r = run(["-g", "--functions", "-f", "hot_work", "--html", "r.html", "-o", "r.lprof", prog("report")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    # The CSV of every line (with -f it would hold hot_work's only).
+    c = run(["annotate", "--csv", "r.csv", "r.lprof"], cwd=d)
+    check(c.code == 0, "annotate --csv: exit 0", c)
+    csvrows = read_csv(os.path.join(d, "r.csv"))
+    total = int(re.search(r"^Samples: (\d+) ", r.report, re.M).group(1))
+    functions = parse_functions(r.report)
+    url = "file://" + os.path.join(d, "r.html")
+    hot_line, inl_line = marker_line(SOURCE, "HOT"), marker_line(SOURCE, "INLINED")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        page.screenshot(artifact("report.png"))
+        name = check_report_page(page, url, d, csvrows, functions)
+        check(name in ("hot_work", "scale"), "the hottest function is hot_work or scale inlined in it: %s" % name)
+        # -f first: hot_work's table, every line of its span, in the -f table's columns.
+        named = page.eval("Array.from(document.querySelectorAll('#named th')).map(function (t) { return t.textContent; })")
+        check("% Time" in named and "Line Contents" in named, "the -f table's columns: %s" % named)
+        check(page.eval("document.querySelector('main section').id") == "summary" and
+              page.eval("document.querySelectorAll('main section')[1].id") == "named", "-f right after the run")
+        # The hot line calls scale() inlined: a link to it, with its share, under the line.
+        calls = page.eval("(document.querySelector('tr.target .calls') || {}).textContent || ''")
+        check("scale" in calls, "line %d shows the inlined scale(): %r" % (hot_line, calls))
+        # The source text is text: the comment's markup is shown, never run.
+        text = page.eval("document.querySelector('#sources').innerText")
+        check("</script><script>window.lpPwned = 1</script><!-- & \"double\" 'single' <b>" in text,
+              "the comment's markup is shown as text")
+        check(page.eval("typeof window.lpPwned") == "undefined", "and never ran")
+        check(page.eval("!!document.querySelector('#L0-%d, [id$=\"-%d\"]')" % (inl_line, inl_line)),
+              "the inlined function's line is in the listing")
+        # Sorting and filtering the function table.
+        page.eval("document.querySelector('#fn-table th[data-col=\"0\"]').click()")
+        page.eval("document.querySelector('#fn-table th[data-col=\"0\"]').click()")
+        asc = page.eval("Array.from(document.querySelectorAll('#fn-table tbody tr td:first-child')).map(function (t) { return +t.textContent; })")
+        check(asc == sorted(asc), "ascending by Samples after two clicks: %s" % asc)
+        page.eval("var q = document.getElementById('fn-filter'); q.value = 'cold_w'; q.dispatchEvent(new Event('input'))")
+        check(page.eval("document.querySelectorAll('#fn-table tbody tr').length") == 1, "the filter keeps cold_work")
+        check(page.eval("document.querySelector('#fn-table tbody td.fn').textContent") == "cold_work", "cold_work")
+        # The call graph, drawn by dot, inline.
+        if os.path.exists("/usr/bin/dot"):
+            check(page.eval("!!document.querySelector('#callgraph-box svg g.node')"), "dot's SVG in the page")
+        # The flame graph: the root holds every sample; a click zooms, the search finds cold_work.
+        check(page.eval("document.getElementById('flame-canvas').getAttribute('data-total')") == str(total),
+              "the flame graph's root holds the %d samples" % total)
+        page.eval("location.hash = '#flame'")
+        page.settle(0.2)
+        box = page.eval("(function () { var r = document.getElementById('flame-canvas').getBoundingClientRect();"
+                        " return [r.left, r.top, r.width]; })()")
+        page.click(box[0] + 4, box[1] + 18 + 9)   # the first frame under the root
+        focus = page.eval("document.getElementById('flame-canvas').getAttribute('data-focus')")
+        check(focus not in (None, "0"), "a click zooms into a frame (focus %r)" % focus)
+        check("Zoomed:" in page.eval("document.getElementById('flame-crumbs').textContent"), "the zoom's path")
+        page.eval("var q = document.getElementById('flame-search'); q.value = 'cold_work'; q.dispatchEvent(new Event('input'))")
+        m = re.match(r"Matched: (\d+) samples, ([\d.]+) % of all",
+                     page.eval("document.getElementById('flame-match').textContent"))
+        check(m is not None, "the search says what it matched")
+        close(float(m.group(2)), functions["cold_work"][2], 0.06, "cold_work in the flame graph vs its Total %")
+        page.screenshot(artifact("report-flame.png"))
+
+
+@case
+def html_demo():
+    """The demo's report from a saved profile (annotate --html): the same checks, and a screenshot."""
+    need_chromium()
+    d = workdir()
+    demo = os.environ["DEMO"]
+    r = run(["record", "-F", "1000", "-g", "-o", "demo.lprof", demo], cwd=d)
+    check(r.code == 0, "record exit 0", r)
+    a = run(["annotate", "-f", "computeScatteredWaveElement", "--functions", "--html", "demo.html",
+             "demo.lprof"], cwd=d)
+    check(a.code == 0, "annotate exit 0", a)
+    c = run(["annotate", "--csv", "demo.csv", "demo.lprof"], cwd=d)
+    check(c.code == 0, "annotate --csv: exit 0", c)
+    url = "file://" + os.path.join(d, "demo.html")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        check_report_page(page, url, d, read_csv(os.path.join(d, "demo.csv")), parse_functions(a.report))
+        page.eval("window.scrollTo(0, 0)")
+        page.screenshot(artifact("demo.png"))
+
+
+@case
+def html_edge_cases():
+    """Pages of unusual profiles draw without an error: no line info at all, no call stacks, nothing sampled."""
+    need_chromium()
+    d = workdir()
+    r = run(["--html", "nodebug.html", prog("nodebug")], cwd=d)
+    check(r.code == 0, "nodebug: exit 0", r)
+    r = run(["--html", "nog.html", "-o", "nog.lprof", prog("report"), "3000000"], cwd=d)
+    check(r.code == 0, "without -g: exit 0", r)
+    # Next to nothing: `true` runs for a sample or two, maybe none.
+    r = run(["--html", "true.html", "/bin/true"], cwd=d)
+    check(r.code == 0, "true: exit 0", r)
+    with cdp.Browser() as b:
+        page = None
+        for name in ("nodebug.html", "nog.html", "true.html"):
+            url = "file://" + os.path.join(d, name)
+            if page is None:
+                page = b.open(url)
+            else:
+                page.load(url)
+            page_ok(page, url)
+            for sec in ("summary", "functions", "hot", "callgraph", "flame", "sources"):
+                check(page.eval("!!document.getElementById(%r)" % sec), "%s: a #%s section" % (name, sec))
+            # Every listing opens without an error.
+            page.eval("document.querySelectorAll('details.file').forEach(function (d) { d.open = true; })")
+            page_ok(page, url)
+        # Without -g the page says what its totals and flame graph know.
+        page.load("file://" + os.path.join(d, "nog.html"))
+        check("No call stacks were recorded" in page.eval("document.getElementById('summary').innerText"),
+              "the page says there are no call stacks")
+
+
+@case
+def html_contexts():
+    """Threads: the -f table's statistics and per-thread columns are the terminal's, cell for cell."""
+    need_chromium()
+    d = workdir()
+    r = run(["--by-thread", "-f", "spin_a", "--html", "t.html", prog("threads")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    table = parse_tables(r.report)["spin_a"]
+    check("Max/Mean" in table["heads"] and any(h.startswith("t") and h[1:].isdigit() for h in table["heads"]),
+          "the terminal's table has the statistics and a column per thread", r)
+    line = marker_line("threads.c", "SPIN_A")
+    want = row_of(table, line)
+    url = "file://" + os.path.join(d, "t.html")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        page_ok(page, url)
+        heads = page.eval("Array.from(document.querySelectorAll('#named thead th')).map(function (t) { return t.textContent; })")
+        check([h for h in heads if h] == table["heads"] + ["Line Contents"],
+              "the page's -f table has the terminal's columns: %s\n%s" % (heads, table["heads"]))
+        got = page.eval("""(function () {
+          var tr = Array.from(document.querySelectorAll('#named tbody tr')).filter(function (r) {
+            return r.firstChild.textContent === '%d'; })[0];
+          return Array.from(tr.children).map(function (t) { return t.textContent; }); })()""" % line)
+        for i, h in enumerate(table["heads"]):
+            check(got[i] == want[h], "%s: page %r, terminal %r" % (h, got[i], want[h]))
+        text = page.eval("document.getElementById('summary').innerText")
+        check("By thread: " in text, "the run's contexts in the summary")
+
+
+def svg_frames(path):
+    root = ET.parse(path).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    frames = []
+    for g in root.iter(ns + "g"):
+        if g.get("class") == "f":
+            frames.append({"x": int(g.get("data-x")), "n": int(g.get("data-n")), "d": int(g.get("data-d")),
+                           "name": g.get("data-name"), "i": g.get("data-i"),
+                           "rect": g.find(ns + "rect").attrib})
+    return root, frames
+
+
+@case
+def flamegraph_svg():
+    """--flamegraph: frames tile their parents and hold the folded stacks' counts; it zooms and searches."""
+    d = workdir()
+    r = run(["-g", "--flamegraph", "f.svg", "--folded", "f.txt", prog("report")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    root, frames = svg_frames(os.path.join(d, "f.svg"))
+    total = int(re.search(r"^Samples: (\d+) ", r.report, re.M).group(1))
+    check(frames[0]["name"] == "all" and frames[0]["n"] == total,
+          "the root holds the run's %d samples: %s" % (total, frames[0]))
+    # Preorder: a frame's children follow it; they tile it from its left edge and never overflow it.
+    self_sum = 0
+    paths = {}
+    stack = []
+    for i, f in enumerate(frames):
+        del stack[f["d"]:]
+        stack.append(f["name"])
+        paths[tuple(stack[1:])] = f["n"]
+        end = next((k for k, g in enumerate(frames[i + 1:]) if g["d"] <= f["d"]), len(frames) - i - 1)
+        kids = [g for g in frames[i + 1:i + 1 + end] if g["d"] == f["d"] + 1]
+        x = f["x"]
+        for g in kids:
+            check(g["x"] == x, "%s's children tile it from its left edge" % f["name"])
+            x += g["n"]
+        check(x - f["x"] <= f["n"], "%s's children fit in it" % f["name"])
+        self_sum += f["n"] - (x - f["x"])
+    check(self_sum == total, "self widths add up to the %d samples (%d)" % (total, self_sum))
+    # Every folded stack's count is in the frame at the end of its path (and its ancestors).
+    folded = {}
+    with open(os.path.join(d, "f.txt")) as fh:
+        for line in fh:
+            stack_s, n = line.rsplit(" ", 1)
+            folded[tuple(stack_s.split(";"))] = int(n)
+    for path in paths:
+        want = sum(n for p, n in folded.items() if p[:len(path)] == path)
+        check(paths[path] == want, "frame %s: %d samples, the folded stacks say %d"
+              % (";".join(path), paths[path], want))
+    if not cdp.find():
+        print("chromium is not installed: the SVG's script was not run")
+        return
+    url = "file://" + os.path.join(d, "f.svg")
+    cold = next(f for f in frames if f["name"] == "cold_work")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        page.settle(0.5)
+        errors = page.console_errors()
+        check(not errors, "no console errors:\n" + "\n".join(errors))
+        # A real click on cold_work's frame zooms into it: it fills the width, its siblings hide.
+        rc = cold["rect"]
+        page.click(float(rc["x"]) + float(rc["width"]) / 2, float(rc["y"]) + 8)
+        check(page.eval("document.documentElement.getAttribute('data-zoom')") == cold["i"],
+              "zoomed into cold_work")
+        w = page.eval("+document.querySelector('g.f[data-i=\"%s\"] rect').getAttribute('width')" % cold["i"])
+        check(w > 1000, "cold_work is as wide as the graph now (%s px)" % w)
+        hot = next(f for f in frames if f["name"] == "hot_work")
+        check(page.eval("document.querySelector('g.f[data-i=\"%s\"]').classList.contains('hide')" % hot["i"]),
+              "hot_work is hidden")
+        page.eval("document.documentElement.lpReset(); document.documentElement.lpSearch('^cold_work$')")
+        check(page.eval("document.documentElement.getAttribute('data-matched')") == str(cold["n"]),
+              "the search matches cold_work's %d samples" % cold["n"])
+        page.screenshot(artifact("flamegraph.png"))
+
+
+def pprof_tool():
+    path = os.environ.get("PPROF", "")
+    if not path or not os.path.exists(path):
+        print("pprof is not built (apt-get install golang-go golang-github-google-pprof-dev): not checked")
+        sys.exit(SKIP)
+    return path
+
+
+def pprof(tool, args, d):
+    env = dict(os.environ, PPROF_TMPDIR=d, HOME=d)
+    p = subprocess.run([tool] + args, cwd=d, capture_output=True, text=True, env=env, timeout=120)
+    check(p.returncode == 0, "pprof %s: exit 0\n%s%s" % (" ".join(args), p.stdout, p.stderr))
+    return p.stdout
+
+
+@case
+def pprof_reads_export():
+    """--pprof: pprof's -top shares are --functions' within 0.1 point; -list, -disasm and -http read it."""
+    tool = pprof_tool()
+    d = workdir()
+    r = run(["-g", "--functions", "--pprof", "p.pb.gz", prog("report")], cwd=d)
+    check(r.code == 0, "exit 0", r)
+    with open(os.path.join(d, "p.pb.gz"), "rb") as f:
+        check(gzip.decompress(f.read())[:1] != b"", "gzipped")
+    rows = parse_functions(r.report)
+    top = pprof(tool, ["-top", "-nodecount=200", "p.pb.gz"], d)
+    check("Type: samples" in top, "samples by default:\n" + top)
+    got = {}
+    for l in top.splitlines():
+        m = re.match(r"\s*(\d+)\s+([\d.]+)%\s+[\d.]+%\s+(\d+)\s+([\d.]+)%\s+(\S+)(?: \(inline\))?$", l)
+        if m:
+            got[m.group(5)] = (int(m.group(1)), float(m.group(2)), float(m.group(4)))
+    for name in ("hot_work", "cold_work", "main"):
+        check(name in got and name in rows, "%s in pprof -top and in --functions:\n%s" % (name, top))
+        check(got[name][0] == rows[name][0], "%s: %d flat samples in pprof, %d in --functions"
+              % (name, got[name][0], rows[name][0]))
+        close(got[name][1], rows[name][1], 0.1, name + " flat% vs Self %")
+        close(got[name][2], rows[name][2], 0.1, name + " cum% vs Total %")
+    # -list: hot_work's source with the HOT line carrying most of its time.
+    hot = marker_line(SOURCE, "HOT")
+    listing = pprof(tool, ["-list", "^hot_work$", "p.pb.gz"], d)
+    cum = {}
+    for l in listing.splitlines():
+        m = re.match(r"\s*(\S+)\s+(\S+)\s+(\d+):", l)
+        if m:
+            cum[int(m.group(3))] = 0 if m.group(2) == "." else float(re.sub(r"[^\d.]", "", m.group(2)) or 0)
+    check(cum and max(cum, key=cum.get) == hot, "-list: line %d has the most time:\n%s" % (hot, listing))
+    # -disasm: hot_work's instructions, with its samples on them.
+    dis = pprof(tool, ["-disasm", "hot_work", "p.pb.gz"], d)
+    check("ROUTINE ======================== hot_work" in dis, "-disasm finds hot_work:\n" + dis)
+    # -http: the web UI serves the same profile.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PPROF_TMPDIR=d, HOME=d)
+    web = subprocess.Popen([tool, "-no_browser", "-http=127.0.0.1:%d" % port, "p.pb.gz"], cwd=d, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body, deadline = "", time.monotonic() + 60
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        while time.monotonic() < deadline and "hot_work" not in body:
+            try:
+                with direct.open("http://127.0.0.1:%d/ui/top" % port, timeout=5) as resp:
+                    body = resp.read().decode("utf-8", "replace")
+            except OSError:
+                time.sleep(0.3)
+        check("hot_work" in body and "cold_work" in body, "pprof -http shows the functions")
+    finally:
+        web.terminate()
+        web.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
