@@ -48,6 +48,36 @@ static lp_symbolizer symbolizer_of(lp_symtab *st)
 	return s;
 }
 
+/* Is there a module other than m with this path and build-id? (The file format allows one.) */
+static int module_taken(const lp_profile *prof, size_t m, const unsigned char *id, size_t len)
+{
+	for (size_t i = 0; i < prof->nmodules; i++)
+		if (i != m && prof->modules[i].build_id_len == len &&
+		    memcmp(prof->modules[i].build_id, id, len) == 0 &&
+		    strcmp(prof->modules[i].path, prof->modules[m].path) == 0)
+			return 1;
+	return 0;
+}
+
+void lp_annotate_fill_build_ids(lp_profile *prof)
+{
+	for (size_t i = 0; i < prof->nmodules; i++) {
+		lp_module *m = &prof->modules[i];
+		unsigned char id[LP_BUILD_ID_MAX];
+		size_t len = 0, plen = m->path ? strlen(m->path) : 0;
+
+		/* A file deleted (or replaced) since it was mapped: what is there now is another. */
+		if (m->build_id_len || plen == 0 || m->path[0] != '/' ||
+		    (plen > 10 && strcmp(m->path + plen - 10, " (deleted)") == 0))
+			continue;
+		if (lp_elf_build_id(m->path, id, sizeof(id), &len) == 0 && len > 0 &&
+		    !module_taken(prof, i, id, len)) {
+			memcpy(m->build_id, id, len);
+			m->build_id_len = (uint8_t)len;
+		}
+	}
+}
+
 int lp_annotate_check_target(const char *exe, const char *const *functions, int nfunctions,
 			     lp_error *err)
 {

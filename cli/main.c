@@ -4,6 +4,7 @@
  * statuses; everything else lives in the two libraries.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ static int ranks_seen(const lp_profile *p, int *size)
 static int check_supported(const lp_cli *cli, lp_error *err)
 {
 	const struct { int on; const char *name; } parts[] = {
-		{ cli->pid != 0, "-p (attaching to a running process)" },
+		{ cli->npids && cli->hits, "--hits with -p (exact counts in a running process)" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
@@ -142,7 +143,10 @@ static int record(lp_cli *cli, lp_profile *prof, lp_error *err)
 	if (cli->rec.callchain == LP_CALLCHAIN_DWARF && !(uw = lp_unwinder_new(err)))
 		return err->code ? err->code : LP_EFAIL;
 	cli->rec.unwinder = uw;
-	rc = lp_record_run(&cli->rec, cli->args, prof, err);
+	if (cli->npids)
+		rc = lp_record_attach(&cli->rec, cli->pids, cli->npids, cli->duration, prof, err);
+	else
+		rc = lp_record_run(&cli->rec, cli->args, prof, err);
 	cli->rec.unwinder = NULL;
 	lp_unwinder_free(uw);
 	return rc;
@@ -260,12 +264,59 @@ static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *e
 	return LP_EFAIL;
 }
 
+/*
+ * SIGINT & co. wait from the start of a recording until its profile is
+ * saved: the recorder takes them during the run (and forwards them), and a
+ * ^C while the profile is written must not leave half of it.
+ */
+static void guard_signals(sigset_t *before)
+{
+	sigset_t guard;
+
+	sigemptyset(&guard);
+	sigaddset(&guard, SIGINT);
+	sigaddset(&guard, SIGTERM);
+	sigaddset(&guard, SIGHUP);
+	sigaddset(&guard, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &guard, before);
+}
+
+/* guarded: the signal mask from before guard_signals, restored once the profile is saved. */
+static int save_and_report(lp_cli *cli, lp_profile *prof, const char *out, FILE *diag,
+			   const lp_jobenv *je, const sigset_t *guarded, lp_error *err)
+{
+	int rc, vrc = LP_OK;
+
+	lp_annotate_fill_build_ids(prof);
+	/* Files still without a build-id are known by size, mtime and a hash of their code. */
+	lp_annotate_identify_modules(prof);
+	rc = save(prof, out, diag, err); /* says every failure itself */
+	sigprocmask(SIG_SETMASK, guarded, NULL);
+	/*
+	 * The report goes to stderr, like time(1), perf stat and valgrind: the
+	 * program's stdout is its own, byte for byte, even when redirected.
+	 * Under a launcher only rank 0 reports: n ranks, one terminal.
+	 */
+	if (cli->cmd == LP_CMD_RUN && !(je->id.rank > 0 && je->rank_var)) {
+		if (je->rank_var && je->id.size > 1)
+			fprintf(diag, "lineprof: the report below is rank %d's; every rank wrote its "
+				"profile: lineprof annotate with all of them shows the job\n",
+				je->id.rank);
+		vrc = lp_annotate_run(prof, &cli->view, stderr, err);
+		if (vrc != LP_OK) {
+			lp_notes_error(stderr, lp_my_rank, err->msg);
+			lp_error_clear(err);
+		}
+	}
+	return rc != LP_OK ? rc : vrc;
+}
+
 static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_error *err)
 {
 	char exe[4096], out[4200];
 	enum lp_launcher launcher = launcher_of(cli->args[0]);
 	lp_hitplan *plan = NULL;
-	sigset_t guard, before;
+	sigset_t before;
 	lp_profile *prof;
 	int rc, size;
 
@@ -329,18 +380,8 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 		lp_hitplan_free(plan);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
-	/*
-	 * From the start of the run until the profile is saved, SIGINT & co.
-	 * are the recorder's (it forwards them) and then wait: a ^C while the
-	 * profile is written must not leave half of it. The target starts
-	 * with the mask we had.
-	 */
-	sigemptyset(&guard);
-	sigaddset(&guard, SIGINT);
-	sigaddset(&guard, SIGTERM);
-	sigaddset(&guard, SIGHUP);
-	sigaddset(&guard, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &guard, &before);
+	/* The target starts with the mask we had. */
+	guard_signals(&before);
 	cli->rec.target_sigmask = &before;
 	rc = record(cli, prof, err);
 	cli->rec.probes = NULL;
@@ -375,34 +416,104 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 			fprintf(diag, "lineprof: %d ranks profiled (lineprof annotate --by rank shows "
 				"one column each)\n", seen);
 	}
-	/* Files without a build-id are known by size, mtime and a hash of their code. */
-	lp_annotate_identify_modules(prof);
-	/*
-	 * Saved before any view runs: a failing view never costs the profile.
-	 * A failure is said (and the profile goes elsewhere), but the run was
-	 * the command's: one rank's trouble never fails the job.
-	 */
-	(void)save(prof, out, diag, err);
-	sigprocmask(SIG_SETMASK, &before, NULL);
-	/*
-	 * The report goes to stderr, like time(1), perf stat and valgrind: the
-	 * program's stdout is its own, byte for byte, even when redirected.
-	 * Under a launcher only rank 0 reports: n ranks, one terminal.
-	 */
-	if (cli->cmd == LP_CMD_RUN && je->id.rank > 0 && je->rank_var) {
-		rc = LP_OK;
-	} else if (cli->cmd == LP_CMD_RUN) {
-		if (je->rank_var && je->id.size > 1)
-			fprintf(diag, "lineprof: the report below is rank %d's; every rank wrote its "
-				"profile: lineprof annotate with all of them shows the job\n",
-				je->id.rank);
-		rc = lp_annotate_run(prof, &cli->view, stderr, err);
+	/* Said, but the run was the command's: one rank's trouble never fails the job. */
+	(void)save_and_report(cli, prof, out, diag, je, &before, err);
+	rc = exit_code_of(prof->exit_status);
+	lp_profile_free(prof);
+	return rc;
+}
+
+/* /proc/PID/exe, without the " (deleted)" of a file replaced since it started. 0, or -1. */
+static int proc_exe(int pid, char *out, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, out, size - 1);
+	if (n <= 0)
+		return -1;
+	out[n] = '\0';
+	if (n > 10 && strcmp(out + n - 10, " (deleted)") == 0)
+		out[n - 10] = '\0';
+	return 0;
+}
+
+/* The command lines of the processes, each quoted as a shell would need it, joined by " ; ". */
+static int set_attached_command(lp_profile *prof, const int *pids, int npids)
+{
+	char *all = NULL;
+	size_t len = 0;
+
+	for (int i = 0; i < npids; i++) {
+		char path[64], buf[8192], *argv[256];
+		int argc = 0, fd;
+		ssize_t n = 0;
+		char *joined;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pids[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+		}
+		if (n <= 0)
+			snprintf(buf, sizeof(buf), "[pid %d]", pids[i]), n = (ssize_t)strlen(buf) + 1;
+		buf[n] = '\0';
+		for (char *p = buf; p < buf + n && *p && argc < 255; p += strlen(p) + 1)
+			argv[argc++] = p;
+		argv[argc] = NULL;
+		if (lp_profile_set_command(prof, argc, argv) != 0)
+			return free(all), -1;
+		joined = realloc(all, len + strlen(prof->command) + 4);
+		if (!joined)
+			return free(all), -1;
+		all = joined;
+		len += (size_t)sprintf(all + len, "%s%s", i ? " ; " : "", prof->command);
+	}
+	free(prof->command);
+	prof->command = all;
+	return 0;
+}
+
+/*
+ * -p: as a run, but the processes are not ours: lineprof's exit status is
+ * its own (0 once the profile is saved), and the default file is named
+ * after the first process's executable, as a run's after its command.
+ */
+static int attach_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_error *err)
+{
+	char exe[4096], out[4200];
+	int have_exe = proc_exe(cli->pids[0], exe, sizeof(exe)) == 0;
+	sigset_t before;
+	lp_profile *prof;
+	int rc;
+
+	rc = output_name(cli, have_exe ? exe : "lineprof", je, diag, out, sizeof(out), err);
+	if (rc == LP_OK)
+		rc = check_outputs(cli, out, have_exe ? exe : NULL, err);
+	if (rc != LP_OK)
+		return rc;
+	if (have_exe) {
+		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0)
+			return rc;
 		if (rc != LP_OK) {
-			lp_notes_error(stderr, lp_my_rank, err->msg);
+			fprintf(diag, "%s; showing functions only\n", err->msg);
 			lp_error_clear(err);
 		}
 	}
-	rc = exit_code_of(prof->exit_status);
+	prof = lp_profile_new();
+	if (!prof || set_attached_command(prof, cli->pids, cli->npids) != 0) {
+		lp_profile_free(prof);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	guard_signals(&before);
+	rc = record(cli, prof, err);
+	if (rc == LP_OK)
+		rc = save_and_report(cli, prof, out, diag, je, &before, err);
+	else
+		sigprocmask(SIG_SETMASK, &before, NULL);
 	lp_profile_free(prof);
 	return rc;
 }
@@ -509,7 +620,10 @@ int main(int argc, char **argv)
 		case LP_CMD_ANNOTATE: rc = annotate_files(&cli, &err); break;
 		case LP_CMD_MERGE: rc = merge_files(&cli, diag, &err); break;
 		case LP_CMD_RUN:
-		case LP_CMD_RECORD: rc = record_and_report(&cli, diag, &je, &err); break;
+		case LP_CMD_RECORD:
+			rc = cli.npids ? attach_and_report(&cli, diag, &je, &err)
+				       : record_and_report(&cli, diag, &je, &err);
+			break;
 		}
 	}
 	if (diag != stderr)

@@ -18,7 +18,7 @@ enum {
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
 	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
 	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF,
-	OPT_ASM, OPT_LOOPS,
+	OPT_ASM, OPT_LOOPS, OPT_DURATION,
 };
 
 static const struct option long_opts[] = {
@@ -27,6 +27,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "call-graph", optional_argument, NULL, 'g' },
 	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "output", required_argument, NULL, 'o' },
 	{ "function", required_argument, NULL, 'f' },
 	{ "unit", required_argument, NULL, 'u' },
@@ -77,6 +78,7 @@ void lp_cli_usage(FILE *out)
 {
 	fputs("usage: lineprof [OPTIONS] [--] COMMAND [ARG...]      record, save and report\n"
 	      "       lineprof record [OPTIONS] [--] COMMAND [ARG...]  record and save only\n"
+	      "       lineprof [record] -p PID[,PID...] [OPTIONS]   attach to running processes\n"
 	      "       lineprof annotate [OPTIONS] FILE|DIR|GLOB...  report saved profiles (merged)\n"
 	      "       lineprof merge -o OUT.lprof FILE|DIR|GLOB...  merge profiles into one file\n"
 	      "       lineprof diff [OPTIONS] BASE NEW              compare two profiles\n"
@@ -96,6 +98,9 @@ void lp_cli_usage(FILE *out)
 	      "                        %j job, %t step, %h host, %p pid, %e{VAR}, %% for %\n"
 	      "  -q, --quiet           no notices (errors only); under a launcher only\n"
 	      "                        rank 0 prints notices anyway\n"
+	      "  -p, --pid PID[,PID...]  attach to running processes instead of starting\n"
+	      "                        one, until they exit or ^C; they run on, untouched\n"
+	      "      --duration SEC    with -p: stop recording after SEC seconds\n"
 	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2\n"
 	      "                        (128; 512 with --call-graph=dwarf)\n"
 	      "      --hits            exact per-line execution counts of -f functions\n"
@@ -150,8 +155,8 @@ void lp_cli_usage(FILE *out)
 	      "  -h, --help            this text\n"
 	      "  -V, --version         lineprof's version\n"
 	      "\n"
-	      "Exit status: the command's (128+N if killed by signal N); lineprof's own\n"
-	      "errors: 1, usage 2, command not executable 126, not found 127.\n"
+	      "Exit status: the command's (128+N if killed by signal N); with -p 0;\n"
+	      "lineprof's own errors: 1, usage 2, command not executable 126, not found 127.\n"
 	      "See lineprof(1).\n", out);
 }
 
@@ -257,6 +262,38 @@ bad:
 			    arg);
 }
 
+/* -p 12,34 -p 56: process ids accumulate, commas split, each counted once. */
+static int add_pids(lp_cli *cli, const char *list, lp_error *err)
+{
+	const char *p = list;
+
+	for (;;) {
+		char word[32];
+		size_t len = strcspn(p, ",");
+		uint64_t v;
+		int rc, dup = 0;
+
+		if (len == 0 || len >= sizeof(word))
+			return lp_error_set(err, LP_EUSAGE, "lineprof: -p needs process ids, "
+					    "comma-separated (-p 1234,1240), not '%s'", list);
+		memcpy(word, p, len);
+		word[len] = '\0';
+		if ((rc = parse_u64("-p", word, 1, 4194304, &v, err)) != LP_OK)
+			return rc;
+		for (int i = 0; i < cli->npids; i++)
+			dup |= cli->pids[i] == (int)v;
+		if (!dup && cli->npids == LP_MAX_PIDS)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: at most %d processes (-p)",
+					    LP_MAX_PIDS);
+		if (!dup)
+			cli->pids[cli->npids++] = (int)v;
+		p += len;
+		if (!*p)
+			return LP_OK;
+		p++;
+	}
+}
+
 /* -e a,b -e c: events accumulate, commas split, empty names are errors. */
 static int add_events(lp_cli *cli, char *list, lp_error *err)
 {
@@ -325,10 +362,7 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	case 'F': return parse_u64("-F", arg, 1, 1000000, &cli->rec.freq, err);
 	case 'c': return parse_u64("-c", arg, 1, UINT64_MAX >> 1, &cli->rec.period, err);
 	case 'g': return set_call_graph(cli, arg, err);
-	case 'p':
-		rc = parse_u64("-p", arg, 1, 4194304, &v, err);
-		cli->pid = (int)v;
-		return rc;
+	case 'p': return add_pids(cli, arg, err);
 	case 'o': cli->output = arg; return LP_OK;
 	case 'f':
 		if (cli->view.nfunctions == LP_MAX_FUNCTIONS)
@@ -402,6 +436,12 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 					  "(0.05 is 5 %%), not '%s'", arg);
 		return rc;
 	case OPT_SCALE: return set_scale(cli, arg, err);
+	case OPT_DURATION:
+		rc = parse_double("--duration", arg, 0, &cli->duration, err);
+		if (rc == LP_OK && !(cli->duration > 0 && cli->duration <= 1e9))
+			rc = lp_error_set(err, LP_EUSAGE, "lineprof: --duration needs a number of seconds "
+					  "above 0, not '%s'", arg);
+		return rc;
 	case OPT_BASE_SOURCE: cli->diff.base_source = arg; return LP_OK;
 	case OPT_BINARY:
 		if (cli->diff.nbinaries == LP_MAX_BINARIES)
@@ -451,9 +491,10 @@ static int check_combination(lp_cli *cli, lp_error *err)
 					    "lineprof: %s needs profile files (lineprof %s FILE|DIR|GLOB...)",
 					    what, what);
 		if (cli->rec.nevents || cli->rec.freq || cli->rec.period || cli->rec.callchain ||
-		    cli->hits || cli->pid || (cli->output && cli->cmd == LP_CMD_ANNOTATE))
+		    cli->hits || cli->npids || cli->duration ||
+		    (cli->output && cli->cmd == LP_CMD_ANNOTATE))
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: recording options (-e -F -c -g -o -p --hits) do not apply to %s",
+					    "lineprof: recording options (-e -F -c -g -o -p --duration --hits) do not apply to %s",
 					    what);
 		if (cli->cmd == LP_CMD_MERGE && !cli->output)
 			return lp_error_set(err, LP_EUSAGE,
@@ -463,9 +504,16 @@ static int check_combination(lp_cli *cli, lp_error *err)
 	if (cli->ranks)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: --ranks selects ranks of saved profiles: "
 				    "use it with annotate or merge");
-	if (cli->nargs == 0 && !cli->pid)
+	if (cli->nargs == 0 && !cli->npids)
 		return lp_error_set(err, LP_EUSAGE,
-				    "lineprof: no command to profile (usage: lineprof [OPTIONS] COMMAND [ARG...])");
+				    "lineprof: no command to profile (usage: lineprof [OPTIONS] COMMAND [ARG...], "
+				    "or lineprof -p PID to attach to a running process)");
+	if (cli->nargs > 0 && cli->npids)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: -p attaches to running processes, '%s' "
+				    "would start one: give -p or a command, not both", cli->args[0]);
+	if (cli->duration && !cli->npids)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --duration applies to -p (a command "
+				    "is recorded until it ends)");
 	if (cli->rec.freq && cli->rec.period)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: -F and -c exclude each other: choose one");
 	if (cli->hits && cli->view.nfunctions == 0)
@@ -517,7 +565,7 @@ static const char *opt_name(int c, char *buf, size_t size)
 static int refused_in_diff(int c)
 {
 	switch (c) {
-	case 'e': case 'F': case 'c': case 'g': case 'p': case 'o': case OPT_HITS:
+	case 'e': case 'F': case 'c': case 'g': case 'p': case 'o': case OPT_HITS: case OPT_DURATION:
 	case OPT_MMAP_PAGES: case OPT_LIST_EVENTS: case OPT_METRICS: case OPT_LISTING:
 	case OPT_CONTEXT: case OPT_THRESHOLD: case OPT_CI: case OPT_SORT: case OPT_DOT:
 	case OPT_PNG: case OPT_SVG: case OPT_NODE_THRESHOLD: case OPT_EDGE_THRESHOLD:

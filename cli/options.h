@@ -9,6 +9,7 @@
 #define LP_MAX_SOURCE_DIRS 16
 #define LP_MAX_RUNS 256          /* profiles per side of diff */
 #define LP_MAX_BINARIES 64       /* diff --binary */
+#define LP_MAX_PIDS 1024         /* -p */
 
 enum lp_command {
 	LP_CMD_RUN,          /* lineprof [OPTIONS] COMMAND: record, save, report */
@@ -32,7 +33,9 @@ typedef struct lp_cli {
 	const char *functions[LP_MAX_FUNCTIONS];
 	const char *source_dirs[LP_MAX_SOURCE_DIRS];
 	int hits;                            /* --hits */
-	int pid;                             /* -p PID (attach) */
+	int pids[LP_MAX_PIDS];               /* -p PID[,PID...]: attach to these */
+	int npids;
+	double duration;                     /* --duration SEC with -p; 0: until they exit */
 	lp_diff_opts diff;                   /* diff's own options */
 	char **diff_files[2];                /* diff: BASE's and NEW's profiles (in argv) */
 	int ndiff_files[2];

@@ -45,6 +45,7 @@ struct lp_collect {
 	lp_loc *frames; /* LP_MAX_STACK, zeroed: the model compares frames bytewise */
 	uint64_t seq;
 	uint64_t forks;
+	uint64_t new_processes;
 	const lp_unwinder *unwinder; /* --call-graph=dwarf */
 	uint64_t regs_mask;
 	uint64_t *ips;               /* LP_MAX_STACK, the unwinder's output */
@@ -529,6 +530,7 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		if (k.bad)
 			return LP_OK;
 		c->forks++;
+		c->new_processes += tid == pid;
 		if (lp_threads_fork(&c->threads, (int)pid, (int)ppid, (int)tid, (int)ptid))
 			return oom(err);
 		/* A new process may reuse the pid of one the unwinder still remembers. */
@@ -567,6 +569,32 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 uint64_t lp_collect_forks(const lp_collect *c)
 {
 	return c->forks;
+}
+
+uint64_t lp_collect_new_processes(const lp_collect *c)
+{
+	return c->new_processes;
+}
+
+int lp_collect_add_thread(lp_collect *c, int pid, int tid, const char *comm, const char *pcomm)
+{
+	int new_proc, rc = lp_threads_attach(&c->threads, pid, tid, comm, pcomm, &new_proc);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	/* A new process's maps start empty (one thread); each further thread keeps them alive. */
+	return lp_maps_fork(&c->maps, pid, new_proc ? 0 : pid);
+}
+
+int lp_collect_add_mapping(lp_collect *c, int pid, uint64_t start, uint64_t len, uint64_t pgoff,
+			   const char *path)
+{
+	return lp_maps_add(&c->maps, pid, start, len, pgoff, path, NULL, 0);
+}
+
+int lp_collect_knows(const lp_collect *c, int tid)
+{
+	return lp_threads_known(&c->threads, tid);
 }
 
 static int by_time(const void *a, const void *b)

@@ -51,4 +51,19 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 /* Threads and processes the target created (FORK records seen). */
 uint64_t lp_collect_forks(const lp_collect *c);
 
+/*
+ * -p: what the kernel reports only when a thread starts or a file is mapped,
+ * for the threads and mappings that were there before lineprof attached
+ * (from /proc). A thread, named comm in a process named pcomm (NULL:
+ * unknown); give a process's threads before its mappings. An executable
+ * mapping of pid, path as in /proc/PID/maps. 0, or -1 when out of memory.
+ */
+int lp_collect_add_thread(lp_collect *c, int pid, int tid, const char *comm, const char *pcomm);
+int lp_collect_add_mapping(lp_collect *c, int pid, uint64_t start, uint64_t len, uint64_t pgoff,
+			   const char *path);
+/* Is thread tid known, through a record or lp_collect_add_thread, and live? */
+int lp_collect_knows(const lp_collect *c, int tid);
+/* Processes the target created (FORK records of a new pid). */
+uint64_t lp_collect_new_processes(const lp_collect *c);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "lineprof/record.h"
+#include "attach.h"
 #include "collect.h"
 #include "events.h"
 #include "launch.h"
@@ -36,6 +38,12 @@
 #define DWARF_PAGES 512
 #define POLL_MS 100 /* drain at least this often, whatever the watermark */
 
+/* A task the events are opened on: the launched child, or a thread of an attached process. */
+typedef struct lp_target {
+	pid_t tid;
+	int clock_fd;     /* task-clock, counting (inherited: its threads and children too) */
+} lp_target;
+
 typedef struct lp_run {
 	const lp_record_opts *opts;
 	FILE *diag;
@@ -43,9 +51,12 @@ typedef struct lp_run {
 	lp_event ev[LP_MAX_EVENTS];
 	int nev;
 	int *cpus, ncpus;
-	int *fds;         /* ncpus x LP_MAX_EVENTS */
-	lp_ring *rings;   /* one per CPU, on its leader */
-	int clock_fd;     /* task-clock, counting */
+	lp_target *targets; /* the tasks the events are opened on */
+	int ntargets, captargets;
+	int *fds;         /* ntargets x ncpus groups of LP_MAX_EVENTS: one per (target, CPU) */
+	int *lead;        /* per CPU: the leader fd its ring is mapped on, -1 before */
+	lp_ring *rings;   /* one per CPU; every group of that CPU writes into it */
+	size_t pages;     /* data pages per ring */
 	lp_probes *probes; /* --hits */
 	double hit_lo, hit_hi; /* ns per probe hit, measured before the run; < 0 unknown */
 	int sig_fd;
@@ -55,7 +66,11 @@ typedef struct lp_run {
 	lp_sentinel sentinel;  /* tells a group signal from one sent to lineprof alone */
 	int interrupts;        /* SIGINT/SIGTERM received: the second escalates to SIGKILL */
 	int released, reaped;
+	int ended;        /* the loop is over: the target was reaped, or -p stopped */
 	lp_collect *col;
+	lp_attach *attach; /* -p: the processes attached to; NULL for a launched command */
+	int stop_signal;   /* -p: the signal that ended the recording, 0 none */
+	uint64_t deadline; /* -p --duration: when to stop (CLOCK_MONOTONIC ns), 0 never */
 } lp_run;
 
 static uint64_t now_ns(void)
@@ -210,8 +225,13 @@ static void configure(lp_run *r, size_t ring_bytes)
 			a->sample_period = 0;
 			continue;
 		}
-		a->disabled = 1;
-		a->enable_on_exec = 1;
+		/*
+		 * A launched target starts counting at its exec. Attached ones from
+		 * the open on: a thread they start while followed is then announced
+		 * by a FORK record, which tells it from one that needs events of its own.
+		 */
+		a->disabled = !r->attach;
+		a->enable_on_exec = !r->attach;
 		if (o->period) {
 			a->sample_period = o->period;
 		} else {
@@ -251,7 +271,8 @@ static int open_probes(lp_run *r, pid_t pid, lp_error *err)
 	return LP_OK;
 }
 
-static int open_counters(lp_run *r, pid_t pid, lp_error *err)
+/* The target's whole CPU time (user and system), counted, for the header. */
+static int open_counter(lp_run *r, lp_target *t, lp_error *err)
 {
 	struct perf_event_attr a;
 	int e;
@@ -260,43 +281,104 @@ static int open_counters(lp_run *r, pid_t pid, lp_error *err)
 	a.size = sizeof(a);
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_TASK_CLOCK;
-	a.disabled = 1;
-	a.enable_on_exec = 1;
+	a.disabled = !r->attach;
+	a.enable_on_exec = !r->attach;
 	a.inherit = 1;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 	a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
-	r->clock_fd = r->op.open(&a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
-	if (r->clock_fd < 0) {
+	t->clock_fd = r->op.open(&a, t->tid, -1, -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+	if (t->clock_fd < 0) {
 		e = errno;
 		return lp_events_open_error(err, e, "task-clock", -1);
 	}
-	if (r->opts->nprobes)
-		return open_probes(r, pid, err);
 	return LP_OK;
 }
 
-static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
+static int *group_fds(lp_run *r, int target, int c)
 {
-	pid_t pid = r->child.pid;
-	int rc;
+	return &r->fds[((size_t)target * (size_t)r->ncpus + (size_t)c) * LP_MAX_EVENTS];
+}
 
-	r->fds = malloc((size_t)r->ncpus * LP_MAX_EVENTS * sizeof(*r->fds));
-	r->rings = calloc((size_t)r->ncpus, sizeof(*r->rings));
-	if (!r->fds || !r->rings)
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	for (int i = 0; i < r->ncpus * LP_MAX_EVENTS; i++)
-		r->fds[i] = -1;
+/* Closes target's groups; a ring mapped on one of them goes too (it was the CPU's first). */
+static void close_target(lp_run *r, int target)
+{
 	for (int c = 0; c < r->ncpus; c++) {
-		/* The first CPU decides the fallbacks; the others open the same attrs. */
-		rc = lp_events_open_group(r->ev, &r->nev, pid, r->cpus[c], c == 0,
-					  &r->fds[c * LP_MAX_EVENTS], &r->op, r->diag, err);
-		if (rc != LP_OK)
-			return rc;
-		rc = lp_ring_map(&r->rings[c], r->fds[c * LP_MAX_EVENTS], pages, err);
-		if (rc != LP_OK)
-			return rc;
+		int *fds = group_fds(r, target, c);
+
+		if (fds[0] >= 0 && fds[0] == r->lead[c]) {
+			lp_ring_free(&r->rings[c]);
+			r->lead[c] = -1;
+		}
+		for (int i = 0; i < LP_MAX_EVENTS; i++)
+			if (fds[i] >= 0)
+				close(fds[i]), fds[i] = -1;
 	}
+	if (r->targets[target].clock_fd >= 0)
+		close(r->targets[target].clock_fd);
+	r->targets[target].clock_fd = -1;
+}
+
+/*
+ * The sampling group of task tid on every CPU, and its counter. A CPU's
+ * first group maps the CPU's ring; the groups of later targets write into
+ * it (PERF_EVENT_IOC_SET_OUTPUT), as perf record does: inherited events
+ * cannot share a per-task ring, a per-CPU one they can. The first group of
+ * the run decides the events' fallbacks. On error the target is closed.
+ */
+static int open_target(lp_run *r, pid_t tid, lp_error *err)
+{
+	int n = r->ntargets, rc = LP_OK;
+	lp_target *t;
+
+	if (n == r->captargets) {
+		int cap = r->captargets ? 2 * r->captargets : 1;
+		lp_target *nt = realloc(r->targets, (size_t)cap * sizeof(*nt));
+		int *nf = nt ? realloc(r->fds, (size_t)cap * (size_t)r->ncpus * LP_MAX_EVENTS *
+				       sizeof(*nf)) : NULL;
+
+		if (nt)
+			r->targets = nt;
+		if (!nf)
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		r->fds = nf;
+		r->captargets = cap;
+	}
+	t = &r->targets[n];
+	t->tid = tid;
+	t->clock_fd = -1;
+	r->ntargets++;
+	for (int c = 0; c < r->ncpus; c++)
+		for (int i = 0; i < LP_MAX_EVENTS; i++)
+			group_fds(r, n, c)[i] = -1;
+	for (int c = 0; c < r->ncpus && rc == LP_OK; c++) {
+		int *fds = group_fds(r, n, c);
+
+		rc = lp_events_open_group(r->ev, &r->nev, tid, r->cpus[c], n == 0 && c == 0, fds,
+					  &r->op, r->diag, err);
+		if (rc != LP_OK)
+			break;
+		if (r->lead[c] < 0) {
+			rc = lp_ring_map(&r->rings[c], fds[0], r->pages, err);
+			if (rc == LP_OK)
+				r->lead[c] = fds[0];
+		} else if (ioctl(fds[0], PERF_EVENT_IOC_SET_OUTPUT, r->lead[c]) < 0) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: cannot share the ring of CPU %d: %s",
+					  r->cpus[c], strerror(errno));
+		}
+	}
+	if (rc == LP_OK)
+		rc = open_counter(r, t, err);
+	if (rc != LP_OK) {
+		close_target(r, n);
+		r->ntargets--;
+	}
+	return rc;
+}
+
+/* What the profile says of its events, and the collector that fills it. */
+static int describe_events(lp_run *r, lp_profile *prof, lp_error *err)
+{
 	prof->nevents = r->nev;
 	prof->callchain = r->opts->callchain;
 	for (int i = 0; i < r->nev; i++) {
@@ -310,13 +392,39 @@ static int open_events(lp_run *r, lp_profile *prof, size_t pages, lp_error *err)
 		else if (i == 0)
 			info->period = r->ev[0].attr.sample_period;
 	}
+	/* The identity (rank, job) is lineprof's launch's: an attached process has its own. */
 	r->col = lp_collect_new(prof, r->ev[0].attr.sample_type, r->ev[0].attr.read_format,
-				r->opts->identity);
+				r->attach ? NULL : r->opts->identity);
 	if (!r->col || (r->opts->callchain == LP_CALLCHAIN_DWARF &&
 			lp_collect_set_unwinder(r->col, r->opts->unwinder,
 						r->ev[0].attr.sample_regs_user)))
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	return open_counters(r, pid, err);
+	return LP_OK;
+}
+
+/* The rings, one per CPU, mapped by the first target opened on each. */
+static int alloc_rings(lp_run *r, lp_error *err)
+{
+	r->lead = malloc((size_t)r->ncpus * sizeof(*r->lead));
+	r->rings = calloc((size_t)r->ncpus, sizeof(*r->rings));
+	if (!r->lead || !r->rings)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	for (int c = 0; c < r->ncpus; c++)
+		r->lead[c] = -1;
+	return LP_OK;
+}
+
+static int open_events(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	pid_t pid = r->child.pid;
+	int rc;
+
+	if ((rc = alloc_rings(r, err)) != LP_OK || (rc = open_target(r, pid, err)) != LP_OK ||
+	    (rc = describe_events(r, prof, err)) != LP_OK)
+		return rc;
+	if (r->opts->nprobes)
+		return open_probes(r, pid, err);
+	return LP_OK;
 }
 
 /*
@@ -358,8 +466,13 @@ static void read_signals(lp_run *r, int act)
 	ssize_t n;
 
 	while ((n = read(r->sig_fd, si, sizeof(si))) > 0) {
-		for (size_t i = 0; act && i < (size_t)n / sizeof(si[0]); i++)
-			forward(r, &si[i]);
+		for (size_t i = 0; act && i < (size_t)n / sizeof(si[0]); i++) {
+			/* -p: a signal for lineprof ends the recording; the processes are not ours. */
+			if (r->attach && si[i].ssi_signo != SIGCHLD && !r->stop_signal)
+				r->stop_signal = (int)si[i].ssi_signo;
+			else if (!r->attach)
+				forward(r, &si[i]);
+		}
 	}
 }
 
@@ -379,9 +492,30 @@ static int try_reap(lp_run *r, lp_profile *prof)
 	return r->reaped;
 }
 
+/* -p: over when every process has exited, at a signal, or at --duration. */
+static int attach_ended(lp_run *r, struct pollfd *pidfds)
+{
+	int running = lp_attach_check(r->attach, pidfds, r->diag);
+
+	lp_attach_pollfds(r->attach, pidfds);
+	return running == 0 || r->stop_signal || (r->deadline && now_ns() >= r->deadline);
+}
+
+/* Until the next drain: POLL_MS, or less to --duration's end. */
+static int poll_ms(const lp_run *r)
+{
+	uint64_t now = now_ns(), left;
+
+	if (!r->deadline)
+		return POLL_MS;
+	left = r->deadline > now ? (r->deadline - now + 999999) / 1000000 : 0;
+	return left < POLL_MS ? (int)left : POLL_MS;
+}
+
 static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 {
-	struct pollfd *pfd = calloc((size_t)r->ncpus + 1, sizeof(*pfd));
+	int nx = r->attach ? r->attach->nprocs : 0;
+	struct pollfd *pfd = calloc((size_t)(r->ncpus + 1 + nx), sizeof(*pfd));
 	int rc = LP_OK;
 
 	if (!pfd)
@@ -389,11 +523,13 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 	pfd[0].fd = r->sig_fd;
 	pfd[0].events = POLLIN;
 	for (int c = 0; c < r->ncpus; c++) {
-		pfd[c + 1].fd = r->fds[c * LP_MAX_EVENTS];
+		pfd[c + 1].fd = r->lead[c];
 		pfd[c + 1].events = POLLIN;
 	}
-	while (rc == LP_OK && !r->reaped) {
-		if (poll(pfd, (nfds_t)r->ncpus + 1, POLL_MS) < 0 && errno != EINTR) {
+	if (r->attach)
+		lp_attach_pollfds(r->attach, pfd + 1 + r->ncpus);
+	while (rc == LP_OK && !r->ended) {
+		if (poll(pfd, (nfds_t)(r->ncpus + 1 + nx), poll_ms(r)) < 0 && errno != EINTR) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: poll: %s", strerror(errno));
 			break;
 		}
@@ -402,7 +538,8 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 			if (pfd[c].revents & (POLLHUP | POLLERR))
 				pfd[c].fd = -1;
 		read_signals(r, 1);
-		if (try_reap(r, prof))
+		r->ended = r->attach ? attach_ended(r, pfd + 1 + r->ncpus) : try_reap(r, prof);
+		if (r->ended)
 			prof->wall_ns = now_ns() - t0;
 		rc = lp_collect_drain(r->col, r->rings, r->ncpus, err);
 	}
@@ -412,15 +549,28 @@ static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 	return rc;
 }
 
+/* The targets' CPU time: each counter holds its task's and those it started. */
+static int read_clocks(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	prof->task_clock_ns = 0;
+	for (int t = 0; t < r->ntargets; t++) {
+		uint64_t v[3] = {0, 0, 0};
+
+		if (read(r->targets[t].clock_fd, v, sizeof(v)) != (ssize_t)sizeof(v))
+			return lp_error_set(err, LP_EFAIL, "lineprof: cannot read task-clock: %s",
+					    strerror(errno));
+		prof->task_clock_ns += v[0];
+	}
+	return LP_OK;
+}
+
 static int finish(lp_run *r, lp_profile *prof, lp_error *err)
 {
-	uint64_t v[3] = {0, 0, 0}, hits = 0;
+	uint64_t hits = 0;
 	int rc;
 
-	if (read(r->clock_fd, v, sizeof(v)) != (ssize_t)sizeof(v))
-		return lp_error_set(err, LP_EFAIL, "lineprof: cannot read task-clock: %s",
-				    strerror(errno));
-	prof->task_clock_ns = v[0];
+	if ((rc = read_clocks(r, prof, err)) != LP_OK)
+		return rc;
 	if (!r->opts->nprobes)
 		return LP_OK;
 	if (!lp_probes_inherited(r->probes) && lp_collect_forks(r->col))
@@ -450,18 +600,15 @@ static void cleanup(lp_run *r)
 		while (waitpid(r->child.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	for (int c = 0; r->rings && c < r->ncpus; c++)
-		lp_ring_free(&r->rings[c]);
-	for (int i = 0; r->fds && i < r->ncpus * LP_MAX_EVENTS; i++)
-		if (r->fds[i] >= 0)
-			close(r->fds[i]);
+	for (int t = 0; t < r->ntargets; t++)
+		close_target(r, t);
 	lp_sentinel_stop(&r->sentinel);
 	lp_probes_free(r->probes); /* also removes tracefs events */
-	if (r->clock_fd >= 0)
-		close(r->clock_fd);
 	lp_collect_free(r->col);
 	free(r->rings);
+	free(r->lead);
 	free(r->fds);
+	free(r->targets);
 	free(r->cpus);
 	if (r->sig_fd >= 0) {
 		/* Consume what came after the target ended, or unblocking would kill us. */
@@ -472,60 +619,80 @@ static void cleanup(lp_run *r)
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 }
 
-int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *prof,
-		  lp_error *err)
+/*
+ * Everything before there is a target: the options checked, the events
+ * encoded and configured, the CPUs and the ring size. Nothing to clean up
+ * on error but what cleanup() frees.
+ */
+static int prepare(lp_run *r, const lp_record_opts *opts, lp_error *err)
 {
-	lp_run r;
-	sigset_t set;
-	size_t pages;
-	uint64_t t0;
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.opts = opts;
-	r.diag = opts->diag ? opts->diag : stderr;
-	r.op.open = lp_events_sysopen;
-	r.clock_fd = r.sig_fd = -1;
-	r.child.pid = -1;
-	r.sentinel.pid = -1;
-	if (!argv || !argv[0])
-		return lp_error_set(err, LP_EUSAGE, "lineprof: no command to profile");
+	r->opts = opts;
+	r->diag = opts->diag ? opts->diag : stderr;
+	r->op.open = lp_events_sysopen;
+	r->sig_fd = -1;
+	r->child.pid = -1;
+	r->sentinel.pid = -1;
 	if ((rc = check_opts(opts, err)) != LP_OK)
 		return rc;
-	r.nev = opts->nevents ? opts->nevents : 1;
-	for (int i = 0; i < r.nev && rc == LP_OK; i++)
-		rc = lp_events_parse(&r.ev[i], opts->nevents ? opts->events[i] : "cycles", err);
+	r->nev = opts->nevents ? opts->nevents : 1;
+	for (int i = 0; i < r->nev && rc == LP_OK; i++)
+		rc = lp_events_parse(&r->ev[i], opts->nevents ? opts->events[i] : "cycles", err);
 	lp_events_done(); /* every event is encoded: libpfm4's tables can go */
 	if (rc != LP_OK)
 		return rc;
-	if ((rc = online_cpus(&r, err)) != LP_OK)
-		goto out;
-	pages = ring_pages(&r);
-	configure(&r, pages * (size_t)sysconf(_SC_PAGESIZE));
+	if ((rc = online_cpus(r, err)) != LP_OK)
+		return rc;
+	r->pages = ring_pages(r);
+	configure(r, r->pages * (size_t)sysconf(_SC_PAGESIZE));
+	return LP_OK;
+}
 
-	/* Blocked before the fork, so none is lost; the child unblocks before exec. */
+/*
+ * SIGINT & co. through a signalfd, blocked from now on so none is lost
+ * (a launched child unblocks them before exec).
+ */
+static int take_signals(lp_run *r, lp_error *err)
+{
+	sigset_t set;
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, &r.oldmask) < 0) {
-		rc = lp_error_set(err, LP_EFAIL, "lineprof: sigprocmask: %s", strerror(errno));
+	if (sigprocmask(SIG_BLOCK, &set, &r->oldmask) < 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: sigprocmask: %s", strerror(errno));
+	r->masked = 1;
+	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sig_fd < 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: signalfd: %s", strerror(errno));
+	return LP_OK;
+}
+
+int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *prof,
+		  lp_error *err)
+{
+	lp_run r;
+	uint64_t t0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (!argv || !argv[0])
+		return lp_error_set(err, LP_EUSAGE, "lineprof: no command to profile");
+	if ((rc = prepare(&r, opts, err)) != LP_OK)
 		goto out;
-	}
-	r.masked = 1;
-	r.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r.sig_fd < 0) {
-		rc = lp_error_set(err, LP_EFAIL, "lineprof: signalfd: %s", strerror(errno));
+	/* Before the fork: the child starts with them blocked. */
+	if ((rc = take_signals(&r, err)) != LP_OK)
 		goto out;
-	}
 	/* Before the target, so that it is in our process group too; the run goes on without it. */
 	(void)lp_sentinel_start(&r.sentinel);
 	if ((rc = lp_launch_start(&r.child, argv, opts->target_sigmask ? opts->target_sigmask
 							     : &r.oldmask, err)) != LP_OK)
 		goto out;
-	if ((rc = open_events(&r, prof, pages, err)) != LP_OK)
+	if ((rc = open_events(&r, prof, err)) != LP_OK)
 		goto out;
 
 	prof->start_time = (int64_t)time(NULL);
@@ -541,6 +708,158 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 		rc = finish(&r, prof, err);
 out:
 	cleanup(&r);
+	return rc;
+}
+
+/* -p: events on task t, or LP_TASK_GONE if it exited before they could be opened. */
+static int open_task(lp_run *r, lp_task *t, lp_error *err)
+{
+	int rc = open_target(r, t->tid, err);
+
+	if (rc == LP_OK) {
+		t->state = LP_TASK_OPEN;
+		return LP_OK;
+	}
+	if (lp_attach_alive(t->pid, t->tid))
+		return rc;
+	lp_error_clear(err);
+	t->state = LP_TASK_GONE;
+	return LP_OK;
+}
+
+/*
+ * One group per thread and CPU, with a counter per thread: file descriptors
+ * grow with both, so the soft limit is raised to the hard one when needed.
+ */
+static void raise_nofile(const lp_run *r, size_t ntasks)
+{
+	uint64_t need = (uint64_t)ntasks * ((uint64_t)r->ncpus * (uint64_t)r->nev + 1) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* else EMFILE says "raise ulimit -n" */
+	}
+}
+
+#define SETTLE_WAIT_NS 2000000000u /* how long a new thread may take to run once */
+#define SETTLE_ROUNDS 64
+
+/*
+ * Threads that scan found and that no FORK record announced after they ran
+ * (so after their record would have been written): started before their
+ * creator was followed, they need events of their own. 1 if it opened any,
+ * 0 if none, -1 on error.
+ */
+static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
+{
+	lp_attach *a = r->attach;
+	uint64_t t0 = now_ns();
+	int found = 0, rc;
+
+	for (size_t i = from; i < a->ntasks; i++) {
+		/* clone() writes the FORK record before the new thread first runs. */
+		while (!lp_attach_has_run(a->tasks[i].pid, a->tasks[i].tid) &&
+		       now_ns() - t0 < SETTLE_WAIT_NS)
+			usleep(1000);
+	}
+	if ((rc = lp_collect_drain(r->col, r->rings, r->ncpus, err)) != LP_OK)
+		return -1;
+	for (size_t i = from; i < a->ntasks; i++) {
+		lp_task *t = &a->tasks[i];
+
+		if (lp_collect_knows(r->col, t->tid)) {
+			t->state = LP_TASK_INHERITED;
+			continue;
+		}
+		if (open_task(r, t, err) != LP_OK)
+			return -1;
+		if (t->state != LP_TASK_OPEN)
+			continue; /* gone: an inherited one that exited, or it exited unfollowed */
+		found = 1;
+		if (lp_attach_describe_task(a, r->col, t, err) != LP_OK)
+			return -1;
+	}
+	return found;
+}
+
+/*
+ * -p: the events on every thread of the processes, then what /proc says of
+ * them (names, mappings) before the first drain, then again for the threads
+ * that started meanwhile, until a scan finds none unfollowed.
+ */
+static int open_attached(lp_run *r, lp_profile *prof, lp_error *err)
+{
+	lp_attach *a = r->attach;
+	int rc, found = 0;
+
+	if (lp_attach_scan(a))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	raise_nofile(r, a->ntasks);
+	for (size_t i = 0; i < a->ntasks; i++)
+		if ((rc = open_task(r, &a->tasks[i], err)) != LP_OK)
+			return rc;
+	if (r->ntargets == 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: -p: %s before lineprof could attach",
+				    a->nprocs == 1 ? "the process exited" : "the processes exited");
+	if ((rc = describe_events(r, prof, err)) != LP_OK ||
+	    (rc = lp_attach_describe(a, r->col, err)) != LP_OK)
+		return rc;
+	/* Each round follows threads started by the last round's; the bound is for pathologies. */
+	for (int round = 0; round < SETTLE_ROUNDS; round++) {
+		size_t from = a->ntasks;
+
+		if (lp_attach_scan(a))
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		if ((found = follow_unannounced(r, from, err)) <= 0)
+			break;
+	}
+	return found < 0 ? (err->code ? err->code : LP_EFAIL) : LP_OK;
+}
+
+int lp_record_attach(const lp_record_opts *opts, const int *pids, int npids, double duration,
+		     lp_profile *prof, lp_error *err)
+{
+	lp_attach a;
+	lp_run r;
+	uint64_t t0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&a, 0, sizeof(a));
+	if (!pids || npids < 1)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: -p needs a process id");
+	if (opts->nprobes)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits with -p is not supported yet");
+	if (!(duration >= 0) || duration > 1e9)
+		return lp_error_set(err, LP_EUSAGE, "lineprof: --duration must be a number of seconds");
+	r.attach = &a;
+	if ((rc = prepare(&r, opts, err)) != LP_OK ||
+	    (rc = lp_attach_init(&a, pids, npids, &r.op, err)) != LP_OK ||
+	    (rc = take_signals(&r, err)) != LP_OK ||
+	    (rc = alloc_rings(&r, err)) != LP_OK)
+		goto out;
+	prof->start_time = (int64_t)time(NULL);
+	t0 = now_ns();
+	if (duration > 0)
+		r.deadline = t0 + (uint64_t)(duration * 1e9);
+	if ((rc = open_attached(&r, prof, err)) != LP_OK)
+		goto out;
+	lp_attach_say_start(&a, r.diag, duration);
+	rc = event_loop(&r, prof, t0, err);
+	if (rc == LP_OK)
+		rc = finish(&r, prof, err);
+	if (rc == LP_OK) {
+		/* The kernel's user/system split covers the processes' threads, not new processes. */
+		if (!lp_collect_new_processes(r.col))
+			lp_attach_cpu(&a, &prof->user_ns, &prof->sys_ns);
+		lp_attach_say_end(&a, r.diag, (double)prof->wall_ns * 1e-9, r.stop_signal,
+				  r.deadline && !r.stop_signal && lp_attach_running(&a));
+	}
+out:
+	cleanup(&r);
+	lp_attach_free(&a);
 	return rc;
 }
 

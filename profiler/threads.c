@@ -268,3 +268,30 @@ void lp_threads_exit(lp_threads *t, int pid, int tid)
 	if (tid == pid)
 		idmap_del(&t->pids, pid);
 }
+
+int lp_threads_attach(lp_threads *t, int pid, int tid, const char *comm, const char *pcomm,
+		      int *new_proc)
+{
+	struct lp_idslot *e;
+	uint32_t proc;
+
+	*new_proc = 0;
+	if (pid <= 0 || tid <= 0)
+		return 0;
+	if (idmap_find(&t->tids, tid))
+		return 1;
+	if ((e = idmap_find(&t->pids, pid))) {
+		proc = e->ctx;
+	} else {
+		*new_proc = 1;
+		proc = new_process(t, pid, pcomm);
+	}
+	if (proc == LP_CTX_NONE || new_thread(t, proc, tid, comm) == LP_CTX_NONE)
+		return -1;
+	return 0;
+}
+
+int lp_threads_known(const lp_threads *t, int tid)
+{
+	return idmap_find(&t->tids, tid) != NULL;
+}

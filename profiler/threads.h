@@ -46,4 +46,15 @@ int lp_threads_comm(lp_threads *t, int pid, int tid, const char *comm, int exec)
 /* An EXIT record: tid is gone (and its process, when tid == pid). */
 void lp_threads_exit(lp_threads *t, int pid, int tid);
 
+/*
+ * -p: thread tid of process pid was running before lineprof attached, so no
+ * FORK or COMM record will name it: it is called comm, its process pcomm
+ * (either may be NULL). *new_proc tells whether its process was new.
+ * 0; 1 if tid was known already; -1 when out of memory.
+ */
+int lp_threads_attach(lp_threads *t, int pid, int tid, const char *comm, const char *pcomm,
+		      int *new_proc);
+/* Has a record (or lp_threads_attach) named thread tid, still live? */
+int lp_threads_known(const lp_threads *t, int tid);
+
 #endif

@@ -228,8 +228,15 @@ static uint64_t location_id(lp_pprof *pp, lp_loc loc, int is_return)
 	const lp_report *rep = pp->rep;
 	uint64_t off = loc.offset - (is_return && loc.offset > 0 ? 1 : 0);
 	int mapped = loc.module < rep->prof->nmodules;
-	uint64_t addr = mapped ? MODULE_BASE(loc.module) + off : off;
-	uint64_t key[3] = { loc.module, addr, 0 };
+	/*
+	 * An address outside every module ([vdso], a frame-pointer walk's
+	 * garbage such as 0) is put below the first base, inside every mapping's
+	 * range: pprof computes a file's base from whichever address it meets
+	 * first and fails for good if that one is outside the mapping.
+	 */
+	uint64_t addr = mapped ? MODULE_BASE(loc.module) + off
+			       : MAP_START + off % (MODULE_BASE(0) - MAP_START);
+	uint64_t key[3] = { loc.module, off, 0 };
 	const lp_frame *fr;
 	int added, n;
 	long i = pmap_get(&pp->locmap, key, 1, &added);

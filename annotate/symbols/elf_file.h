@@ -42,6 +42,14 @@ int lp_loadmap_vaddr(const lp_loadmap *map, uint64_t off, uint64_t *vaddr);
  */
 int lp_loadmap_offset(const lp_loadmap *map, uint64_t vaddr, uint64_t *off);
 
+/*
+ * The GNU build-id of the ELF file at path (a regular file only; opened
+ * without blocking), from its PT_NOTE segments, else its note sections:
+ * at most size bytes into id, *len set. 0, or -1 if it has none or cannot
+ * be read.
+ */
+int lp_elf_build_id(const char *path, unsigned char *id, size_t size, size_t *len);
+
 /* Lower-case hex of a build-id into buf (2 * len + 1 bytes, truncated to size). */
 char *lp_buildid_hex(const unsigned char *id, size_t len, char *buf, size_t size);
 

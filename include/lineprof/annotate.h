@@ -81,6 +81,16 @@ int lp_annotate_diff(lp_profile *const *profiles, const char *const *names, int 
 		     const lp_view_opts *view, const lp_diff_opts *opts, FILE *out, lp_error *err);
 
 /*
+ * After a run, before saving: the GNU build-id of every module the
+ * recorder could not give one (the kernel reports them in MMAP2 records,
+ * not for the files a process had mapped before lineprof attached, nor
+ * when it could not read the note), read from the file at its path now.
+ * A module stays without one when its file is gone, deleted since it was
+ * mapped, not ELF, or has no build-id.
+ */
+void lp_annotate_fill_build_ids(lp_profile *prof);
+
+/*
  * Before a run: exe has line info, each -f name is a function of exe or its
  * libraries. Returns LP_OK or LP_EFAIL with a one-line message.
  */

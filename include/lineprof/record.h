@@ -110,6 +110,20 @@ typedef struct lp_record_opts {
 int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *prof,
 		  lp_error *err);
 
+/*
+ * -p: samples the running processes pids[0..npids) — every thread they
+ * have, and the threads and processes they start — until they have all
+ * exited, lineprof gets SIGINT, SIGTERM or SIGHUP, or duration seconds
+ * have passed (0: no limit), and adds everything to prof. The processes
+ * are never signalled, stopped or traced: the events are closed and they
+ * run on. Their executable mappings and thread names come from /proc
+ * (modules without build-ids: the recorder reads no ELF). exit_status
+ * stays -1. Returns LP_OK, or an lp_status with err set naming why a
+ * process cannot be profiled.
+ */
+int lp_record_attach(const lp_record_opts *opts, const int *pids, int npids, double duration,
+		     lp_profile *prof, lp_error *err);
+
 /* Prints the events this machine can name (libpfm4), for --list-events. */
 int lp_record_list_events(FILE *out, lp_error *err);
 

@@ -44,10 +44,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The command (or profile) is the tail of argv, untouched. */
 		if (cli.nargs < 0 || cli.nargs > argc - 1 || cli.args != argv + argc - cli.nargs)
 			abort();
-		if (cli.cmd == LP_CMD_ANNOTATE && cli.nargs != 1)
+		/* annotate and merge take one or more profiles (files, directories, patterns). */
+		if ((cli.cmd == LP_CMD_ANNOTATE || cli.cmd == LP_CMD_MERGE) && cli.nargs < 1)
 			abort();
-		if ((cli.cmd == LP_CMD_RUN || cli.cmd == LP_CMD_RECORD) && cli.nargs == 0 && !cli.pid)
+		if ((cli.cmd == LP_CMD_RUN || cli.cmd == LP_CMD_RECORD) && cli.nargs == 0 && !cli.npids)
 			abort();
+		/* -p: distinct pids in range; a command or -p, never both; --duration only with -p. */
+		if (cli.npids < 0 || cli.npids > LP_MAX_PIDS ||
+		    ((cli.cmd == LP_CMD_RUN || cli.cmd == LP_CMD_RECORD) &&
+		     ((cli.npids && cli.nargs) || (cli.duration != 0 && !cli.npids))) ||
+		    !(cli.duration >= 0 && cli.duration <= 1e9))
+			abort();
+		for (int i = 0; i < cli.npids; i++) {
+			if (cli.pids[i] < 1 || cli.pids[i] > 4194304)
+				abort();
+			for (int j = 0; j < i; j++)
+				if (cli.pids[i] == cli.pids[j])
+					abort();
+		}
 		if (cli.view.nfunctions < 0 || cli.view.nfunctions > LP_MAX_FUNCTIONS ||
 		    cli.rec.nevents < 0 || cli.rec.nevents > LP_MAX_EVENTS)
 			abort();

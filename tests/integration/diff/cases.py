@@ -52,6 +52,8 @@ def top_rows(text):
         if not l.strip():
             break
         row = {h: l[a:b].strip() for h, (a, b) in zip(heads, edges)}
+        if l[text_at + 2:].strip().startswith("(no line info)"):
+            continue  # a stray sample in code without line info (libc, _start): no line to match
         m = re.match(r"(\S+):(\d+)(?: \(was (\d+)\))?\s+(\S+)$", l[text_at + 2:].strip())
         check(m is not None, "a row names file:line and function: %r" % l)
         row["function"] = m.group(4)
