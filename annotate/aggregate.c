@@ -3,6 +3,7 @@
  * once, and add its counts to per-line, per-function and per-edge sums.
  * Work is proportional to distinct addresses and stacks, never to samples.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,7 +154,7 @@ static long func_get(lp_report *rep, const lp_frame *f)
 	return i;
 }
 
-static int edge_add(lp_report *rep, long caller, long callee, uint64_t samples, uint64_t value0)
+static int edge_add(lp_report *rep, long caller, long callee, const lp_counts *cnt)
 {
 	uint64_t key[3] = { (uint64_t)caller, (uint64_t)callee, 0 };
 	int added;
@@ -167,13 +168,15 @@ static int edge_add(lp_report *rep, long caller, long callee, uint64_t samples, 
 		rep->edges[i].callee = (uint32_t)callee;
 		rep->nedges = (size_t)i + 1;
 	}
-	rep->edges[i].samples += samples;
-	rep->edges[i].value0 += value0;
+	rep->edges[i].samples += cnt->samples;
+	rep->edges[i].value0 += cnt->value[0];
+	rep->edges[i].sys_value += cnt->sys_value;
+	rep->edges[i].off_ns += cnt->off_ns[LP_OFF_BLOCKED] + cnt->off_ns[LP_OFF_RUNNABLE];
 	return 0;
 }
 
 static int call_add(lp_report *rep, const lp_frame *at, lp_loc loc, int is_return, long caller,
-		    long callee, uint64_t samples, uint64_t value0)
+		    long callee, const lp_counts *cnt)
 {
 	uint64_t key[3] = { (uintptr_t)at->file, (uint64_t)at->line,
 			    (uint64_t)caller << 32 | (uint64_t)callee };
@@ -198,9 +201,53 @@ static int call_add(lp_report *rep, const lp_frame *at, lp_loc loc, int is_retur
 		rep->calls[i].loc = loc;
 		rep->calls[i].loc_is_return = is_return;
 	}
-	rep->calls[i].samples += samples;
-	rep->calls[i].value0 += value0;
+	rep->calls[i].samples += cnt->samples;
+	rep->calls[i].value0 += cnt->value[0];
+	rep->calls[i].sys_value += cnt->sys_value;
+	rep->calls[i].off_ns += cnt->off_ns[LP_OFF_BLOCKED] + cnt->off_ns[LP_OFF_RUNNABLE];
 	return 0;
+}
+
+/*
+ * Kernel mode and off-CPU counts at one address, by kind of wait: what was
+ * runnable yielded or was preempted; what blocked is told by the function
+ * it blocked in, or, in none that the names know, by whether it was in a
+ * system call at all (a fault otherwise).
+ */
+static void waits_of(const lp_report *rep, const lp_addr *a, const lp_frame *leaf, lp_waits *w)
+{
+	const lp_counts *c = &a->c;
+	int blocked = -1, runnable;
+
+	memset(w, 0, sizeof(*w));
+	w->sys_samples = c->sys_samples;
+	w->sys_value = c->sys_value;
+	w->off_count = c->off_count;
+	for (int i = 0; i < LP_NOFF; i++)
+		w->off_ns[i] = c->off_ns[i];
+	if (!c->off_count)
+		return;
+	if (c->off_ns[LP_OFF_BLOCKED]) {
+		int after = rep->sym.after_syscall ? rep->sym.after_syscall(rep->sym.ctx, a->loc) : -1;
+
+		blocked = lp_wait_kind(leaf->function, 0, after);
+		w->kind_ns[blocked] += c->off_ns[LP_OFF_BLOCKED];
+	}
+	if (c->off_ns[LP_OFF_RUNNABLE]) {
+		runnable = lp_wait_kind(leaf->function, 1, -1);
+		w->kind_ns[runnable] += c->off_ns[LP_OFF_RUNNABLE];
+	}
+}
+
+static void waits_add(lp_waits *dst, const lp_waits *src)
+{
+	dst->sys_samples += src->sys_samples;
+	dst->sys_value += src->sys_value;
+	dst->off_count += src->off_count;
+	for (int i = 0; i < LP_NOFF; i++)
+		dst->off_ns[i] += src->off_ns[i];
+	for (int i = 0; i < LP_NWAIT; i++)
+		dst->kind_ns[i] += src->kind_ns[i];
 }
 
 /* Self counts: the innermost frame at each sampled address. */
@@ -208,6 +255,7 @@ static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
 {
 	const lp_frame *fr;
 	lp_line_stat *ls;
+	lp_waits w;
 	long fi;
 
 	rep->sym.lookup(rep->sym.ctx, a->loc, 0, &fr);
@@ -225,6 +273,9 @@ static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
 		rep->funcs[fi].self_value[e] += a->c.value[e];
 	}
 	rep->index->total_value0 += a->c.value[0];
+	waits_of(rep, a, &fr[0], &w);
+	waits_add(&ls->w, &w);
+	waits_add(&rep->funcs[fi].self_w, &w);
 	return 0;
 }
 
@@ -242,8 +293,10 @@ typedef struct lp_chain {
 	int n;
 } lp_chain;
 
-static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64_t value0)
+static int add_chain(lp_report *rep, const lp_chain *c, const lp_counts *cnt)
 {
+	uint64_t samples = cnt->samples, value0 = cnt->value[0], sys = cnt->sys_value;
+	uint64_t off = cnt->off_ns[LP_OFF_BLOCKED] + cnt->off_ns[LP_OFF_RUNNABLE];
 	long funcs[LP_MAX_STACK * 4];
 	lp_line_stat *lines[LP_MAX_STACK * 4];
 	struct { long caller, callee; const lp_frame *at; } pairs[LP_MAX_STACK * 4];
@@ -263,6 +316,8 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 			lines[nl++] = ls;
 			ls->incl_samples += samples;
 			ls->incl_value0 += value0;
+			ls->incl_sys_value += sys;
+			ls->incl_off_ns += off;
 		}
 		seen = 0;
 		for (int j = 0; j < nf && !seen; j++)
@@ -271,6 +326,8 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 			funcs[nf++] = fi;
 			rep->funcs[fi].total_samples += samples;
 			rep->funcs[fi].total_value0 += value0;
+			rep->funcs[fi].total_sys_value += sys;
+			rep->funcs[fi].total_off_ns += off;
 		}
 		if (prev >= 0) {
 			int seen_edge = 0, seen_call = prev == fi; /* recursion: an edge, no call site */
@@ -282,10 +339,9 @@ static int add_chain(lp_report *rep, const lp_chain *c, uint64_t samples, uint64
 				if (pairs[j].at->file == c->f[i]->file && pairs[j].at->line == c->f[i]->line)
 					seen_call = 1;
 			}
-			if (!seen_edge && edge_add(rep, fi, prev, samples, value0))
+			if (!seen_edge && edge_add(rep, fi, prev, cnt))
 				return -1;
-			if (!seen_call && call_add(rep, c->f[i], c->loc[i], c->ret[i], fi, prev, samples,
-						   value0))
+			if (!seen_call && call_add(rep, c->f[i], c->loc[i], c->ret[i], fi, prev, cnt))
 				return -1;
 			pairs[np].caller = fi;
 			pairs[np].callee = prev;
@@ -325,7 +381,7 @@ static int add_inclusive(lp_report *rep)
 
 				chain_append(c, fr, n, p->frames[st->first + d], d > 0);
 			}
-			rc = add_chain(rep, c, st->c.samples, st->c.value[0]);
+			rc = add_chain(rep, c, &st->c);
 		}
 	} else {
 		/* Without stacks, inlining is the only nesting we know of. */
@@ -335,7 +391,7 @@ static int add_inclusive(lp_report *rep)
 
 			c->n = 0;
 			chain_append(c, fr, n, p->addrs[a].loc, 0);
-			rc = add_chain(rep, c, p->addrs[a].c.samples, p->addrs[a].c.value[0]);
+			rc = add_chain(rep, c, &p->addrs[a].c);
 		}
 	}
 	free(c);
@@ -447,6 +503,8 @@ static int cmp_line(const void *pa, const void *pb)
 	const lp_line_stat *a = &((const lp_line_order *)pa)->l, *b = &((const lp_line_order *)pb)->l;
 	int c;
 
+	if (a->rank != b->rank)
+		return a->rank > b->rank ? -1 : 1;
 	if (a->samples != b->samples)
 		return a->samples > b->samples ? -1 : 1;
 	if ((c = cmp_str(a->file, b->file)))
@@ -488,7 +546,19 @@ static int sort_all(lp_report *rep)
 		free(newline);
 		return -1;
 	}
+	/*
+	 * Hottest first: by Wall where time is measured, less the time spent
+	 * waiting for a CPU (preemption falls where the program computes, in
+	 * proportion: it adds only the machine's noise to the order, never
+	 * anything the line did); else by counts.
+	 */
 	for (size_t i = 0; i < rep->nlines; i++) {
+		lp_line_stat *l = &rep->lines[i];
+
+		l->rank = rep->has_time ? l->value[0] + (rep->has_sys ? l->w.sys_value : 0)
+				        : l->samples + l->w.sys_samples;
+		if (rep->has_time && rep->has_off)
+			l->rank += l->w.off_ns[LP_OFF_BLOCKED];
 		lorder[i].l = rep->lines[i];
 		lorder[i].old = (uint32_t)i;
 	}
@@ -549,6 +619,10 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 	memset(rep, 0, sizeof(*rep));
 	rep->prof = prof;
 	rep->sym = *sym;
+	rep->has_time = lp_profile_time_event(prof) == 0;
+	rep->has_sys = rep->has_time && prof->kernel;
+	rep->has_off = prof->off_cpu != 0;
+	rep->has_wall = rep->has_time && rep->has_sys && rep->has_off;
 	rep->index = calloc(1, sizeof(*rep->index));
 	rep->code = lp_codeview_new();
 	if (!rep->index || !rep->code) {
@@ -595,14 +669,163 @@ void lp_report_free(lp_report *rep)
 
 double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples)
 {
-	const lp_profile *p = rep->prof;
-	double total = (double)p->task_clock_ns * 1e-9;
+	(void)samples;
+	return rep->has_time ? (double)value0 * 1e-9 : NAN;
+}
 
-	if (rep->index->total_value0 > 0)
-		return total * (double)value0 / (double)rep->index->total_value0;
-	if (p->samples > 0)
-		return total * (double)samples / (double)p->samples;
-	return 0.0;
+uint64_t lp_waits_off_ns(const lp_waits *w)
+{
+	return w->off_ns[LP_OFF_BLOCKED] + w->off_ns[LP_OFF_RUNNABLE];
+}
+
+void lp_report_times(const lp_report *rep, uint64_t value0, uint64_t sys_value, uint64_t off_ns,
+		     lp_times *t)
+{
+	t->time_s = lp_report_seconds(rep, value0, 0);
+	t->sys_s = rep->has_sys ? (double)sys_value * 1e-9 : NAN;
+	t->off_s = rep->has_off ? (double)off_ns * 1e-9 : NAN;
+	t->wall_s = rep->has_wall ? t->time_s + t->sys_s + t->off_s : NAN;
+}
+
+void lp_line_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t)
+{
+	lp_report_times(rep, ls->value[0], ls->w.sys_value, lp_waits_off_ns(&ls->w), t);
+}
+
+void lp_line_incl_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t)
+{
+	lp_report_times(rep, ls->incl_value0, ls->incl_sys_value, ls->incl_off_ns, t);
+}
+
+int lp_line_has_data(const lp_line_stat *ls)
+{
+	return ls->samples || ls->w.sys_samples || ls->w.off_count || ls->has_hits;
+}
+
+int lp_line_has_incl(const lp_report *rep, const lp_line_stat *ls)
+{
+	return rep->has_time ? ls->incl_value0 > ls->value[0] : ls->incl_samples > ls->samples;
+}
+
+int lp_line_has_incl_wall(const lp_report *rep, const lp_line_stat *ls)
+{
+	return rep->has_wall && ls->incl_value0 + ls->incl_sys_value + ls->incl_off_ns >
+				ls->value[0] + ls->w.sys_value + lp_waits_off_ns(&ls->w);
+}
+
+int lp_line_wait(const lp_line_stat *ls)
+{
+	int best = -1;
+
+	for (int k = 0; k < LP_NWAIT; k++)
+		if (ls->w.kind_ns[k] && (best < 0 || ls->w.kind_ns[k] > ls->w.kind_ns[best]))
+			best = k;
+	return best;
+}
+
+void lp_report_sums_of(const lp_report *rep, lp_report_sums *s)
+{
+	const lp_profile *p = rep->prof;
+	double cpu = (double)p->task_clock_ns * 1e-9, seen;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *l = &rep->lines[i];
+
+		s->samples += l->samples;
+		s->value0 += l->value[0];
+		s->sys_samples += l->w.sys_samples;
+		s->sys_value += l->w.sys_value;
+		s->off_count += l->w.off_count;
+		for (int k = 0; k < LP_NOFF; k++)
+			s->off_ns[k] += l->w.off_ns[k];
+	}
+	/*
+	 * What task-clock counted that no line was charged with: all system
+	 * time where kernel mode was not sampled, kernel samples without a user
+	 * ip, sampling error. Never negative: the samples may overshoot a little.
+	 */
+	seen = (double)s->value0 * 1e-9 + (rep->has_sys ? (double)s->sys_value * 1e-9 : 0.0);
+	s->unattributed_s = !rep->has_time ? NAN : cpu > seen ? cpu - seen : 0.0;
+}
+
+/* Names as the ELF and DWARF give them: "__GI___libc_read", "read@@GLIBC_2.2.5", "__read_nocancel". */
+static void wait_base(const char *fn, char *buf, size_t size)
+{
+	static const char *const prefixes[] = { "__GI_", "__libc_", "__GI___libc_", "__" };
+	const char *at;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		n = strlen(prefixes[i]);
+		if (strncmp(fn, prefixes[i], n) == 0) {
+			fn += n;
+			i = (size_t)-1; /* again: "__GI___libc_read" */
+		}
+	}
+	while (*fn == '_')
+		fn++;
+	at = strchr(fn, '@');
+	n = at ? (size_t)(at - fn) : strlen(fn);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, fn, n);
+	buf[n] = '\0';
+	n = strlen(buf);
+	if (n > 9 && strcmp(buf + n - 9, "_nocancel") == 0)
+		buf[n -= 9] = '\0';
+	if (n > 8 && strcmp(buf + n - 8, "_time64") == 0)
+		buf[n -= 8] = '\0';
+	if (n > 2 && strcmp(buf + n - 2, "64") == 0)
+		buf[n -= 2] = '\0';
+}
+
+static int word_in(const char *w, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(w, *list) == 0)
+			return 1;
+	return 0;
+}
+
+int lp_wait_kind(const char *fn, int runnable, int after_syscall)
+{
+	static const char *const sleep[] = { "nanosleep", "clock_nanosleep", "usleep", "sleep",
+					     "pause", NULL };
+	static const char *const io[] = {
+		"read", "write", "pread", "pwrite", "readv", "writev", "preadv", "pwritev",
+		"preadv2", "pwritev2", "poll", "ppoll", "select", "pselect", "pselect6",
+		"epoll_wait", "epoll_pwait", "epoll_pwait2", "recv", "recvfrom", "recvmsg",
+		"recvmmsg", "send", "sendto", "sendmsg", "sendmmsg", "accept", "accept4",
+		"connect", "fsync", "fdatasync", "syncfs", "sync", "msync", "open", "openat",
+		"openat2", "close", "splice", "tee", "vmsplice", "sendfile", "copy_file_range",
+		"io_getevents", "io_pgetevents", "io_uring_enter", "getdents", "fallocate",
+		"ftruncate", "truncate", "sync_file_range", NULL };
+	static const char *const lock_prefix[] = { "futex", "lll_lock", "lll_", "pthread_",
+						   "sem_", "new_sem", "do_futex", "flock", NULL };
+	char w[128];
+
+	wait_base(fn ? fn : "", w, sizeof(w));
+	if (strcmp(w, "sched_yield") == 0 || strcmp(w, "thrd_yield") == 0)
+		return LP_WAIT_YIELD;
+	if (runnable)
+		return LP_WAIT_PREEMPTED;
+	if (word_in(w, sleep) || strstr(w, "nanosleep"))
+		return LP_WAIT_SLEEP;
+	if (word_in(w, io))
+		return LP_WAIT_IO;
+	for (const char *const *p = lock_prefix; *p; p++)
+		if (strncmp(w, *p, strlen(*p)) == 0)
+			return LP_WAIT_LOCK;
+	return after_syscall == 0 ? LP_WAIT_PAGEIN : LP_WAIT_OTHER;
+}
+
+const char *lp_wait_name(int kind)
+{
+	static const char *const names[LP_NWAIT] = { "sleep", "io", "lock", "yield", "page-in",
+						      "preempted", "other" };
+
+	return kind >= 0 && kind < LP_NWAIT ? names[kind] : NULL;
 }
 
 size_t lp_report_nchains(const lp_report *rep)
@@ -635,6 +858,11 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 	*samples = p->stacks[i].c.samples;
 	*value0 = p->stacks[i].c.value[0];
 	return n;
+}
+
+const lp_counts *lp_report_chain_counts(const lp_report *rep, size_t i)
+{
+	return rep->inclusive_from_stacks ? &rep->prof->stacks[i].c : &rep->prof->addrs[i].c;
 }
 
 /* Names and files are interned by the symtab, but callers hold plain strings. */

@@ -25,6 +25,11 @@ static int symtab_span(void *ctx, const char *name, const char **file, int *firs
 	return lp_symtab_function_span(ctx, name, file, first, last);
 }
 
+static int symtab_after_syscall(void *ctx, lp_loc loc)
+{
+	return lp_symtab_after_syscall(ctx, loc);
+}
+
 /* Code by address (--asm, loops, callgrind's instructions): the symtab's codetab. */
 static int symtab_code(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch)
 {
@@ -43,7 +48,8 @@ static int symtab_vaddr(void *ctx, lp_loc loc, uint64_t *vaddr)
 static lp_symbolizer symbolizer_of(lp_symtab *st)
 {
 	lp_symbolizer s = { .lookup = symtab_lookup, .span = symtab_span, .ctx = st,
-			    .code = symtab_code, .vaddr = symtab_vaddr };
+			    .code = symtab_code, .vaddr = symtab_vaddr,
+			    .after_syscall = symtab_after_syscall };
 
 	return s;
 }
@@ -184,6 +190,8 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (o->png && (rc = lp_render_dot_check("png", err)) != LP_OK)
 		return rc;
 	if (o->svg && (rc = lp_render_dot_check("svg", err)) != LP_OK)
+		return rc;
+	if (o->folded && (rc = lp_render_folded_check(ctx, err)) != LP_OK)
 		return rc;
 	file_ctx.color = 0; /* exports never get colour, even on a terminal */
 	if (tables && o->nfunctions > 0)

@@ -10,6 +10,43 @@
 #include "symbolize.h"
 #include "code.h"
 
+/*
+ * Why threads waited off the CPU, from where they left it (the function,
+ * usually a libc wrapper) and the recorder's blocked/runnable split.
+ */
+enum lp_wait {
+	LP_WAIT_SLEEP,      /* nanosleep, clock_nanosleep, usleep */
+	LP_WAIT_IO,         /* read, write, pread, poll, epoll, recv, fsync... */
+	LP_WAIT_LOCK,       /* futex, pthread_*, __lll_lock_wait, sem_* */
+	LP_WAIT_YIELD,      /* sched_yield, runnable */
+	LP_WAIT_PAGEIN,     /* blocked outside a system call: a fault (page-in), a stop */
+	LP_WAIT_PREEMPTED,  /* runnable: the CPU went to another thread */
+	LP_WAIT_OTHER,      /* blocked in another system call */
+	LP_NWAIT
+};
+
+/* "sleep", "io", "lock", "yield", "page-in", "preempted", "other". */
+const char *lp_wait_name(int kind);
+
+/*
+ * The kind of a wait at one location: blocked (runnable 0) or runnable,
+ * in function fn, the user ip right after a syscall instruction (1), not
+ * (0) or unknown (-1).
+ */
+int lp_wait_kind(const char *fn, int runnable, int after_syscall);
+
+/*
+ * Kernel mode and off-CPU time of a line, a function or a call: the parts
+ * of Wall = Time + Sys + Off-CPU beside the user-mode samples.
+ */
+typedef struct lp_waits {
+	uint64_t sys_samples;
+	uint64_t sys_value;             /* sampled event's periods in kernel mode: ns for a clock */
+	uint64_t off_count;             /* times a thread left the CPU here */
+	uint64_t off_ns[LP_NOFF];       /* blocked, runnable */
+	uint64_t kind_ns[LP_NWAIT];     /* the same nanoseconds by why (self only) */
+} lp_waits;
+
 /* One (file, line, function): the function is the innermost one at that line. */
 typedef struct lp_line_stat {
 	const char *file;               /* NULL: no line info (function-level only) */
@@ -22,6 +59,11 @@ typedef struct lp_line_stat {
 	uint64_t incl_value0;           /* inlined frames (and, with -g, of callers) */
 	uint64_t hits;                  /* exact executions (--hits) */
 	int has_hits;
+	lp_waits w;                     /* self: kernel mode and off the CPU at this line */
+	uint64_t rank;                  /* what "hottest first" orders by: Wall less the waits for
+	                                   a CPU, else counts */
+	uint64_t incl_sys_value;        /* inclusive, as incl_value0 */
+	uint64_t incl_off_ns;
 } lp_line_stat;
 
 typedef struct lp_func_stat {
@@ -33,6 +75,8 @@ typedef struct lp_func_stat {
 	uint64_t self_value[LP_MAX_EVENTS];
 	uint64_t total_samples;         /* inclusive: counted once per sample even if recursive */
 	uint64_t total_value0;
+	lp_waits self_w;
+	uint64_t total_sys_value, total_off_ns;
 } lp_func_stat;
 
 /*
@@ -43,6 +87,7 @@ typedef struct lp_edge {
 	uint32_t caller, callee;        /* indices into funcs */
 	uint64_t samples;
 	uint64_t value0;
+	uint64_t sys_value, off_ns;
 } lp_edge;
 
 /*
@@ -55,6 +100,7 @@ typedef struct lp_call {
 	uint32_t caller, callee;        /* indices into funcs */
 	uint64_t samples;
 	uint64_t value0;
+	uint64_t sys_value, off_ns;
 	lp_loc loc;                     /* the lowest address it was seen at: a return */
 	int loc_is_return;              /* address (is_return), or the sampled ip (inlining) */
 } lp_call;
@@ -67,6 +113,8 @@ typedef struct lp_symbolizer {
 	int (*lookup)(void *ctx, lp_loc loc, int is_return, const lp_frame **frames);
 	int (*span)(void *ctx, const char *name, const char **file, int *first, int *last);
 	void *ctx;
+	/* Is loc right after a syscall instruction? 1, 0, or -1 unknown; NULL: always unknown. */
+	int (*after_syscall)(void *ctx, lp_loc loc);
 	/*
 	 * Optional (NULL: the code views say there is no code). The function
 	 * whose code holds loc, disassembled with its CFG (code.h): an enum
@@ -89,6 +137,13 @@ typedef struct lp_report {
 	lp_call *calls;                 /* per call site: the edges, by calling line */
 	size_t ncalls;
 	int inclusive_from_stacks;      /* totals come from call stacks (-g), not just inlining */
+	/*
+	 * What the profile measured (lineprof(1), THE LINE TABLE): has_time, the
+	 * sampled event is a clock, so value[0] and sys_value are nanoseconds;
+	 * has_sys, kernel mode was sampled too; has_off, off-CPU time was
+	 * recorded; has_wall, all three: Wall = Time + Sys + Off-CPU.
+	 */
+	int has_time, has_sys, has_off, has_wall;
 	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
 	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
@@ -99,8 +154,50 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 		    lp_error *err);
 void lp_report_free(lp_report *rep);
 
-/* Seconds of CPU time a value0 sum stands for: its share of the task-clock total. */
+/*
+ * Seconds of CPU time a value0 (or sys_value) sum stands for: its own
+ * nanoseconds where the sampled event is a clock, never a share of a
+ * total; NAN where it is not (the views then show counts, no Time).
+ * samples is not used (kept for callers).
+ */
 double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples);
+
+/* The seconds of one line, function or call; NAN for what was not measured. */
+typedef struct lp_times {
+	double time_s;                  /* user CPU (sampled) */
+	double sys_s;                   /* kernel mode on its behalf (sampled) */
+	double off_s;                   /* off the CPU */
+	double wall_s;                  /* time + sys + off, where all three were measured */
+} lp_times;
+
+void lp_report_times(const lp_report *rep, uint64_t value0, uint64_t sys_value, uint64_t off_ns,
+		     lp_times *t);
+/* A line's self times, and inclusive ones. */
+void lp_line_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t);
+void lp_line_incl_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t);
+uint64_t lp_waits_off_ns(const lp_waits *w);
+
+/* The line has something to show: samples in either mode, waits, or hits. */
+int lp_line_has_data(const lp_line_stat *ls);
+/* Inclusive cost beyond its own: in samples, in time, or in wall time. */
+int lp_line_has_incl(const lp_report *rep, const lp_line_stat *ls);
+int lp_line_has_incl_wall(const lp_report *rep, const lp_line_stat *ls);
+/* The kind of most of the line's off-CPU time; -1 when it has none. */
+int lp_line_wait(const lp_line_stat *ls);
+
+/*
+ * The program's sums over lines and what the header says about them
+ * (lineprof(1), THE LINE TABLE): sampled user and system time, off-CPU
+ * time, and CPU time not attributed to any line (task-clock minus the
+ * sampled time; NAN where Time is not measured).
+ */
+typedef struct lp_report_sums {
+	uint64_t samples, value0, sys_samples, sys_value, off_count;
+	uint64_t off_ns[LP_NOFF];
+	double unattributed_s;
+} lp_report_sums;
+
+void lp_report_sums_of(const lp_report *rep, lp_report_sums *s);
 
 /*
  * The lines function NAME spans: from the symbolizer (DWARF) when it knows,
@@ -118,6 +215,8 @@ int lp_report_span(const lp_report *rep, const char *name, const char **file, in
 size_t lp_report_nchains(const lp_report *rep);
 int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int max,
 		    uint64_t *samples, uint64_t *value0);
+/* The counts of chain i (all of them: sys and off-CPU too). */
+const lp_counts *lp_report_chain_counts(const lp_report *rep, size_t i);
 
 const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,

@@ -17,6 +17,7 @@ enum {
 	OPT_DOT, OPT_PNG, OPT_SVG, OPT_NODE_THRESHOLD, OPT_EDGE_THRESHOLD, OPT_CALLGRIND,
 	OPT_FOLDED, OPT_HITS, OPT_MMAP_PAGES,
 	OPT_METRICS, OPT_FDR, OPT_SCALE, OPT_BASE_SOURCE, OPT_BINARY, OPT_BY, OPT_BY_RANK, OPT_BY_THREAD, OPT_BY_PROCESS, OPT_RANKS,
+	OPT_OFF_CPU, OPT_NO_OFF_CPU, OPT_FOLDED_EVENT,
 	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF,
 	OPT_ASM, OPT_LOOPS, OPT_DURATION,
 };
@@ -57,6 +58,9 @@ static const struct option long_opts[] = {
 	{ "hits", no_argument, NULL, OPT_HITS },
 	{ "mmap-pages", required_argument, NULL, OPT_MMAP_PAGES },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
+	{ "no-off-cpu", no_argument, NULL, OPT_NO_OFF_CPU },
+	{ "folded-event", required_argument, NULL, OPT_FOLDED_EVENT },
 	{ "asm", no_argument, NULL, OPT_ASM },
 	{ "loops", no_argument, NULL, OPT_LOOPS },
 	{ "fdr", required_argument, NULL, OPT_FDR },
@@ -85,8 +89,9 @@ void lp_cli_usage(FILE *out)
 	      "       lineprof diff [OPTIONS] BASE... -- NEW...     several runs per side\n"
 	      "\n"
 	      "Recording:\n"
-	      "  -e, --event NAME      event to sample, repeatable or comma-separated (cycles);\n"
-	      "                        falls back to cpu-clock where there is no hardware PMU\n"
+	      "  -e, --event NAME      event to sample, repeatable or comma-separated\n"
+	      "                        (cpu-clock: a clock, so Time is measured); a hardware\n"
+	      "                        event falls back to cpu-clock where there is no PMU\n"
 	      "  -F, --freq HZ         samples per second (4000)\n"
 	      "  -c, --count PERIOD    sample every PERIOD events instead of -F\n"
 	      "  -g, --call-graph[=fp] record call stacks (frame pointers)\n"
@@ -103,6 +108,11 @@ void lp_cli_usage(FILE *out)
 	      "      --duration SEC    with -p: stop recording after SEC seconds\n"
 	      "      --mmap-pages N    ring buffer data pages per CPU, a power of 2\n"
 	      "                        (128; 512 with --call-graph=dwarf)\n"
+	      "      --off-cpu         record off-CPU time: where threads waited (sleep, I/O,\n"
+	      "                        locks, preemption) and how long (the default where\n"
+	      "                        kernel samples are allowed)\n"
+	      "      --no-off-cpu      do not (a program switching very often costs lineprof\n"
+	      "                        CPU in proportion)\n"
 	      "      --hits            exact per-line execution counts of -f functions\n"
 	      "                        (uprobes: each hit costs microseconds, said before the run)\n"
 	      "      --list-events     list the events this machine can sample\n"
@@ -132,6 +142,8 @@ void lp_cli_usage(FILE *out)
 	      "      --edge-threshold PCT  leave out calls below PCT (0.1)\n"
 	      "      --callgrind FILE  Callgrind format, for KCachegrind and callgrind_annotate\n"
 	      "      --folded FILE     collapsed stacks, for flame graphs (\"-\": standard output)\n"
+	      "      --folded-event Q  what --folded counts: samples (default), or nanoseconds of\n"
+	      "                        time, sys, off-cpu or wall\n"
 	      "      --html FILE       the whole report as one self-contained page: run,\n"
 	      "                        functions, hot lines, listings, call graph, flame graph\n"
 	      "      --flamegraph FILE an interactive flame graph, a standalone SVG\n"
@@ -310,6 +322,21 @@ static int add_events(lp_cli *cli, char *list, lp_error *err)
 	return LP_OK;
 }
 
+static int set_folded_event(lp_cli *cli, const char *q, lp_error *err)
+{
+	static const char *const names[] = { "samples", "time", "sys", "off-cpu", "wall" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(q, names[i]) == 0) {
+			cli->view.folded_event = (enum lp_folded_event)i;
+			cli->folded_event_set = 1;
+			return LP_OK;
+		}
+	}
+	return lp_error_set(err, LP_EUSAGE, "lineprof: --folded-event takes samples, time, sys, "
+			    "off-cpu or wall, not '%s'", q);
+}
+
 static int set_color(lp_cli *cli, const char *when, lp_error *err)
 {
 	if (strcmp(when, "auto") == 0)
@@ -422,6 +449,9 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	case OPT_FLAMEGRAPH: cli->view.flamegraph = arg; return LP_OK;
 	case OPT_PPROF: cli->view.pprof = arg; return LP_OK;
 	case OPT_HITS: cli->hits = 1; return LP_OK;
+	case OPT_OFF_CPU: cli->rec.off_cpu = LP_OFFCPU_ON; return LP_OK;
+	case OPT_NO_OFF_CPU: cli->rec.off_cpu = LP_OFFCPU_OFF; return LP_OK;
+	case OPT_FOLDED_EVENT: return set_folded_event(cli, arg, err);
 	case OPT_MMAP_PAGES:
 		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);
 		if (rc == LP_OK && (v & (v - 1)))
@@ -477,6 +507,15 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	}
 }
 
+/* View options that need another one. */
+static int check_views(const lp_cli *cli, lp_error *err)
+{
+	if (cli->folded_event_set && !cli->view.folded)
+		return lp_error_set(err, LP_EUSAGE,
+				    "lineprof: --folded-event says what --folded FILE counts: add --folded FILE");
+	return LP_OK;
+}
+
 /* Options that make no sense for the subcommand are refused rather than ignored. */
 static int check_combination(lp_cli *cli, lp_error *err)
 {
@@ -491,15 +530,15 @@ static int check_combination(lp_cli *cli, lp_error *err)
 					    "lineprof: %s needs profile files (lineprof %s FILE|DIR|GLOB...)",
 					    what, what);
 		if (cli->rec.nevents || cli->rec.freq || cli->rec.period || cli->rec.callchain ||
-		    cli->hits || cli->npids || cli->duration ||
+		    cli->hits || cli->npids || cli->duration || cli->rec.off_cpu ||
 		    (cli->output && cli->cmd == LP_CMD_ANNOTATE))
 			return lp_error_set(err, LP_EUSAGE,
-					    "lineprof: recording options (-e -F -c -g -o -p --duration --hits) do not apply to %s",
+					    "lineprof: recording options (-e -F -c -g -o -p --duration --hits --off-cpu) do not apply to %s",
 					    what);
 		if (cli->cmd == LP_CMD_MERGE && !cli->output)
 			return lp_error_set(err, LP_EUSAGE,
 					    "lineprof: merge writes one file: name it with -o (lineprof merge -o job.lprof FILES...)");
-		return LP_OK;
+		return check_views(cli, err);
 	}
 	if (cli->ranks)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: --ranks selects ranks of saved profiles: "
@@ -518,7 +557,7 @@ static int check_combination(lp_cli *cli, lp_error *err)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: -F and -c exclude each other: choose one");
 	if (cli->hits && cli->view.nfunctions == 0)
 		return lp_error_set(err, LP_EUSAGE, "lineprof: --hits counts the lines of -f functions: name one with -f");
-	return LP_OK;
+	return check_views(cli, err);
 }
 
 /* Does option word w take the next word as its value ("-f NAME", "--csv FILE")? */

@@ -36,6 +36,7 @@ typedef struct lp_cli {
 	int pids[LP_MAX_PIDS];               /* -p PID[,PID...]: attach to these */
 	int npids;
 	double duration;                     /* --duration SEC with -p; 0: until they exit */
+	int folded_event_set;                /* --folded-event given */
 	lp_diff_opts diff;                   /* diff's own options */
 	char **diff_files[2];                /* diff: BASE's and NEW's profiles (in argv) */
 	int ndiff_files[2];

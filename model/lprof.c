@@ -616,7 +616,7 @@ static int parse_header(lp_reader *r, lp_profile *p, size_t k)
 static int parse_event(lp_reader *r, lp_profile *p)
 {
 	lp_event_info *e;
-	uint64_t idx;
+	uint64_t idx = 0;
 
 	if (want(r, 7) || parse_u64(r, r->tok[1], 10, &idx))
 		return -1;
@@ -697,7 +697,7 @@ static int parse_context(lp_reader *r, lp_profile *p)
 {
 	lp_identity id = { 0 };
 	const char *name;
-	uint32_t parent;
+	uint32_t parent = LP_CTX_NONE;
 	uint64_t idx;
 	int64_t tid, rank, size;
 	int kind;
@@ -808,7 +808,7 @@ static int parse_stack(lp_reader *r, lp_profile *p)
 
 static int parse_scount(lp_reader *r, lp_profile *p)
 {
-	uint32_t ctx;
+	uint32_t ctx = LP_CTX_NONE;
 	uint64_t idx;
 	lp_counts c;
 
@@ -826,7 +826,7 @@ static int parse_scount(lp_reader *r, lp_profile *p)
 
 static int parse_hit(lp_reader *r, lp_profile *p)
 {
-	uint64_t count;
+	uint64_t count = 0;
 	lp_loc loc;
 
 	if (want(r, 3) || parse_loc(r, p, r->tok[1], &loc) || parse_u64(r, r->tok[2], 10, &count))

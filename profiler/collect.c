@@ -18,6 +18,7 @@
 
 #include "collect.h"
 #include "maps.h"
+#include "offcpu.h"
 #include "threads.h"
 
 typedef struct lp_item {
@@ -49,6 +50,16 @@ struct lp_collect {
 	const lp_unwinder *unwinder; /* --call-graph=dwarf */
 	uint64_t regs_mask;
 	uint64_t *ips;               /* LP_MAX_STACK, the unwinder's output */
+	/* Off-CPU: the context-switch event's samples, told apart by their identifier. */
+	lp_offcpu *off;
+	uint64_t switch_type;
+	uint64_t *switch_ids;
+	int nswitch_ids;
+	uint64_t sys_nowhere;        /* kernel-mode samples without a user ip */
+	uint64_t *ring_last;         /* per ring: the time of its last record handled */
+	int nring_last;
+	unsigned char *switch_ring;  /* per ring: it carries switch records (lp_collect_switch_ring) */
+	int nswitch_ring;
 };
 
 lp_collect *lp_collect_new(lp_profile *prof, uint64_t sample_type, uint64_t read_format,
@@ -87,6 +98,10 @@ void lp_collect_free(lp_collect *c)
 		return;
 	lp_maps_free(&c->maps);
 	lp_threads_free(&c->threads);
+	lp_offcpu_free(c->off);
+	free(c->switch_ids);
+	free(c->ring_last);
+	free(c->switch_ring);
 	free(c->ips);
 	free(c->items);
 	free(c->prev);
@@ -127,6 +142,72 @@ uint64_t lp_collect_regs_mask(void)
 	for (size_t i = 0; i < LP_NREGMAP; i++)
 		mask |= 1ULL << lp_regmap[i].perf;
 	return mask;
+}
+
+uint64_t lp_collect_regs_mask_min(void)
+{
+#if defined(__x86_64__)
+	return 1ULL << PERF_REG_X86_IP | 1ULL << PERF_REG_X86_SP | 1ULL << PERF_REG_X86_BP;
+#else
+	return 0;
+#endif
+}
+
+void lp_collect_set_regs(lp_collect *c, uint64_t regs_mask)
+{
+	c->regs_mask = regs_mask;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int lp_collect_set_switch(lp_collect *c, uint64_t sample_type, const uint64_t *ids, int nids)
+{
+	uint64_t *n = realloc(c->switch_ids, (size_t)(nids > 0 ? nids : 1) * sizeof(*ids));
+
+	if (!n)
+		return -1;
+	c->switch_ids = n;
+	if (!c->off && !(c->off = lp_offcpu_new(c->prof)))
+		return -1;
+	memcpy(c->switch_ids, ids, (size_t)nids * sizeof(*ids));
+	c->nswitch_ids = nids;
+	qsort(c->switch_ids, (size_t)nids, sizeof(*ids), cmp_u64);
+	c->switch_type = sample_type;
+	return 0;
+}
+
+int lp_collect_switch_ring(lp_collect *c, int ring)
+{
+	if (ring >= c->nswitch_ring) {
+		unsigned char *n = realloc(c->switch_ring, (size_t)ring + 1);
+
+		if (!n)
+			return -1;
+		memset(n + c->nswitch_ring, 0, (size_t)(ring + 1 - c->nswitch_ring));
+		c->switch_ring = n;
+		c->nswitch_ring = ring + 1;
+	}
+	c->switch_ring[ring] = 1;
+	return 0;
+}
+
+/* Can a record dropped from this ring have been a switch record? */
+static int carries_switches(const lp_collect *c, int ring)
+{
+	return ring < c->nswitch_ring && c->switch_ring[ring];
+}
+
+void lp_collect_stats_of(const lp_collect *c, lp_collect_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->sys_nowhere = c->sys_nowhere;
+	if (c->off)
+		lp_offcpu_stats_of(c->off, &st->off);
 }
 
 int lp_collect_set_unwinder(lp_collect *c, const lp_unwinder *u, uint64_t regs_mask)
@@ -358,28 +439,45 @@ static int unwound_stack(lp_collect *c, lp_unwind_sample *us, uint32_t *depth)
 	return 0;
 }
 
-static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
-{
-	uint64_t st = c->sample_type, ip = 0, period = 1, nr = 0;
-	lp_counts counts = { .samples = 1 }, scounts = { .samples = 1 };
-	uint64_t *vals = counts.value;
-	uint32_t pid = 0, tid = 0, depth = 1, ctx;
-	const unsigned char *chain = NULL;
-	lp_cursor k = cursor(h);
-	lp_loc loc;
-	int first_user = 1;
-	lp_unwind_sample us;
+/* One sample record, parsed with the sample_type of the event that wrote it. */
+typedef struct lp_rsample {
+	uint64_t id, ip, time, period;
+	uint32_t pid, tid;
+	int kernel;                  /* taken in kernel mode: ip is the kernel's */
+	uint64_t nr;                 /* callchain entries at chain */
+	const unsigned char *chain;
+	lp_unwind_sample us;         /* PERF_SAMPLE_REGS_USER and _STACK_USER */
+	uint64_t vals[LP_MAX_EVENTS];
+} lp_rsample;
 
-	if (st & PERF_SAMPLE_IDENTIFIER)
-		u64(&k);
+/* A switch event's id? (one per CPU, and per thread with -p: sorted) */
+static int is_switch_id(const lp_collect *c, uint64_t id)
+{
+	return bsearch(&id, c->switch_ids, (size_t)c->nswitch_ids, sizeof(id), cmp_u64) != NULL;
+}
+
+/* 0; 1 truncated (skip it); -1 out of memory. */
+static int parse_sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_rsample *s)
+{
+	uint64_t st = c->sample_type;
+	lp_cursor k = cursor(h);
+
+	memset(s, 0, sizeof(*s));
+	s->period = 1;
+	if (st & PERF_SAMPLE_IDENTIFIER) {
+		s->id = u64(&k);
+		if (c->nswitch_ids && is_switch_id(c, s->id))
+			st = c->switch_type;
+	}
+	s->kernel = (h->misc & PERF_RECORD_MISC_CPUMODE_MASK) != PERF_RECORD_MISC_USER;
 	if (st & PERF_SAMPLE_IP)
-		ip = u64(&k);
+		s->ip = u64(&k);
 	if (st & PERF_SAMPLE_TID) {
-		pid = u32(&k);
-		tid = u32(&k);
+		s->pid = u32(&k);
+		s->tid = u32(&k);
 	}
 	if (st & PERF_SAMPLE_TIME)
-		u64(&k);
+		s->time = u64(&k);
 	if (st & PERF_SAMPLE_ADDR)
 		u64(&k);
 	if (st & PERF_SAMPLE_ID)
@@ -389,64 +487,184 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 	if (st & PERF_SAMPLE_CPU)
 		u64(&k);
 	if (st & PERF_SAMPLE_PERIOD)
-		period = u64(&k);
-	if ((st & PERF_SAMPLE_READ) && read_values(c, &k, cpu, tid, vals))
-		return oom(err);
+		s->period = u64(&k);
+	if ((st & PERF_SAMPLE_READ) && read_values(c, &k, cpu, s->tid, s->vals))
+		return -1;
 	if (st & PERF_SAMPLE_CALLCHAIN) {
-		nr = u64(&k);
-		if (!k.bad && (uint64_t)(k.end - k.p) / 8 >= nr)
-			chain = k.p;
-		k.p = chain ? k.p + nr * 8 : k.end;
+		s->nr = u64(&k);
+		if (!k.bad && (uint64_t)(k.end - k.p) / 8 >= s->nr)
+			s->chain = k.p;
+		k.p = s->chain ? k.p + s->nr * 8 : k.end;
 	}
 	/* (PERF_SAMPLE_RAW and _BRANCH_STACK would come here: never asked for.) */
-	memset(&us, 0, sizeof(us));
-	us.pid = (int)pid;
-	us.tid = (int)tid;
+	s->us.pid = (int)s->pid;
+	s->us.tid = (int)s->tid;
 	if (st & PERF_SAMPLE_REGS_USER)
-		user_regs(c, &k, &us);
+		user_regs(c, &k, &s->us);
 	if (st & PERF_SAMPLE_STACK_USER)
-		user_stack(&k, &us);
-	if (k.bad)
-		return LP_OK; /* truncated: not worth failing a run over */
-	vals[0] = period;
-	scounts.value[0] = period;
-	ctx = lp_threads_ctx(&c->threads, (int)pid, (int)tid);
-	if (lp_maps_loc(&c->maps, (int)pid, ip, &loc) ||
-	    lp_profile_add(c->prof, ctx, loc, &counts) == -1)
-		return oom(err);
-	/* Frame 0 is the sampled ip; a callchain's first user entry repeats it. */
-	c->frames[0].module = loc.module;
-	c->frames[0].offset = loc.offset;
-	if (c->unwinder && (st & PERF_SAMPLE_STACK_USER)) {
-		/* Unwinding failed or could not start: the ip alone, still a stack. */
-		if (unwound_stack(c, &us, &depth) ||
-		    lp_profile_add_stack(c->prof, ctx, c->frames, depth, &scounts) == -1)
-			return oom(err);
-		return LP_OK;
+		user_stack(&k, &s->us);
+	return k.bad ? 1 : 0;
+}
+
+/*
+ * Where in user space the sample belongs: its ip in user mode; in kernel
+ * mode the user ip that entered the kernel (a system call, a fault, an
+ * interrupt), from the user registers, else the user callchain's first
+ * entry. 0 when there is none (a kernel thread, a task without user regs).
+ */
+static uint64_t user_ip(const lp_rsample *s)
+{
+	if (!s->kernel)
+		return s->ip;
+	if (s->us.have_regs)
+		return s->us.regs[LP_REG_RIP];
+	for (uint64_t i = 0; s->chain && i < s->nr; i++) {
+		uint64_t a;
+
+		memcpy(&a, s->chain + i * 8, 8);
+		if (a < PERF_CONTEXT_MAX)
+			return a;
 	}
-	if (!chain)
-		return LP_OK;
-	for (uint64_t i = 0; i < nr && depth < LP_MAX_STACK; i++) {
+	return 0;
+}
+
+/*
+ * The stack of a sample into c->frames, frame 0 already there: unwound
+ * from the user registers and stack copy (dwarf), or the user callchain
+ * (-g), whose first entry repeats the user ip. *depth stays 1 without one.
+ */
+static int build_stack(lp_collect *c, lp_rsample *s, uint64_t uip, uint32_t *depth)
+{
+	int first_user = 1;
+
+	*depth = 1;
+	if (c->unwinder)
+		return unwound_stack(c, &s->us, depth);
+	for (uint64_t i = 0; s->chain && i < s->nr && *depth < LP_MAX_STACK; i++) {
 		uint64_t a;
 		lp_loc f;
 
-		memcpy(&a, chain + i * 8, 8);
+		memcpy(&a, s->chain + i * 8, 8);
 		if (a >= PERF_CONTEXT_MAX)
 			continue; /* PERF_CONTEXT_USER and friends: markers, not frames */
 		if (first_user) {
 			first_user = 0;
-			if (a == ip)
+			if (a == uip)
 				continue;
 		}
-		if (lp_maps_loc(&c->maps, (int)pid, a, &f))
-			return oom(err);
-		c->frames[depth].module = f.module;
-		c->frames[depth].offset = f.offset;
-		depth++;
+		if (lp_maps_loc(&c->maps, (int)s->pid, a, &f))
+			return -1;
+		c->frames[*depth].module = f.module;
+		c->frames[*depth].offset = f.offset;
+		(*depth)++;
 	}
-	if (lp_profile_add_stack(c->prof, ctx, c->frames, depth, &scounts) == -1)
+	return 0;
+}
+
+/* Does this sample carry a stack (the mode records one)? */
+static int has_stack(const lp_collect *c, const lp_rsample *s)
+{
+	return c->unwinder || s->chain;
+}
+
+/*
+ * A sample of the sampling event. In user mode its values are the line's
+ * (value[0] the period: nanoseconds for a clock); in kernel mode its period
+ * is system time spent on behalf of the user ip that entered the kernel
+ * (sys_value), and the line gets no user-mode value[0] from it.
+ */
+static int cpu_sample(lp_collect *c, lp_rsample *s, lp_error *err)
+{
+	lp_counts counts = { 0 };
+	uint64_t uip = user_ip(s);
+	uint32_t depth = 1, ctx;
+	lp_loc loc;
+
+	for (int i = 1; i < LP_MAX_EVENTS; i++)
+		counts.value[i] = s->vals[i];
+	if (s->kernel) {
+		counts.sys_samples = 1;
+		counts.sys_value = s->period;
+	} else {
+		counts.samples = 1;
+		counts.value[0] = s->period;
+	}
+	if (!uip) {
+		c->sys_nowhere++; /* no user ip to charge: part of what the header calls unattributed */
+		return LP_OK;
+	}
+	ctx = lp_threads_ctx(&c->threads, (int)s->pid, (int)s->tid);
+	if (lp_maps_loc(&c->maps, (int)s->pid, uip, &loc) ||
+	    lp_profile_add(c->prof, ctx, loc, &counts) == -1)
+		return oom(err);
+	if (!has_stack(c, s))
+		return LP_OK;
+	c->frames[0].module = loc.module;
+	c->frames[0].offset = loc.offset;
+	/* Unwinding that fails or cannot start leaves the ip alone: still a stack. */
+	if (build_stack(c, s, uip, &depth) ||
+	    lp_profile_add_stack(c->prof, ctx, c->frames, depth, &counts) == -1)
 		return oom(err);
 	return LP_OK;
+}
+
+/* A sample of the context-switch event: where a thread left the CPU (lineprof/offcpu.h). */
+static int switch_sample(lp_collect *c, lp_rsample *s, lp_error *err)
+{
+	uint64_t uip = user_ip(s);
+	uint32_t depth = 0, ctx;
+	lp_loc loc;
+
+	if (!uip || !s->tid)
+		return LP_OK; /* the wait's end still comes, and is said lost */
+	ctx = lp_threads_ctx(&c->threads, (int)s->pid, (int)s->tid);
+	if (lp_maps_loc(&c->maps, (int)s->pid, uip, &loc))
+		return oom(err);
+	if (has_stack(c, s)) {
+		c->frames[0].module = loc.module;
+		c->frames[0].offset = loc.offset;
+		if (build_stack(c, s, uip, &depth))
+			return oom(err);
+	}
+	if (lp_offcpu_out(c->off, (int)s->tid, s->time, ctx, loc, c->frames, depth))
+		return oom(err);
+	return LP_OK;
+}
+
+static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_error *err)
+{
+	lp_rsample s;
+	int rc = parse_sample(c, cpu, h, &s);
+
+	if (rc < 0)
+		return oom(err);
+	if (rc > 0)
+		return LP_OK; /* truncated: not worth failing a run over */
+	if (c->off && c->nswitch_ids && is_switch_id(c, s.id))
+		return switch_sample(c, &s, err);
+	return cpu_sample(c, &s, err);
+}
+
+/*
+ * PERF_RECORD_SWITCH: only the sample_id_all trailer, whose layout every
+ * event of the ring shares: {pid, tid} then time, this far from the end.
+ */
+static int switch_record(lp_collect *c, const struct perf_event_header *h, lp_error *err)
+{
+	uint32_t tid;
+	uint64_t t;
+	int rc;
+
+	if (!c->off || !(c->sample_type & PERF_SAMPLE_TID) || !(c->sample_type & PERF_SAMPLE_TIME) ||
+	    h->size < sizeof(*h) + c->time_back + 8)
+		return LP_OK;
+	memcpy(&tid, (const unsigned char *)h + h->size - c->time_back - 4, 4);
+	memcpy(&t, (const unsigned char *)h + h->size - c->time_back, 8);
+	if (!tid)
+		return LP_OK;
+	rc = lp_offcpu_switch(c->off, (int)tid, t, (h->misc & PERF_RECORD_MISC_SWITCH_OUT) != 0,
+			      (h->misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) != 0);
+	return rc == -1 ? oom(err) : LP_OK;
 }
 
 /* A C string inside the record, or NULL if it is not terminated there. */
@@ -531,6 +749,8 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 			return LP_OK;
 		c->forks++;
 		c->new_processes += tid == pid;
+		if (c->off)
+			lp_offcpu_start(c->off, (int)tid);
 		if (lp_threads_fork(&c->threads, (int)pid, (int)ppid, (int)tid, (int)ptid))
 			return oom(err);
 		/* A new process may reuse the pid of one the unwinder still remembers. */
@@ -547,6 +767,8 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 		if (k.bad)
 			return LP_OK;
 		prev_forget(c, tid);
+		if (c->off)
+			lp_offcpu_exit(c->off, (int)tid);
 		lp_threads_exit(&c->threads, (int)pid, (int)tid);
 		if (lp_maps_exit(&c->maps, (int)pid) && c->unwinder)
 			c->unwinder->forget(c->unwinder->ctx, (int)pid);
@@ -561,6 +783,8 @@ int lp_collect_record(lp_collect *c, int cpu, const struct perf_event_header *h,
 	case PERF_RECORD_THROTTLE:
 		c->prof->throttled++;
 		return LP_OK;
+	case PERF_RECORD_SWITCH:
+		return switch_record(c, h, err);
 	default:
 		return LP_OK;
 	}
@@ -612,9 +836,15 @@ int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err)
 	int rc = LP_OK;
 
 	c->nitems = 0;
+	/*
+	 * Every ring's head first, then the records: a record published on one
+	 * CPU while another ring is read would otherwise come a drain late,
+	 * behind later records of other CPUs (lineprof/offcpu.c copes, but
+	 * the window is now nanoseconds, not the time to read a ring).
+	 */
+	for (int r = 0; r < nrings; r++)
+		lp_ring_begin(&rings[r]);
 	for (int r = 0; r < nrings; r++) {
-		if (!lp_ring_begin(&rings[r]))
-			continue;
 		while ((h = lp_ring_next(&rings[r]))) {
 			if (c->nitems == c->capitems) {
 				size_t cap = c->capitems ? c->capitems * 2 : 1024;
@@ -635,11 +865,32 @@ int lp_collect_drain(lp_collect *c, lp_ring *rings, int nrings, lp_error *err)
 	}
 	if (c->nitems) /* items is NULL until the first record */
 		qsort(c->items, c->nitems, sizeof(*c->items), by_time);
-	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++)
-		rc = lp_collect_record(c, c->items[i].cpu, c->items[i].h, err);
+	if (c->off && nrings > c->nring_last) {
+		uint64_t *n = realloc(c->ring_last, (size_t)nrings * sizeof(*n));
+
+		if (!n) {
+			rc = oom(err);
+			goto out;
+		}
+		memset(n + c->nring_last, 0, (size_t)(nrings - c->nring_last) * sizeof(*n));
+		c->ring_last = n;
+		c->nring_last = nrings;
+	}
+	for (size_t i = 0; i < c->nitems && rc == LP_OK; i++) {
+		const lp_item *it = &c->items[i];
+
+		/* Dropped switch records: a window off-CPU time must not be guessed across. */
+		if (c->off && it->h->type == PERF_RECORD_LOST && carries_switches(c, it->cpu))
+			lp_offcpu_lost(c->off, c->ring_last[it->cpu], it->time);
+		rc = lp_collect_record(c, it->cpu, it->h, err);
+		if (c->off)
+			c->ring_last[it->cpu] = it->time;
+	}
 out:
 	for (int r = 0; r < nrings; r++)
 		lp_ring_end(&rings[r]);
 	c->nitems = 0;
+	if (c->off)
+		lp_offcpu_sweep(c->off);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "lineprof/error.h"
 #include "lineprof/profile.h"
 #include "lineprof/record.h"
+#include "offcpu.h"
 #include "ring.h"
 
 typedef struct lp_collect lp_collect;
@@ -36,6 +37,39 @@ int lp_collect_set_unwinder(lp_collect *c, const lp_unwinder *u, uint64_t regs_m
 
 /* The sample_regs_user mask lp_collect_set_unwinder understands; 0 on other architectures. */
 uint64_t lp_collect_regs_mask(void);
+
+/*
+ * The registers every sample carries (IP, SP, BP; 0 on other
+ * architectures): a kernel-mode sample's user ip comes from them.
+ */
+uint64_t lp_collect_regs_mask_min(void);
+
+/* Samples carry PERF_SAMPLE_REGS_USER with this mask (set_unwinder sets it too). */
+void lp_collect_set_regs(lp_collect *c, uint64_t regs_mask);
+
+/*
+ * Off-CPU: samples whose PERF_SAMPLE_IDENTIFIER is one of ids[] come from
+ * the context-switch event, opened with sample_type (its sample_id_all
+ * trailer laid out as the sampling event's), and PERF_RECORD_SWITCH
+ * records end the waits they begin. Called again when events are opened on
+ * more tasks (-p), with all the ids so far. 0, or -1 when out of memory.
+ */
+int lp_collect_set_switch(lp_collect *c, uint64_t sample_type, const uint64_t *ids, int nids);
+
+/*
+ * Ring index ring (as lp_collect_drain numbers them) receives the switch
+ * event's records: records dropped there may hide a wait's end (lineprof
+ * then doubts the waits across the gap; losses elsewhere do not). 0, or -1
+ * when out of memory.
+ */
+int lp_collect_switch_ring(lp_collect *c, int ring);
+
+typedef struct lp_collect_stats {
+	uint64_t sys_nowhere;   /* kernel-mode samples with no user ip to charge */
+	lp_offcpu_stats off;
+} lp_collect_stats;
+
+void lp_collect_stats_of(const lp_collect *c, lp_collect_stats *st);
 
 /*
  * One pass over every ring: the records of all CPUs are processed in time

@@ -73,6 +73,12 @@ int lp_events_is_hardware(const struct perf_event_attr *attr)
 	       attr->type != PERF_TYPE_BREAKPOINT;
 }
 
+int lp_events_is_clock(const struct perf_event_attr *attr)
+{
+	return attr->type == PERF_TYPE_SOFTWARE &&
+	       (attr->config == PERF_COUNT_SW_CPU_CLOCK || attr->config == PERF_COUNT_SW_TASK_CLOCK);
+}
+
 /* These happen only in kernel context: user space only, they would count 0. */
 static int kernel_only(const struct perf_event_attr *a)
 {
@@ -159,6 +165,8 @@ int lp_events_parse(lp_event *ev, const char *name, lp_error *err)
 					"lineprof profiles user space only (write '%s')", name, ev->base);
 			if (*m == 'p')
 				precise++;
+			if (*m == 'u')
+				ev->user_only = 1;
 			if (*m == 'P')
 				precise = 3; /* the most precise level; lowered if refused */
 		}
@@ -283,6 +291,11 @@ static int open_retrying(lp_event *ev, pid_t pid, int cpu, int group, const lp_o
 			a->precise_ip--;
 			continue;
 		}
+		/* Kernel mode is a wish: perf_event_paranoid > 1 refuses it to most users. */
+		if ((*e == EACCES || *e == EPERM) && group < 0 && !a->exclude_kernel) {
+			a->exclude_kernel = 1;
+			continue;
+		}
 		if (*e == EINVAL && a->build_id) {
 			a->build_id = 0;
 			a->precise_ip = precise;
@@ -400,6 +413,7 @@ int lp_events_open_group(lp_event *ev, int *nev, pid_t pid, int cpu, int adapt,
 			ev[i].attr.config = PERF_COUNT_SW_CPU_CLOCK;
 			ev[i].attr.config1 = ev[i].attr.config2 = 0;
 			ev[i].attr.precise_ip = 0;
+			ev[i].attr.exclude_kernel = !ev[i].kernel; /* a clock: its kernel time is time */
 			strcpy(ev[i].base, "cpu-clock");
 			strcpy(ev[i].measured, "cpu-clock");
 			continue;

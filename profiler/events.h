@@ -18,6 +18,9 @@ typedef struct lp_event {
 	char measured[LP_EVENT_NAME_MAX]; /* what is opened: "cpu-clock" after a fallback */
 	char base[LP_EVENT_NAME_MAX];     /* name without perf modifiers: "cycles" */
 	struct perf_event_attr attr;      /* the encoding; the caller adds sampling bits */
+	int user_only;                    /* ":u" was asked for */
+	int kernel;                       /* a sampling leader that samples kernel mode too
+	                                     where allowed, once it is (or falls back to) a clock */
 } lp_event;
 
 /*
@@ -36,7 +39,8 @@ int lp_events_sysopen(struct perf_event_attr *attr, pid_t pid, int cpu, int grou
 
 /*
  * Encodes name ("cycles", "cpu-clock:u", "cycles:pp", a libpfm4 PMU event)
- * into ev. Always user space only. LP_EUSAGE for unknown names.
+ * into ev, user space only (the recorder may add kernel mode to a clock
+ * leader). LP_EUSAGE for unknown names.
  */
 int lp_events_parse(lp_event *ev, const char *name, lp_error *err);
 
@@ -47,7 +51,11 @@ int lp_events_parse(lp_event *ev, const char *name, lp_error *err);
  * level by level, a hardware leader becomes cpu-clock, a member that cannot
  * be opened is dropped (ev[] compacts, *nev shrinks), attr.build_id and a
  * group read the kernel refuses are given up; each change that alters the
- * data prints one line to diag. Without adapt every failure is an error.
+ * data prints one line to diag. A leader with ev->kernel samples kernel mode
+ * (exclude_kernel 0) when it is a clock, and falls back to user mode only
+ * where the kernel refuses that (EACCES, EPERM: perf_event_paranoid): the
+ * caller sees it in ev[0].attr.exclude_kernel and says so.
+ * Without adapt every failure is an error.
  * On error nothing stays open.
  */
 int lp_events_open_group(lp_event *ev, int *nev, pid_t pid, int cpu, int adapt,
@@ -58,6 +66,9 @@ int lp_events_open_error(lp_error *err, int e, const char *what, int cpu);
 
 /* Is this attr counted by a hardware PMU (so a missing PMU explains a failure)? */
 int lp_events_is_hardware(const struct perf_event_attr *attr);
+
+/* Is it a clock (cpu-clock, task-clock): its periods nanoseconds of CPU time? */
+int lp_events_is_clock(const struct perf_event_attr *attr);
 
 int lp_events_list(FILE *out, const lp_opener *op, lp_error *err);
 

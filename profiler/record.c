@@ -55,8 +55,20 @@ typedef struct lp_run {
 	int ntargets, captargets;
 	int *fds;         /* ntargets x ncpus groups of LP_MAX_EVENTS: one per (target, CPU) */
 	int *lead;        /* per CPU: the leader fd its ring is mapped on, -1 before */
-	lp_ring *rings;   /* one per CPU; every group of that CPU writes into it */
+	lp_ring *rings;   /* 3 x ncpus: per CPU, the sampling ring (every group of that CPU
+	                     writes into it), then the tracking rings, then the switch rings;
+	                     one not mapped is skipped */
+	int nrings;       /* 3 x ncpus */
+	int *ring_fd;     /* the fd each ring is mapped on, for poll; -1 none */
 	size_t pages;     /* data pages per ring */
+	int *trk_fds;     /* launched: the tracking (dummy) event per CPU, or NULL: the leaders track */
+	/* Off-CPU: the context-switch event per (target, CPU), ntargets x ncpus. */
+	int *sw_fds;
+	int off_state;    /* 0 not yet tried, 1 recorded, -1 not (refused, or not asked) */
+	struct perf_event_attr sw_attr;
+	uint64_t *sw_ids; /* the switch events' ids, for the collector */
+	int nsw_ids, capsw_ids;
+	unsigned char *sw_ring; /* per ring: it carries switch records */
 	lp_probes *probes; /* --hits */
 	double hit_lo, hit_hi; /* ns per probe hit, measured before the run; < 0 unknown */
 	int sig_fd;
@@ -71,6 +83,7 @@ typedef struct lp_run {
 	lp_attach *attach; /* -p: the processes attached to; NULL for a launched command */
 	int stop_signal;   /* -p: the signal that ended the recording, 0 none */
 	uint64_t deadline; /* -p --duration: when to stop (CLOCK_MONOTONIC ns), 0 never */
+	struct rusage self0; /* lineprof's own usage when recording began */
 } lp_run;
 
 static uint64_t now_ns(void)
@@ -194,16 +207,36 @@ static size_t ring_pages(const lp_run *r)
 	return pages;
 }
 
-/* The sampling leader and its counting members, before any fallback. */
+/* The user registers every sample carries: the unwinder's with dwarf, else IP, SP, BP. */
+static uint64_t regs_mask(const lp_run *r)
+{
+	return r->opts->callchain == LP_CALLCHAIN_DWARF ? lp_collect_regs_mask()
+							: lp_collect_regs_mask_min();
+}
+
+/*
+ * The sampling leader and its counting members, before any fallback.
+ * Every sample carries the user registers, so that one taken in kernel
+ * mode is charged to the user ip that entered the kernel; a clock leader
+ * asks for kernel mode (lp_events_open_group gives it up where not
+ * allowed). With off-CPU recording the context-switch event shares the
+ * rings: PERF_SAMPLE_IDENTIFIER tells their samples apart.
+ */
 static void configure(lp_run *r, size_t ring_bytes)
 {
 	const lp_record_opts *o = r->opts;
 	uint64_t st = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
+	uint64_t regs = regs_mask(r);
 
 	if (o->callchain == LP_CALLCHAIN_FP)
 		st |= PERF_SAMPLE_CALLCHAIN;
 	else if (o->callchain == LP_CALLCHAIN_DWARF)
-		st |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		st |= PERF_SAMPLE_STACK_USER;
+	if (regs)
+		st |= PERF_SAMPLE_REGS_USER;
+	if (regs && o->off_cpu != LP_OFFCPU_OFF)
+		st |= PERF_SAMPLE_IDENTIFIER;
+	r->ev[0].kernel = regs != 0 && !r->ev[0].user_only;
 	if (r->nev > 1)
 		st |= PERF_SAMPLE_READ; /* with inherit: Linux >= 6.12, needs SAMPLE_TID */
 	for (int i = 0; i < r->nev; i++) {
@@ -212,13 +245,12 @@ static void configure(lp_run *r, size_t ring_bytes)
 		a->inherit = 1;
 		a->sample_type = st;
 		a->read_format = r->nev > 1 ? PERF_FORMAT_GROUP | PERF_FORMAT_ID : 0;
-		a->exclude_kernel = 1;
+		a->exclude_kernel = !(i == 0 && r->ev[0].kernel && lp_events_is_clock(a));
 		a->exclude_hv = 1;
 		a->exclude_callchain_kernel = 1;
-		if (o->callchain == LP_CALLCHAIN_DWARF) {
-			a->sample_regs_user = lp_collect_regs_mask();
+		a->sample_regs_user = regs;
+		if (o->callchain == LP_CALLCHAIN_DWARF)
 			a->sample_stack_user = o->stack_size ? o->stack_size : LP_STACK_USER_DEFAULT;
-		}
 		if (i > 0) {
 			/* Members follow the leader: enabled with it, read at its samples. */
 			a->disabled = 0;
@@ -300,6 +332,232 @@ static int *group_fds(lp_run *r, int target, int c)
 	return &r->fds[((size_t)target * (size_t)r->ncpus + (size_t)c) * LP_MAX_EVENTS];
 }
 
+static int *switch_fds(lp_run *r, int target)
+{
+	return &r->sw_fds[(size_t)target * (size_t)r->ncpus];
+}
+
+/* What perf_event_paranoid allows, for the lines that say why something is not recorded. */
+static void say_not_allowed(lp_run *r, const char *what)
+{
+	long p = 0;
+	char val[32] = "unreadable";
+
+	if (read_sysctl("/proc/sys/kernel/perf_event_paranoid", &p) == 0)
+		snprintf(val, sizeof(val), "%ld", p);
+	fprintf(r->diag, "lineprof: %s not recorded: kernel samples are not allowed here "
+		"(kernel.perf_event_paranoid is %s); `sysctl -w kernel.perf_event_paranoid=1` "
+		"or running as root (CAP_PERFMON) allows them; the system time is said, "
+		"not charged to lines\n", what, val);
+	fflush(r->diag);
+}
+
+/*
+ * The switch ring's pages: as asked with --mmap-pages, else at least 2 MiB
+ * per CPU, because switch records come in bursts that do not follow -F (a
+ * ping-pong writes ~14 MB/s) and a loaded machine may keep lineprof from
+ * draining for tens of milliseconds.
+ */
+#define SWITCH_PAGES 512
+
+static size_t switch_pages(const lp_run *r, size_t pages)
+{
+	return r->opts->mmap_pages || pages >= SWITCH_PAGES ? pages : SWITCH_PAGES;
+}
+
+/*
+ * Off-CPU: the context-switch event, sampled at every switch-out (in
+ * kernel mode: its user registers, or user stack, say where the thread
+ * was), with PERF_RECORD_SWITCH records for the switch-ins. Opened per
+ * target and CPU like the sampling group; its sample_id_all trailer is laid
+ * out as the leader's (TID, TIME, IDENTIFIER), so its records can share a
+ * ring.
+ */
+static void switch_attr(lp_run *r)
+{
+	const struct perf_event_attr *lead = &r->ev[0].attr;
+	struct perf_event_attr *a = &r->sw_attr;
+
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = PERF_TYPE_SOFTWARE;
+	a->config = PERF_COUNT_SW_CONTEXT_SWITCHES;
+	a->sample_period = 1;
+	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+			 PERF_SAMPLE_TIME | PERF_SAMPLE_REGS_USER |
+			 (lead->sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER));
+	a->sample_regs_user = lead->sample_regs_user;
+	a->sample_stack_user = lead->sample_stack_user;
+	a->exclude_kernel = 0; /* its samples are all in the kernel, in the scheduler */
+	a->exclude_hv = 1;
+	a->exclude_callchain_kernel = 1;
+	a->inherit = 1;
+	a->context_switch = 1;
+	a->sample_id_all = 1;
+	a->disabled = !r->attach; /* as the leader: see configure() */
+	a->enable_on_exec = !r->attach;
+	a->watermark = 1;
+	a->wakeup_watermark = (uint32_t)(switch_pages(r, r->pages) * (size_t)sysconf(_SC_PAGESIZE) / 2);
+}
+
+/* Tells the collector the switch events' ids and the rings that carry them. */
+static int push_switch(lp_run *r)
+{
+	if (!r->col || r->off_state <= 0)
+		return 0;
+	if (lp_collect_set_switch(r->col, r->sw_attr.sample_type, r->sw_ids, r->nsw_ids))
+		return -1;
+	for (int i = 0; i < r->nrings; i++)
+		if (r->sw_ring[i] && lp_collect_switch_ring(r->col, i))
+			return -1;
+	return 0;
+}
+
+static int add_switch_id(lp_run *r, uint64_t id)
+{
+	if (r->nsw_ids == r->capsw_ids) {
+		int cap = r->capsw_ids ? 2 * r->capsw_ids : 16;
+		uint64_t *n = realloc(r->sw_ids, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		r->sw_ids = n;
+		r->capsw_ids = cap;
+	}
+	r->sw_ids[r->nsw_ids++] = id;
+	return 0;
+}
+
+/*
+ * Target n's context-switch event on CPU c, into the CPU's switch ring.
+ * That ring is the CPU's first switch event's own where memory allows: a
+ * program that switches 100k times a second (an MPI job starting, a
+ * ping-pong) would otherwise fill the sampling ring, and the kernel would
+ * drop CPU samples and MMAP records with the switches (later samples in a
+ * library whose mapping was dropped cannot be placed). Where it cannot be
+ * mapped (an unprivileged user's locked-memory limit), the switches go to
+ * the CPU's sampling ring. 0, or an errno with *step saying what failed.
+ */
+static int open_switch_on(lp_run *r, int n, pid_t tid, int c, const char **step)
+{
+	int *sw = switch_fds(r, n), ring = 2 * r->ncpus + c, out = -1;
+	uint64_t id;
+	lp_error merr = { 0 };
+
+	*step = "open";
+	sw[c] = r->op.open(&r->sw_attr, tid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+	if (sw[c] < 0)
+		return errno;
+	*step = "identify";
+	if (ioctl(sw[c], PERF_EVENT_IOC_ID, &id))
+		return errno;
+	if (add_switch_id(r, id))
+		return ENOMEM;
+	if (r->ring_fd[ring] >= 0) {
+		out = r->ring_fd[ring];
+	} else if (r->sw_ring[c]) {
+		out = r->lead[c]; /* decided by the CPU's first: its sampling ring carries them */
+	} else if (lp_ring_map(&r->rings[ring], sw[c], switch_pages(r, r->pages), &merr) == LP_OK) {
+		r->ring_fd[ring] = sw[c];
+		r->sw_ring[ring] = 1;
+	} else {
+		out = r->lead[c];
+		r->sw_ring[c] = 1;
+	}
+	*step = "give a ring to";
+	if (out >= 0 && ioctl(sw[c], PERF_EVENT_IOC_SET_OUTPUT, out))
+		return errno;
+	return 0;
+}
+
+/* Closes target n's switch events; a switch ring mapped on one of them goes too. */
+static void close_switch(lp_run *r, int n)
+{
+	int *sw = switch_fds(r, n);
+
+	for (int c = 0; c < r->ncpus; c++) {
+		int ring = 2 * r->ncpus + c;
+
+		if (sw[c] >= 0 && sw[c] == r->ring_fd[ring]) {
+			lp_ring_free(&r->rings[ring]);
+			r->ring_fd[ring] = -1;
+			r->sw_ring[ring] = 0;
+		}
+		if (sw[c] >= 0)
+			close(sw[c]), sw[c] = -1;
+	}
+}
+
+/*
+ * Off-CPU for target n on every CPU. The first target decides: refused
+ * there, one line says why and the run goes on without it (Time and Sys
+ * only); refused for a later target, it is an error like its sampling
+ * group's.
+ */
+static int open_switch(lp_run *r, int n, pid_t tid, lp_error *err)
+{
+	const char *step = "open";
+	int e = 0;
+
+	for (int c = 0; c < r->ncpus; c++)
+		switch_fds(r, n)[c] = -1;
+	if (r->off_state < 0)
+		return LP_OK;
+	for (int c = 0; c < r->ncpus && !e; c++)
+		e = open_switch_on(r, n, tid, c, &step);
+	if (!e) {
+		r->off_state = 1;
+		return push_switch(r) ? lp_error_set(err, LP_EFAIL, "lineprof: out of memory") : LP_OK;
+	}
+	if (r->off_state > 0)
+		return e == ENOMEM ? lp_error_set(err, LP_EFAIL, "lineprof: out of memory")
+				   : lp_events_open_error(err, e, "context-switches", -1);
+	close_switch(r, n);
+	memset(r->sw_ring, 0, (size_t)r->nrings);
+	r->nsw_ids = 0;
+	r->off_state = -1;
+	if (e == EACCES || e == EPERM) {
+		say_not_allowed(r, "Off-CPU time");
+	} else {
+		fprintf(r->diag, "lineprof: Off-CPU time not recorded: this kernel would not %s the "
+			"context-switch event (%s); Time%s only\n", step, strerror(e),
+			r->ev[0].attr.exclude_kernel ? "" : " and Sys");
+		fflush(r->diag);
+	}
+	return LP_OK;
+}
+
+/*
+ * Whether off-CPU is tried, decided once, when the first target's sampling
+ * group is open (its fallbacks known): not without user registers or
+ * identifiers, nor where the clock was refused kernel mode (the switch
+ * event would be too), which is said.
+ */
+static void decide_off(lp_run *r)
+{
+	if (r->off_state)
+		return;
+	r->off_state = -1;
+	if (!regs_mask(r) && !r->ev[0].user_only) {
+		/* No user registers to find the user ip of a kernel-mode sample or a switch. */
+		fprintf(r->diag, "lineprof: Sys and Off-CPU time are not supported yet on this "
+			"architecture (x86-64 only): user CPU time only\n");
+		fflush(r->diag);
+		return;
+	}
+	/* A clock that may not see the kernel: its system time goes unattributed, and is said. */
+	if (r->ev[0].kernel && lp_events_is_clock(&r->ev[0].attr) && r->ev[0].attr.exclude_kernel) {
+		say_not_allowed(r, r->opts->off_cpu == LP_OFFCPU_OFF ? "Sys time"
+								      : "Sys and Off-CPU time");
+		return;
+	}
+	if (r->opts->off_cpu == LP_OFFCPU_OFF || !(r->ev[0].attr.sample_type & PERF_SAMPLE_IDENTIFIER))
+		return;
+	switch_attr(r);
+	r->off_state = 0;
+}
+
+
 /* Closes target's groups; a ring mapped on one of them goes too (it was the CPU's first). */
 static void close_target(lp_run *r, int target)
 {
@@ -308,12 +566,14 @@ static void close_target(lp_run *r, int target)
 
 		if (fds[0] >= 0 && fds[0] == r->lead[c]) {
 			lp_ring_free(&r->rings[c]);
-			r->lead[c] = -1;
+			r->lead[c] = r->ring_fd[c] = -1;
 		}
 		for (int i = 0; i < LP_MAX_EVENTS; i++)
 			if (fds[i] >= 0)
 				close(fds[i]), fds[i] = -1;
 	}
+	if (r->sw_fds)
+		close_switch(r, target);
 	if (r->targets[target].clock_fd >= 0)
 		close(r->targets[target].clock_fd);
 	r->targets[target].clock_fd = -1;
@@ -336,21 +596,26 @@ static int open_target(lp_run *r, pid_t tid, lp_error *err)
 		lp_target *nt = realloc(r->targets, (size_t)cap * sizeof(*nt));
 		int *nf = nt ? realloc(r->fds, (size_t)cap * (size_t)r->ncpus * LP_MAX_EVENTS *
 				       sizeof(*nf)) : NULL;
+		int *ns = nf ? realloc(r->sw_fds, (size_t)cap * (size_t)r->ncpus * sizeof(*ns)) : NULL;
 
 		if (nt)
 			r->targets = nt;
-		if (!nf)
+		if (nf)
+			r->fds = nf;
+		if (!ns)
 			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-		r->fds = nf;
+		r->sw_fds = ns;
 		r->captargets = cap;
 	}
 	t = &r->targets[n];
 	t->tid = tid;
 	t->clock_fd = -1;
 	r->ntargets++;
-	for (int c = 0; c < r->ncpus; c++)
+	for (int c = 0; c < r->ncpus; c++) {
+		switch_fds(r, n)[c] = -1;
 		for (int i = 0; i < LP_MAX_EVENTS; i++)
 			group_fds(r, n, c)[i] = -1;
+	}
 	for (int c = 0; c < r->ncpus && rc == LP_OK; c++) {
 		int *fds = group_fds(r, n, c);
 
@@ -361,11 +626,15 @@ static int open_target(lp_run *r, pid_t tid, lp_error *err)
 		if (r->lead[c] < 0) {
 			rc = lp_ring_map(&r->rings[c], fds[0], r->pages, err);
 			if (rc == LP_OK)
-				r->lead[c] = fds[0];
+				r->lead[c] = r->ring_fd[c] = fds[0];
 		} else if (ioctl(fds[0], PERF_EVENT_IOC_SET_OUTPUT, r->lead[c]) < 0) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: cannot share the ring of CPU %d: %s",
 					  r->cpus[c], strerror(errno));
 		}
+	}
+	if (rc == LP_OK) {
+		decide_off(r);
+		rc = open_switch(r, n, tid, err);
 	}
 	if (rc == LP_OK)
 		rc = open_counter(r, t, err);
@@ -399,19 +668,105 @@ static int describe_events(lp_run *r, lp_profile *prof, lp_error *err)
 			lp_collect_set_unwinder(r->col, r->opts->unwinder,
 						r->ev[0].attr.sample_regs_user)))
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	lp_collect_set_regs(r->col, r->ev[0].attr.sample_regs_user);
+	prof->kernel = !r->ev[0].attr.exclude_kernel;
+	prof->off_cpu = r->off_state > 0;
+	if (push_switch(r))
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	return LP_OK;
 }
 
-/* The rings, one per CPU, mapped by the first target opened on each. */
+/* The rings, three per CPU (see lp_run), mapped by the first target opened on each. */
 static int alloc_rings(lp_run *r, lp_error *err)
 {
+	r->nrings = 3 * r->ncpus;
 	r->lead = malloc((size_t)r->ncpus * sizeof(*r->lead));
-	r->rings = calloc((size_t)r->ncpus, sizeof(*r->rings));
-	if (!r->lead || !r->rings)
+	r->rings = calloc((size_t)r->nrings, sizeof(*r->rings));
+	r->ring_fd = malloc((size_t)r->nrings * sizeof(*r->ring_fd));
+	r->sw_ring = calloc((size_t)r->nrings, 1);
+	if (!r->lead || !r->rings || !r->ring_fd || !r->sw_ring)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	for (int c = 0; c < r->ncpus; c++)
 		r->lead[c] = -1;
+	for (int i = 0; i < r->nrings; i++)
+		r->ring_fd[i] = -1;
 	return LP_OK;
+}
+
+#define TRACK_PAGES 16 /* 64 KiB: mappings, names, forks and exits are few */
+
+static void close_tracking(lp_run *r)
+{
+	for (int c = 0; r->trk_fds && c < r->ncpus; c++)
+		if (r->trk_fds[c] >= 0)
+			close(r->trk_fds[c]);
+	free(r->trk_fds);
+	r->trk_fds = NULL;
+}
+
+/*
+ * The side-band records (MMAP2, COMM, FORK, EXIT) in rings of their own,
+ * from a dummy event per CPU, as perf does: samples come in floods (a
+ * dwarf sample is ~8 KiB; a busy MPI job switches thousands of times a
+ * second) and a full ring drops whatever comes next, but a dropped sample
+ * only loses itself, while a dropped MMAP2 leaves every later sample in
+ * that library unplaceable and unwindable. Where any of them cannot be
+ * opened or mapped, none is used and the leaders track, as before.
+ * Before the leaders are opened, since they then carry no tracking bits.
+ * A launched target only: -p opens events per thread, each would need its
+ * own dummies, and the leaders track there.
+ */
+static void open_tracking(lp_run *r, pid_t pid)
+{
+	struct perf_event_attr *lead = &r->ev[0].attr;
+	struct perf_event_attr a;
+	int ok = 1;
+
+	r->trk_fds = malloc((size_t)r->ncpus * sizeof(*r->trk_fds));
+	if (!r->trk_fds)
+		return;
+	for (int c = 0; c < r->ncpus; c++)
+		r->trk_fds[c] = -1;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_DUMMY;
+	/* Only the bits the sample_id_all trailer is made of: the same layout as every event's. */
+	a.sample_type = lead->sample_type & (PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ID |
+					    PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU |
+					    PERF_SAMPLE_IDENTIFIER);
+	a.mmap = a.mmap2 = a.comm = a.comm_exec = a.task = 1;
+	a.sample_id_all = 1;
+	a.build_id = 1;
+	a.inherit = 1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	a.disabled = 1;
+	a.enable_on_exec = 1;
+	a.watermark = 1;
+	a.wakeup_watermark = (uint32_t)(TRACK_PAGES * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	for (int c = 0; c < r->ncpus && ok; c++) {
+		lp_error merr = { 0 };
+		int fd = r->op.open(&a, pid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+
+		if (fd < 0 && errno == EINVAL && a.build_id) {
+			a.build_id = 0; /* Linux < 5.12 */
+			fd = r->op.open(&a, pid, r->cpus[c], -1, PERF_FLAG_FD_CLOEXEC, r->op.ctx);
+		}
+		r->trk_fds[c] = fd;
+		ok = fd >= 0 && lp_ring_map(&r->rings[r->ncpus + c], fd, TRACK_PAGES, &merr) == LP_OK;
+	}
+	if (ok) {
+		for (int c = 0; c < r->ncpus; c++)
+			r->ring_fd[r->ncpus + c] = r->trk_fds[c];
+		lead->mmap = lead->mmap2 = lead->comm = lead->comm_exec = lead->task = 0;
+		lead->build_id = 0;
+		return;
+	}
+	for (int c = 0; c < r->ncpus; c++)
+		if (r->rings[r->ncpus + c].meta)
+			lp_ring_free(&r->rings[r->ncpus + c]);
+	close_tracking(r);
 }
 
 static int open_events(lp_run *r, lp_profile *prof, lp_error *err)
@@ -419,8 +774,10 @@ static int open_events(lp_run *r, lp_profile *prof, lp_error *err)
 	pid_t pid = r->child.pid;
 	int rc;
 
-	if ((rc = alloc_rings(r, err)) != LP_OK || (rc = open_target(r, pid, err)) != LP_OK ||
-	    (rc = describe_events(r, prof, err)) != LP_OK)
+	if ((rc = alloc_rings(r, err)) != LP_OK)
+		return rc;
+	open_tracking(r, pid);
+	if ((rc = open_target(r, pid, err)) != LP_OK || (rc = describe_events(r, prof, err)) != LP_OK)
 		return rc;
 	if (r->opts->nprobes)
 		return open_probes(r, pid, err);
@@ -476,13 +833,22 @@ static void read_signals(lp_run *r, int act)
 	}
 }
 
+static uint64_t tv_ns(struct timeval tv)
+{
+	return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+}
+
+/* wait4: the exit status, and the user/system split of the whole tree's CPU time. */
 static int try_reap(lp_run *r, lp_profile *prof)
 {
 	int status;
-	pid_t p = waitpid(r->child.pid, &status, WNOHANG);
+	struct rusage ru;
+	pid_t p = wait4(r->child.pid, &status, WNOHANG, &ru);
 
 	if (p == r->child.pid) {
 		prof->exit_status = status;
+		prof->user_ns = tv_ns(ru.ru_utime);
+		prof->sys_ns = tv_ns(ru.ru_stime);
 		r->reaped = 1;
 	} else if (p < 0 && errno == ECHILD) {
 		/* SIGCHLD ignored by our caller: the kernel reaped it for us. */
@@ -515,38 +881,73 @@ static int poll_ms(const lp_run *r)
 static int event_loop(lp_run *r, lp_profile *prof, uint64_t t0, lp_error *err)
 {
 	int nx = r->attach ? r->attach->nprocs : 0;
-	struct pollfd *pfd = calloc((size_t)(r->ncpus + 1 + nx), sizeof(*pfd));
+	struct pollfd *pfd = calloc((size_t)(r->nrings + 1 + nx), sizeof(*pfd));
 	int rc = LP_OK;
 
 	if (!pfd)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	pfd[0].fd = r->sig_fd;
 	pfd[0].events = POLLIN;
-	for (int c = 0; c < r->ncpus; c++) {
-		pfd[c + 1].fd = r->lead[c];
+	for (int c = 0; c < r->nrings; c++) {
+		pfd[c + 1].fd = r->ring_fd[c]; /* -1, a ring not mapped: poll skips it */
 		pfd[c + 1].events = POLLIN;
 	}
 	if (r->attach)
-		lp_attach_pollfds(r->attach, pfd + 1 + r->ncpus);
+		lp_attach_pollfds(r->attach, pfd + 1 + r->nrings);
 	while (rc == LP_OK && !r->ended) {
-		if (poll(pfd, (nfds_t)(r->ncpus + 1 + nx), poll_ms(r)) < 0 && errno != EINTR) {
+		if (poll(pfd, (nfds_t)(r->nrings + 1 + nx), poll_ms(r)) < 0 && errno != EINTR) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: poll: %s", strerror(errno));
 			break;
 		}
 		/* A ring hangs up when its task exits; inherited copies may still write. */
-		for (int c = 1; c <= r->ncpus; c++)
+		for (int c = 1; c <= r->nrings; c++)
 			if (pfd[c].revents & (POLLHUP | POLLERR))
 				pfd[c].fd = -1;
 		read_signals(r, 1);
-		r->ended = r->attach ? attach_ended(r, pfd + 1 + r->ncpus) : try_reap(r, prof);
+		r->ended = r->attach ? attach_ended(r, pfd + 1 + r->nrings) : try_reap(r, prof);
 		if (r->ended)
 			prof->wall_ns = now_ns() - t0;
-		rc = lp_collect_drain(r->col, r->rings, r->ncpus, err);
+		rc = lp_collect_drain(r->col, r->rings, r->nrings, err);
 	}
 	free(pfd);
 	if (rc == LP_OK)
-		rc = lp_collect_drain(r->col, r->rings, r->ncpus, err);
+		rc = lp_collect_drain(r->col, r->rings, r->nrings, err);
 	return rc;
+}
+
+static double ru_cpu(const struct rusage *ru)
+{
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec * 1e-6 +
+	       (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec * 1e-6;
+}
+
+/*
+ * What recording cost lineprof itself, said when it is not small: the
+ * off-CPU records grow with the target's switch rate, not with -F. And
+ * waits whose end was dropped with the ring's lost records.
+ */
+static void say_cost(lp_run *r, const lp_profile *prof)
+{
+	struct rusage now;
+	lp_collect_stats st;
+	double own, target = (double)prof->task_clock_ns * 1e-9;
+
+	lp_collect_stats_of(r->col, &st);
+	if (st.off.lost_end)
+		fprintf(r->diag, "lineprof: %llu waits off the CPU lost their end with dropped records: "
+			"not counted (--mmap-pages raises the buffers)\n",
+			(unsigned long long)st.off.lost_end);
+	if (getrusage(RUSAGE_SELF, &now))
+		return;
+	own = ru_cpu(&now) - ru_cpu(&r->self0);
+	if (own < 0.05 || own < 0.05 * target)
+		return;
+	fprintf(r->diag, "lineprof: recording took %.2f s of lineprof's own CPU (%.0f %% of the "
+		"target's %.2f s)", own, target > 0 ? 100.0 * own / target : 0.0, target);
+	if (prof->off_cpu)
+		fprintf(r->diag, "; %llu context switches were recorded (--no-off-cpu records none)",
+			(unsigned long long)st.off.switches);
+	fputc('\n', r->diag);
 }
 
 /* The targets' CPU time: each counter holds its task's and those it started. */
@@ -571,6 +972,7 @@ static int finish(lp_run *r, lp_profile *prof, lp_error *err)
 
 	if ((rc = read_clocks(r, prof, err)) != LP_OK)
 		return rc;
+	say_cost(r, prof);
 	if (!r->opts->nprobes)
 		return LP_OK;
 	if (!lp_probes_inherited(r->probes) && lp_collect_forks(r->col))
@@ -602,10 +1004,18 @@ static void cleanup(lp_run *r)
 	}
 	for (int t = 0; t < r->ntargets; t++)
 		close_target(r, t);
+	for (int i = 0; r->rings && i < r->nrings; i++)
+		if (r->rings[i].meta)
+			lp_ring_free(&r->rings[i]);
+	close_tracking(r);
 	lp_sentinel_stop(&r->sentinel);
 	lp_probes_free(r->probes); /* also removes tracefs events */
 	lp_collect_free(r->col);
 	free(r->rings);
+	free(r->ring_fd);
+	free(r->sw_ring);
+	free(r->sw_ids);
+	free(r->sw_fds);
 	free(r->lead);
 	free(r->fds);
 	free(r->targets);
@@ -638,7 +1048,8 @@ static int prepare(lp_run *r, const lp_record_opts *opts, lp_error *err)
 		return rc;
 	r->nev = opts->nevents ? opts->nevents : 1;
 	for (int i = 0; i < r->nev && rc == LP_OK; i++)
-		rc = lp_events_parse(&r->ev[i], opts->nevents ? opts->events[i] : "cycles", err);
+		/* A clock by default: Time is measured, in user and kernel mode, on every machine. */
+		rc = lp_events_parse(&r->ev[i], opts->nevents ? opts->events[i] : "cpu-clock", err);
 	lp_events_done(); /* every event is encoded: libpfm4's tables can go */
 	if (rc != LP_OK)
 		return rc;
@@ -697,6 +1108,7 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 
 	prof->start_time = (int64_t)time(NULL);
 	t0 = now_ns();
+	getrusage(RUSAGE_SELF, &r.self0);
 	r.released = 1;
 	rc = lp_launch_release(&r.child, argv[0], &prof->exit_status, err);
 	if (rc != LP_OK) {
@@ -733,7 +1145,8 @@ static int open_task(lp_run *r, lp_task *t, lp_error *err)
  */
 static void raise_nofile(const lp_run *r, size_t ntasks)
 {
-	uint64_t need = (uint64_t)ntasks * ((uint64_t)r->ncpus * (uint64_t)r->nev + 1) + 64;
+	/* Per thread: a group and a switch event per CPU, and a counter. */
+	uint64_t need = (uint64_t)ntasks * ((uint64_t)r->ncpus * ((uint64_t)r->nev + 1) + 1) + 64;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -764,7 +1177,7 @@ static int follow_unannounced(lp_run *r, size_t from, lp_error *err)
 		       now_ns() - t0 < SETTLE_WAIT_NS)
 			usleep(1000);
 	}
-	if ((rc = lp_collect_drain(r->col, r->rings, r->ncpus, err)) != LP_OK)
+	if ((rc = lp_collect_drain(r->col, r->rings, r->nrings, err)) != LP_OK)
 		return -1;
 	for (size_t i = from; i < a->ntasks; i++) {
 		lp_task *t = &a->tasks[i];
@@ -842,6 +1255,7 @@ int lp_record_attach(const lp_record_opts *opts, const int *pids, int npids, dou
 		goto out;
 	prof->start_time = (int64_t)time(NULL);
 	t0 = now_ns();
+	getrusage(RUSAGE_SELF, &r.self0);
 	if (duration > 0)
 		r.deadline = t0 + (uint64_t)(duration * 1e9);
 	if ((rc = open_attached(&r, prof, err)) != LP_OK)

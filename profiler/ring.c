@@ -67,6 +67,8 @@ void lp_ring_free(lp_ring *r)
 
 uint64_t lp_ring_begin(lp_ring *r)
 {
+	if (!r->meta)
+		return 0; /* not mapped (one of a set that is not in use): empty */
 	/* Only we write data_tail: a plain read is enough. */
 	r->pos = r->meta->data_tail;
 	r->head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
@@ -97,5 +99,7 @@ const struct perf_event_header *lp_ring_next(lp_ring *r)
 
 void lp_ring_end(lp_ring *r)
 {
+	if (!r->meta)
+		return;
 	__atomic_store_n(&r->meta->data_tail, r->pos, __ATOMIC_RELEASE);
 }

@@ -19,6 +19,9 @@
  * inclusive cost.
  * Inclusive costs are known for the first event and the sample count only;
  * they come from the call stacks with -g, from inlining without.
+ * Where recorded, two more events come last: sys (nanoseconds in kernel
+ * mode on the line's behalf) and off_cpu (nanoseconds its threads waited
+ * off the CPU there), self and inclusive.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -41,6 +44,7 @@ typedef struct lp_cgcost {
 	uint64_t samples;
 	const uint64_t *value;
 	lp_loc loc;
+	uint64_t sys_value, off_ns;     /* kernel mode and off the CPU there */
 } lp_cgcost;
 
 /*
@@ -130,15 +134,39 @@ static void event_id(const char *name, char *buf, size_t size)
 	buf[j] = 0;
 }
 
-static void costs(FILE *out, const lp_profile *p, const lp_cgcost *l)
+static void costs(FILE *out, const lp_report *rep, const lp_cgcost *l)
 {
+	const lp_profile *p = rep->prof;
+
 	if (!p->nevents) {
 		fprintf(out, " %" PRIu64, l->samples);
-		return;
+	} else {
+		fprintf(out, " %" PRIu64 " %" PRIu64, l->value[0], l->samples);
+		for (int e = 1; e < p->nevents; e++)
+			fprintf(out, " %" PRIu64, l->value[e]);
 	}
-	fprintf(out, " %" PRIu64 " %" PRIu64, l->value[0], l->samples);
+	if (rep->has_sys)
+		fprintf(out, " %" PRIu64, l->sys_value);
+	if (rep->has_off)
+		fprintf(out, " %" PRIu64, l->off_ns);
+}
+
+/* A call's inclusive cost: the first event and samples; the others unknown (0); sys, off_cpu. */
+static void call_costs(FILE *out, const lp_report *rep, const lp_call *k)
+{
+	const lp_profile *p = rep->prof;
+
+	if (p->nevents)
+		fprintf(out, " %" PRIu64, k->value0);
+	fprintf(out, " %" PRIu64, k->samples);
+	if (!rep->has_sys && !rep->has_off)
+		return;
 	for (int e = 1; e < p->nevents; e++)
-		fprintf(out, " %" PRIu64, l->value[e]);
+		fputs(" 0", out);
+	if (rep->has_sys)
+		fprintf(out, " %" PRIu64, k->sys_value);
+	if (rep->has_off)
+		fprintf(out, " %" PRIu64, k->off_ns);
 }
 
 /* Where a call to function f lands: its entry when its code is known, else its first cost. */
@@ -163,11 +191,12 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	size_t *count = calloc(rep->nfuncs + 1, sizeof(*count));
 	const char **fl = malloc((rep->nfuncs + 1) * sizeof(*fl));
 	uint64_t *target = malloc((rep->nfuncs + 1) * sizeof(*target));
-	uint64_t total[LP_MAX_EVENTS + 1] = { 0 };
-	char ids[LP_MAX_EVENTS + 1][LP_EVENT_NAME_MAX + 4];
+	uint64_t total[LP_MAX_EVENTS + 3] = { 0 };
+	char ids[LP_MAX_EVENTS + 3][LP_EVENT_NAME_MAX + 4];
 	size_t nc = 0, c = 0;
 	int nev = p->nevents + 1, s = p->nevents ? 1 : 0; /* s: the samples column */
 	unsigned ids_fl = 0, ids_fn = 0, ids_ob = 0; /* compression ids, for names like "(1) x" */
+	int sys = rep->has_sys ? nev++ : -1, off = rep->has_off ? nev++ : -1;
 
 	if (!cs || !calls || !first || !count || !fl || !target) {
 		free(cs), free(calls), free(first), free(count), free(fl), free(target);
@@ -176,11 +205,14 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	for (size_t i = 0; i < na; i++) {
 		lp_cv_addr a;
 
+		const lp_counts *cnt = &p->addrs[i].c; /* codeview's addresses are the profile's */
+
 		lp_codeview_addr(rep, i, &a);
-		if (!a.samples)
+		if (!a.samples && !cnt->sys_samples && !cnt->off_count)
 			continue;
 		cs[nc++] = (lp_cgcost){ a.frame->function, a.frame->file, a.frame->file ? a.frame->line : 0,
-					a.vaddr, a.samples, a.value, a.loc };
+					a.vaddr, a.samples, a.value, a.loc, cnt->sys_value,
+					cnt->off_ns[LP_OFF_BLOCKED] + cnt->off_ns[LP_OFF_RUNNABLE] };
 	}
 	if (nc)
 		qsort(cs, nc, sizeof(*cs), cmp_cost);
@@ -213,6 +245,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	strcpy(ids[s], "samples");
 	for (int e = 1; e < p->nevents; e++)
 		event_id(p->events[e].measured, ids[e + 1], sizeof(ids[0]));
+	if (sys >= 0)
+		strcpy(ids[sys], "sys");
+	if (off >= 0)
+		strcpy(ids[off], "off_cpu");
 	for (int e = 1; e < nev; e++)
 		for (int k = 0; k < e; k++)
 			if (strcmp(ids[e], ids[k]) == 0) {
@@ -227,6 +263,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		total[s] += cs[i].samples;
 		for (int e = 1; e < p->nevents; e++)
 			total[e + 1] += cs[i].value[e];
+		if (sys >= 0)
+			total[sys] += cs[i].sys_value;
+		if (off >= 0)
+			total[off] += cs[i].off_ns;
 	}
 
 	fputs("# callgrind format\nversion: 1\n", out);
@@ -244,6 +284,10 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	fprintf(out, "event: %s : Samples\n", ids[s]);
 	for (int e = 1; e < p->nevents; e++)
 		fprintf(out, "event: %s : %s\n", ids[e + 1], p->events[e].measured);
+	if (sys >= 0)
+		fprintf(out, "event: %s : Sys (ns in kernel mode)\n", ids[sys]);
+	if (off >= 0)
+		fprintf(out, "event: %s : Off-CPU (ns waiting)\n", ids[off]);
 	fputs("events:", out);
 	for (int e = 0; e < nev; e++)
 		fprintf(out, " %s", ids[e]);
@@ -272,7 +316,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			if (strcmp(file, cur) != 0)
 				put_name(out, "fi=", cur = file, &ids_fl);
 			fprintf(out, "0x%" PRIx64 " %d", l->instr, l->line);
-			costs(out, p, l);
+			costs(out, rep, l);
 			fputc('\n', out);
 		}
 		for (; c < rep->ncalls && calls[c]->caller == f; c++) {
@@ -289,12 +333,12 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 				put_name(out, "cob=", p->modules[callee->module].path, &ids_ob);
 			put_name(out, "cfl=", fl[k->callee], &ids_fl);
 			put_name(out, "cfn=", callee->name, &ids_fn);
+			/* calls= at least 1: a call site with waits only has no samples through it. */
 			fprintf(out, "calls=%" PRIu64 " 0x%" PRIx64 " %d\n0x%" PRIx64 " %d",
-				k->samples, target[k->callee],
+				k->samples ? k->samples : 1, target[k->callee],
 				callee->file ? callee->decl_line : 0, at, k->file ? k->line : 0);
-			if (p->nevents)
-				fprintf(out, " %" PRIu64, k->value0);
-			fprintf(out, " %" PRIu64 "\n", k->samples);
+			call_costs(out, rep, k);
+			fputc('\n', out);
 		}
 	}
 	free(cs), free(calls), free(first), free(count), free(fl), free(target);

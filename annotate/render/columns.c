@@ -40,6 +40,19 @@ static const struct lp_col_def {
 	{ LP_COL_INCL, FN | PROG, { "Incl. Time", "Incl." }, "incl",
 	  { "time of the line with the code it inlines and calls, in timer units",
 	    "% of the program in the line with the code it inlines and calls" }, { 12, 8 } },
+	{ LP_COL_SYS, FN | PROG, { "Sys", "Sys" }, "sys",
+	  { "system time spent on the line's behalf, in timer units",
+	    "system time spent on the line's behalf, in timer units" }, { 10, 10 } },
+	{ LP_COL_OFF, FN | PROG, { "Off-CPU", "Off-CPU" }, "off_cpu",
+	  { "time its threads waited off the CPU after leaving it there, in timer units",
+	    "time its threads waited off the CPU after leaving it there, in timer units" },
+	  { 10, 10 } },
+	{ LP_COL_WALL, FN | PROG, { "Wall", "Wall" }, "wall",
+	  { "Time + Sys + Off-CPU, in timer units", "Time + Sys + Off-CPU, in timer units" },
+	  { 12, 12 } },
+	{ LP_COL_IWALL, FN, { "Incl. Wall", NULL }, "incl_wall",
+	  { "Wall of the line with the code it inlines and calls, in timer units", NULL },
+	  { 12, 0 } },
 };
 
 static void add(lp_cols *cs, lp_col_kind kind, const char *head, const char *key, const char *desc,
@@ -70,9 +83,16 @@ void lp_cols_init(lp_cols *cs, const lp_render_ctx *ctx, enum lp_col_scope scope
 		if (!(d->scopes & (1u << scope)) ||
 		    ((d->kind == LP_COL_HITS || d->kind == LP_COL_PERHIT) && !(with & LP_COLS_HITS)) ||
 		    (d->kind == LP_COL_CI && !ctx->opts->ci) ||
-		    (d->kind == LP_COL_INCL && !(with & LP_COLS_INCL)))
+		    (d->kind == LP_COL_INCL && !(with & LP_COLS_INCL)) ||
+		    (d->kind == LP_COL_SYS && !ctx->rep->has_sys) ||
+		    (d->kind == LP_COL_OFF && !ctx->rep->has_off) ||
+		    (d->kind == LP_COL_WALL && !ctx->rep->has_wall) ||
+		    (d->kind == LP_COL_IWALL && !(ctx->rep->has_wall && (with & LP_COLS_IWALL))))
 			continue;
-		add(cs, d->kind, d->head[scope], d->key, d->desc[scope], d->width[scope], 0);
+		/* Not a clock: the column is the sampled event's count, headed by its name. */
+		add(cs, d->kind, d->kind == LP_COL_TIME && !ctx->rep->has_time ? p->events[0].measured
+									     : d->head[scope],
+		    d->key, d->desc[scope], d->width[scope], 0);
 	}
 	/* One column per event after the first (the sampled one is Samples and Time). */
 	for (int e = 1; e < p->nevents; e++)
@@ -118,6 +138,12 @@ void lp_cell_in_line(lp_cell_in *in, const lp_cols *cs, const lp_line_stat *ls,
 	in->incl_value0 = ls->incl_value0;
 	in->hits = ls->hits;
 	in->has_hits = ls->has_hits;
+	in->sys_samples = ls->w.sys_samples;
+	in->sys_value = ls->w.sys_value;
+	in->off_count = ls->w.off_count;
+	in->off_ns = lp_waits_off_ns(&ls->w);
+	in->incl_sys_value = ls->incl_sys_value;
+	in->incl_off_ns = ls->incl_off_ns;
 	in->den_samples = den_samples;
 	in->den_value0 = den_value0;
 }
@@ -144,10 +170,13 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 	const lp_col *c = &cs->col[i];
 	const lp_render_ctx *ctx = cs->ctx;
 	const lp_report *rep = ctx->rep;
-	/* A line without samples or hits shows only its hits and what ran inside it. */
-	int data = in->samples || in->has_hits;
-	double units = lp_report_seconds(rep, in->value[0], in->samples) / ctx->opts->unit;
+	/* A line without samples, waits or hits shows only its hits and what ran inside it. */
+	int data = in->samples || in->has_hits || in->sys_samples || in->off_count;
+	/* Timer units where Time is measured; else the sampled event's count. */
+	double units = rep->has_time ? lp_report_seconds(rep, in->value[0], in->samples) / ctx->opts->unit
+				     : (double)in->value[0];
 	double lo, hi, p;
+	lp_times tm;
 
 	buf[0] = '\0';
 	if (num)
@@ -168,7 +197,7 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 			*num = (double)in->samples;
 		return 1;
 	case LP_COL_TIME:
-		return data ? fmt(buf, size, num, "%.1f", units) : 0;
+		return data ? fmt(buf, size, num, rep->has_time ? "%.1f" : "%.0f", units) : 0;
 	case LP_COL_PERHIT:
 		return data && in->has_hits && in->hits ? fmt(buf, size, num, "%.1f",
 							       units / (double)in->hits) : 0;
@@ -185,6 +214,8 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 	case LP_COL_INCL:
 		if (!incl_shows(cs, in))
 			return 0;
+		if (cs->scope == LP_SCOPE_FUNCTION && !rep->has_time)
+			return fmt(buf, size, num, "%.0f", (double)in->incl_value0);
 		if (cs->scope == LP_SCOPE_FUNCTION)
 			return fmt(buf, size, num, "%.1f",
 				   lp_report_seconds(rep, in->incl_value0, in->incl_samples) /
@@ -192,6 +223,22 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 		return fmt(buf, size, num, "%.1f",
 			   100.0 * lp_totals_share(&cs->t, in->incl_value0, in->incl_samples,
 						   cs->t.value0, cs->t.samples));
+	case LP_COL_SYS:
+	case LP_COL_OFF:
+	case LP_COL_WALL:
+		if (!data)
+			return 0;
+		lp_report_times(rep, in->value[0], in->sys_value, in->off_ns, &tm);
+		return fmt(buf, size, num, "%.1f",
+			   (c->kind == LP_COL_SYS ? tm.sys_s : c->kind == LP_COL_OFF ? tm.off_s : tm.wall_s) /
+			   ctx->opts->unit);
+	case LP_COL_IWALL:
+		/* Where the line holds more than its own: the calls that waited, or inlined code. */
+		if (in->incl_value0 + in->incl_sys_value + in->incl_off_ns <=
+		    in->value[0] + in->sys_value + in->off_ns)
+			return 0;
+		lp_report_times(rep, in->incl_value0, in->incl_sys_value, in->incl_off_ns, &tm);
+		return fmt(buf, size, num, "%.1f", tm.wall_s / ctx->opts->unit);
 	case LP_COL_EVENT:
 		if (!data)
 			return 0;

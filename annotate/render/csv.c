@@ -7,6 +7,7 @@
  * (only bytes that are not UTF-8 are replaced, by U+FFFD).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "codeview.h"
@@ -39,6 +40,31 @@ static void field(FILE *out, const char *str)
 		fputc('"', out);
 }
 
+/* ",%.9f", or "," alone for what was not measured. */
+static void num(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, ",%.9f", v);
+	else
+		fputc(',', out);
+}
+
+/* After ci_high: kernel and off-CPU time, Wall and why the line waited (lineprof(1), --csv). */
+static const char time_head[] = ",sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,"
+				"off_runnable_s,wait,incl_wall_s";
+
+static void time_fields(FILE *out, const lp_line_stat *ls, const lp_row *r)
+{
+	num(out, r->sys_s);
+	num(out, r->off_cpu_s);
+	num(out, r->wall_s);
+	fprintf(out, ",%" PRIu64 ",%" PRIu64, ls->w.sys_samples, ls->w.off_count);
+	num(out, r->off_blocked_s);
+	num(out, r->off_runnable_s);
+	fprintf(out, ",%s", r->wait ? r->wait : "");
+	num(out, r->incl_wall_s);
+}
+
 /*
  * --loops: a row per loop after the lines: line is its header line, samples,
  * time_s, percent and the sampled event's column are its total; columns the
@@ -59,6 +85,7 @@ static void loop_row(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 		lp_report_seconds(ctx->rep, l->total_value0, l->total_samples),
 		100.0 * lp_totals_share(t, l->total_value0, l->total_samples, t->value0, t->samples),
 		100.0 * lo, 100.0 * hi);
+	fputs(",,,,,,,,,", out); /* the time fields of lines (time_head): none for a loop */
 	for (int e = 0; e < p->nevents; e++) {
 		if (e == 0)
 			fprintf(out, ",%" PRIu64, l->total_value0);
@@ -99,6 +126,7 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (ctx->opts->loops_view && lp_loop_rows_of(ctx, &lr) != 0)
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	fputs("file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high", out);
+	fputs(time_head, out);
 	for (int e = 0; e < p->nevents; e++) {
 		fputc(',', out);
 		field(out, p->events[e].measured);
@@ -135,8 +163,11 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		else
 			fputs(",,", out);
 		field(out, ls->function);
-		fprintf(out, ",%" PRIu64 ",%.9f,%.6f,%.6f,%.6f,%.6f", ls->samples, r.time_s,
-			r.percent, r.percent_of_function, r.ci_low, r.ci_high);
+		fprintf(out, ",%" PRIu64, ls->samples);
+		num(out, r.time_s);
+		fprintf(out, ",%.6f,%.6f,%.6f,%.6f", r.percent, r.percent_of_function, r.ci_low,
+			r.ci_high);
+		time_fields(out, ls, &r);
 		for (int e = 0; e < p->nevents; e++)
 			fprintf(out, ",%" PRIu64, ls->value[e]);
 		if (has_hits && ls->has_hits)

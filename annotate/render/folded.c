@@ -3,7 +3,9 @@
  * Gregg's stackcollapse scripts write them and flamegraph.pl, inferno and
  * speedscope read them: "root;caller;...;leaf COUNT", function names from
  * the outermost frame in, inlined functions as frames of their own, COUNT in
- * samples. The counts sum to the profile's samples.
+ * samples (the counts sum to the profile's samples), or with --folded-event
+ * in nanoseconds of user CPU time, system time, off-CPU time or Wall (one
+ * quantity per file: a flame graph has one width).
  *
  * With -g the stacks are the recorded call stacks; without, each sampled
  * address gives its chain of inlined functions only (said once on diag).
@@ -45,6 +47,40 @@ static char *fold(const lp_frame *const *fr, int n)
 	return s;
 }
 
+static const char *const event_names[] = { "samples", "time", "sys", "off-cpu", "wall" };
+
+/* The quantity of one chain that --folded-event asks for. */
+static uint64_t weight(const lp_report *rep, enum lp_folded_event ev, const lp_counts *c)
+{
+	uint64_t off = c->off_ns[LP_OFF_BLOCKED] + c->off_ns[LP_OFF_RUNNABLE];
+
+	switch (ev) {
+	case LP_FOLDED_TIME: return c->value[0];
+	case LP_FOLDED_SYS: return c->sys_value;
+	case LP_FOLDED_OFF: return off;
+	case LP_FOLDED_WALL: return c->value[0] + (rep->has_sys ? c->sys_value : 0) + off;
+	default: return c->samples;
+	}
+}
+
+int lp_render_folded_check(const lp_render_ctx *ctx, lp_error *err)
+{
+	const lp_report *rep = ctx->rep;
+	enum lp_folded_event ev = ctx->opts->folded_event;
+	const char *what = NULL;
+
+	if ((ev == LP_FOLDED_TIME || ev == LP_FOLDED_WALL || ev == LP_FOLDED_SYS) && !rep->has_time)
+		what = "no Time: its sampled event is not a clock (record with -e cpu-clock)";
+	else if (ev == LP_FOLDED_SYS && !rep->has_sys)
+		what = "no kernel samples (they were not allowed: kernel.perf_event_paranoid)";
+	else if ((ev == LP_FOLDED_OFF || ev == LP_FOLDED_WALL) && !rep->has_off)
+		what = "no off-CPU time (recorded with --no-off-cpu, or not allowed)";
+	if (!what)
+		return LP_OK;
+	return lp_error_set(err, LP_EUSAGE, "lineprof: --folded-event %s: this profile has %s",
+			    event_names[ev], what);
+}
+
 int lp_render_folded(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
@@ -54,18 +90,21 @@ int lp_render_folded(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	uint64_t sum = 0;
 	int rc = LP_OK;
 
-	if (!rows || !fr) {
+	enum lp_folded_event ev = ctx->opts->folded_event;
+
+	if (!rows || !fr || lp_render_folded_check(ctx, err) != LP_OK) {
 		free(rows);
 		free(fr);
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		return err->code ? err->code : lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
 	if (!rep->inclusive_from_stacks && ctx->opts->diag)
 		fprintf(ctx->opts->diag, "lineprof: --folded: no call stacks in this profile "
 			"(record with -g): each stack is one sampled address's inlined frames\n");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t value0;
-		int k = lp_report_chain(rep, i, fr, LP_MAX_STACK * 4, &rows[m].samples, &value0);
+		uint64_t samples, value0;
+		int k = lp_report_chain(rep, i, fr, LP_MAX_STACK * 4, &samples, &value0);
 
+		rows[m].samples = weight(rep, ev, lp_report_chain_counts(rep, i));
 		if (!rows[m].samples || k == 0)
 			continue;
 		rows[m].text = fold(fr, k);
@@ -85,7 +124,7 @@ int lp_render_folded(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		fprintf(out, "%s %" PRIu64 "\n", rows[i].text, count);
 		sum += count;
 	}
-	if (sum != rep->prof->samples && ctx->opts->diag)
+	if (ev == LP_FOLDED_SAMPLES && sum != rep->prof->samples && ctx->opts->diag)
 		fprintf(ctx->opts->diag, "lineprof: --folded: the call stacks hold %" PRIu64
 			" of the profile's %" PRIu64 " samples\n", sum, rep->prof->samples);
 	if (ferror(out))

@@ -100,6 +100,41 @@ static void metric_values(const lp_metric_cols *mc, const uint64_t *v, FILE *out
 	}
 }
 
+/*
+ * The run's time, as the header says it: the kernel's user/system split
+ * (wait4's rusage: null when unknown), what was sampled and recorded (null
+ * when not), and the CPU time no line was charged with.
+ */
+static void time_meta(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	int rusage = p->user_ns || p->sys_ns;
+	lp_report_sums s;
+
+	lp_report_sums_of(rep, &s);
+	fputs("  ", out);
+	knum(out, "user_s", "%.9f", rusage ? (double)p->user_ns * 1e-9 : NAN, ",\n");
+	fputs("  ", out);
+	knum(out, "sys_s", "%.9f", rusage ? (double)p->sys_ns * 1e-9 : NAN, ",\n");
+	fputs("  ", out);
+	knum(out, "unattributed_s", "%.9f", s.unattributed_s, ",\n");
+	fputs("  ", out);
+	knum(out, "time_s", "%.9f", lp_report_seconds(rep, s.value0, s.samples), ",\n");
+	fputs("  ", out);
+	knum(out, "sys_sampled_s", "%.9f", rep->has_sys ? (double)s.sys_value * 1e-9 : NAN, ",\n");
+	fputs("  ", out);
+	knum(out, "off_cpu_s", "%.9f",
+	     rep->has_off ? (double)(s.off_ns[LP_OFF_BLOCKED] + s.off_ns[LP_OFF_RUNNABLE]) * 1e-9
+			  : NAN, ",\n");
+	fputs("  ", out);
+	knum(out, "off_cpu_lost_s", "%.9f", rep->has_off ? (double)p->off_lost_ns * 1e-9 : NAN,
+	     ",\n");
+	fprintf(out, "  \"kernel_samples\": %s,\n  \"off_cpu\": %s,\n",
+		rep->has_sys ? "true" : "false", rep->has_off ? "true" : "false");
+	fputs("  ", out);
+	ku64(out, "sys_samples", s.sys_samples, ",\n");
+}
 static void contexts_meta(const lp_render_ctx *ctx, FILE *out);
 
 static void metadata(const lp_render_ctx *ctx, FILE *out)
@@ -125,6 +160,7 @@ static void metadata(const lp_render_ctx *ctx, FILE *out)
 	knum(out, "wall_s", "%.9f", (double)p->wall_ns * 1e-9, ",\n");
 	fputs("  ", out);
 	knum(out, "cpu_s", "%.9f", (double)p->task_clock_ns * 1e-9, ",\n");
+	time_meta(ctx, out);
 	fputs("  ", out);
 	knum(out, "timer_unit", "%g", ctx->opts->unit, ",\n");
 	fputs("  ", out);
@@ -273,6 +309,25 @@ static void values(FILE *out, const char *key, const uint64_t *v, int n, const c
 	fprintf(out, "]%s", sep);
 }
 
+/* A function's self and total Sys, Off-CPU and Wall (null where not recorded). */
+static void func_times(const lp_report *rep, const lp_func_stat *fs, FILE *out)
+{
+	static const lp_func_stat none;
+	lp_times st, tt;
+
+	if (!fs)
+		fs = &none;
+	lp_report_times(rep, fs->self_value[0], fs->self_w.sys_value, lp_waits_off_ns(&fs->self_w),
+			&st);
+	lp_report_times(rep, fs->total_value0, fs->total_sys_value, fs->total_off_ns, &tt);
+	knum(out, "self_sys_s", "%.9f", st.sys_s, ", ");
+	knum(out, "total_sys_s", "%.9f", tt.sys_s, ", ");
+	knum(out, "self_off_cpu_s", "%.9f", st.off_s, ", ");
+	knum(out, "total_off_cpu_s", "%.9f", tt.off_s, ", ");
+	knum(out, "self_wall_s", "%.9f", st.wall_s, ", ");
+	knum(out, "total_wall_s", "%.9f", tt.wall_s, ", ");
+}
+
 static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metric_cols *mc,
 		     const char *name, const lp_func_stat *fs, int first, FILE *out)
 {
@@ -299,6 +354,7 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv, ts), ", ");
 	knum(out, "total_percent", "%.6f", 100.0 * lp_totals_share(t, tv, ts, t->value0, t->samples),
 	     ", ");
+	func_times(rep, fs, out);
 	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "");
 	metric_values(mc, fs ? fs->self_value : zero, out);
 	if (fs && lp_render_has_stats(ctx))
@@ -329,6 +385,30 @@ static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 		function(ctx, t, &mc, o->functions[i], fs, n++ == 0, out);
 	}
 	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
+/* A line's kernel and off-CPU time, Wall, and why it waited (lineprof(1), --json). */
+static void line_times(const lp_line_stat *ls, const lp_row *r, FILE *out)
+{
+	knum(out, "sys_s", "%.9f", r->sys_s, ", ");
+	knum(out, "off_cpu_s", "%.9f", r->off_cpu_s, ", ");
+	knum(out, "wall_s", "%.9f", r->wall_s, ", ");
+	ku64(out, "sys_samples", ls->w.sys_samples, ", ");
+	ku64(out, "off_cpu_count", ls->w.off_count, ", ");
+	knum(out, "off_blocked_s", "%.9f", r->off_blocked_s, ", ");
+	knum(out, "off_runnable_s", "%.9f", r->off_runnable_s, ", ");
+	kstr(out, "wait", r->wait, ", ");
+	fputs("\"waits\": {", out);
+	for (int k = 0, n = 0; k < LP_NWAIT; k++) {
+		if (!ls->w.kind_ns[k])
+			continue;
+		fprintf(out, "%s\"%s\": %.9f", n++ ? ", " : "", lp_wait_name(k),
+			(double)ls->w.kind_ns[k] * 1e-9);
+	}
+	fputs("}, ", out);
+	knum(out, "incl_sys_s", "%.9f", r->incl_sys_s, ", ");
+	knum(out, "incl_off_cpu_s", "%.9f", r->incl_off_cpu_s, ", ");
+	knum(out, "incl_wall_s", "%.9f", r->incl_wall_s, ", ");
 }
 
 /*
@@ -415,6 +495,7 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 		ku64(out, "incl_samples", ls->incl_samples, ", ");
 		knum(out, "incl_time_s", "%.9f", r.incl_time_s, ", ");
 		knum(out, "incl_percent", "%.6f", r.incl_percent, ", ");
+		line_times(ls, &r, out);
 		if (ls->has_hits)
 			ku64(out, "hits", ls->hits, "");
 		else

@@ -7,6 +7,7 @@
  * lines within N of a line above --threshold, "..." marking what is left out.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 /* One source line of a file, summed over the functions it belongs to. */
 typedef struct lp_lrow {
 	uint64_t samples, value0, incl_samples, incl_value0, hits;
+	uint64_t sys_samples, sys_value, off_count, off_ns, incl_sys_value, incl_off_ns;
 	uint64_t value[LP_MAX_EVENTS];
 	int has_hits, has_data, shown;
 } lp_lrow;
@@ -41,7 +43,7 @@ typedef struct lp_listing {
 
 static int line_has_data(const lp_line_stat *ls)
 {
-	return ls->samples || ls->incl_samples || ls->has_hits;
+	return lp_line_has_data(ls) || ls->incl_samples || ls->incl_off_ns || ls->incl_sys_value;
 }
 
 static int cmp_file(const void *pa, const void *pb)
@@ -104,6 +106,12 @@ static void cell_in(const lp_listing *l, const lp_lrow *r, lp_cell_in *in)
 	in->incl_value0 = r->incl_value0;
 	in->hits = r->hits;
 	in->has_hits = r->has_hits;
+	in->sys_samples = r->sys_samples;
+	in->sys_value = r->sys_value;
+	in->off_count = r->off_count;
+	in->off_ns = r->off_ns;
+	in->incl_sys_value = r->incl_sys_value;
+	in->incl_off_ns = r->incl_off_ns;
 	in->den_samples = l->t.samples;
 	in->den_value0 = l->t.value0;
 }
@@ -169,6 +177,34 @@ static void file_cols(lp_listing *l, const lp_lfile *f, const lp_lrow *rows)
 	}
 }
 
+/* "Total time:" of a file, as the table's of a function. */
+static void file_total(const lp_listing *l, const lp_lrow *rows, int maxline, uint64_t value0,
+		       FILE *out)
+{
+	const lp_report *rep = l->ctx->rep;
+	uint64_t sys = 0, off = 0;
+	lp_times tm;
+
+	for (int i = 0; i <= maxline; i++) {
+		sys += rows[i].sys_value;
+		off += rows[i].off_ns;
+	}
+	lp_report_times(rep, value0, sys, off, &tm);
+	if (!rep->has_time) {
+		fprintf(out, "Total time: n/a s (%s is not a clock: %" PRIu64 " counted here)\n",
+			rep->prof->events[0].measured, value0);
+		return;
+	}
+	fprintf(out, "Total time: %g s", tm.time_s);
+	if (rep->has_sys)
+		fprintf(out, " (Sys %g s", tm.sys_s);
+	if (rep->has_off)
+		fprintf(out, "%sOff-CPU %g s", rep->has_sys ? ", " : " (", tm.off_s);
+	if (rep->has_wall)
+		fprintf(out, ", Wall %g s", tm.wall_s);
+	fputs(rep->has_sys || rep->has_off ? ")\n" : "\n", out);
+}
+
 static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *out)
 {
 	const lp_render_ctx *ctx = l->ctx;
@@ -177,7 +213,7 @@ static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *ou
 	int len = 0, prev = -1;
 
 	file_cols(l, f, rows);
-	fprintf(out, "Total time: %g s\n", lp_report_seconds(ctx->rep, f->value0, f->samples));
+	file_total(l, rows, f->maxline, f->value0, out);
 	fprintf(out, "File: %s\n", lp_render_relpath(f->name));
 	fprintf(out, "Samples: %" PRIu64 " (%.1f%% of the program)\n", f->samples,
 		100.0 * lp_totals_share(&l->t, f->value0, f->samples, l->t.value0, l->t.samples));
@@ -227,6 +263,12 @@ static void fill_rows(const lp_report *rep, const lp_lfile *f, lp_lrow *rows)
 		r = &rows[ls->line];
 		r->samples += ls->samples;
 		r->value0 += ls->value[0];
+		r->sys_samples += ls->w.sys_samples;
+		r->sys_value += ls->w.sys_value;
+		r->off_count += ls->w.off_count;
+		r->off_ns += lp_waits_off_ns(&ls->w);
+		r->incl_sys_value += ls->incl_sys_value;
+		r->incl_off_ns += ls->incl_off_ns;
 		for (int e = 0; e < LP_MAX_EVENTS; e++)
 			r->value[e] += ls->value[e];
 		r->incl_samples += ls->incl_samples;

@@ -36,6 +36,8 @@ lp_render_fn lp_render_functions; /* --functions: flat profile, self and total p
 lp_render_fn lp_render_dot;       /* --dot: the call graph in Graphviz DOT, gprof2dot style */
 lp_render_fn lp_render_callgrind; /* --callgrind: Callgrind format, for KCachegrind */
 lp_render_fn lp_render_folded;    /* --folded: collapsed stacks, for flame graphs */
+/* --folded-event names a quantity the profile has? LP_OK, else LP_EUSAGE and the message. */
+int lp_render_folded_check(const lp_render_ctx *ctx, lp_error *err);
 lp_render_fn lp_render_html;      /* --html: one self-contained interactive page */
 lp_render_fn lp_render_flamegraph; /* --flamegraph: a standalone interactive SVG */
 lp_render_fn lp_render_pprof;     /* --pprof: gzipped profile.proto, for pprof */

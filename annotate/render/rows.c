@@ -1,3 +1,4 @@
+#include <math.h>
 #include <string.h>
 
 #include "rows.h"
@@ -24,7 +25,7 @@ int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls)
 	const lp_view_opts *o = ctx->opts;
 	int i;
 
-	if (!ls->samples && !ls->has_hits)
+	if (!lp_line_has_data(ls))
 		return 0;
 	if (o->nfunctions == 0)
 		return 1;
@@ -48,9 +49,21 @@ void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_
 {
 	const lp_report *rep = ctx->rep;
 	const lp_func_stat *fs = func_of(rep, ls->function);
+	lp_times self, incl;
 	double lo, hi;
 
-	row->time_s = lp_report_seconds(rep, ls->value[0], ls->samples);
+	lp_line_times(rep, ls, &self);
+	lp_line_incl_times(rep, ls, &incl);
+	row->time_s = self.time_s;
+	row->sys_s = self.sys_s;
+	row->off_cpu_s = self.off_s;
+	row->wall_s = self.wall_s;
+	row->off_blocked_s = rep->has_off ? (double)ls->w.off_ns[LP_OFF_BLOCKED] * 1e-9 : NAN;
+	row->off_runnable_s = rep->has_off ? (double)ls->w.off_ns[LP_OFF_RUNNABLE] * 1e-9 : NAN;
+	row->incl_sys_s = incl.sys_s;
+	row->incl_off_cpu_s = incl.off_s;
+	row->incl_wall_s = incl.wall_s;
+	row->wait = lp_wait_name(lp_line_wait(ls));
 	row->percent = 100.0 * lp_totals_share(t, ls->value[0], ls->samples, t->value0, t->samples);
 	row->percent_of_function = fs ? 100.0 * lp_totals_share(t, ls->value[0], ls->samples,
 								 fs->self_value[0], fs->self_samples)

@@ -24,16 +24,20 @@ void lp_totals_of(const lp_report *rep, lp_totals *t);
 double lp_totals_share(const lp_totals *t, uint64_t value0, uint64_t samples,
 		       uint64_t den_value0, uint64_t den_samples);
 
-/* One line of the CSV and JSON exports. */
+/* One line of the CSV and JSON exports; NAN for what was not measured. */
 typedef struct lp_row {
-	double time_s;
+	double time_s;               /* user CPU */
 	double percent;              /* of the program (value0 share) */
 	double percent_of_function;  /* of the function's self total */
 	double ci_low, ci_high;      /* Wilson 95 % of the samples share of the program, in % */
 	double incl_time_s, incl_percent;
+	double sys_s, off_cpu_s, wall_s;          /* lp_times of the line */
+	double off_blocked_s, off_runnable_s;
+	double incl_sys_s, incl_off_cpu_s, incl_wall_s;
+	const char *wait;            /* lp_wait_name of most of its off-CPU time; NULL: none */
 } lp_row;
 
-/* The line is exported: it has samples or hits, and its function is one of -f (if any). */
+/* The line is exported: it has samples, waits or hits, and its function is one of -f (if any). */
 int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls);
 
 void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_stat *ls,
@@ -49,6 +53,8 @@ void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_
 typedef enum lp_col_kind {
 	LP_COL_HITS, LP_COL_SAMPLES, LP_COL_TIME, LP_COL_PERHIT, LP_COL_PCT, LP_COL_CI,
 	LP_COL_INCL, LP_COL_EVENT, LP_COL_METRIC,
+	/* Where recorded: kernel time, off-CPU time, their sum with Time, and that inclusive. */
+	LP_COL_SYS, LP_COL_OFF, LP_COL_WALL, LP_COL_IWALL,
 	/* Across the groups (ranks, processes, threads): the -f table's statistics, --by's columns. */
 	LP_COL_MEAN, LP_COL_MIN, LP_COL_MAX, LP_COL_MAXAT, LP_COL_IMBALANCE, LP_COL_GROUP,
 } lp_col_kind;
@@ -66,7 +72,7 @@ typedef struct lp_col {
 } lp_col;
 
 /* The fixed ones, events, metrics, statistics, and --by's groups (at most LP_TERM_COLUMNS). */
-#define LP_MAX_COLS (8 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
+#define LP_MAX_COLS (12 + LP_MAX_EVENTS + LP_NMETRICS + 5 + 32)
 
 typedef struct lp_cols {
 	lp_col col[LP_MAX_COLS];
@@ -86,12 +92,15 @@ typedef struct lp_cell_in {
 	int has_hits;
 	uint64_t den_samples, den_value0; /* the function's or the program's self sums */
 	int always_incl;                 /* a function's total: Incl. even when it equals self */
+	uint64_t sys_samples, sys_value; /* kernel mode on its behalf */
+	uint64_t off_count, off_ns;      /* off the CPU there */
+	uint64_t incl_sys_value, incl_off_ns;
 	const lp_stat *stat;             /* across groups; NULL: none */
 	const uint64_t *group_s, *group_v; /* per group (--by); NULL: none */
 } lp_cell_in;
 
-/* Optional columns: Hits (and, for a function, Per Hit); Incl. */
-enum { LP_COLS_HITS = 1, LP_COLS_INCL = 2 };
+/* Optional columns: Hits (and, for a function, Per Hit); Incl.; Incl. Wall (a function's). */
+enum { LP_COLS_HITS = 1, LP_COLS_INCL = 2, LP_COLS_IWALL = 4 };
 
 void lp_cols_init(lp_cols *cs, const lp_render_ctx *ctx, enum lp_col_scope scope, unsigned with);
 /* A line of rep->lines, its statistics and groups included when the profile has them. */
@@ -111,6 +120,7 @@ typedef struct lp_fn_view {
 	const char *file;        /* its source span, brace-extended; NULL if not known */
 	int first, last;
 	int has_hits, has_incl;  /* the table has Hits / Incl. columns */
+	int has_iwall;           /* ... and an Incl. Wall column */
 } lp_fn_view;
 
 /* 0, or -1 when NAME is neither in the binaries' DWARF nor in the samples. */

@@ -6,6 +6,7 @@
  * without samples show only their number and text. Columns widen to fit.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,67 @@ static void table_free(lp_table *t)
 	free(t->share);
 }
 
+/*
+ * What the run measured, and what it could not charge to a line, in one
+ * line: sampled user (and system) time against the target's task-clock,
+ * with the kernel's user/system split of the whole tree (wait4's rusage).
+ */
+static void cpu_line(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	lp_report_sums s;
+
+	lp_report_sums_of(rep, &s);
+	if (!rep->has_time) {
+		fprintf(out, "CPU time %.3f s by task-clock; no Time per line: %s is not a clock "
+			"(-e cpu-clock,%s gives both)\n", (double)p->task_clock_ns * 1e-9,
+			p->events[0].measured, p->events[0].measured);
+		return;
+	}
+	fprintf(out, "CPU: sampled user %.3f s", (double)s.value0 * 1e-9);
+	if (rep->has_sys)
+		fprintf(out, " + sys %.3f s", (double)s.sys_value * 1e-9);
+	fprintf(out, " of task-clock %.3f s", (double)p->task_clock_ns * 1e-9);
+	if (p->user_ns || p->sys_ns)
+		fprintf(out, " (rusage: user %.3f s, sys %.3f s)", (double)p->user_ns * 1e-9,
+			(double)p->sys_ns * 1e-9);
+	fprintf(out, "; not attributed to a line: %.3f s", s.unattributed_s);
+	if (!rep->has_sys)
+		fputs(", all system time included: kernel mode was not sampled (Sys and Off-CPU need "
+		      "kernel.perf_event_paranoid <= 1 or root: sysctl -w kernel.perf_event_paranoid=1)",
+		      out);
+	fputc('\n', out);
+}
+
+static void off_line(const lp_render_ctx *ctx, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_profile *p = rep->prof;
+	lp_report_sums s;
+	double off;
+
+	if (!rep->has_off) {
+		if (rep->has_sys)
+			fputs("Off-CPU: not recorded in this run (--off-cpu records it)\n", out);
+		return;
+	}
+	lp_report_sums_of(rep, &s);
+	off = (double)(s.off_ns[LP_OFF_BLOCKED] + s.off_ns[LP_OFF_RUNNABLE]) * 1e-9;
+	fprintf(out, "Off-CPU: %.3f s in %" PRIu64 " waits (blocked %.3f s, runnable %.3f s)", off,
+		s.off_count, (double)s.off_ns[LP_OFF_BLOCKED] * 1e-9,
+		(double)s.off_ns[LP_OFF_RUNNABLE] * 1e-9);
+	if (p->off_lost_ns)
+		fprintf(out, "; %.3f s more whose place was lost (dropped records)",
+			(double)p->off_lost_ns * 1e-9);
+	if (p->lost)
+		fprintf(out, "; the waits in the %" PRIu64 " dropped records are missing", p->lost);
+	if (rep->has_wall)
+		fprintf(out, "; Wall = Time + Sys + Off-CPU, thread time: %.3f s",
+			(double)(s.value0 + s.sys_value) * 1e-9 + off);
+	fputc('\n', out);
+}
+
 void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 {
 	const lp_profile *p = ctx->rep->prof;
@@ -155,6 +217,8 @@ void lp_render_header(const lp_render_ctx *ctx, FILE *out)
 			fprintf(out, " (asked for %s, not available here)", e->name);
 		fprintf(out, "; CPU time %.3f s, wall %.3f s\n",
 			(double)p->task_clock_ns * 1e-9, (double)p->wall_ns * 1e-9);
+		cpu_line(ctx, out);
+		off_line(ctx, out);
 		for (int i = 1; i < p->nevents; i++)
 			fprintf(out, "Also counted: %s%s%s%s\n", p->events[i].measured,
 				strcmp(p->events[i].name, p->events[i].measured) ? " (asked for " : "",
@@ -197,17 +261,50 @@ static void stat_cells(lp_table *t, int first, const lp_render_ctx *ctx, const l
 	cell(t, first + 4, "%.2f", lp_stat_imbalance(rep, ctx->cv, st));
 }
 
+/* The Time column's head: Time, or the sampled event's counts where it is not a clock. */
+static const char *time_head(const lp_report *rep)
+{
+	return rep->has_time ? "Time" : rep->prof->events[0].measured;
+}
+
+/* Sys, Off-CPU and Wall: each only where the run recorded it. */
+static void wait_cols(lp_table *t, const lp_report *rep, int *sys, int *off, int *wall)
+{
+	*sys = *off = *wall = -1;
+	if (rep->has_sys)
+		*sys = t->ncols, table_col(t, "Sys", 10);
+	if (rep->has_off)
+		*off = t->ncols, table_col(t, "Off-CPU", 10);
+	if (rep->has_wall)
+		*wall = t->ncols, table_col(t, "Wall", 12);
+}
+
+/* The seconds of a line in timer units, into the columns wait_cols made. */
+static void wait_cells(lp_table *t, const lp_render_ctx *ctx, const lp_times *tm, int sys, int off,
+		       int wall)
+{
+	double u = ctx->opts->unit;
+
+	if (sys >= 0)
+		cell(t, sys, "%.1f", tm->sys_s / u);
+	if (off >= 0)
+		cell(t, off, "%.1f", tm->off_s / u);
+	if (wall >= 0)
+		cell(t, wall, "%.1f", tm->wall_s / u);
+}
+
 /*
  * The columns of one function's table: "Line #", then the line views' list
  * (columns.c). has_incl: some line of the function calls code that ran (a
  * call, an inlined callee), so an "Incl. Time" column gives those lines'
- * time with their callees.
+ * time with their callees; has_iwall the same for Wall (a call that waited).
  */
 static void setup_cols(lp_table *t, lp_cols *cs, const lp_render_ctx *ctx, int has_hits,
-		       int has_incl)
+		       int has_incl, int has_iwall)
 {
 	lp_cols_init(cs, ctx, LP_SCOPE_FUNCTION,
-		     (has_hits ? LP_COLS_HITS : 0) | (has_incl ? LP_COLS_INCL : 0));
+		     (has_hits ? LP_COLS_HITS : 0) | (has_incl ? LP_COLS_INCL : 0) |
+		     (has_iwall ? LP_COLS_IWALL : 0));
 	table_col(t, "Line #", 6);
 	for (int i = 0; i < cs->n; i++)
 		table_col(t, cs->col[i].head, cs->col[i].width);
@@ -284,11 +381,40 @@ int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v)
 			continue;
 		if (rep->lines[i].has_hits)
 			v->has_hits = 1;
-		if (rep->lines[i].incl_samples > rep->lines[i].samples)
+		if (lp_line_has_incl(rep, &rep->lines[i]))
 			v->has_incl = 1;
+		if (lp_line_has_incl_wall(rep, &rep->lines[i]))
+			v->has_iwall = 1;
 	}
 	v->has_hits |= rep->prof->nhits > 0;
 	return 0;
+}
+
+/*
+ * line_profiler's "Total time": the function's own Time, which its rows add
+ * up to; then, where recorded, its own Sys, Off-CPU and Wall. Where the
+ * sampled event is not a clock there is no time to total: its count.
+ */
+static void print_total(const lp_render_ctx *ctx, const lp_func_stat *fs, FILE *out)
+{
+	const lp_report *rep = ctx->rep;
+	lp_times tm;
+
+	if (!rep->has_time) {
+		fprintf(out, "Total time: n/a s (%s is not a clock: %" PRIu64 " counted here)\n",
+			rep->prof->events[0].measured, fs ? fs->self_value[0] : 0);
+		return;
+	}
+	lp_report_times(rep, fs ? fs->self_value[0] : 0, fs ? fs->self_w.sys_value : 0,
+			fs ? lp_waits_off_ns(&fs->self_w) : 0, &tm);
+	fprintf(out, "Total time: %g s", tm.time_s);
+	if (rep->has_sys)
+		fprintf(out, " (Sys %g s", tm.sys_s);
+	if (rep->has_off)
+		fprintf(out, "%sOff-CPU %g s", rep->has_sys ? ", " : " (", tm.off_s);
+	if (rep->has_wall)
+		fprintf(out, ", Wall %g s", tm.wall_s);
+	fputs(rep->has_sys || rep->has_off ? ")\n" : "\n", out);
 }
 
 /* The function's rows: every line of its span, then any line outside it that has samples. */
@@ -324,9 +450,10 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 		fn_samples = fs->self_samples;
 		fn_value0 = fs->self_value[0];
 	}
-	if (ctx->opts->skip_zero && fn_samples == 0)
+	if (ctx->opts->skip_zero && fn_samples == 0 &&
+	    (!fs || (!fs->self_w.sys_samples && !fs->self_w.off_count)))
 		return LP_OK;
-	setup_cols(&t, &k, ctx, v.has_hits, v.has_incl);
+	setup_cols(&t, &k, ctx, v.has_hits, v.has_incl, v.has_iwall);
 	if (file)
 		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
 				     ? rep->prof->modules[fs->module].path : NULL);
@@ -370,7 +497,8 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 		char *where;
 
 		if (ls->function != fn ||
-		    (!ls->samples && !ls->has_hits && ls->incl_samples <= ls->samples) ||
+		    (!lp_line_has_data(ls) && !lp_line_has_incl(rep, ls) &&
+		     !lp_line_has_incl_wall(rep, ls)) ||
 		    (ls->file == file && ls->line >= first && ls->line <= last))
 			continue;
 		where = table_row(&t, NULL, 0);
@@ -382,7 +510,7 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 		fill_row(&t, &k, ls, fn_samples, fn_value0);
 		t.text[t.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
 	}
-	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, fn_value0, fn_samples));
+	print_total(ctx, fs, out);
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
 	fprintf(out, "Function: %s at line %d\n\n", name, first);
 	table_print(&t, out, ctx->color);
@@ -422,7 +550,9 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
 		int j = i;
 
-		secs[i] = fs ? lp_report_seconds(rep, fs->self_value[0], fs->self_samples) : 0;
+		/* Time; where the sampled event is not a clock, its count. */
+		secs[i] = !fs ? 0 : rep->has_time ? lp_report_seconds(rep, fs->self_value[0], 0)
+						  : (double)fs->self_value[0];
 		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
 			order[j] = order[j - 1];
 		order[j] = i;
@@ -440,8 +570,21 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 		/* Without samples (hits only, or never run) the DWARF still says where it is. */
 		if (!file && lp_report_span(rep, ctx->opts->functions[i], &file, &decl, &last) != 0)
 			file = NULL, decl = 0;
-		fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s\n", secs[i], pct,
-			file ? lp_render_relpath(file) : "?", decl, ctx->opts->functions[i]);
+		if (rep->has_time)
+			fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s", secs[i], pct,
+				file ? lp_render_relpath(file) : "?", decl, ctx->opts->functions[i]);
+		else
+			fprintf(out, "%10.0f %s %5.1f%%  %s:%d - %s", secs[i],
+				rep->prof->events[0].measured, pct, file ? lp_render_relpath(file) : "?",
+				decl, ctx->opts->functions[i]);
+		if (rep->has_wall && fs) {
+			lp_times tm;
+
+			lp_report_times(rep, fs->self_value[0], fs->self_w.sys_value,
+					lp_waits_off_ns(&fs->self_w), &tm);
+			fprintf(out, " (wall %.6f s)", tm.wall_s);
+		}
+		fputc('\n', out);
 	}
 	free(order);
 	free(secs);
@@ -507,6 +650,33 @@ static const lp_func_stat *hint_function(const lp_report *rep)
 	return any;
 }
 
+/*
+ * Without stacks, system time and blocked time stay where the thread
+ * entered the kernel: mostly inside libraries (libc's read, nanosleep,
+ * futex wrappers), whose callers then show none of it. Say so when that is
+ * most of it, and how to see the calling lines. (Preemption is charged
+ * where the thread ran: no library in between.)
+ */
+static void hint_stacks(const lp_report *rep, FILE *out)
+{
+	uint64_t all = 0, lib = 0;
+
+	if (rep->inclusive_from_stacks || !(rep->has_sys || rep->has_off))
+		return;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *l = &rep->lines[i];
+		uint64_t w = (rep->has_sys ? l->w.sys_value : 0) + l->w.off_ns[LP_OFF_BLOCKED];
+
+		all += w;
+		if (!l->file || access(l->file, R_OK) != 0)
+			lib += w;
+	}
+	if (all && lib * 2 > all && (double)all * 1e-9 >= 0.05)
+		fprintf(out, "\nHint: %.0f %% of the system and blocked time is in code whose source is not "
+			"here (libc's system call wrappers...): --call-graph=dwarf charges it to the "
+			"lines that called it too (Incl. Wall)\n", 100.0 * (double)lib / (double)all);
+}
+
 int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
@@ -516,7 +686,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	lp_metric_cols mc;
 	char (*where)[512];
 	size_t n = rep->nlines < (size_t)top ? rep->nlines : (size_t)top;
-	int ev0, st0;
+	int ev0, st0, sys, off, wall;
 
 	where = calloc(n + 1, sizeof(*where));
 	if (!where)
@@ -524,16 +694,21 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (!ctx->opts->nfunctions && !ctx->opts->functions_view)
 		lp_render_header(ctx, out);
 	table_col(&t, "Samples", 9);
-	table_col(&t, "Time", 12);
+	table_col(&t, time_head(rep), 12);
 	table_col(&t, "% Time", 8);
 	if (ctx->opts->ci)
 		table_col(&t, "+-", 6);
+	wait_cols(&t, rep, &sys, &off, &wall);
 	ev0 = extra_cols(&t, rep->prof, &mc);
 	st0 = stat_cols(&t, ctx);
-	for (size_t i = 0; i < n && rep->lines[i].samples; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
-		double secs = lp_report_seconds(rep, ls->value[0], ls->samples);
 		double share = total ? (double)ls->samples / (double)total : 0;
+		lp_times tm;
+
+		if (!ls->samples && !ls->w.sys_samples && !ls->w.off_count)
+			break; /* hits only, from here on */
+		lp_line_times(rep, ls, &tm);
 
 		if (ls->file) {
 			char loc[400];
@@ -546,8 +721,12 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		if (!table_row(&t, where[i], share))
 			break;
 		cell_u64(&t, 0, ls->samples);
-		cell(&t, 1, "%.1f", secs / ctx->opts->unit);
+		if (rep->has_time)
+			cell(&t, 1, "%.1f", tm.time_s / ctx->opts->unit);
+		else
+			cell_u64(&t, 1, ls->value[0]);
 		cell(&t, 2, "%.1f", 100.0 * share);
+		wait_cells(&t, ctx, &tm, sys, off, wall);
 		if (ctx->opts->ci) {
 			double lo, hi;
 
@@ -558,8 +737,9 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		if (st0 >= 0)
 			stat_cells(&t, st0, ctx, &ctx->cv->line_stats[i]);
 	}
-	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples):\n\n",
-		t.nrows, rep->nlines);
+	fprintf(out, "Hottest lines of the program (%zu of %zu lines with samples%s%s):\n\n",
+		t.nrows, rep->nlines, rep->has_sys || rep->has_off ? " or waits" : "",
+		rep->has_wall ? "; by Time + Sys + blocked Off-CPU" : "");
 	t.text_head = "Line                              Function";
 	table_print(&t, out, ctx->color);
 	if (ctx->opts->asm_view && lp_render_asm_lines(ctx, t.nrows, out, err) != LP_OK) {
@@ -574,6 +754,7 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
 				"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);
 	}
+	hint_stacks(rep, out);
 	table_free(&t);
 	free(where);
 	return LP_OK;

@@ -302,6 +302,48 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/*
+ * The same for waits: blocked time stays in the libc wrapper that made the
+ * system call, and -g stacks from a library without frame pointers lose
+ * its caller, the very line that waited. (System time is mostly where the
+ * samples are: the note on samples covers it.)
+ */
+static void check_waits(const lp_profile *prof, FILE *diag)
+{
+	uint64_t *w = calloc(prof->nmodules, sizeof(*w)), all = 0, lib = 0;
+	const char *top = NULL;
+	uint64_t top_w = 0;
+
+	if (!w)
+		return;
+	for (size_t i = 0; i < prof->naddrs; i++) {
+		const lp_counts *c = &prof->addrs[i].c;
+		uint64_t v = c->off_ns[LP_OFF_BLOCKED];
+
+		all += v;
+		if (prof->addrs[i].loc.module < prof->nmodules)
+			w[prof->addrs[i].loc.module] += v;
+	}
+	for (uint32_t m = 0; all && m < prof->nmodules; m++) {
+		const char *path = prof->modules[m].path;
+		char why[256];
+		int exe;
+
+		if (!w[m] || !path || probe_module(path, &exe, why, sizeof(why)) != LP_FP_NO || exe)
+			continue;
+		lib += w[m];
+		if (w[m] > top_w)
+			top = path, top_w = w[m];
+	}
+	if (top && 5 * lib >= all && all >= 50000000)
+		fprintf(diag, "lineprof: note: %.0f%% of the blocked time is in %s%s, "
+			"built without frame pointers: -g stacks from there miss the line that made "
+			"the call, so its Incl. Wall comes out too low; --call-graph=dwarf records "
+			"them whole\n", 100.0 * (double)lib / (double)all, base_name(top),
+			lib > top_w ? " and other libraries" : "");
+	free(w);
+}
+
 void lp_framepointer_check(const lp_profile *prof, FILE *diag)
 {
 	uint64_t *self, lib_samples = 0;
@@ -310,7 +352,11 @@ void lp_framepointer_check(const lp_profile *prof, FILE *diag)
 	int exe_noted = 0;
 
 	/* --call-graph=dwarf unwinds through CFI: frame pointers do not matter. */
-	if (!diag || prof->callchain != LP_CALLCHAIN_FP || !prof->nmodules || !prof->samples)
+	if (!diag || prof->callchain != LP_CALLCHAIN_FP || !prof->nmodules)
+		return;
+	if (prof->off_cpu)
+		check_waits(prof, diag);
+	if (!prof->samples)
 		return;
 	self = calloc(prof->nmodules, sizeof(*self));
 	if (!self)

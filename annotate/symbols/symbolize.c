@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include <dwarf.h>
+#include <gelf.h>
 
 #include "dwarf_file.h"
 #include "dwarf_index.h"
@@ -262,6 +263,24 @@ static lp_symmod *lp_symtab_module(lp_symtab *st, uint32_t i)
 			m->state = 1;
 	}
 	return m;
+}
+
+int lp_symtab_after_syscall(lp_symtab *st, lp_loc loc)
+{
+	lp_symmod *m = loc.module == LP_MODULE_NONE ? NULL : lp_symtab_module(st, loc.module);
+	GElf_Ehdr eh;
+	Elf_Data *d;
+	const unsigned char *b;
+
+	if (!m || m->state != 1 || loc.offset < 2 || !gelf_getehdr(m->f->file.elf, &eh) ||
+	    eh.e_machine != EM_X86_64)
+		return -1;
+	/* Read through the ELF already open (mapped): the profile's file offsets are its own. */
+	d = elf_getdata_rawchunk(m->f->file.elf, (int64_t)loc.offset - 2, 2, ELF_T_BYTE);
+	if (!d || !d->d_buf || d->d_size < 2)
+		return -1;
+	b = d->d_buf;
+	return b[0] == 0x0f && b[1] == 0x05; /* x86-64 syscall */
 }
 
 /*

@@ -39,6 +39,13 @@ void lp_symtab_free(lp_symtab *st);
 int lp_symtab_lookup(lp_symtab *st, lp_loc loc, int is_return, const lp_frame **frames);
 
 /*
+ * Is loc right after a system call instruction (so a thread that blocked
+ * there was in a system call, not in a fault)? 1 yes, 0 no, -1 unknown (no
+ * such module here, or not x86-64 code).
+ */
+int lp_symtab_after_syscall(lp_symtab *st, lp_loc loc);
+
+/*
  * Checks a module before it is trusted: the file exists, its build-id equals
  * the profile's (when both are known). LP_OK or LP_EFAIL with a message
  * naming the file and what to do. A file that exists but cannot be read as

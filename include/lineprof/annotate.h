@@ -13,6 +13,9 @@
 
 enum lp_color { LP_COLOR_AUTO, LP_COLOR_NEVER, LP_COLOR_ALWAYS };
 enum lp_sort { LP_SORT_SELF, LP_SORT_TOTAL };
+/* What --folded counts per stack (--folded-event). */
+enum lp_folded_event { LP_FOLDED_SAMPLES, LP_FOLDED_TIME, LP_FOLDED_SYS, LP_FOLDED_OFF,
+		       LP_FOLDED_WALL };
 /* Where samples came from, the level of --by and of the statistics across it. */
 enum lp_by { LP_BY_NONE, LP_BY_THREAD, LP_BY_PROCESS, LP_BY_RANK };
 
@@ -37,6 +40,7 @@ typedef struct lp_view_opts {
 	double node_threshold, edge_threshold;
 	const char *callgrind;          /* --callgrind FILE */
 	const char *folded;             /* --folded FILE */
+	enum lp_folded_event folded_event; /* --folded-event */
 	const char *html;               /* --html FILE: the self-contained report */
 	const char *flamegraph;         /* --flamegraph FILE.svg */
 	const char *pprof;              /* --pprof FILE: gzipped profile.proto */

@@ -78,9 +78,12 @@ typedef struct lp_unwinder {
 	void *ctx;
 } lp_unwinder;
 
+/* Off-CPU recording (lp_record_opts.off_cpu): on by default where the kernel allows it. */
+enum lp_off_cpu { LP_OFFCPU_DEFAULT = 0, LP_OFFCPU_ON = 1, LP_OFFCPU_OFF = -1 };
+
 typedef struct lp_record_opts {
 	const char *events[LP_MAX_EVENTS]; /* first samples, the rest are read with it */
-	int nevents;                       /* 0: "cycles" */
+	int nevents;                       /* 0: "cpu-clock" (a clock: Time is measured) */
 	uint64_t freq;                     /* -F HZ; 0: 4000 unless period is set */
 	uint64_t period;                   /* -c PERIOD */
 	int callchain;                     /* enum lp_callchain: -g, --call-graph=dwarf */
@@ -96,11 +99,17 @@ typedef struct lp_record_opts {
 	                                      mask at the call (a caller that blocks signals to
 	                                      protect its own saving passes its mask from before) */
 	const lp_identity *identity;       /* of the launched process in its job; NULL: unknown */
+	int off_cpu;                       /* enum lp_off_cpu: --off-cpu, --no-off-cpu */
 } lp_record_opts;
 
 /*
  * Runs argv[0] (looked up in PATH like execvp) with argv, samples it until it
- * exits, and adds everything to prof, including prof->exit_status. SIGINT,
+ * exits, and adds everything to prof, including prof->exit_status and the
+ * rusage of the whole tree (user_ns, sys_ns). A clock leader also samples
+ * kernel mode where perf_event_paranoid allows it (prof->kernel), charging
+ * system time to the user ip that entered the kernel; off-CPU time is
+ * recorded unless opts->off_cpu is LP_OFFCPU_OFF (prof->off_cpu). What the
+ * kernel does not allow is said on opts->diag, and the run goes on. SIGINT,
  * SIGTERM, SIGHUP and SIGQUIT sent to lineprof reach the target once (one
  * sent to the whole process group is not sent again); the second SIGINT or
  * SIGTERM kills the target with SIGKILL. Either way the profile is still

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from lp import (HEADING, LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_tables,
+from lp import (HEADING, LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_functions,
+                parse_top, parse_tables,
                 pct, prog, row_of, run, samples, workdir)
 
 
@@ -88,13 +89,13 @@ def unit_option():
 def top_lines():
     r = run([prog("hotline")], cwd=workdir())
     check(r.code == 0, "exit 0", r)
-    rows = [l for l in r.report.splitlines() if "hotline.c:" in l]
+    rows = [row for row in parse_top(r.report) if "hotline.c:" in row["where"]]
     check(rows, "hot lines listed", r)
-    first = rows[0].split()
-    check(first[3] == "hotline.c:%d" % marker_line("hotline.c", "HOT") or
-          first[3].endswith("/hotline.c:%d" % marker_line("hotline.c", "HOT")),
+    first = rows[0]
+    check(first["where"] == "hotline.c:%d" % marker_line("hotline.c", "HOT") or
+          first["where"].endswith("/hotline.c:%d" % marker_line("hotline.c", "HOT")),
           "the HOT line is the hottest", r)
-    check(float(first[2]) > 60.0, "with > 60%", r)
+    check(float(first["% Time"]) > 60.0, "with > 60%", r)
     check("Hint: lineprof -f hot_work" in r.report, "a hint names the hot function", r)
 
 
@@ -282,10 +283,10 @@ def dlopen_library():
     r = run([prog("dlopener"), lib], cwd=d)
     check(r.code == 0, "exit 0", r)
     hot = "lpplugin.c:%d" % marker_line("lpplugin.c", "PLUGIN_HOT")
-    rows = [l.split() for l in r.report.splitlines() if "lpplugin.c:" in l]
-    check(rows and rows[0][3].endswith(hot), "the library's PLUGIN_HOT line is the hottest", r)
-    check(rows[0][4] == "lp_plugin_work", "in lp_plugin_work", r)
-    check(float(rows[0][2]) > 60.0, "with > 60%", r)
+    rows = [row for row in parse_top(r.report) if "lpplugin.c:" in row["where"]]
+    check(rows and rows[0]["where"].endswith(hot), "the library's PLUGIN_HOT line is the hottest", r)
+    check(rows[0]["function"] == "lp_plugin_work", "in lp_plugin_work", r)
+    check(float(rows[0]["% Time"]) > 60.0, "with > 60%", r)
     a = run(["annotate", "-f", "lp_plugin_work", "dlopener.lprof"], cwd=d)
     check(a.code == 0, "annotate -f on the saved profile", a)
     t = hot_table(a, "lp_plugin_work", "lpplugin.c", "PLUGIN_HOT")
@@ -314,15 +315,15 @@ def stripped_binary():
           "one line names the binary, says it is stripped and how to fix it", r)
     check("Hint:" not in r.report, "no -f hint: there is no function -f could show", r)
     check(os.path.exists(os.path.join(d, "stripped.lprof")), "profile written", r)
-    rows = [l for l in r.report.splitlines() if "(no line info)" in l]
-    check(rows and "[stripped+0x" in rows[0], "the hottest addresses, by offset in the file", r)
-    check(float(rows[0].split()[2]) > 20.0, "the hottest one stands out", r)
+    rows = [row for row in parse_top(r.report) if row["where"] == "(no line info)"]
+    check(rows and "[stripped+0x" in rows[0]["function"], "the hottest addresses, by offset in the file", r)
+    check(float(rows[0]["% Time"]) > 20.0, "the hottest one stands out", r)
     # With the symbol table kept, the hot function is named even without lines.
     exe = strip_copy(d, "--strip-debug", "nodebuginfo")
     r = run([exe], cwd=d)
     check(r.code == 0 and "compile with -g" in r.err, "says there are no lines", r)
-    rows = [l.split() for l in r.report.splitlines() if "(no line info)" in l]
-    check(rows and rows[0][-1] == "hot_work" and float(rows[0][2]) > 60.0,
+    rows = [row for row in parse_top(r.report) if row["where"] == "(no line info)"]
+    check(rows and rows[0]["function"] == "hot_work" and float(rows[0]["% Time"]) > 60.0,
           "hot_work, from the ELF symbol table, is the hottest function", r)
     f = run(["annotate", "--functions", "nodebuginfo.lprof"], cwd=d)
     check(f.code == 0 and re.search(r"^\s*\d+\s+[\d.]+.*\shot_work$", f.report, re.M),
@@ -336,8 +337,8 @@ def nodebug_functions():
     check(r.code == 0, "exit 0", r)
     notes = [l for l in r.err.splitlines() if "compile with -g" in l]
     check(len(notes) == 1 and "no DWARF line info" in notes[0], "one clear line", r)
-    rows = [l.split() for l in r.report.splitlines() if "(no line info)" in l]
-    check(rows and rows[0][-1] == "main" and float(rows[0][2]) > 60.0,
+    rows = [row for row in parse_top(r.report) if row["where"] == "(no line info)"]
+    check(rows and rows[0]["function"] == "main" and float(rows[0]["% Time"]) > 60.0,
           "main, where the loop is, is the hottest function", r)
     check("Hint:" not in r.report, "no -f hint: -f needs line info", r)
 
@@ -690,20 +691,6 @@ def sample_count(text):
     return int(m.group(1))
 
 
-def parse_functions(text):
-    """--functions rows: {name: {"samples", "self", "total", "self_s", "total_s", "module", "where"}}."""
-    lines = text.splitlines()
-    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
-    rows = {}
-    for l in lines[at + 2:]:
-        if not l.strip():
-            break
-        f = l.split()
-        rows[f[7]] = {"samples": int(f[0]), "self": float(f[1]), "total": float(f[2]),
-                      "self_s": float(f[3]), "total_s": float(f[4]), "module": f[5], "where": f[6]}
-    return rows
-
-
 @case
 def callgraph_functions():
     """-g --functions: self and total within 3 points of the truth; total >= self; sorting."""
@@ -725,13 +712,15 @@ def callgraph_functions():
     check(rows["c"]["where"].endswith("callgraph.c:%d" % (marker_line("callgraph.c", "C_SELF") - 2)),
           "c's File:Line is its definition", r)
     order = [l.split()[-1] for l in r.report.splitlines() if l.split()[-1:] and l.split()[-1] in rows]
-    selfs = [rows[n]["samples"] for n in order]
+    # By self samples, or by self Wall where the run recorded it (cProfile's wall clock).
+    key = "self_wall" if "Self wall" in r.report else "samples"
+    selfs = [rows[n][key] for n in order]
     check(selfs == sorted(selfs, reverse=True), "sorted by self", r)
     t = run(["annotate", "--functions", "--sort", "total", "callgraph.lprof"], cwd=d)
     check(t.code == 0, "annotate --sort total", t)
     trows = parse_functions(t.report)
     order = [n for n in (l.split()[-1] for l in t.report.splitlines() if l.split()) if n in trows]
-    totals = [trows[n]["total"] for n in order]
+    totals = [trows[n]["total_wall" if "Total wall" in t.report else "total"] for n in order]
     check(totals == sorted(totals, reverse=True), "--sort total sorts by total", t)
     # Without -g the header says what totals mean.
     n = run(["annotate", "--functions", record_callgraph(workdir(), g=False)], cwd=d)
@@ -812,8 +801,9 @@ def callgrind_functions(report):
     """callgrind_annotate's per-function lines: {function: (event0, samples)}, summed over files."""
     out = {}
     for l in report.splitlines():
+        # The first two events (cpu_clock, samples); more may follow (sys, off_cpu).
         m = re.match(r"\s*([\d,]+|\.)\s+(?:\([\d. ]+%\)\s+)?([\d,]+|\.)\s+(?:\([\d. ]+%\)\s+)?"
-                     r"\S*:(\S+) \[", l)
+                     r"(?:(?:[\d,]+|\.)\s+(?:\([\d. ]+%\)\s+)?)*\S*:(\S+) \[", l)
         if m:
             v = [0 if x == "." else int(x.replace(",", "")) for x in m.group(1, 2)]
             a, b = out.get(m.group(3), (0, 0))
@@ -837,7 +827,8 @@ def callgraph_callgrind():
                        cwd=d, capture_output=True, text=True)
     check(a.returncode == 0 and "WARNING" not in a.stderr + a.stdout,
           "callgrind_annotate accepts the file:\n%s%s" % (a.stdout, a.stderr))
-    m = re.search(r"^\s*[\d,]+ \(100.0%\)\s+([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", a.stdout, re.M)
+    m = re.search(r"^\s*[\d,]+ \(100.0%\)\s+([\d,]+) \(100.0%\)(?:\s+[\d,]+ \(100.0%\))*\s+"
+                  r"PROGRAM TOTALS", a.stdout, re.M)
     check(m is not None and int(m.group(1).replace(",", "")) == n,
           "PROGRAM TOTALS has the %d samples:\n%s" % (n, a.stdout))
     got = callgrind_functions(a.stdout)
@@ -986,12 +977,19 @@ def err_call_graph():
 
 @case
 def event_columns():
-    """-e cpu-clock,page-faults: a column per event in table, listing and CSV; faults on TOUCH, CPU on BURN."""
+    """-e cpu-clock,page-faults: a column per event in table, listing and CSV; faults on TOUCH.
+
+    Nothing here depends on how fast this machine takes a page fault: TOUCH's
+    share of the time does (a fault in a VM can cost more than all of BURN),
+    so the time is checked between lines doing the same work, BURN and TAIL
+    (1/20 of it).
+    """
     d = workdir()
     r = run(["-e", "cpu-clock,page-faults", "-f", "main", "--csv", "f.csv", "--json", "f.json",
              prog("faults")], cwd=d)
     check(r.code == 0, "exit 0", r)
     burn, touch = marker_line("faults.c", "BURN"), marker_line("faults.c", "TOUCH")
+    tail = marker_line("faults.c", "TAIL")
     with open(os.path.join(os.environ["PROGRAMS_SRC"], "faults.c")) as f:
         pages = int(re.search(r"lp_fault_pages = (\d+);", f.read()).group(1))
     minflt = int(re.search(r"minflt=(\d+)", r.out).group(1))
@@ -1002,8 +1000,14 @@ def event_columns():
     total = sum(faults.values())
     check(faults.get(touch, 0) > 0.8 * total,
           "TOUCH has > 80%% of the page faults (%s of %d)" % (faults.get(touch), total), r)
-    check(max(t["rows"], key=samples) is row_of(t, burn), "cpu-clock's hot line is BURN", r)
-    check(pct(row_of(t, burn)) > 80.0, "BURN has > 80%% of the time", r)
+    # Time is each line's own samples, never a share of the run: BURN does 20 times TAIL's work.
+    ratio = float(row_of(t, burn)["Time"]) / max(float(row_of(t, tail)["Time"] or 0), 1e-9)
+    check(12.0 < ratio < 35.0, "BURN's Time is ~20x TAIL's (%.1f)" % ratio, r)
+    if "Sys" in t["heads"]:
+        # The faults' kernel time is TOUCH's, not spread over BURN: BURN enters the kernel
+        # only for the timer that samples it.
+        check(float(row_of(t, touch)["Sys"] or 0) > float(row_of(t, burn)["Sys"] or 0),
+              "TOUCH has more Sys than BURN", r)
     # The numbers: the run's page faults, as the program itself counts them (getrusage).
     with open(os.path.join(d, "f.json"), encoding="utf-8") as f:
         doc = json.load(f)
@@ -1017,7 +1021,9 @@ def event_columns():
           % (pf_total, pages, minflt), r)
     with open(os.path.join(d, "f.csv"), newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    check(list(rows[0])[9:11] == ["cpu-clock", "page-faults"], "CSV columns per event", r)
+    head = list(rows[0])
+    check("cpu-clock" in head and head.index("page-faults") == head.index("cpu-clock") + 1,
+          "CSV columns per event", r)
     csv_touch = [row for row in rows if row["line"] == str(touch)]
     check(len(csv_touch) == 1 and int(csv_touch[0]["page-faults"]) == faults[touch],
           "the CSV's TOUCH faults are the table's", r)
@@ -1066,10 +1072,13 @@ def fallback_no_pmu():
     check("Also counted" not in tables and "instructions" not in tables and "IPC" not in tables,
           "no column for what was not counted", r)
     t = hot_table(r, "hot_work", "hotline.c", "HOT")
-    check(t["heads"] == ["Line #", "Samples", "Time", "% Time"], "the plain table: %s" % t["heads"], r)
+    # (Sys, Off-CPU and Wall come where the kernel lets them be recorded: not event columns.)
+    check([h for h in t["heads"] if h not in ("Sys", "Off-CPU", "Wall")] ==
+          ["Line #", "Samples", "Time", "% Time"], "the plain table: %s" % t["heads"], r)
     with open(os.path.join(d, "h.csv"), newline="") as f:
         head = next(csv.reader(f))
-    check(head[9:] == ["cpu-clock"], "CSV: the measured event only: %s" % head, r)
+    check([h for h in head if h in ("cpu-clock", "cycles", "instructions")] == ["cpu-clock"],
+          "CSV: the measured event only: %s" % head, r)
     with open(os.path.join(d, "h.json")) as f:
         doc = json.load(f)
     check([(e["name"], e["measured"]) for e in doc["events"]] == [("cycles", "cpu-clock")] and

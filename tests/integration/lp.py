@@ -83,7 +83,8 @@ def one_line_error(result, code, needle):
 
 # A column heading: the ones with a blank in them, else one word (event columns
 # follow "% Time" after a single space, like every column).
-HEADING = r"Line #|% Time|% Prog|Per Hit|Incl\. Time|Cache Miss %|Branch Miss %|\S+"
+HEADING = (r"Line #|% Time|% Prog|Per Hit|Incl\. Time|Incl\. Wall|Cache Miss %|Branch Miss %|"
+           r"Self (?:%|sys|off|wall|s)|Total (?:%|sys|off|wall|s)|\S+")
 
 
 def parse_tables(text):
@@ -136,3 +137,71 @@ def pct(row):
 
 def samples(row):
     return int(row["Samples"]) if row.get("Samples") else 0
+
+
+def parse_top(text):
+    """--top rows, hottest first: dicts of heading -> string, plus "where" (file:line) and "function".
+
+    The numeric columns are right-aligned under their headings; the line and
+    the function follow, as in the header "Line   Function".
+    """
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("Hottest lines"))
+    header = lines[at + 2]
+    text_at = header.index("  Line ")
+    heads, edges, pos = [], [], 0
+    for h in re.finditer(HEADING, header[:text_at]):
+        heads.append(h.group(0))
+        edges.append((pos, h.end()))
+        pos = h.end()
+    rows = []
+    for l in lines[at + 4:]:
+        if not l.strip():
+            break
+        row = {h: l[a:b].strip() for h, (a, b) in zip(heads, edges)}
+        rest = l[text_at + 2:]
+        if rest.startswith("(no line info)"):
+            row["where"], row["function"] = "(no line info)", rest[len("(no line info)"):].strip()
+        else:
+            where, _, fn = rest.partition(" ")
+            row["where"], row["function"] = where, fn.strip()
+        rows.append(row)
+    return rows
+
+
+def parse_functions(text):
+    """--functions rows: {name: {"samples", "self", "total", "self_s", "total_s", "module", "where",
+    and, where recorded, "self_sys", "total_sys", "self_off", "total_off", "self_wall", "total_wall"}}.
+
+    Seconds that were not measured ("-") are None.
+    """
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
+    header = lines[at]
+    numeric = [h.group(0) for h in re.finditer(r"Self (?:%|sys|off|wall|s)|Total (?:%|sys|off|wall|s)|"
+                                               r"Mean s|Max s|Max/Mean|\S+",
+                                               header[:header.index("Module")])]
+    keys = {"Samples": "samples", "Self %": "self", "Total %": "total", "Self s": "self_s",
+            "Total s": "total_s", "Self sys": "self_sys", "Total sys": "total_sys",
+            "Self off": "self_off", "Total off": "total_off", "Self wall": "self_wall",
+            "Total wall": "total_wall"}
+    rows = {}
+    for l in lines[at + 2:]:
+        if not re.match(r"\s*\d", l):  # a blank line, or a note after the table
+            break
+        f = l.split()
+        n = len(numeric)
+        row = {}
+        for h, v in zip(numeric, f[:n]):
+            if v == "-":
+                row[keys.get(h, h)] = None  # not measured (or, for MPI's row, no total)
+            elif h == "Samples":
+                row["samples"] = int(v)
+            else:
+                try:
+                    row[keys.get(h, h)] = float(v)
+                except ValueError:
+                    row[keys.get(h, h)] = v  # a rank, tid or pid column
+        row["module"], row["where"] = f[n], f[n + 1]
+        rows[" ".join(f[n + 2:])] = row
+    return rows

@@ -177,6 +177,10 @@ static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl
  *               Combines with FAKE_META and FAKE_ODD only.
  * FAKE_CODE     machine code (fake_code_build) and ELF addresses (file offset
  *               + 0x1000): hot's loop on line 5, main with hot inlined.
+ * FAKE_WAITS    kernel mode and off-CPU recorded: line 4 (0x10) 5 kernel
+ *               samples, 5 ms of Sys; line 5 (0x20) 2 waits, 20 ms blocked;
+ *               line 6 (0x50) a wait-only line, 8 ms runnable; task-clock
+ *               56 ms (1 ms no line was charged with), rusage 48 + 8 ms.
  */
 #define FAKE_EVENTS2 1
 #define FAKE_HITS 2
@@ -185,6 +189,19 @@ static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl
 #define FAKE_MORE 16
 #define FAKE_METRICS 32
 #define FAKE_CODE 64
+#define FAKE_WAITS 128
+
+/* Counts that are not user-mode samples: kernel mode and off the CPU. */
+static inline void fake_add_waits(lp_profile *p, uint64_t offset, uint64_t sys_samples,
+				  uint64_t sys_ns, uint64_t waits, uint64_t blocked_ns,
+				  uint64_t runnable_ns)
+{
+	lp_counts c = { .sys_samples = sys_samples, .sys_value = sys_ns, .off_count = waits };
+
+	c.off_ns[LP_OFF_BLOCKED] = blocked_ns;
+	c.off_ns[LP_OFF_RUNNABLE] = runnable_ns;
+	lp_profile_add(p, LP_CTX_NONE, (lp_loc){ 0, offset }, &c);
+}
 
 static const char fake_odd[] = "main<a,\"b\">\n\x01\xff";
 static const char fake_other[] = "other", fake_noline[] = "[prog+0x70]";
@@ -283,6 +300,15 @@ static inline int fake_build_opts(fake *f, int flags)
 		f->prof->task_clock_ns = 60000000;
 		lp_test_add(f->prof, (lp_loc){ 0, 0x60 }, 5, (uint64_t[]){ 5000000, 20 });
 		lp_test_add(f->prof, (lp_loc){ 0, 0x70 }, 5, (uint64_t[]){ 5000000, 30 });
+	}
+	if (flags & FAKE_WAITS) {
+		f->prof->kernel = f->prof->off_cpu = 1;
+		f->prof->task_clock_ns = 56000000;
+		f->prof->user_ns = 48000000;
+		f->prof->sys_ns = 8000000;
+		fake_add_waits(f->prof, 0x10, 5, 5000000, 0, 0, 0);
+		fake_add_waits(f->prof, 0x20, 0, 0, 2, 20000000, 0);
+		fake_add_waits(f->prof, 0x50, 0, 0, 1, 0, 8000000);
 	}
 	if (flags & FAKE_HITS) {
 		lp_profile_add_hits(f->prof, (lp_loc){ 0, 0x10 }, 1001);

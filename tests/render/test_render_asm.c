@@ -30,6 +30,9 @@ static const char header50[] =
 	"\n"
 	"Samples: 50 of cpu-clock at 1000 Hz (asked for cycles, not available here); "
 	"CPU time 0.050 s, wall 0.060 s\n"
+	"CPU: sampled user 0.050 s of task-clock 0.050 s; not attributed to a line: 0.000 s, "
+	"all system time included: kernel mode was not sampled (Sys and Off-CPU need "
+	"kernel.perf_event_paranoid <= 1 or root: sysctl -w kernel.perf_event_paranoid=1)\n"
 	"\n";
 
 static const char *fns_hot[] = { "hot" };
@@ -219,14 +222,16 @@ START_TEST(test_csv_loops)
 	o.loops_view = 1;
 	got = fake_render(&f, lp_render_csv, &o);
 	ck_assert_msg(strncmp(got, "file,line,function,samples,time_s,percent,percent_of_function,"
-				   "ci_low,ci_high,cpu-clock,kind,loop,first_line,last_line,header_line,"
-				   "depth,parent,self_samples,self_time_s,self_percent\r\n", 161) == 0,
+				   "ci_low,ci_high,sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,"
+				   "off_blocked_s,off_runnable_s,wait,incl_wall_s,cpu-clock,kind,loop,"
+				   "first_line,last_line,header_line,depth,parent,self_samples,self_time_s,"
+				   "self_percent\r\n", 277) == 0,
 		      "%s", got);
 	snprintf(expect, sizeof(expect), "%s,5,hot,30,0.030000000,60.000000,75.000000,46.181438,"
-		 "72.391610,30000000,line,,,,,,,,,\r\n", f.file);
+		 "72.391610,,,,0,0,,,,,30000000,line,,,,,,,,,\r\n", f.file);
 	ck_assert_msg(strstr(got, expect) != NULL, "%s", got);
 	snprintf(expect, sizeof(expect), "%s,5,hot,20,0.020000000,40.000000,,27.608390,53.818562,"
-		 "20000000,loop,0,5,5,5,1,,20,0.020000000,40.000000\r\n", f.file);
+		 ",,,,,,,,,20000000,loop,0,5,5,5,1,,20,0.020000000,40.000000\r\n", f.file);
 	ck_assert_msg(strlen(got) > strlen(expect) &&
 		      strcmp(got + strlen(got) - strlen(expect), expect) == 0, "%s", got);
 	free(got);

@@ -110,9 +110,12 @@ static void expect_functions(const char *sortword, const char *header, const cha
 		 "Timer unit: 1e-06 s\n"
 		 "\n"
 		 "Samples: 100 of cpu-clock at 1000 Hz; CPU time 0.100 s, wall 0.120 s\n"
+		 "CPU: sampled user 0.100 s of task-clock 0.100 s; not attributed to a line: 0.000 s, "
+		 "all system time included: kernel mode was not sampled (Sys and Off-CPU need "
+		 "kernel.perf_event_paranoid <= 1 or root: sysctl -w kernel.perf_event_paranoid=1)\n"
 		 "\n"
 		 "%s"
-		 "Self s, Total s: seconds of CPU time (cProfile's tottime, cumtime)\n"
+		 "Self s, Total s: seconds of user CPU time (cProfile's tottime, cumtime)\n"
 		 "\n"
 		 "%s", header, rows);
 	got = fcg_render(&f, lp_render_functions, &o, NULL);
@@ -216,6 +219,9 @@ START_TEST(test_table_incl_column)
 		 "Timer unit: 1e-06 s\n"
 		 "\n"
 		 "Samples: 100 of cpu-clock at 1000 Hz; CPU time 0.100 s, wall 0.120 s\n"
+		 "CPU: sampled user 0.100 s of task-clock 0.100 s; not attributed to a line: 0.000 s, "
+		 "all system time included: kernel mode was not sampled (Sys and Off-CPU need "
+		 "kernel.perf_event_paranoid <= 1 or root: sysctl -w kernel.perf_event_paranoid=1)\n"
 		 "\n"
 		 "Total time: 0.02 s\n"
 		 "File: %s\n"

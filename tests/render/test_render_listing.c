@@ -19,6 +19,9 @@ static const char header60[] =
 	"\n"
 	"Samples: 60 of cpu-clock at 1000 Hz (asked for cycles, not available here); "
 	"CPU time 0.060 s, wall 0.060 s\n"
+	"CPU: sampled user 0.060 s of task-clock 0.060 s; not attributed to a line: 0.000 s, "
+	"all system time included: kernel mode was not sampled (Sys and Off-CPU need "
+	"kernel.perf_event_paranoid <= 1 or root: sysctl -w kernel.perf_event_paranoid=1)\n"
 	"\n";
 
 /* Two files, hottest first (not by name); inlined hot() shows in main's Incl. column. */

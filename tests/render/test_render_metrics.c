@@ -51,7 +51,9 @@ static void assert_line(const char *text, const char *want)
  * Line 5 of hot: 0x20 and its inlined copy 0x40: 50000 instructions over
  * 50000 cycles, 430 misses of 5000 branches. Line 4: 50000 / 20000 = 2.50,
  * 10 / 1000 = 1.0 %. main's line 11: no branches, so no branch-miss value.
- * Time: cycles' share of the 50 ms (line 5: 50000 / 80000).
+ * cycles is no clock: no Time column, but the line's own cycles (never a
+ * share of the run's task-clock), and in Incl. main's 10000 plus the
+ * 10000 of hot inlined into it.
  */
 START_TEST(test_table_metric_columns)
 {
@@ -60,18 +62,19 @@ START_TEST(test_table_metric_columns)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_METRICS), LP_OK);
 	got = render(lp_render_table, 1);
 	assert_line(got,
-		"Line #   Samples         Time   % Time instructions   branches branch-misses    IPC "
+		"Line #   Samples     cycles:p   % Time instructions   branches branch-misses    IPC "
 		"Branch Miss %  Line Contents\n"
 		"================================================================================"
 		"================================\n");
 	assert_line(got,
-		"     4        10      12500.0     28.6        50000       1000            10   2.50"
+		"     4        10        20000     28.6        50000       1000            10   2.50"
 		"           1.0  \tfor (int i = 0; i < n; i++)\n"
-		"     5        30      31250.0     71.4        50000       5000           430   1.00"
+		"     5        30        50000     71.4        50000       5000           430   1.00"
 		"           8.6  \t\ts += i * i;\n");
 	assert_line(got,
-		"    11        10       6250.0    100.0      12500.0        10000          0"
+		"    11        10        10000    100.0        20000        10000          0"
 		"             0   1.00                \treturn hot(1000);\n");
+	assert_line(got, "Total time: n/a s (cycles:p is not a clock: 70000 counted here)\n");
 	ck_assert_msg(!strstr(got, "Cache Miss"), "no cache-miss column without its inputs:\n%s", got);
 	free(got);
 }
@@ -84,12 +87,13 @@ START_TEST(test_csv_metric_columns)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_METRICS), LP_OK);
 	snprintf(expect, sizeof(expect),
 		 "file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high,"
-		 "cycles:p,instructions,branches,branch-misses,ipc,branch_miss_ratio\r\n"
-		 "%s,5,hot,30,0.031250000,62.500000,71.428571,46.181438,72.391610,"
+		 "sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,off_runnable_s,wait,"
+		 "incl_wall_s,cycles:p,instructions,branches,branch-misses,ipc,branch_miss_ratio\r\n"
+		 "%s,5,hot,30,,62.500000,71.428571,46.181438,72.391610,,,,0,0,,,,,"
 		 "50000,50000,5000,430,1.000000,0.086000\r\n"
-		 "%s,4,hot,10,0.012500000,25.000000,28.571429,11.243750,33.037106,"
+		 "%s,4,hot,10,,25.000000,28.571429,11.243750,33.037106,,,,0,0,,,,,"
 		 "20000,50000,1000,10,2.500000,0.010000\r\n"
-		 "%s,11,main,10,0.006250000,12.500000,100.000000,11.243750,33.037106,"
+		 "%s,11,main,10,,12.500000,100.000000,11.243750,33.037106,,,,0,0,,,,,"
 		 "10000,10000,0,0,1.000000,\r\n",
 		 f.file, f.file, f.file);
 	got = render(lp_render_csv, 1);
@@ -133,11 +137,11 @@ START_TEST(test_listing_and_top_metric_columns)
 	ck_assert_msg(l && strncmp(strstr(l, "instructions"),
 				   "instructions   branches branch-misses        IPC Branch Miss %  Line Contents",
 				   75) == 0, "%s", got);
-	assert_line(got, "     5        30      31250.0     62.5                 50000       5000"
+	assert_line(got, "     5        30        50000     62.5                 50000       5000"
 			 "           430       1.00           8.6  \t\ts += i * i;\n");
 	free(got);
 	got = render(lp_render_top, 0);
-	assert_line(got, "       10      12500.0     20.0        50000       1000            10   2.50"
+	assert_line(got, "       10        20000     20.0        50000       1000            10   2.50"
 			 "           1.0  ");
 	free(got);
 }

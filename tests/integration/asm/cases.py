@@ -280,7 +280,9 @@ def callgrind_instructions():
         if not row["Samples"]:
             continue
         src = open(os.path.join(os.environ["PROGRAMS_SRC"], NEST)).read().splitlines()[int(row["Line #"]) - 1]
-        m = re.search(r"^\s*[\d,]+ \([ \d.]+%\)\s+([\d,]+) \([ \d.]+%\)  " + re.escape(src) + "$",
+        # (sys and off_cpu, where recorded, are two more columns: "0" or "." where 0, padded.)
+        m = re.search(r"^\s*[\d,]+ \([ \d.]+%\)\s+([\d,]+) \([ \d.]+%\)"
+                      r"(?:\s+(?:[\d,]+ \([ \d.]+%\)|[\d,]+|\.))*\s+" + re.escape(src.strip()) + "$",
                       a.stdout, re.M)
         check(m and int(m.group(1).replace(",", "")) == int(row["Samples"]),
               "line %s: callgrind_annotate's samples are the table's" % row["Line #"], r)

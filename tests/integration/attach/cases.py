@@ -13,7 +13,8 @@ import signal
 import subprocess
 import time
 
-from lp import LINEPROF, SKIP, case, check, main, marker_line, one_line_error, run, workdir
+from lp import (LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_top, run,
+                workdir)
 
 SPIN = os.path.realpath(os.environ["PROG_SPIN"])
 SRC = "attach/spin.c"
@@ -129,14 +130,11 @@ class Lineprof:
 
 def top_rows(text):
     """The rows of "Hottest lines of the program": [(samples, pct, file, line, function)]."""
-    lines = text.splitlines()
-    start = next(i for i, l in enumerate(lines) if l.startswith("Hottest lines of the program"))
     rows = []
-    for l in lines[start + 4:]:
-        m = re.match(r"\s*(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\S+):(\d+)\s+(\S+)$", l)
-        if not m:
-            break
-        rows.append((int(m.group(1)), float(m.group(3)), m.group(4), int(m.group(5)), m.group(6)))
+    for row in parse_top(text):
+        path, _, line = row["where"].rpartition(":")
+        if line.isdigit():
+            rows.append((int(row["Samples"]), float(row["% Time"]), path, int(line), row["function"]))
     return rows
 
 

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cdp  # noqa: E402
 from lp import LINEPROF, SKIP, case, check, main, marker_line, parse_tables, prog, row_of, run, workdir  # noqa: E402
+from lp import parse_functions as lp_parse_functions  # noqa: E402
 
 SOURCE = "html/report.c"
 ARTIFACTS = os.path.join(os.path.dirname(LINEPROF), "html-artifacts")
@@ -38,16 +39,8 @@ def read_csv(path):
 
 
 def parse_functions(text):
-    """--functions rows: {name: (samples, self %, total %)}."""
-    lines = text.splitlines()
-    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Self %" in l)
-    rows = {}
-    for l in lines[at + 2:]:
-        if not re.match(r"\s*\d", l):   # a blank line, or a note after the table
-            break
-        f = l.split(None, 7)
-        rows[f[7]] = (int(f[0]), float(f[1]), float(f[2]))
-    return rows
+    """--functions rows: {name: (samples, self %, total %)}, by the columns' headings (lp.py)."""
+    return {name: (r["samples"], r["self"], r["total"]) for name, r in lp_parse_functions(text).items()}
 
 
 def close(a, b, tol, what, result=None):
@@ -331,10 +324,19 @@ def flamegraph_svg():
         errors = page.console_errors()
         check(not errors, "no console errors:\n" + "\n".join(errors))
         # A real click on cold_work's frame zooms into it: it fills the width, its siblings hide.
-        rc = cold["rect"]
-        page.click(float(rc["x"]) + float(rc["width"]) / 2, float(rc["y"]) + 8)
-        check(page.eval("document.documentElement.getAttribute('data-zoom')") == cold["i"],
-              "zoomed into cold_work")
+        # The frame is scrolled into view and clicked where the browser drew it: an ASan build's
+        # deeper stacks make the graph taller than the window, and a click off-screen is lost.
+        box = page.eval("""(function () {
+          var r = document.querySelector('g.f[data-i="%s"] rect');
+          r.scrollIntoView({block: 'center'});
+          var b = r.getBoundingClientRect();
+          return [b.left + b.width / 2, b.top + b.height / 2]; })()""" % cold["i"])
+        page.click(box[0], box[1])
+        zoom = page.eval("""new Promise(function (done) {
+          var n = 0, t = setInterval(function () {
+            var z = document.documentElement.getAttribute('data-zoom');
+            if (z !== null || ++n > 50) { clearInterval(t); done(z); } }, 20); })""")
+        check(zoom == cold["i"], "zoomed into cold_work (data-zoom %r, clicked at %s)" % (zoom, box))
         w = page.eval("+document.querySelector('g.f[data-i=\"%s\"] rect').getAttribute('width')" % cold["i"])
         check(w > 1000, "cold_work is as wide as the graph now (%s px)" % w)
         hot = next(f for f in frames if f["name"] == "hot_work")

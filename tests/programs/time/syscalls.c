@@ -1,0 +1,44 @@
+/*
+ * crunch() does a fixed amount of work; with "syscalls" as argv[1] the
+ * program also makes many small pread/pwrite calls between its rounds, so
+ * that about half of its CPU time is system time. crunch's Time must be the
+ * same in both runs: a line's Time is its own samples, and the system time
+ * of the calls is theirs (their Sys), never spread over the other lines.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile long lp_crunch_iterations = 600000;
+volatile long lp_calls_per_round = 2000;
+
+__attribute__((noinline)) static double crunch(double x)
+{
+	for (long i = 0; i < lp_crunch_iterations; i++)
+		x = x * 0.9999999 + 1e-7; /* CRUNCH */
+	return x;
+}
+
+int main(int argc, char **argv)
+{
+	int calls = argc > 1 && strcmp(argv[1], "syscalls") == 0;
+	char path[] = "/tmp/lp-syscalls-XXXXXX", buf[64] = { 1 };
+	int fd = mkstemp(path);
+	double x = 0.5;
+
+	if (fd < 0)
+		return 1;
+	unlink(path);
+	if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		return 1;
+	for (int round = 0; round < 150; round++) {
+		x = crunch(x);
+		for (long j = 0; calls && j < lp_calls_per_round; j++) {
+			if (pread(fd, buf, sizeof(buf), 0) < 0) return 1; /* PREAD */
+			if (pwrite(fd, buf, sizeof(buf), 0) < 0) return 1; /* PWRITE */
+		}
+	}
+	printf("%g\n", x);
+	return 0;
+}
