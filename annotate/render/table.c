@@ -795,16 +795,35 @@ out:
 	free(samples);
 }
 
+/*
+ * A -f table that could not be looked up (its binary is gone or unreadable)
+ * is a view that failed: every table is still printed, then the first such
+ * one is the error. Not with -z (the user asked to skip what has no samples),
+ * nor for a profile without samples (said already, nothing could be found).
+ * A name the binaries do not have failed the selection before this.
+ */
 int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
+	const lp_ftable *missing = NULL;
+	int nmissing = 0;
+
 	lp_render_header(ctx, out);
 	for (size_t i = 0; i < ctx->rep->ntables; i++) {
-		int rc = render_function(ctx, &ctx->rep->tables[i], out, err);
+		const lp_ftable *t = &ctx->rep->tables[i];
+		int rc;
 
+		if (!t->nfns && !t->region_file && !nmissing++)
+			missing = t;
+		rc = render_function(ctx, t, out, err);
 		if (rc != LP_OK)
 			return rc;
 	}
 	render_summary(ctx, out);
+	if (missing && !ctx->opts->skip_zero && ctx->rep->prof->samples > 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: -f %s%s: not found: %s", missing->pattern,
+				    nmissing > 1 ? " and others" : "",
+				    "the profiled binary is not readable (removed or rebuilt); restore it "
+				    "or profile again");
 	return LP_OK;
 }
 

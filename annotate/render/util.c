@@ -81,14 +81,19 @@ const char *lp_render_heat(double share, int color)
 	return "\033[38;5;226m";
 }
 
-/* --color=always forces colour; never, or a non-empty NO_COLOR, turns it off; else: a terminal? */
+/*
+ * --color=always forces colour; never, or a non-empty NO_COLOR, turns it off;
+ * else only on a terminal that has colours (TERM set and not "dumb").
+ */
 int lp_render_use_color(const lp_view_opts *o, FILE *out)
 {
-	const char *no = getenv("NO_COLOR");
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (o->color == LP_COLOR_ALWAYS)
 		return 1;
 	if (o->color == LP_COLOR_NEVER || (no && *no))
+		return 0;
+	if (!term || !*term || strcmp(term, "dumb") == 0)
 		return 0;
 	return isatty(fileno(out));
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <dwarf.h>
 #include <gelf.h>
@@ -29,23 +30,36 @@
 #include "elf_file.h"
 #include "code.h"
 #include "fnindex.h"
+#include "input.h"
 #include "symbolize.h"
 
 #define LP_INLINE_MAX 64     /* frames per address: deeper inline chains are cut */
 #define LP_SCOPES_MAX 256    /* DIEs from a function down to an address's innermost block */
 #define LP_PATH_MAX 4096
 
-/* A profile module (or an added file), opened on the first lookup that needs it. */
+/*
+ * An ELF file, opened on the first lookup that needs it, shared by every
+ * module that names it (same device and inode): a profile naming one file
+ * through thousands of spellings costs one file's memory, not thousands.
+ */
+typedef struct lp_symfile {
+	dev_t dev;
+	ino_t ino;
+	lp_dwfile file;
+	lp_loadmap map;
+	int indexed;         /* the indexes below are built (or were tried) */
+	Dwarf_Addr dwbias;   /* Dwfl address = DWARF address + dwbias */
+	lp_dieindex units;   /* the file's compile units, by address */
+	lp_fnindex *fns;     /* its functions; their DIEs by address */
+} lp_symfile;
+
+/* A profile module (or an added file): its file once opened. */
 typedef struct lp_symmod {
 	int state;           /* 0: not tried yet, 1: open, -1: cannot be opened */
 	const char *path;    /* the file (interned) */
-	lp_dwfile file;
-	lp_loadmap map;
+	lp_symfile *f;       /* shared; owned by the symtab's files */
 	const char *base;    /* interned basename, for "[base+0xoff]" */
-	int indexed;         /* the indexes below are built (or were tried) */
-	Dwarf_Addr dwbias;   /* Dwfl address = DWARF address + dwbias */
-	lp_dieindex units;   /* the module's compile units, by address */
-	lp_fnindex *fns;     /* its functions; their DIEs by address */
+	const char *why;     /* state -1 because the path is refused: what it is; else NULL */
 } lp_symmod;
 
 /* A cached lookup; frames == NULL marks an empty slot. */
@@ -62,6 +76,8 @@ struct lp_symtab {
 	size_t nmods;
 	lp_symmod *extra;    /* lp_symtab_add_file's files */
 	size_t nextra;
+	lp_symfile **files;  /* distinct files, by device and inode */
+	size_t nfiles;
 	lp_strset *strs;
 	lp_symentry *cache;
 	size_t cache_cap;    /* a power of two */
@@ -108,12 +124,13 @@ nomem:
 	return NULL;
 }
 
-static void lp_symmod_close(lp_symmod *m)
+static void lp_symfile_close(lp_symfile *f)
 {
-	lp_fnindex_free(m->fns);
-	lp_dwfile_close(&m->file);
-	lp_loadmap_free(&m->map);
-	lp_dieindex_free(&m->units);
+	lp_fnindex_free(f->fns);
+	lp_dwfile_close(&f->file);
+	lp_loadmap_free(&f->map);
+	lp_dieindex_free(&f->units);
+	free(f);
 }
 
 void lp_symtab_free(lp_symtab *st)
@@ -122,11 +139,10 @@ void lp_symtab_free(lp_symtab *st)
 		return;
 	/* Before the modules: the code's names are the modules' strings. */
 	lp_codetab_free(st->code);
-	for (size_t i = 0; i < st->nmods; i++)
-		lp_symmod_close(&st->mods[i]);
+	for (size_t i = 0; i < st->nfiles; i++)
+		lp_symfile_close(st->files[i]);
+	free(st->files);
 	free(st->mods);
-	for (size_t i = 0; i < st->nextra; i++)
-		lp_symmod_close(&st->extra[i]);
 	free(st->extra);
 	for (size_t i = 0; st->cache && i < st->cache_cap; i++)
 		free(st->cache[i].frames);
@@ -138,9 +154,43 @@ void lp_symtab_free(lp_symtab *st)
 	free(st);
 }
 
+/*
+ * Every string a frame carries is shown by some view, and comes from a file
+ * anyone may have built: control characters are escaped once, here, as
+ * the views show source lines (^[ for ESC, \u009b for a C1 control).
+ */
 static const char *lp_symtab_intern(lp_symtab *st, const char *s)
 {
-	return lp_strset_intern(st->strs, s);
+	const unsigned char *p = (const unsigned char *)s;
+	const char *r;
+	char *buf, *o;
+	size_t n = 0;
+
+	for (; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			break;
+	if (!p || !*p)
+		return lp_strset_intern(st->strs, s);
+	n = strlen(s);
+	buf = malloc(3 * n + 1);
+	if (!buf)
+		return NULL;
+	o = buf;
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '^';
+			*o++ = *p == 0x7f ? '?' : (char)(*p + '@');
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			o += sprintf(o, "\\u%04x", p[1]);
+			p++;
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	r = lp_strset_intern(st->strs, buf);
+	free(buf);
+	return r;
 }
 
 /* A source path from DWARF, absolute and normalised, interned; NULL if none. */
@@ -168,6 +218,45 @@ static const char *lp_symtab_path(lp_symtab *st, Dwarf_Die *die, const char *raw
 	return lp_symtab_intern(st, lp_path_normalize(dir, raw, buf, sizeof(buf)));
 }
 
+/*
+ * The open file at path, shared with any module that named it before; NULL
+ * if it cannot be opened as ELF, or is refused (*why: what it is; input.h).
+ */
+static lp_symfile *lp_symtab_file(lp_symtab *st, const char *path, const char **why)
+{
+	struct stat sb;
+	lp_symfile *f, **files;
+
+	if (lp_input_check(path, &sb, why) != 0)
+		return NULL;
+	for (size_t i = 0; i < st->nfiles; i++)
+		if (st->files[i]->dev == sb.st_dev && st->files[i]->ino == sb.st_ino)
+			return st->files[i]->file.elf ? st->files[i] : NULL;
+	files = realloc(st->files, (st->nfiles + 1) * sizeof(*files));
+	if (!files)
+		return NULL;
+	st->files = files;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	st->files[st->nfiles++] = f;
+	/* Known by what was opened; a failed open is remembered too, and not retried. */
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	if (lp_dwfile_open(&f->file, path) != 0) {
+		if (errno == EINVAL && why && !*why)
+			*why = "a file that changed while it was opened";
+		return NULL;
+	}
+	f->dev = f->file.dev;
+	f->ino = f->file.ino;
+	if (lp_loadmap_read(&f->map, f->file.elf) != 0) {
+		lp_dwfile_close(&f->file);
+		return NULL;
+	}
+	return f;
+}
+
 static void lp_symmod_open(lp_symtab *st, lp_symmod *m, const char *path)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;
@@ -175,12 +264,9 @@ static void lp_symmod_open(lp_symtab *st, lp_symmod *m, const char *path)
 	m->path = lp_symtab_intern(st, path);
 	m->base = lp_symtab_intern(st, slash ? slash + 1 : path ? path : "?");
 	m->state = -1;
-	if (path && lp_dwfile_open(&m->file, path) == 0) {
-		if (lp_loadmap_read(&m->map, m->file.elf) == 0)
-			m->state = 1;
-		else
-			lp_dwfile_close(&m->file);
-	}
+	m->f = path ? lp_symtab_file(st, path, &m->why) : NULL;
+	if (m->f)
+		m->state = 1;
 }
 
 /*
@@ -220,10 +306,8 @@ int lp_symtab_add_file(lp_symtab *st, const char *path)
 	m = &st->extra[st->nextra];
 	memset(m, 0, sizeof(*m));
 	lp_symmod_open(st, m, path);
-	if (m->state != 1) {
-		lp_symmod_close(m);
+	if (m->state != 1)
 		return -1;
-	}
 	st->nextra++;
 	return 0;
 }
@@ -316,7 +400,7 @@ static const lp_func_desc *lp_desc_of(lp_symtab *st, uint32_t mi, lp_symmod *m, 
 
 	if (have)
 		return have;
-	name = lp_fnindex_name(m->fns, fn);
+	name = lp_fnindex_name(m->f->fns, fn);
 	if (!name || !(d = lp_desc_add(st, id, lp_symtab_intern(st, name), m->base)))
 		return NULL;
 	d->linkage = lp_symtab_intern(st, fn->linkage);
@@ -324,9 +408,9 @@ static const lp_func_desc *lp_desc_of(lp_symtab *st, uint32_t mi, lp_symmod *m, 
 		d->decl_file = lp_symtab_path(st, &fn->die, fn->decl_file);
 		d->decl_line = d->decl_file ? fn->decl_line : 0;
 	}
-	d->addr = fn->entry == UINT64_MAX ? UINT64_MAX : fn->entry - m->file.bias;
+	d->addr = fn->entry == UINT64_MAX ? UINT64_MAX : fn->entry - m->f->file.bias;
 	if (fn->outlined && fn->owner != fn->key) {
-		lp_fn *o = lp_fnindex_get(m->fns, fn->owner);
+		lp_fn *o = lp_fnindex_get(m->f->fns, fn->owner);
 		const lp_func_desc *od = o ? lp_desc_of(st, mi, m, o) : NULL;
 
 		if (od) {
@@ -375,11 +459,11 @@ int lp_symtab_after_syscall(lp_symtab *st, lp_loc loc)
 	Elf_Data *d;
 	const unsigned char *b;
 
-	if (!m || m->state != 1 || loc.offset < 2 || !gelf_getehdr(m->file.elf, &eh) ||
+	if (!m || m->state != 1 || loc.offset < 2 || !gelf_getehdr(m->f->file.elf, &eh) ||
 	    eh.e_machine != EM_X86_64)
 		return -1;
 	/* Read through the ELF already open (mapped): the profile's file offsets are its own. */
-	d = elf_getdata_rawchunk(m->file.elf, (int64_t)loc.offset - 2, 2, ELF_T_BYTE);
+	d = elf_getdata_rawchunk(m->f->file.elf, (int64_t)loc.offset - 2, 2, ELF_T_BYTE);
 	if (!d || !d->d_buf || d->d_size < 2)
 		return -1;
 	b = d->d_buf;
@@ -425,12 +509,12 @@ static void lp_symmod_index(lp_symmod *m)
 {
 	Dwarf *dw;
 
-	if (m->indexed || m->state != 1)
+	if (m->f->indexed || m->state != 1)
 		return;
-	m->indexed = 1;
-	dw = dwfl_module_getdwarf(m->file.mod, &m->dwbias);
-	lp_dieindex_units(&m->units, dw);
-	m->fns = lp_fnindex_build(&m->file);
+	m->f->indexed = 1;
+	dw = dwfl_module_getdwarf(m->f->file.mod, &m->f->dwbias);
+	lp_dieindex_units(&m->f->units, dw);
+	m->f->fns = lp_fnindex_build(&m->f->file);
 }
 
 /*
@@ -445,7 +529,7 @@ static void lp_symmod_index(lp_symmod *m)
 static int lp_scopes_at(lp_symmod *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out)
 {
 	Dwarf_Die *scopes = NULL, inner;
-	int n = m->fns ? lp_dieindex_scopes(lp_fnindex_dies(m->fns), pc, out, LP_SCOPES_MAX) : 0;
+	int n = m->f->fns ? lp_dieindex_scopes(lp_fnindex_dies(m->f->fns), pc, out, LP_SCOPES_MAX) : 0;
 
 	if (n > 0)
 		return n;
@@ -469,10 +553,10 @@ static const lp_func_desc *lp_desc_at_die(lp_symtab *st, uint32_t mi, lp_symmod 
 	uint64_t key;
 	lp_fn *fn;
 
-	if (!m->fns)
+	if (!m->f->fns)
 		return NULL;
-	key = lp_fnindex_die_key(m->fns, die, NULL);
-	fn = lp_fnindex_get(m->fns, key);
+	key = lp_fnindex_die_key(m->f->fns, die, NULL);
+	fn = lp_fnindex_get(m->f->fns, key);
 	return fn ? lp_desc_of(st, mi, m, fn) : lp_desc_of_die(st, mi, m, key, die);
 }
 
@@ -498,12 +582,12 @@ static void lp_frame_fill(lp_frame *f, const lp_func_desc *fn, const char *file,
 static Dwarf_Die *lp_symmod_unit(lp_symmod *m, Dwarf_Addr addr, Dwarf_Die *mem,
 				 Dwarf_Addr *bias)
 {
-	const Dwarf_Die *found = lp_dieindex_find(&m->units, addr - m->dwbias);
+	const Dwarf_Die *found = lp_dieindex_find(&m->f->units, addr - m->f->dwbias);
 
 	if (!found)
-		return dwfl_module_addrdie(m->file.mod, addr, bias);
+		return dwfl_module_addrdie(m->f->file.mod, addr, bias);
 	*mem = *found;
-	*bias = m->dwbias;
+	*bias = m->f->dwbias;
 	return mem;
 }
 
@@ -568,16 +652,16 @@ static int lp_symtab_frames(lp_symtab *st, lp_loc loc, int is_return, lp_frame *
 		lp_frame_fill(&out[0], lp_desc_rawloc(st, loc.module, NULL, loc), NULL, 0, 0);
 		return 1;
 	}
-	if (!m || m->state != 1 || lp_loadmap_vaddr(&m->map, off, &vaddr) != 0) {
+	if (!m || m->state != 1 || lp_loadmap_vaddr(&m->f->map, off, &vaddr) != 0) {
 		lp_frame_fill(&out[0], lp_desc_rawloc(st, loc.module, m, loc), NULL, 0, 0);
 		return 1;
 	}
-	vaddr += m->file.bias;
+	vaddr += m->f->file.bias;
 	n = lp_frames_dwarf(st, loc.module, m, vaddr, out, max);
 	if (n > 0)
 		return n;
 	/* The ELF symbol (or PLT stub), keeping the line the line table may still give. */
-	sym = m->fns ? lp_fnindex_symbol_at(m->fns, vaddr) : NULL;
+	sym = m->f->fns ? lp_fnindex_symbol_at(m->f->fns, vaddr) : NULL;
 	if (sym)
 		fn = lp_desc_of(st, loc.module, m, sym);
 	if (!fn)
@@ -662,6 +746,40 @@ nomem:
 	return 1;
 }
 
+/* "2026-11-25 10:31:02" of a mtime in ns, for messages. */
+static const char *lp_mtime_text(int64_t ns, char *buf, size_t size)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+	return buf;
+}
+
+/*
+ * A file without a build-id is the one profiled if its code hashes the same
+ * (a copy elsewhere, with another mtime, is fine); without hashes to compare,
+ * if its size is the same.
+ */
+static int lp_symtab_check_identity(const lp_module *pm, const lp_symmod *m, const struct stat *sb,
+				    lp_error *err)
+{
+	uint64_t hash = lp_elf_code_hash(m->f->file.elf);
+	char then[32], now[32];
+
+	if (pm->code_hash && hash ? pm->code_hash == hash : pm->file_size == (uint64_t)sb->st_size)
+		return LP_OK;
+	return lp_error_set(err, LP_EFAIL,
+			    "lineprof: %s has changed since it was profiled (it has no build-id; "
+			    "its code differs: %llu bytes modified %s then, %llu bytes modified %s "
+			    "now): re-run lineprof on the new binary", pm->path,
+			    (unsigned long long)pm->file_size, lp_mtime_text(pm->mtime_ns, then, sizeof(then)),
+			    (unsigned long long)sb->st_size,
+			    lp_mtime_text((int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec,
+					  now, sizeof(now)));
+}
+
 int lp_symtab_check_module(lp_symtab *st, uint32_t module, lp_error *err)
 {
 	const lp_module *pm;
@@ -680,10 +798,16 @@ int lp_symtab_check_module(lp_symtab *st, uint32_t module, lp_error *err)
 				    "lineprof: %s: no such file (the profile was recorded on "
 				    "another machine, or the binary was removed)", pm->path);
 	m = lp_symtab_module(st, module);
+	if (m && m->why)
+		return lp_error_set(err, LP_EFAIL, "lineprof: %s is %s, not a regular file: lineprof "
+				    "does not read it, and its code shows as raw addresses", pm->path,
+				    m->why);
 	/* Unreadable or not ELF: nothing to verify; lookups name it [file+0xoff]. */
 	if (!m || m->state != 1)
 		return LP_OK;
-	len = dwfl_module_build_id(m->file.mod, &id, &vaddr);
+	len = dwfl_module_build_id(m->f->file.mod, &id, &vaddr);
+	if (pm->build_id_len == 0 && (pm->file_size || pm->code_hash))
+		return lp_symtab_check_identity(pm, m, &sb, err);
 	if (pm->build_id_len == 0 || len <= 0)
 		return LP_OK;
 	if ((size_t)len == pm->build_id_len && memcmp(id, pm->build_id, (size_t)len) == 0)
@@ -816,10 +940,10 @@ int lp_symtab_function_span(lp_symtab *st, lp_func_id id, const char **file, int
 	    LP_KEY_KIND(id.key) == LP_KEY_RAW)
 		return -1;
 	lp_symmod_index(m);
-	if (!m->fns || !(dw = lp_fnindex_dwarf(m->fns)) || !(fn = lp_fnindex_get(m->fns, id.key)) ||
+	if (!m->f->fns || !(dw = lp_fnindex_dwarf(m->f->fns)) || !(fn = lp_fnindex_get(m->f->fns, id.key)) ||
 	    !(d = lp_desc_of(st, id.module, m, fn)))
 		return -1;
-	q.ix = m->fns;
+	q.ix = m->f->fns;
 	q.file = d->decl_file;
 	q.first = d->decl_line;
 	/* Outlined code has no declaration of its own: it starts where its region is. */
@@ -845,14 +969,14 @@ lp_fnindex *lp_symtab_fnindex(lp_symtab *st, uint32_t module)
 	if (!m || m->state != 1)
 		return NULL;
 	lp_symmod_index(m);
-	return m->fns;
+	return m->f->fns;
 }
 
 lp_dwfile *lp_symtab_dwfile(lp_symtab *st, uint32_t module)
 {
 	lp_symmod *m = lp_symtab_module(st, module);
 
-	return m && m->state == 1 ? &m->file : NULL;
+	return m && m->state == 1 ? &m->f->file : NULL;
 }
 
 /* ---- -f: functions and files by what users type ---- */
@@ -916,8 +1040,8 @@ static void lp_resolve_module(lp_symtab *st, uint32_t mi, const lp_fnpat *p,
 	if (!m || m->state != 1)
 		return;
 	lp_symmod_index(m);
-	for (size_t i = 0; m->fns && i < lp_fnindex_count(m->fns); i++) {
-		lp_fn *fn = lp_fnindex_at(m->fns, i);
+	for (size_t i = 0; m->f->fns && i < lp_fnindex_count(m->f->fns); i++) {
+		lp_fn *fn = lp_fnindex_at(m->f->fns, i);
 		const lp_func_desc *d;
 		lp_fncand c;
 
@@ -925,9 +1049,9 @@ static void lp_resolve_module(lp_symtab *st, uint32_t mi, const lp_fnpat *p,
 		if (mode == LP_MATCH_EXACT && !closest && !fn->rust &&
 		    !(fn->linkage && strcmp(fn->linkage, p->text) == 0) &&
 		    !lp_fnpat_maybe(p, fn->base, fn->has_die, fn->fortran) &&
-		    !lp_alias_is(m->fns, fn, p->text))
+		    !lp_alias_is(m->f->fns, fn, p->text))
 			continue;
-		lp_fnindex_cand(m->fns, fn, &c);
+		lp_fnindex_cand(m->f->fns, fn, &c);
 		c.module = m->base;
 		if (closest) {
 			lp_closest_offer(closest, c.name);
@@ -1041,8 +1165,8 @@ const char *lp_symtab_resolve_file(lp_symtab *st, const lp_fnpat *p, lp_closest 
 				if (!m || m->state != 1)
 					continue;
 				lp_symmod_index(m);
-				if (m->fns)
-					lp_fnindex_files(m->fns, lp_file_visit, &q);
+				if (m->f->fns)
+					lp_fnindex_files(m->f->fns, lp_file_visit, &q);
 			}
 		}
 		if (!closest)
@@ -1061,12 +1185,12 @@ int lp_symtab_module_code(lp_symtab *st, uint32_t module, struct lp_dwfile **fil
 	if (!m || m->state != 1)
 		return -1;
 	lp_symmod_index(m);
-	if (!m->fns)
+	if (!m->f->fns)
 		return -1;
-	*file = &m->file;
-	*map = &m->map;
-	*funcs = lp_fnindex_dies(m->fns);
-	*dwbias = m->dwbias;
+	*file = &m->f->file;
+	*map = &m->f->map;
+	*funcs = lp_fnindex_dies(m->f->fns);
+	*dwbias = m->f->dwbias;
 	return 0;
 }
 

@@ -113,6 +113,14 @@ int lp_annotate_check_target(const char *exe, const char *const *functions, int 
 int lp_annotate_is_launcher(const char *exe);
 
 /*
+ * After a run, before saving: the size, mtime and a hash of the code of
+ * every module without a GNU build-id, so that annotate can tell a rebuilt
+ * binary from the one profiled (lineprof(1), SAFETY). Modules whose file
+ * cannot be read keep 0 (unknown).
+ */
+void lp_annotate_identify_modules(lp_profile *prof);
+
+/*
  * --hits: the counting probes for the lines of functions[] (DW_AT_name or
  * linkage name), in exe or, for names exe lacks, in its DT_NEEDED libraries.
  * One probe per distinct first address of a line-table row with is_stmt in

@@ -387,14 +387,17 @@ def annotate_missing():
           "closest: text::countWords" in lines[0], "one line with the nearest name", r)
     r = annotate(d, prof, "-f", "nosuch.cpp:12")
     check(r.code == 1 and "no source file 'nosuch.cpp'" in r.err, "a FILE:LINE of no file", r)
-    # A binary that is gone may hold the name: not known to be a miss, and said so.
+    # A binary that is gone may hold the name: not known to be a miss, and said so; the view
+    # failed all the same, so annotate exits 1 (lineprof(1), SAFETY) after printing it.
     gone = os.path.join(d, "gone")
     shutil.copy(exe, gone)
     prof = record(d, gone, "gone.lprof")
     os.unlink(gone)
     r = annotate(d, prof, "-f", "text::countWords")
-    check(r.code == 0 and "Function: text::countWords (not looked up in gone: binary not readable)"
+    check(r.code == 1 and "Function: text::countWords (not looked up in gone: binary not readable)"
           in r.out, "a table that says the name was not looked up", r)
+    check("-f text::countWords: not found: the profiled binary is not readable" in r.err,
+          "the failure is said on stderr", r)
 
 
 if __name__ == "__main__":
