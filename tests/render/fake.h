@@ -162,6 +162,7 @@ static void fake_desc(fake *f, int key, const char *name, const char *file, int 
 {
 	lp_func_desc *d = &f->fn[key];
 
+	memset(d, 0, sizeof(*d));	/* fakes live on tests' stacks: no field is left to chance */
 	d->id = (lp_func_id){ 0, (uint64_t)key };
 	d->name = name;
 	d->module_name = "prog";

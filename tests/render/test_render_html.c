@@ -143,6 +143,7 @@ START_TEST(test_html_named)
 	/* Line 5: 1000000 hits, 30 of hot's 40 samples. */
 	has(named, "[0, 5, [\"1000000\",\"30\",\"30000.0\",\"0.0\",\"75.0\"]");
 	free(got);
+	fake_free(&f);
 	/* A name found nowhere is the report's error, as on the terminal: no page. */
 	got = html(FAKE_HITS, missing, 1);
 	ck_assert_msg(strncmp(got, "ERROR lineprof: function 'nosuch' not found", 43) == 0, "%.200s", got);
