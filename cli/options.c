@@ -288,7 +288,7 @@ static int add_pids(lp_cli *cli, const char *list, lp_error *err)
 	for (;;) {
 		char word[32];
 		size_t len = strcspn(p, ",");
-		uint64_t v;
+		uint64_t v = 0; /* gcc -O3 cannot see parse_u64 sets it on LP_OK */
 		int rc, dup = 0;
 
 		if (len == 0 || len >= sizeof(word))
