@@ -4,6 +4,7 @@
  * Work is proportional to distinct addresses and stacks, never to samples.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +18,27 @@ typedef struct lp_keymap {
 	size_t cap, n;
 } lp_keymap;
 
+/* The frame outlined code's stack gets for its function at the region's line. */
+typedef struct lp_region_frame {
+	const lp_func_desc *outlined;
+	lp_frame frame;
+} lp_region_frame;
+
+/* A label that tells a function apart from others of its name. */
+typedef struct lp_label {
+	const lp_func_desc *fn;
+	char *text;
+} lp_label;
+
 struct lp_report_index {
 	lp_keymap lines, funcs, edges, calls;
 	size_t cap_lines, cap_funcs, cap_edges, cap_calls;
 	uint64_t total_value0;
+	lp_region_frame **regions;
+	size_t nregions;
+	lp_label *labels;       /* sorted by fn */
+	size_t nlabels;
+	int labelled;
 };
 
 static uint64_t key_hash(const uint64_t k[3])
@@ -116,9 +134,10 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* Descs are interned by the symbolizer: one function, one pointer. */
 static lp_line_stat *line_get(lp_report *rep, const lp_frame *f)
 {
-	uint64_t key[3] = { (uintptr_t)f->file, (uint64_t)f->line, (uintptr_t)f->function };
+	uint64_t key[3] = { (uintptr_t)f->file, (uint64_t)f->line, (uintptr_t)f->fn };
 	int added;
 	long i = keymap_get(&rep->index->lines, key, &added);
 
@@ -128,16 +147,19 @@ static lp_line_stat *line_get(lp_report *rep, const lp_frame *f)
 	if (added) {
 		rep->lines[i].file = f->file;
 		rep->lines[i].line = f->line;
-		rep->lines[i].function = f->function;
+		rep->lines[i].fn = f->fn;
+		rep->lines[i].function = f->fn->name;
 		rep->lines[i].module = f->module;
 		rep->nlines = (size_t)i + 1;
 	}
 	return &rep->lines[i];
 }
 
+/* The function a frame counts for: outlined code counts for its owner. */
 static long func_get(lp_report *rep, const lp_frame *f)
 {
-	uint64_t key[3] = { (uintptr_t)f->function, 0, 0 };
+	const lp_func_desc *fn = f->fn->owner ? f->fn->owner : f->fn;
+	uint64_t key[3] = { (uintptr_t)fn, 0, 0 };
 	int added;
 	long i = keymap_get(&rep->index->funcs, key, &added);
 
@@ -145,13 +167,83 @@ static long func_get(lp_report *rep, const lp_frame *f)
 			  sizeof(*rep->funcs)))
 		return -1;
 	if (added) {
-		rep->funcs[i].name = f->function;
-		rep->funcs[i].file = f->decl_file;
-		rep->funcs[i].decl_line = f->decl_line;
-		rep->funcs[i].module = f->module;
+		rep->funcs[i].fn = fn;
+		rep->funcs[i].name = fn->name;
+		rep->funcs[i].file = fn->decl_file;
+		rep->funcs[i].decl_line = fn->decl_line;
+		rep->funcs[i].module = fn == f->fn ? f->module : fn->id.module;
 		rep->nfuncs = (size_t)i + 1;
 	}
 	return i;
+}
+
+static int outlined(const lp_frame *f)
+{
+	return f->fn->owner && f->fn->owner != f->fn;
+}
+
+/* The region frame of outlined function fn; created when make, else NULL if none yet. */
+static const lp_frame *region_frame(const lp_report *rep, const lp_func_desc *fn, int make)
+{
+	struct lp_report_index *ix = rep->index;
+	lp_region_frame *r, **v;
+
+	for (size_t i = 0; i < ix->nregions; i++)
+		if (ix->regions[i]->outlined == fn)
+			return &ix->regions[i]->frame;
+	if (!make || !fn->region_line)
+		return NULL;
+	v = realloc(ix->regions, (ix->nregions + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	ix->regions = v;
+	if (!(r = calloc(1, sizeof(*r))))
+		return NULL;
+	r->outlined = fn;
+	r->frame.fn = fn->owner;
+	r->frame.function = fn->owner->name;
+	r->frame.file = fn->region_file;
+	r->frame.line = fn->region_line;
+	r->frame.decl_file = fn->owner->decl_file;
+	r->frame.decl_line = fn->owner->decl_line;
+	r->frame.module = fn->owner->id.module;
+	ix->regions[ix->nregions++] = r;
+	return &r->frame;
+}
+
+/*
+ * After the outermost frame of a run of code outlined from one function
+ * (f[i]), that function at the region's line, unless it is above already
+ * (the thread that started the region): see lp_report_chain. NULL: nothing.
+ */
+static const lp_frame *region_after(const lp_report *rep, const lp_frame *const *f, int n, int i,
+				    int make)
+{
+	const lp_func_desc *owner;
+
+	if (!outlined(f[i]))
+		return NULL;
+	owner = f[i]->fn->owner;
+	if (i + 1 < n && f[i + 1]->fn->owner == owner)
+		return NULL;
+	for (int j = i + 1; j < n; j++)
+		if (f[j]->fn == owner)
+			return NULL;
+	return region_frame(rep, f[i]->fn, make);
+}
+
+static int chain_regions(const lp_report *rep, const lp_frame **f, int n, int max, int make)
+{
+	for (int i = 0; i < n; i++) {
+		const lp_frame *rf = region_after(rep, f, n, i, make);
+
+		if (!rf || n >= max)
+			continue;
+		memmove(&f[i + 2], &f[i + 1], (size_t)(n - i - 1) * sizeof(*f));
+		f[i + 1] = rf;
+		n++;
+	}
+	return n;
 }
 
 static int edge_add(lp_report *rep, long caller, long callee, const lp_counts *cnt)
@@ -330,6 +422,11 @@ static int add_chain(lp_report *rep, const lp_chain *c, const lp_counts *cnt)
 			rep->funcs[fi].total_sys_value += sys;
 			rep->funcs[fi].total_off_ns += off;
 		}
+		/* Outlined code and its function are one: no edge between them. */
+		if (prev >= 0 && prev == fi && outlined(c->f[i - 1])) {
+			prev = fi;
+			continue;
+		}
 		if (prev >= 0) {
 			int seen_edge = 0, seen_call = prev == fi; /* recursion: an edge, no call site */
 
@@ -353,12 +450,32 @@ static int add_chain(lp_report *rep, const lp_chain *c, const lp_counts *cnt)
 	return 0;
 }
 
+#define LP_CHAIN_MAX ((int)(sizeof(((lp_chain *)0)->f) / sizeof(((lp_chain *)0)->f[0])))
+
 static void chain_append(lp_chain *c, const lp_frame *fr, int n, lp_loc loc, int is_return)
 {
-	for (int i = 0; i < n && c->n < (int)(sizeof(c->f) / sizeof(c->f[0])); i++) {
+	for (int i = 0; i < n && c->n < LP_CHAIN_MAX; i++) {
 		c->loc[c->n] = loc;
 		c->ret[c->n] = is_return != 0;
 		c->f[c->n++] = &fr[i];
+	}
+}
+
+/* chain_regions on a whole chain: an inserted frame is at its outlined callee's address. */
+static void chain_regions_at(const lp_report *rep, lp_chain *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		const lp_frame *rf = region_after(rep, c->f, c->n, i, 1);
+
+		if (!rf || c->n >= LP_CHAIN_MAX)
+			continue;
+		memmove(&c->f[i + 2], &c->f[i + 1], (size_t)(c->n - i - 1) * sizeof(c->f[0]));
+		memmove(&c->loc[i + 2], &c->loc[i + 1], (size_t)(c->n - i - 1) * sizeof(c->loc[0]));
+		memmove(&c->ret[i + 2], &c->ret[i + 1], (size_t)(c->n - i - 1) * sizeof(c->ret[0]));
+		c->f[i + 1] = rf;
+		c->loc[i + 1] = c->loc[i];
+		c->ret[i + 1] = c->ret[i];
+		c->n++;
 	}
 }
 
@@ -382,6 +499,7 @@ static int add_inclusive(lp_report *rep)
 
 				chain_append(c, fr, n, p->frames[st->first + d], d > 0);
 			}
+			chain_regions_at(rep, c);
 			rc = add_chain(rep, c, &st->c);
 		}
 	} else {
@@ -392,6 +510,7 @@ static int add_inclusive(lp_report *rep)
 
 			c->n = 0;
 			chain_append(c, fr, n, p->addrs[a].loc, 0);
+			chain_regions_at(rep, c);
 			rc = add_chain(rep, c, &p->addrs[a].c);
 		}
 	}
@@ -424,7 +543,7 @@ static uint64_t chain_sig(const lp_frame *fr, int n)
 	uint64_t h = 0;
 
 	for (int i = 1; i < n; i++) {
-		h = (h ^ (uintptr_t)fr[i].function) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ (uintptr_t)fr[i].fn) * 0x9e3779b97f4a7c15ULL;
 		h = (h ^ (uintptr_t)fr[i].file) * 0xbf58476d1ce4e5b9ULL;
 		h = (h ^ (uint64_t)(unsigned)fr[i].line) * 0x94d049bb133111ebULL;
 	}
@@ -436,7 +555,7 @@ static int same_chain(const lp_hitgroup *a, const lp_hitgroup *b)
 	if (a->line != b->line || a->sig != b->sig || a->n != b->n)
 		return 0;
 	for (int i = 1; i < a->n; i++)
-		if (a->fr[i].function != b->fr[i].function || a->fr[i].file != b->fr[i].file ||
+		if (a->fr[i].fn != b->fr[i].fn || a->fr[i].file != b->fr[i].file ||
 		    a->fr[i].line != b->fr[i].line)
 			return 0;
 	return 1;
@@ -499,6 +618,20 @@ static int cmp_str(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "");
 }
 
+/* Functions in a stable order: by name, then module, then address. */
+static int cmp_desc(const lp_func_desc *a, const lp_func_desc *b)
+{
+	int c = cmp_str(a->name, b->name);
+
+	if (c || a == b)
+		return c;
+	if (a->id.module != b->id.module)
+		return a->id.module < b->id.module ? -1 : 1;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	return a->id.key < b->id.key ? -1 : a->id.key > b->id.key;
+}
+
 static int cmp_line(const void *pa, const void *pb)
 {
 	const lp_line_stat *a = &((const lp_line_order *)pa)->l, *b = &((const lp_line_order *)pb)->l;
@@ -512,7 +645,7 @@ static int cmp_line(const void *pa, const void *pb)
 		return c;
 	if (a->line != b->line)
 		return a->line < b->line ? -1 : 1;
-	return cmp_str(a->function, b->function);
+	return cmp_desc(a->fn, b->fn);
 }
 
 typedef struct lp_func_order {
@@ -528,7 +661,7 @@ static int cmp_func(const void *pa, const void *pb)
 		return a->self_samples > b->self_samples ? -1 : 1;
 	if (a->total_samples != b->total_samples)
 		return a->total_samples > b->total_samples ? -1 : 1;
-	return cmp_str(a->name, b->name);
+	return cmp_desc(a->fn, b->fn);
 }
 
 /* Sorting moves entries: the maps are rebuilt and the edges renumbered. */
@@ -598,13 +731,13 @@ static int sort_all(lp_report *rep)
 	keymap_free(&rep->index->funcs);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *l = &rep->lines[i];
-		uint64_t key[3] = { (uintptr_t)l->file, (uint64_t)l->line, (uintptr_t)l->function };
+		uint64_t key[3] = { (uintptr_t)l->file, (uint64_t)l->line, (uintptr_t)l->fn };
 
 		if (keymap_get(&rep->index->lines, key, &added) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < rep->nfuncs; i++) {
-		uint64_t key[3] = { (uintptr_t)rep->funcs[i].name, 0, 0 };
+		uint64_t key[3] = { (uintptr_t)rep->funcs[i].fn, 0, 0 };
 
 		if (keymap_get(&rep->index->funcs, key, &added) < 0)
 			return -1;
@@ -656,8 +789,19 @@ void lp_report_free(lp_report *rep)
 		keymap_free(&rep->index->funcs);
 		keymap_free(&rep->index->edges);
 		keymap_free(&rep->index->calls);
+		for (size_t i = 0; i < rep->index->nregions; i++)
+			free(rep->index->regions[i]);
+		free(rep->index->regions);
+		for (size_t i = 0; i < rep->index->nlabels; i++)
+			free(rep->index->labels[i].text);
+		free(rep->index->labels);
 		free(rep->index);
 	}
+	for (size_t i = 0; i < rep->ntables; i++) {
+		free(rep->tables[i].fns);
+		free(rep->tables[i].title);
+	}
+	free(rep->tables);
 	lp_codeview_free(rep->code);
 	free(rep->lines);
 	free(rep->funcs);
@@ -849,7 +993,7 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 			frames[n++] = &fr[j];
 		*samples = p->addrs[i].c.samples;
 		*value0 = p->addrs[i].c.value[0];
-		return n;
+		return chain_regions(rep, frames, n, max, 0);
 	}
 	for (uint32_t d = 0; d < p->stacks[i].depth && n < max; d++) {
 		int k = rep->sym.lookup(rep->sym.ctx, p->frames[p->stacks[i].first + d], d > 0, &fr);
@@ -859,7 +1003,7 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 	}
 	*samples = p->stacks[i].c.samples;
 	*value0 = p->stacks[i].c.value[0];
-	return n;
+	return chain_regions(rep, frames, n, max, 0);
 }
 
 const lp_counts *lp_report_chain_counts(const lp_report *rep, size_t i)
@@ -867,39 +1011,469 @@ const lp_counts *lp_report_chain_counts(const lp_report *rep, size_t i)
 	return rep->inclusive_from_stacks ? &rep->prof->stacks[i].c : &rep->prof->addrs[i].c;
 }
 
-/* Names and files are interned by the symtab, but callers hold plain strings. */
-const lp_func_stat *lp_report_func(const lp_report *rep, const char *name)
+const lp_func_stat *lp_report_func(const lp_report *rep, lp_func_id id)
 {
 	for (size_t i = 0; i < rep->nfuncs; i++)
-		if (strcmp(rep->funcs[i].name, name) == 0)
+		if (lp_func_id_eq(rep->funcs[i].fn->id, id))
 			return &rep->funcs[i];
 	return NULL;
 }
 
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
-				   const char *function)
+				   const lp_func_desc *fn)
 {
-	uint64_t key[3] = { (uintptr_t)file, (uint64_t)line, (uintptr_t)function };
+	uint64_t key[3] = { (uintptr_t)file, (uint64_t)line, (uintptr_t)fn };
 	long i = keymap_find(&rep->index->lines, key);
 
 	return i < 0 ? NULL : &rep->lines[i];
 }
 
-int lp_report_span(const lp_report *rep, const char *name, const char **file, int *first,
+int lp_report_span(const lp_report *rep, lp_func_id id, const char **file, int *first,
 		   int *last)
 {
-	const lp_func_stat *fs;
+	const lp_func_desc *fn = NULL;
 
-	if (rep->sym.span && rep->sym.span(rep->sym.ctx, name, file, first, last) == 0)
+	if (rep->sym.span && rep->sym.span(rep->sym.ctx, id, file, first, last) == 0)
 		return 0;
-	fs = lp_report_func(rep, name);
-	if (!fs || !fs->file)
+	for (size_t i = 0; i < rep->nlines && !fn; i++)
+		if (lp_func_id_eq(rep->lines[i].fn->id, id))
+			fn = rep->lines[i].fn;
+	for (size_t i = 0; i < rep->nfuncs && !fn; i++)
+		if (lp_func_id_eq(rep->funcs[i].fn->id, id))
+			fn = rep->funcs[i].fn;
+	if (!fn || !fn->decl_file)
 		return -1;
-	*file = fs->file;
-	*first = *last = fs->decl_line;
+	*file = fn->decl_file;
+	*first = *last = fn->decl_line;
 	for (size_t i = 0; i < rep->nlines; i++)
-		if (rep->lines[i].function == fs->name && rep->lines[i].file == fs->file &&
+		if (rep->lines[i].fn == fn && rep->lines[i].file == fn->decl_file &&
 		    rep->lines[i].line > *last)
 			*last = rep->lines[i].line;
 	return 0;
+}
+
+int lp_report_in_table(const lp_report *rep, const lp_ftable *t, const lp_line_stat *ls)
+{
+	(void)rep;
+	if (t->region_file)
+		return ls->file == t->region_file && ls->line >= t->first && ls->line <= t->last;
+	for (size_t i = 0; i < t->nfns; i++)
+		if (ls->fn == t->fns[i] || ls->fn->owner == t->fns[i])
+			return 1;
+	return 0;
+}
+
+int lp_report_selected(const lp_report *rep, const lp_line_stat *ls)
+{
+	if (rep->ntables == 0)
+		return 1;
+	for (size_t i = 0; i < rep->ntables; i++)
+		if (lp_report_in_table(rep, &rep->tables[i], ls))
+			return 1;
+	return 0;
+}
+
+/* ---- labels: names that collide, told apart ---- */
+
+/* The distinct functions the report knows: lines, functions, tables. */
+typedef struct lp_descset {
+	const lp_func_desc **v;
+	size_t n, cap;
+} lp_descset;
+
+static int descset_add(lp_descset *s, const lp_func_desc *d)
+{
+	if (!d)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		const lp_func_desc **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = d;
+	return 0;
+}
+
+static int cmp_ptr(const void *pa, const void *pb)
+{
+	uintptr_t a = (uintptr_t)*(const void *const *)pa, b = (uintptr_t)*(const void *const *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_desc_ptr(const void *pa, const void *pb)
+{
+	const lp_func_desc *a = *(const lp_func_desc *const *)pa;
+	const lp_func_desc *b = *(const lp_func_desc *const *)pb;
+
+	return cmp_desc(a, b);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	return s ? s + 1 : path;
+}
+
+/* Label of fn at level 1 ("[file:line]" or "[module]"), 2 ("[file:line, module]"), 3 ("[module+0xADDR]"). */
+static char *make_label(const lp_func_desc *fn, int level)
+{
+	char buf[8192];
+
+	if (level == 1 && fn->decl_file)
+		snprintf(buf, sizeof(buf), "%s [%s:%d]", fn->name, base_name(fn->decl_file),
+			 fn->decl_line);
+	else if (level <= 2 && fn->decl_file)
+		snprintf(buf, sizeof(buf), "%s [%s:%d, %s]", fn->name, base_name(fn->decl_file),
+			 fn->decl_line, fn->module_name);
+	else if (level == 1)
+		snprintf(buf, sizeof(buf), "%s [%s]", fn->name, fn->module_name);
+	else if (fn->addr != UINT64_MAX)
+		snprintf(buf, sizeof(buf), "%s [%s+0x%llx]", fn->name, fn->module_name,
+			 (unsigned long long)fn->addr);
+	else
+		snprintf(buf, sizeof(buf), "%s [%s+0x%llx]", fn->name, fn->module_name,
+			 (unsigned long long)(fn->id.key & ((1ULL << 61) - 1)));
+	return strdup(buf);
+}
+
+static int cmp_label_fn(const void *pa, const void *pb)
+{
+	const lp_label *a = pa, *b = pb;
+
+	return (uintptr_t)a->fn < (uintptr_t)b->fn ? -1 : (uintptr_t)a->fn > (uintptr_t)b->fn;
+}
+
+/*
+ * Labels for one group of functions sharing a name: all at level 1, then
+ * those that still clash at the next level, and so on (decided on each
+ * level's labels as a whole, so that the result never depends on order).
+ */
+static int label_group(struct lp_report_index *ix, const lp_func_desc **g, size_t n)
+{
+	char **text = calloc(n, sizeof(*text));
+	char *clash = calloc(n, 1);
+	int rc = text && clash ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (!(text[i] = make_label(g[i], 1)))
+			rc = -1;
+	for (int level = 2; level <= 3 && rc == 0; level++) {
+		int any = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			clash[i] = 0;
+			for (size_t j = 0; j < n && !clash[i]; j++)
+				clash[i] = j != i && strcmp(text[i], text[j]) == 0;
+			any |= clash[i];
+		}
+		for (size_t i = 0; any && rc == 0 && i < n; i++) {
+			if (!clash[i])
+				continue;
+			free(text[i]);
+			if (!(text[i] = make_label(g[i], level)))
+				rc = -1;
+		}
+	}
+	for (size_t i = 0; text && i < n; i++) {
+		lp_label *v;
+
+		if (rc != 0 || !text[i] || !(v = realloc(ix->labels, (ix->nlabels + 1) * sizeof(*v)))) {
+			free(text[i]);
+			rc = -1;
+			continue;
+		}
+		ix->labels = v;
+		ix->labels[ix->nlabels++] = (lp_label){ g[i], text[i] };
+	}
+	free(text);
+	free(clash);
+	return rc;
+}
+
+static int make_labels(const lp_report *rep)
+{
+	struct lp_report_index *ix = rep->index;
+	lp_descset set = { 0 };
+	int rc = 0;
+
+	ix->labelled = 1;
+	for (size_t i = 0; i < rep->nlines && rc == 0; i++)
+		rc = descset_add(&set, rep->lines[i].fn);
+	for (size_t i = 0; i < rep->nfuncs && rc == 0; i++)
+		rc = descset_add(&set, rep->funcs[i].fn);
+	for (size_t t = 0; t < rep->ntables && rc == 0; t++)
+		for (size_t i = 0; i < rep->tables[t].nfns && rc == 0; i++)
+			rc = descset_add(&set, rep->tables[t].fns[i]);
+	/* Each function once (lines repeat them), then by name: functions of one name together. */
+	if (rc == 0 && set.n) {
+		size_t k = 1;
+
+		qsort(set.v, set.n, sizeof(*set.v), cmp_ptr);
+		for (size_t i = 1; i < set.n; i++)
+			if (set.v[i] != set.v[k - 1])
+				set.v[k++] = set.v[i];
+		set.n = k;
+		qsort(set.v, set.n, sizeof(*set.v), cmp_desc_ptr);
+	}
+	for (size_t i = 0, j; rc == 0 && i < set.n; i = j) {
+		for (j = i + 1; j < set.n && strcmp(set.v[j]->name, set.v[i]->name) == 0; j++)
+			;
+		if (j - i > 1)
+			rc = label_group(ix, set.v + i, j - i);
+	}
+	if (ix->nlabels)
+		qsort(ix->labels, ix->nlabels, sizeof(*ix->labels), cmp_label_fn);
+	free(set.v);
+	return rc;
+}
+
+const char *lp_report_label(const lp_report *rep, const lp_func_desc *fn)
+{
+	struct lp_report_index *ix = rep->index;
+	size_t l = 0, u;
+
+	if (!fn)
+		return "?";
+	if (!ix->labelled)
+		make_labels(rep);
+	u = ix->nlabels;
+	while (l < u) {
+		size_t mid = l + (u - l) / 2;
+
+		if ((uintptr_t)ix->labels[mid].fn < (uintptr_t)fn)
+			l = mid + 1;
+		else
+			u = mid;
+	}
+	return l < ix->nlabels && ix->labels[l].fn == fn ? ix->labels[l].text : fn->name;
+}
+
+/* ---- -f: what the user named ---- */
+
+/* Without a symbolizer's resolver: the functions and files the samples have. */
+static int resolve_seen(const lp_report *rep, const lp_fnpat *p, const lp_func_desc ***fns,
+			const char **file, lp_closest *closest)
+{
+	lp_descset found = { 0 };
+
+	*fns = NULL;
+	if (p->region) {
+		for (size_t i = 0; i < rep->nlines; i++)
+			if (rep->lines[i].file && lp_fnpat_file(p, rep->lines[i].file)) {
+				*file = rep->lines[i].file;
+				return 1;
+			}
+		return 0;
+	}
+	for (int mode = LP_MATCH_EXACT; mode <= LP_MATCH_GLOB && found.n == 0; mode++) {
+		for (size_t i = 0; i < rep->nlines + rep->nfuncs; i++) {
+			const lp_func_desc *d = i < rep->nlines ? rep->lines[i].fn
+							       : rep->funcs[i - rep->nlines].fn;
+			lp_fncand c = { .name = d->name, .linkage = d->linkage, .base = d->name,
+					.decl_file = d->decl_file, .decl_line = d->decl_line,
+					.module = d->module_name, .entry = d->addr };
+			int dup = 0;
+
+			if (closest) {
+				lp_closest_offer(closest, d->name);
+				continue;
+			}
+			if (!lp_fnpat_match(p, &c, (enum lp_match_mode)mode))
+				continue;
+			for (size_t k = 0; k < found.n && !dup; k++)
+				dup = found.v[k] == d;
+			if (!dup && descset_add(&found, d) != 0) {
+				free(found.v);
+				return -1;
+			}
+		}
+		if (closest)
+			break;
+	}
+	if (found.n > 1)
+		qsort(found.v, found.n, sizeof(*found.v), cmp_desc_ptr);
+	*fns = found.v;
+	return (int)found.n;
+}
+
+static int resolve(const lp_report *rep, const lp_fnpat *p, const lp_func_desc ***fns,
+		   const char **file, lp_closest *closest)
+{
+	if (rep->sym.resolve)
+		return rep->sym.resolve(rep->sym.ctx, p, fns, file, closest);
+	return resolve_seen(rep, p, fns, file, closest);
+}
+
+/* "prog, libc.so.6, ..." : the profiled binaries, for a miss. */
+static void module_list(const lp_profile *prof, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < prof->nmodules && len < size; i++) {
+		if (i == 6) {
+			snprintf(buf + len, size - len, ", ...");
+			break;
+		}
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+					base_name(prof->modules[i].path));
+	}
+}
+
+static int select_miss(lp_report *rep, const lp_fnpat *p, lp_error *err)
+{
+	const lp_func_desc **fns = NULL;
+	const char *file = NULL;
+	char list[1024], mods[512];
+	lp_closest c;
+	int n;
+
+	lp_closest_init(&c, p->region ? p->text : p->name);
+	if (resolve(rep, p, &fns, &file, &c) > 0)
+		free(fns);
+	n = lp_closest_format(&c, list, sizeof(list));
+	lp_closest_free(&c);
+	module_list(rep->prof, mods, sizeof(mods));
+	if (p->region)
+		return lp_error_set(err, LP_EFAIL, "lineprof: no source file '%s' in the line tables of "
+				    "the profiled binaries (%s)%s%s", p->file, mods,
+				    n ? "; closest: " : "", n ? list : "");
+	return lp_error_set(err, LP_EFAIL, "lineprof: function '%s' not found in the profiled "
+			    "binaries (%s)%s%s", p->text, mods, n ? "; closest: " : "", n ? list : "");
+}
+
+static lp_ftable *table_add(lp_report *rep, const char *pattern)
+{
+	lp_ftable *t = realloc(rep->tables, (rep->ntables + 1) * sizeof(*t));
+
+	if (!t)
+		return NULL;
+	rep->tables = t;
+	t = &rep->tables[rep->ntables++];
+	memset(t, 0, sizeof(*t));
+	t->pattern = pattern;
+	return t;
+}
+
+/* One pattern's tables: its functions one by one, or per definition (merge). */
+static int select_functions(lp_report *rep, const char *pattern, const lp_func_desc **fns,
+			    size_t n, int merge)
+{
+	char *done = calloc(n + 1, 1);
+
+	if (!done)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		lp_ftable *t;
+
+		if (done[i])
+			continue;
+		if (!(t = table_add(rep, pattern)) || !(t->fns = malloc(n * sizeof(*t->fns)))) {
+			free(done);
+			return -1;
+		}
+		for (size_t j = i; j < n; j++) {
+			/* Instances of one template: one definition, one declaration. */
+			if (j != i && (!merge || !fns[i]->decl_file || fns[j]->decl_file != fns[i]->decl_file ||
+				       fns[j]->decl_line != fns[i]->decl_line))
+				continue;
+			t->fns[t->nfns++] = fns[j];
+			done[j] = 1;
+		}
+	}
+	free(done);
+	return 0;
+}
+
+/* The name of a template without its last arguments: "geo::Cloud<double>::energy<int>" -> "...::energy". */
+static char *merged_title(const lp_ftable *t)
+{
+	char buf[8192];
+
+	snprintf(buf, sizeof(buf), "%s (%zu instances)", t->pattern, t->nfns);
+	return strdup(buf);
+}
+
+int lp_report_select(lp_report *rep, const char *const *names, int nnames, int merge_instances,
+		     lp_error *err)
+{
+	/* A new selection replaces the last one. */
+	for (size_t i = 0; i < rep->ntables; i++) {
+		free(rep->tables[i].fns);
+		free(rep->tables[i].title);
+	}
+	rep->ntables = 0;
+	for (int k = 0; k < nnames; k++) {
+		const lp_func_desc **fns = NULL;
+		const char *file = NULL;
+		char unread[512];
+		lp_fnpat p;
+		int n, rc = 0;
+
+		if (lp_fnpat_parse(&p, names[k]) != 0)
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		n = resolve(rep, &p, &fns, &file, NULL);
+		if (n < 0) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		} else if (n == 0 && rep->prof->nmodules == 0 && rep->prof->samples == 0) {
+			/* Nothing was sampled, so no binary is known to look the name up in. */
+			lp_ftable *t = table_add(rep, names[k]);
+			char buf[4096];
+
+			snprintf(buf, sizeof(buf), "%s (not looked up: no samples, no binaries)", names[k]);
+			if (!t || !(t->title = strdup(buf)))
+				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		} else if (n == 0 && rep->sym.unread &&
+			   rep->sym.unread(rep->sym.ctx, unread, sizeof(unread)) > 0) {
+			/* It may be in a binary that is gone: not known to be a miss. */
+			lp_ftable *t = table_add(rep, names[k]);
+			char buf[4096];
+
+			snprintf(buf, sizeof(buf), "%s (not looked up in %s: binary not readable)",
+				 names[k], unread);
+			if (!t || !(t->title = strdup(buf)))
+				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		} else if (n == 0) {
+			rc = select_miss(rep, &p, err);
+		} else if (p.region) {
+			lp_ftable *t = table_add(rep, names[k]);
+
+			if (!t || !(t->title = strdup(names[k]))) {
+				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+			} else {
+				t->region_file = file;
+				t->first = p.first;
+				t->last = p.last;
+			}
+		} else if (select_functions(rep, names[k], fns, (size_t)n, merge_instances) != 0) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		}
+		free(fns);
+		lp_fnpat_free(&p);
+		if (rc != LP_OK)
+			return rc;
+	}
+	/* Every function the views can show is known now: labels are fixed. */
+	rep->index->labelled = 0;
+	for (size_t i = 0; i < rep->index->nlabels; i++)
+		free(rep->index->labels[i].text);
+	rep->index->nlabels = 0;
+	if (make_labels(rep) != 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	for (size_t i = 0; i < rep->ntables; i++) {
+		lp_ftable *t = &rep->tables[i];
+
+		if (t->title)
+			continue;
+		t->title = t->nfns == 1 ? strdup(lp_report_label(rep, t->fns[0])) : merged_title(t);
+		if (!t->title)
+			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	}
+	return LP_OK;
 }

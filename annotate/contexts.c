@@ -179,6 +179,7 @@ static void fold(lp_stat *st, uint32_t g, uint64_t s, uint64_t v, int first_touc
 typedef struct lp_scratch {
 	uint64_t *v, *s;
 	uint32_t *touched;
+	unsigned char *mark;            /* in touched: an entry may add nothing (waits only) */
 	size_t ntouched;
 } lp_scratch;
 
@@ -188,28 +189,24 @@ static void flush(lp_scratch *sc, lp_stat *stats, uint64_t *mv, uint64_t *ms, si
 	for (size_t k = 0; k < sc->ntouched; k++) {
 		uint32_t i = sc->touched[k];
 
-		if (stats)
+		if (stats && (sc->s[i] || sc->v[i]))
 			fold(&stats[i], g, sc->s[i], sc->v[i], 0);
 		if (mv) {
 			mv[(size_t)i * ngroups + g] = sc->v[i];
 			ms[(size_t)i * ngroups + g] = sc->s[i];
 		}
 		sc->v[i] = sc->s[i] = 0;
+		sc->mark[i] = 0;
 	}
 	sc->ntouched = 0;
 }
 
 static void touch(lp_scratch *sc, uint32_t i, const lp_ctx_counts *c)
 {
-	/*
-	 * An entry of kernel-mode or off-CPU time only adds nothing here; were it
-	 * listed, a later entry of the same index would be listed again (its
-	 * sums still zero) and flush would fold it twice, the second time as 0.
-	 */
-	if (!c->samples && !c->value0)
-		return;
-	if (!sc->v[i] && !sc->s[i])
+	if (!sc->mark[i]) {
+		sc->mark[i] = 1;
 		sc->touched[sc->ntouched++] = i;
+	}
 	sc->v[i] += c->value0;
 	sc->s[i] += c->samples;
 }
@@ -219,8 +216,9 @@ static int scratch_new(lp_scratch *sc, size_t n)
 	sc->v = calloc(n + 1, sizeof(*sc->v));
 	sc->s = calloc(n + 1, sizeof(*sc->s));
 	sc->touched = malloc((n + 1) * sizeof(*sc->touched));
+	sc->mark = calloc(n + 1, 1);
 	sc->ntouched = 0;
-	return sc->v && sc->s && sc->touched ? 0 : -1;
+	return sc->v && sc->s && sc->touched && sc->mark ? 0 : -1;
 }
 
 static void scratch_free(lp_scratch *sc)
@@ -228,6 +226,7 @@ static void scratch_free(lp_scratch *sc)
 	free(sc->v);
 	free(sc->s);
 	free(sc->touched);
+	free(sc->mark);
 }
 
 /* A group with no count of a line has 0 there: the min over all groups is then 0. */

@@ -108,6 +108,32 @@ static int sum_entries(lp_groupset *gs, const lp_ctx_counts *e, const uint32_t *
 	return 0;
 }
 
+/*
+ * The whole report's -f tables, as they were selected: the group's report
+ * answers the same names with the same functions (descs are the shared
+ * symbolizer's), whether the group ran them or not. -1: out of memory.
+ */
+static int copy_tables(lp_report *rep, const lp_report *whole)
+{
+	if (!whole->ntables)
+		return 0;
+	if (!(rep->tables = calloc(whole->ntables, sizeof(*rep->tables))))
+		return -1;
+	for (size_t i = 0; i < whole->ntables; i++) {
+		const lp_ftable *w = &whole->tables[i];
+		lp_ftable *t = &rep->tables[rep->ntables++];
+
+		*t = *w;
+		t->fns = NULL;
+		t->title = strdup(w->title ? w->title : "");
+		if (w->nfns && (t->fns = malloc(w->nfns * sizeof(*t->fns))))
+			memcpy(t->fns, w->fns, w->nfns * sizeof(*t->fns));
+		if (!t->title || (w->nfns && !t->fns))
+			return -1;
+	}
+	return 0;
+}
+
 int lp_groupset_report(lp_groupset *gs, uint32_t g, lp_report *rep, lp_error *err)
 {
 	const lp_profile *w = gs->whole->prof;
@@ -174,7 +200,13 @@ int lp_groupset_report(lp_groupset *gs, uint32_t g, lp_report *rep, lp_error *er
 		return lp_error_set(err, LP_EFAIL, rc == -2 ? "lineprof: a count of %s %s overflows"
 				    : "lineprof: out of memory building the report of %s %s",
 				    lp_by_name(gs->cv->level), gs->cv->groups[g].label);
-	return lp_report_build(rep, p, &gs->whole->sym, err);
+	rc = lp_report_build(rep, p, &gs->whole->sym, err);
+	if (rc == LP_OK && copy_tables(rep, gs->whole) != 0) {
+		lp_report_free(rep);
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory building the report of %s %s",
+				  lp_by_name(gs->cv->level), gs->cv->groups[g].label);
+	}
+	return rc;
 }
 
 void lp_groupset_free(lp_groupset *gs)

@@ -7,6 +7,7 @@
 
 #include "lineprof/annotate.h"
 #include "lineprof/profile.h"
+#include "names.h"
 #include "symbolize.h"
 #include "code.h"
 
@@ -51,7 +52,8 @@ typedef struct lp_waits {
 typedef struct lp_line_stat {
 	const char *file;               /* NULL: no line info (function-level only) */
 	int line;
-	const char *function;
+	const lp_func_desc *fn;         /* the function: its id, names, owner */
+	const char *function;           /* fn->name */
 	uint32_t module;
 	uint64_t samples;               /* self: the line was the innermost frame */
 	uint64_t value[LP_MAX_EVENTS];
@@ -66,8 +68,13 @@ typedef struct lp_line_stat {
 	uint64_t incl_off_ns;
 } lp_line_stat;
 
+/*
+ * One function. Outlined code (an OpenMP region) is counted in the function
+ * it was outlined from: a function's row holds every line it wrote.
+ */
 typedef struct lp_func_stat {
-	const char *name;
+	const lp_func_desc *fn;
+	const char *name;               /* fn->name (lp_report_label tells it apart) */
 	const char *file;               /* declaration, may be NULL */
 	int decl_line;
 	uint32_t module;
@@ -111,7 +118,22 @@ typedef struct lp_call {
  */
 typedef struct lp_symbolizer {
 	int (*lookup)(void *ctx, lp_loc loc, int is_return, const lp_frame **frames);
-	int (*span)(void *ctx, const char *name, const char **file, int *first, int *last);
+	/* lp_symtab_function_span; NULL: from the samples' lines */
+	int (*span)(void *ctx, lp_func_id id, const char **file, int *first, int *last);
+	/*
+	 * -f: the functions p names (*fns malloc'd, their number returned), or
+	 * for FILE:LINE the file (*file, returning 1); 0 on a miss, closest
+	 * filled; -1 out of memory. NULL: the report matches the functions
+	 * and files its samples have.
+	 */
+	int (*resolve)(void *ctx, const lp_fnpat *p, const lp_func_desc ***fns, const char **file,
+		       lp_closest *closest);
+	/*
+	 * Optional: the profiled binaries that could not be read, named in
+	 * buf; their number. A miss while there are some is not known to be
+	 * one: its table says so instead of failing.
+	 */
+	size_t (*unread)(void *ctx, char *buf, size_t size);
 	void *ctx;
 	/* Is loc right after a syscall instruction? 1, 0, or -1 unknown; NULL: always unknown. */
 	int (*after_syscall)(void *ctx, lp_loc loc);
@@ -124,6 +146,19 @@ typedef struct lp_symbolizer {
 	int (*code)(void *ctx, lp_loc loc, const lp_fcode **code, const char **arch);
 	int (*vaddr)(void *ctx, lp_loc loc, uint64_t *vaddr);
 } lp_symbolizer;
+
+/*
+ * One -f table: a function (its outlined regions included), the instances
+ * of a template merged (--merge-instances), or a region of source.
+ */
+typedef struct lp_ftable {
+	const char *pattern;            /* the -f NAME it answers, as typed */
+	const lp_func_desc **fns;       /* in address order; NULL for a region */
+	size_t nfns;
+	const char *region_file;        /* FILE:LINE[-LAST]: the file, its lines */
+	int first, last;
+	char *title;                    /* what "Function:" says: a unique label */
+} lp_ftable;
 
 typedef struct lp_report {
 	const lp_profile *prof;
@@ -144,6 +179,8 @@ typedef struct lp_report {
 	 * recorded; has_wall, all three: Wall = Time + Sys + Off-CPU.
 	 */
 	int has_time, has_sys, has_off, has_wall;
+	lp_ftable *tables;              /* lp_report_select: one per -f function or region */
+	size_t ntables;
 	uint32_t *addr_line;            /* per prof->addrs[i]: the line its self counts went to */
 	uint32_t *addr_func;            /* ... and the function (indices into lines, funcs) */
 	struct lp_report_index *index;
@@ -200,17 +237,44 @@ typedef struct lp_report_sums {
 void lp_report_sums_of(const lp_report *rep, lp_report_sums *s);
 
 /*
- * The lines function NAME spans: from the symbolizer (DWARF) when it knows,
+ * -f: resolves each of names[] into tables (rep->tables), in -f order: one
+ * per function matched, in address order, or one per group of instances of
+ * one definition (same declaration) with merge_instances; one per region.
+ * A name that matches nothing fails the whole selection: LP_EFAIL, "function
+ * 'X' not found in the profiled binaries (...); closest: ...". Then labels
+ * are fixed (lp_report_label).
+ */
+int lp_report_select(lp_report *rep, const char *const *names, int nnames, int merge_instances,
+		     lp_error *err);
+
+/*
+ * The name views print for fn: its display name, or where another function
+ * the report knows has the same one, that name with what tells them apart:
+ * "operator() [stl_function.h:412]", then ", module", else "[module+0xADDR]".
+ * Deterministic (from the functions, not their order); -f takes it back.
+ */
+const char *lp_report_label(const lp_report *rep, const lp_func_desc *fn);
+
+/* ls belongs to table t: its function is t's (or was outlined from it), or it lies in t's region. */
+int lp_report_in_table(const lp_report *rep, const lp_ftable *t, const lp_line_stat *ls);
+/* ls belongs to some table (every line when there are none). */
+int lp_report_selected(const lp_report *rep, const lp_line_stat *ls);
+
+/*
+ * The lines function id spans: from the symbolizer (DWARF) when it knows,
  * else from its declaration to its last line with samples. 0, or -1 if unknown.
  */
-int lp_report_span(const lp_report *rep, const char *name, const char **file, int *first,
+int lp_report_span(const lp_report *rep, lp_func_id id, const char **file, int *first,
 		   int *last);
 
 /*
  * The chains the inclusive counts come from: prof->stacks with -g
  * (inclusive_from_stacks), else one per sampled address (inlining only).
  * lp_report_chain gives chain i's logical frames, leaf first, inlined frames
- * expanded (at most max), and its samples and value0.
+ * expanded (at most max), and its samples and value0. Outlined code whose
+ * function is not above it (an OpenMP worker thread's stack ends in the
+ * runtime) gets that function, at its region's line, as its caller: every
+ * thread's work in a region counts to the region's line.
  */
 size_t lp_report_nchains(const lp_report *rep);
 int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int max,
@@ -218,9 +282,10 @@ int lp_report_chain(const lp_report *rep, size_t i, const lp_frame **frames, int
 /* The counts of chain i (all of them: sys and off-CPU too). */
 const lp_counts *lp_report_chain_counts(const lp_report *rep, size_t i);
 
-const lp_func_stat *lp_report_func(const lp_report *rep, const char *name);
+/* The function stat of id (outlined code has none: it is counted in its owner's). */
+const lp_func_stat *lp_report_func(const lp_report *rep, lp_func_id id);
 const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int line,
-				   const char *function);
+				   const lp_func_desc *fn);
 
 /*
  * The report every view starts from: prof symbolized through a new symtab

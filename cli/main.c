@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include "launch.h"
 #include "lineprof/annotate.h"
 #include "lineprof/jobenv.h"
+#include "lineprof/output.h"
 #include "lineprof/profile.h"
 #include "lineprof/record.h"
 #include "notes.h"
@@ -184,39 +187,111 @@ static int output_name(const lp_cli *cli, const char *exe, const lp_jobenv *je, 
 	return LP_OK;
 }
 
-static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *err)
+/*
+ * Every file the run will write, checked before it starts: a run of hours
+ * must not end in "cannot write". "-" is standard output and always fine.
+ */
+static int check_outputs(const lp_cli *cli, const char *profile, const char *exe, lp_error *err)
 {
-	int moved = lp_outname_keep_old(out);
+	const lp_view_opts *v = &cli->view;
+	const struct { const char *opt, *path; } outs[] = {
+		{ "-o", profile }, { "--csv", v->csv }, { "--json", v->json }, { "--dot", v->dot },
+		{ "--png", v->png }, { "--svg", v->svg }, { "--callgrind", v->callgrind },
+		{ "--folded", v->folded }, { "--flamegraph", v->flamegraph }, { "--pprof", v->pprof },
+		{ "--html", v->html },
+	};
+	struct stat ex, st;
+	int rc;
 
-	if (moved < 0)
-		return lp_error_set(err, LP_EFAIL, "lineprof: cannot keep the previous %s as %s.old: "
-				    "%s (move it away, or choose another name with -o)", out, out,
-				    strerror(errno));
-	if (lp_profile_save(prof, out, err) != LP_OK)
-		return err->code ? err->code : LP_EFAIL;
-	if (moved)
-		fprintf(diag, "lineprof: the previous %s is now %s.old\n", out, out);
-	fprintf(diag, "Wrote profile results to %s\n", out);
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		if (!outs[i].path || (i > 0 && strcmp(outs[i].path, "-") == 0))
+			continue;
+		rc = lp_output_check(outs[i].path, outs[i].opt, err);
+		if (rc != LP_OK)
+			return rc;
+		/* Replacing the program under test would leave a profile of nothing we can read. */
+		if (exe && stat(exe, &ex) == 0 && stat(outs[i].path, &st) == 0 &&
+		    ex.st_dev == st.st_dev && ex.st_ino == st.st_ino)
+			return lp_error_set(err, LP_EUSAGE, "lineprof: %s %s would replace the program "
+					    "being profiled: choose another file name", outs[i].opt,
+					    outs[i].path);
+		for (size_t j = 0; j < i; j++)
+			if (outs[j].path && strcmp(outs[j].path, outs[i].path) == 0)
+				return lp_error_set(err, LP_EUSAGE, "lineprof: %s and %s both name %s: "
+						    "give each its own file", outs[j].opt, outs[i].opt,
+						    outs[i].path);
+	}
 	return LP_OK;
 }
 
 /*
- * After recording: the build-ids the kernel did not give (files mapped
- * before -p attached, pages it could not read); the profile saved before
- * any view runs, so that a failing view never costs it; the report. A
- * failure is said here, and the first returned.
+ * The profile is never lost: if it cannot be written where it was asked for
+ * (disk full, directory removed, read-only), it goes to a unique file in
+ * $TMPDIR or /tmp, and stderr says why and where, whatever --quiet says.
+ * LP_OK only when it was written at out; every failure is said here.
  */
+static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *err)
+{
+	int moved = lp_outname_keep_old(out);
+	lp_error ferr = { 0 };
+	char *where, line[4400];
+
+	if (moved >= 0 && lp_profile_save(prof, out, err) == LP_OK) {
+		if (moved)
+			fprintf(diag, "lineprof: the previous %s is now %s.old\n", out, out);
+		fprintf(diag, "Wrote profile results to %s\n", out);
+		return LP_OK;
+	}
+	if (moved < 0)
+		lp_error_set(err, LP_EFAIL, "lineprof: cannot keep the previous %s as %s.old: %s",
+			     out, out, strerror(errno));
+	lp_notes_error(stderr, lp_my_rank, err->msg);
+	lp_error_clear(err);
+	where = lp_output_fallback(out, &ferr);
+	if (where && lp_profile_save(prof, where, &ferr) == LP_OK) {
+		snprintf(line, sizeof(line), "Wrote profile results to %s (instead of %s)", where, out);
+		/* Not a notice: where the run went is said under --quiet too, and by every rank. */
+		lp_notes_error(stderr, lp_my_rank, line);
+		free(where);
+		return LP_EFAIL;
+	}
+	if (where)
+		unlink(where);
+	free(where);
+	lp_notes_error(stderr, lp_my_rank, ferr.msg);
+	lp_notes_error(stderr, lp_my_rank, "lineprof: the profile could not be saved anywhere: the "
+		       "report is all there is of this run");
+	return LP_EFAIL;
+}
+
+/*
+ * SIGINT & co. wait from the start of a recording until its profile is
+ * saved: the recorder takes them during the run (and forwards them), and a
+ * ^C while the profile is written must not leave half of it.
+ */
+static void guard_signals(sigset_t *before)
+{
+	sigset_t guard;
+
+	sigemptyset(&guard);
+	sigaddset(&guard, SIGINT);
+	sigaddset(&guard, SIGTERM);
+	sigaddset(&guard, SIGHUP);
+	sigaddset(&guard, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &guard, before);
+}
+
+/* guarded: the signal mask from before guard_signals, restored once the profile is saved. */
 static int save_and_report(lp_cli *cli, lp_profile *prof, const char *out, FILE *diag,
-			   const lp_jobenv *je, lp_error *err)
+			   const lp_jobenv *je, const sigset_t *guarded, lp_error *err)
 {
 	int rc, vrc = LP_OK;
 
 	lp_annotate_fill_build_ids(prof);
-	rc = save(prof, out, diag, err);
-	if (rc != LP_OK) {
-		lp_notes_error(stderr, lp_my_rank, err->msg);
-		lp_error_clear(err);
-	}
+	/* Files still without a build-id are known by size, mtime and a hash of their code. */
+	lp_annotate_identify_modules(prof);
+	rc = save(prof, out, diag, err); /* says every failure itself */
+	sigprocmask(SIG_SETMASK, guarded, NULL);
 	/*
 	 * The report goes to stderr, like time(1), perf stat and valgrind: the
 	 * program's stdout is its own, byte for byte, even when redirected.
@@ -241,8 +316,9 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 	char exe[4096], out[4200];
 	enum lp_launcher launcher = launcher_of(cli->args[0]);
 	lp_hitplan *plan = NULL;
+	sigset_t before;
 	lp_profile *prof;
-	int rc, size;
+	int rc, size, deferred = 0;
 
 	if (launcher == LP_LAUNCHER_SRUN)
 		return srun_advice(cli, err);
@@ -255,7 +331,7 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 				    cli->args[0], cli->args[0]);
 	rc = output_name(cli, exe, je, diag, out, sizeof(out), err);
 	if (rc == LP_OK)
-		rc = lp_outname_check(out, "-o", err);
+		rc = check_outputs(cli, out, exe, err);
 	if (rc != LP_OK)
 		return rc;
 	if (launcher == LP_LAUNCHER_MPIRUN) {
@@ -264,8 +340,21 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 			"by rank (their OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK); ranks it starts "
 			"on other nodes are out of sight: for those run %s ... lineprof record ./prog\n",
 			cli->args[0], cli->args[0]);
+		deferred = 1;
 	} else {
 		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0 && lp_annotate_is_launcher(exe)) {
+			/* A script, bash -c, env, taskset: the programs it runs are profiled too. */
+			if (cli->hits)
+				return lp_error_set(err, LP_EUSAGE, "lineprof: --hits through %s (a "
+						    "script or launcher) is not supported yet: run the "
+						    "program itself", exe);
+			fprintf(diag, "lineprof: %s is not a program with DWARF (a script or "
+				"launcher?): ", exe);
+			lp_error_clear(err);
+			rc = LP_OK;
+			deferred = 1;
+		}
 		if (rc != LP_OK && cli->view.nfunctions > 0)
 			return rc;
 		if (rc != LP_OK) {
@@ -274,6 +363,13 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 			lp_error_clear(err);
 		}
 	}
+	/* One line says what is done (after the launcher's own, for mpirun). */
+	if (deferred && cli->view.nfunctions > 0)
+		fprintf(diag, "%s-f names will be looked up after the run, in the programs it ran\n",
+			launcher == LP_LAUNCHER_MPIRUN ? "lineprof: " : "");
+	/* A -f function that never ran is still found (no samples) in the command's files. */
+	if (!deferred)
+		cli->view.target = exe;
 	if (cli->hits) {
 		const char *how = getenv("LINEPROF_HITS");
 		size_t rows, funcs, per_row;
@@ -304,6 +400,9 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 		lp_hitplan_free(plan);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
+	/* The target starts with the mask we had. */
+	guard_signals(&before);
+	cli->rec.target_sigmask = &before;
 	rc = record(cli, prof, err);
 	cli->rec.probes = NULL;
 	cli->rec.nprobes = 0;
@@ -321,6 +420,7 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 	}
 	lp_hitplan_free(plan);
 	if (rc != LP_OK) {
+		sigprocmask(SIG_SETMASK, &before, NULL);
 		lp_profile_free(prof);
 		return rc;
 	}
@@ -337,7 +437,7 @@ static int record_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 				"one column each)\n", seen);
 	}
 	/* Said, but the run was the command's: one rank's trouble never fails the job. */
-	(void)save_and_report(cli, prof, out, diag, je, err);
+	(void)save_and_report(cli, prof, out, diag, je, &before, err);
 	rc = exit_code_of(prof->exit_status);
 	lp_profile_free(prof);
 	return rc;
@@ -405,16 +505,29 @@ static int attach_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 {
 	char exe[4096], out[4200];
 	int have_exe = proc_exe(cli->pids[0], exe, sizeof(exe)) == 0;
+	sigset_t before;
 	lp_profile *prof;
 	int rc;
 
 	rc = output_name(cli, have_exe ? exe : "lineprof", je, diag, out, sizeof(out), err);
 	if (rc == LP_OK)
-		rc = lp_outname_check(out, "-o", err);
+		rc = check_outputs(cli, out, have_exe ? exe : NULL, err);
 	if (rc != LP_OK)
 		return rc;
 	if (have_exe) {
 		rc = lp_annotate_check_target(exe, cli->functions, cli->view.nfunctions, err);
+		if (rc != LP_OK && cli->view.nfunctions > 0 &&
+		    lp_annotate_is_launcher(exe)) {
+			/* An interpreter or a launcher: the names are its children's, if anyone's. */
+			fprintf(diag, "lineprof: %s is not a program with DWARF (a script or launcher?): "
+				"-f names will be looked up after the recording, in the programs it "
+				"ran\n", exe);
+			lp_error_clear(err);
+			rc = LP_OK;
+		} else if (rc == LP_OK) {
+			/* A -f function that never ran while attached is still found in its files. */
+			cli->view.target = exe;
+		}
 		if (rc != LP_OK && cli->view.nfunctions > 0)
 			return rc;
 		if (rc != LP_OK) {
@@ -427,9 +540,12 @@ static int attach_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 		lp_profile_free(prof);
 		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
+	guard_signals(&before);
 	rc = record(cli, prof, err);
 	if (rc == LP_OK)
-		rc = save_and_report(cli, prof, out, diag, je, err);
+		rc = save_and_report(cli, prof, out, diag, je, &before, err);
+	else
+		sigprocmask(SIG_SETMASK, &before, NULL);
 	lp_profile_free(prof);
 	return rc;
 }
@@ -437,9 +553,12 @@ static int attach_and_report(lp_cli *cli, FILE *diag, const lp_jobenv *je, lp_er
 static int annotate_files(lp_cli *cli, lp_error *err)
 {
 	size_t nfiles = 0;
-	lp_profile *prof = lp_profiles_load(cli->args, cli->nargs, cli->ranks, &nfiles, err);
-	int rc;
+	lp_profile *prof;
+	int rc = check_outputs(cli, NULL, NULL, err);
 
+	if (rc != LP_OK)
+		return rc;
+	prof = lp_profiles_load(cli->args, cli->nargs, cli->ranks, &nfiles, err);
 	if (!prof)
 		return err->code ? err->code : LP_EFAIL;
 	rc = lp_annotate_run(prof, &cli->view, stdout, err);

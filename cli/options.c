@@ -20,6 +20,7 @@ enum {
 	OPT_OFF_CPU, OPT_NO_OFF_CPU, OPT_FOLDED_EVENT,
 	OPT_HTML, OPT_FLAMEGRAPH, OPT_PPROF,
 	OPT_ASM, OPT_LOOPS, OPT_DURATION,
+	OPT_MERGE_INSTANCES,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "folded-event", required_argument, NULL, OPT_FOLDED_EVENT },
 	{ "asm", no_argument, NULL, OPT_ASM },
 	{ "loops", no_argument, NULL, OPT_LOOPS },
+	{ "merge-instances", no_argument, NULL, OPT_MERGE_INSTANCES },
 	{ "fdr", required_argument, NULL, OPT_FDR },
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "base-source", required_argument, NULL, OPT_BASE_SOURCE },
@@ -121,7 +123,11 @@ void lp_cli_usage(FILE *out)
 	      "                        can count them\n"
 	      "\n"
 	      "Views:\n"
-	      "  -f, --function NAME   line table of NAME, repeatable\n"
+	      "  -f, --function NAME   line table of NAME, repeatable: a qualified name\n"
+	      "                        (ns::Class::method, with or without (params)), a\n"
+	      "                        template without arguments (every instance), a\n"
+	      "                        linkage name, a glob (luaS_*), or FILE:LINE[-LAST]\n"
+	      "      --merge-instances one -f table for all instances of a template\n"
 	      "  -u, --unit SECONDS    timer unit of the Time column (1e-06)\n"
 	      "  -z, --skip-zero       omit -f functions without samples\n"
 	      "      --top N           the N hottest lines of the program (20 without -f)\n"
@@ -453,6 +459,7 @@ static int parse_opt(lp_cli *cli, int c, char *arg, lp_error *err)
 	case OPT_OFF_CPU: cli->rec.off_cpu = LP_OFFCPU_ON; return LP_OK;
 	case OPT_NO_OFF_CPU: cli->rec.off_cpu = LP_OFFCPU_OFF; return LP_OK;
 	case OPT_FOLDED_EVENT: return set_folded_event(cli, arg, err);
+	case OPT_MERGE_INSTANCES: cli->view.merge_instances = 1; return LP_OK;
 	case OPT_MMAP_PAGES:
 		rc = parse_u64("--mmap-pages", arg, 1, 1 << 20, &v, err);
 		if (rc == LP_OK && (v & (v - 1)))

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lineprof/output.h"
 #include "outname.h"
 
 /* Appends s to out[*n], '/' made '_' so that a value never makes a directory. */
@@ -151,31 +152,8 @@ void lp_outname_with_rank(const char *path, int rank, char *out, size_t size)
 
 int lp_outname_check(const char *path, const char *opt, lp_error *err)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	struct stat sb;
-
-	if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (stat(dir, &sb) != 0)
-		return lp_error_set(err, LP_EUSAGE, "lineprof: %s %s: directory %s: %s (create it "
-				    "first)", opt, path, dir, strerror(errno));
-	if (!S_ISDIR(sb.st_mode))
-		return lp_error_set(err, LP_EUSAGE, "lineprof: %s %s: %s is not a directory", opt,
-				    path, dir);
-	if (access(dir, W_OK | X_OK) != 0)
-		return lp_error_set(err, LP_EUSAGE, "lineprof: %s %s: cannot create files in %s: %s",
-				    opt, path, dir, strerror(errno));
-	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return lp_error_set(err, LP_EUSAGE, "lineprof: %s %s: exists and is not a regular "
-				    "file (a %s): choose another name", opt, path,
-				    S_ISLNK(sb.st_mode) ? "symbolic link" :
-				    S_ISDIR(sb.st_mode) ? "directory" : "special file");
-	return LP_OK;
+	/* One rule for every file lineprof writes: lineprof/output.h. */
+	return lp_output_check(path, opt, err);
 }
 
 int lp_outname_keep_old(const char *path)
@@ -191,5 +169,8 @@ int lp_outname_keep_old(const char *path)
 		errno = EEXIST;
 		return -1;
 	}
-	return rename(path, old) == 0 ? 1 : -1;
+	if (rename(path, old) == 0)
+		return 1;
+	/* Gone meanwhile (another run writing this name moved it): nothing to keep. */
+	return errno == ENOENT ? 0 : -1;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lineprof/output.h"
 #include "lineprof/profile.h"
 
 #define LP_MAGIC "lineprof-profile"
@@ -304,35 +305,20 @@ int lp_profile_write(const lp_profile *p, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
-/* Written to a temporary name and renamed: a crash mid-write never leaves half a profile. */
+/* Through lp_output (lineprof/output.h): a unique temporary, fsync, rename; never through a symlink. */
 int lp_profile_save(const lp_profile *p, const char *path, lp_error *err)
 {
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	FILE *f;
-	int bad;
+	lp_output out;
+	int rc = lp_output_open(&out, path, err);
 
-	if (!tmp)
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	snprintf(tmp, n, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		lp_error_set(err, LP_EFAIL, "lineprof: cannot write %s: %s (choose another file with -o)",
-			     path, strerror(errno));
-		free(tmp);
-		return LP_EFAIL;
-	}
-	bad = lp_profile_write(p, f) != 0;
-	if (fclose(f) != 0)
-		bad = 1;
-	if (bad || rename(tmp, path) != 0) {
+	if (rc != LP_OK)
+		return rc;
+	if (lp_profile_write(p, out.f) != 0) {
 		lp_error_set(err, LP_EFAIL, "lineprof: cannot write %s: %s", path, strerror(errno));
-		remove(tmp);
-		free(tmp);
+		lp_output_abort(&out);
 		return LP_EFAIL;
 	}
-	free(tmp);
-	return LP_OK;
+	return lp_output_commit(&out, err);
 }
 
 /* ---- reading ---- */

@@ -3,6 +3,7 @@
  * adding a stack a probe on its frames: the recorder calls these per sample,
  * so they must be O(1) and allocate only for new keys.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,13 +228,22 @@ static int shell_safe(const char *s)
 	return 1;
 }
 
+/* Control characters need $'...' (bash, zsh, ksh, POSIX.1-2024): inside '...' a newline is raw. */
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 int lp_profile_set_command(lp_profile *p, int argc, char *const argv[])
 {
 	size_t len = 1;
 	char *cmd, *o;
 
 	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) * 4 + 3;
+		len += strlen(argv[i]) * 4 + 4;
 	cmd = malloc(len);
 	if (!cmd)
 		return -1;
@@ -243,6 +253,24 @@ int lp_profile_set_command(lp_profile *p, int argc, char *const argv[])
 			*o++ = ' ';
 		if (shell_safe(argv[i])) {
 			o = stpcpy(o, argv[i]);
+			continue;
+		}
+		if (has_control(argv[i])) {
+			/* A command line is one line wherever it is shown: \n, \t, \xNN. */
+			o = stpcpy(o, "$'");
+			for (const unsigned char *s = (const unsigned char *)argv[i]; *s; s++) {
+				if (*s == '\'' || *s == '\\')
+					*o++ = '\\', *o++ = (char)*s;
+				else if (*s == '\n')
+					o = stpcpy(o, "\\n");
+				else if (*s == '\t')
+					o = stpcpy(o, "\\t");
+				else if (*s < 0x20 || *s == 0x7f)
+					o += sprintf(o, "\\x%02x", *s);
+				else
+					*o++ = (char)*s;
+			}
+			*o++ = '\'';
 			continue;
 		}
 		*o++ = '\'';

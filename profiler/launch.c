@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,6 +45,7 @@ static int exec_error(lp_error *err, const char *argv0, int e)
 
 int lp_launch_start(lp_child *c, char *const argv[], const sigset_t *mask, lp_error *err)
 {
+	pid_t parent = getpid();
 	int go[2], ep[2];
 
 	c->pid = -1;
@@ -64,6 +66,13 @@ int lp_launch_start(lp_child *c, char *const argv[], const sigset_t *mask, lp_er
 		/* Only async-signal-safe calls from here to exec. */
 		close(go[0]);
 		close(ep[0]);
+		/*
+		 * A lineprof killed by SIGKILL must not leave the target running
+		 * unprofiled. The parent may have died before prctl: then we are
+		 * an orphan already and never get the signal, so check.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
 		do
 			n = read(go[1], &b, 1);
 		while (n < 0 && errno == EINTR);
@@ -195,4 +204,90 @@ int lp_launch_resolve(const char *argv0, char *out, size_t outlen, lp_error *err
 			break;
 	}
 	return exec_error(err, argv0, seen_eacces ? EACCES : ENOENT);
+}
+
+/*
+ * The sentinel: a process in lineprof's process group that blocks every
+ * signal it can and never takes one. A signal sent to lineprof alone leaves
+ * it alone; one sent to the group (the terminal's ^C, kill(-pgrp, sig),
+ * kill(-1, sig)) stays pending there, in ShdPnd of /proc/PID/status.
+ */
+int lp_sentinel_start(lp_sentinel *s)
+{
+	sigset_t all, old;
+	pid_t parent = getpid();
+
+	s->pid = -1;
+	sigfillset(&all);
+	/* Blocked before the fork: a group signal must not kill it before it blocks them itself. */
+	if (sigprocmask(SIG_BLOCK, &all, &old) != 0)
+		return -1;
+	s->pid = fork();
+	if (s->pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(0);
+		/* Holds none of lineprof's files: nobody waits on a pipe because of it. */
+		for (int fd = 0; fd < 1024; fd++)
+			close(fd);
+		for (;;)
+			pause();
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return s->pid > 0 ? 0 : -1;
+}
+
+void lp_sentinel_stop(lp_sentinel *s)
+{
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, SIGKILL);
+	reap(s->pid, NULL);
+	s->pid = -1;
+}
+
+/* The shared pending set of pid, from /proc/PID/status; 0, or -1 if unreadable. */
+static int shared_pending(pid_t pid, unsigned long long *set)
+{
+	char path[64], buf[2048];
+	ssize_t n;
+	int fd;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nShdPnd:");
+	return p && sscanf(p + 8, "%llx", set) == 1 ? 0 : -1;
+}
+
+int lp_sentinel_got(lp_sentinel *s, int signo)
+{
+	unsigned long long set;
+	lp_sentinel fresh;
+
+	if (s->pid <= 0 || signo < 1 || signo > 64)
+		return -1;
+	/*
+	 * A group signal is delivered to the members one after the other, with
+	 * the kernel's tasklist lock held for reading; setpgid() takes it for
+	 * writing, so once it returns, a signal that reached lineprof has
+	 * reached every member. (A no-op: the sentinel is in our group already.)
+	 */
+	(void)setpgid(s->pid, getpgrp());
+	if (shared_pending(s->pid, &set) != 0)
+		return -1;
+	if (!(set & (1ULL << (signo - 1))))
+		return 0;
+	/* It stays pending for good: a fresh sentinel for the next signal, then the old one goes. */
+	if (lp_sentinel_start(&fresh) == 0) {
+		lp_sentinel_stop(s);
+		*s = fresh;
+	}
+	return 1;
 }

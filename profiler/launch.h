@@ -19,7 +19,8 @@ typedef struct lp_child {
 
 /*
  * Forks a child that waits for lp_launch_release, then sets its signal mask
- * to mask and execvp(argv[0], argv).
+ * to mask and execvp(argv[0], argv). The child gets PR_SET_PDEATHSIG
+ * (SIGKILL): if lineprof dies, even by SIGKILL, the target goes with it.
  */
 int lp_launch_start(lp_child *c, char *const argv[], const sigset_t *mask, lp_error *err);
 
@@ -39,5 +40,23 @@ void lp_launch_abort(lp_child *c);
  * LP_ENOTFOUND / LP_ENOEXEC with the message a shell would print.
  */
 int lp_launch_resolve(const char *argv0, char *out, size_t outlen, lp_error *err);
+
+/*
+ * Whether a signal lineprof received was sent to its whole process group
+ * (then the target, in the same group, got it too) or to lineprof alone:
+ * a helper process in the group blocks every signal and never takes one, so
+ * a group signal stays pending in it. Internal to profiler/.
+ */
+typedef struct lp_sentinel {
+	pid_t pid;
+} lp_sentinel;
+
+/* Starts it; 0, or -1 (then lp_sentinel_got always says -1). */
+int lp_sentinel_start(lp_sentinel *s);
+
+/* 1 if signo (received by lineprof) was sent to the group too, 0 if not, -1 if unknown. */
+int lp_sentinel_got(lp_sentinel *s, int signo);
+
+void lp_sentinel_stop(lp_sentinel *s);
 
 #endif

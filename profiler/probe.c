@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +47,7 @@ struct lp_probes {
 	int *fds;
 	int dir;            /* tracefs root, O_PATH; -1 without */
 	int events_fd;      /* its uprobe_events, for writing; -1 */
-	char group[48];     /* lineprof_<pid> */
+	char group[64];     /* lineprof_<pid namespace>_<pid>_<start time>: see run_id() */
 	size_t ncreated;    /* events l0 .. l<ncreated-1> exist */
 	unsigned pmu_type;
 	lp_opener op;
@@ -198,6 +199,71 @@ static void undefine(int events_fd, const char *group, const char *event)
 	(void)define(events_fd, def);
 }
 
+/*
+ * Who made a group, so that a later run removes only the groups of runs that
+ * are gone: the pid alone is reused, and means another process in another
+ * pid namespace (tracefs is one for the whole machine). So a group is named
+ * after the pid namespace, the pid and the process start time (clock ticks
+ * after boot, /proc/PID/stat field 22).
+ */
+static unsigned long long start_time_of(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* After the command name, which may hold anything: fields 3 .. 22. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			 "%*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+static unsigned long pid_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+static void run_id(char *group, size_t size)
+{
+	int pid = (int)getpid();
+
+	snprintf(group, size, GROUP_PREFIX "%lu_%d_%llu", pid_namespace(), pid, start_time_of(pid));
+}
+
+/* 1 if the run that made group is certainly gone, 0 if it may be alive (or is not ours). */
+static int owner_gone(const char *group, unsigned long ns)
+{
+	unsigned long long start;
+	unsigned long gns;
+	int pid, len = 0;
+
+	if (sscanf(group, GROUP_PREFIX "%lu_%d_%llu%n", &gns, &pid, &start, &len) == 3 &&
+	    group[len] == '\0') {
+		/* Another pid namespace: its pids mean nothing here, so it is never ours to judge. */
+		if (gns != ns || ns == 0 || pid <= 0)
+			return 0;
+		return start_time_of(pid) != start;
+	}
+	/* Made by an older lineprof: lineprof_<pid>, gone if no process has that pid. */
+	if (sscanf(group, GROUP_PREFIX "%d%n", &pid, &len) == 1 && group[len] == '\0' && pid > 0)
+		return kill(pid, 0) != 0 && errno == ESRCH;
+	return 0;
+}
+
 void lp_probes_remove_stale(int dir)
 {
 	int rfd = openat(dir, "uprobe_events", O_RDONLY | O_CLOEXEC);
@@ -207,18 +273,15 @@ void lp_probes_remove_stale(int dir)
 	/* Removing while reading would shift the file under us: collect first. */
 	char (*dead)[2][64] = NULL;
 	size_t ndead = 0;
+	unsigned long ns = pid_namespace();
 
 	if (!f && rfd >= 0)
 		close(rfd);
 	while (f && wfd >= 0 && fgets(line, sizeof(line), f)) {
-		int pid;
 		void *n;
 
 		if (sscanf(line, "%*c:%63[^/]/%63s", group, event) != 2 ||
-		    sscanf(group, GROUP_PREFIX "%d", &pid) != 1 || pid <= 0)
-			continue;
-		/* Ours by name: a live lineprof with this pid is this one. */
-		if (pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH))
+		    strncmp(group, GROUP_PREFIX, strlen(GROUP_PREFIX)) != 0 || !owner_gone(group, ns))
 			continue;
 		n = realloc(dead, (ndead + 1) * sizeof(*dead));
 		if (!n)
@@ -230,6 +293,7 @@ void lp_probes_remove_stale(int dir)
 	}
 	if (f)
 		fclose(f);
+	/* An event still counted by a live run cannot be removed anyway (EBUSY). */
 	for (size_t i = 0; i < ndead; i++)
 		undefine(wfd, dead[i][0], dead[i][1]);
 	free(dead);
@@ -301,7 +365,7 @@ static int open_tracefs(lp_probes *p, pid_t pid, lp_error *err)
 {
 	struct perf_event_attr a;
 
-	snprintf(p->group, sizeof(p->group), GROUP_PREFIX "%d", (int)getpid());
+	run_id(p->group, sizeof(p->group));
 	lp_probes_remove_stale(p->dir);
 	p->events_fd = openat(p->dir, "uprobe_events", O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (p->events_fd < 0)

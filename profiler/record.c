@@ -75,6 +75,8 @@ typedef struct lp_run {
 	sigset_t oldmask;
 	int masked;
 	lp_child child;
+	lp_sentinel sentinel;  /* tells a group signal from one sent to lineprof alone */
+	int interrupts;        /* SIGINT/SIGTERM received: the second escalates to SIGKILL */
 	int released, reaped;
 	int ended;        /* the loop is over: the target was reaped, or -p stopped */
 	lp_collect *col;
@@ -783,17 +785,36 @@ static int open_events(lp_run *r, lp_profile *prof, lp_error *err)
 }
 
 /*
- * A signal for lineprof is meant for the target. One typed at the terminal
- * (SI_KERNEL) already reached it when it shares our process group: sending
- * it again would make a program that counts its ^C see two.
+ * A signal for lineprof is meant for the target, once. One sent to the whole
+ * process group (the terminal's ^C, kill -INT -PGID, kill(0, ...)) already
+ * reached the target when it shares our group: sending it again would make
+ * a program that counts its ^C see two. The sentinel tells which it was.
+ *
+ * The second SIGINT or SIGTERM, from anyone, is the user insisting: the
+ * target may ignore or mishandle the first, and lineprof must never be
+ * killable only by SIGKILL (which would lose the profile). It gets SIGKILL,
+ * and the run ends as with any other kill: the profile is saved and reported.
  */
 static void forward(lp_run *r, const struct signalfd_siginfo *si)
 {
-	if (si->ssi_signo == SIGCHLD)
+	int sig = (int)si->ssi_signo, group;
+
+	if (sig == SIGCHLD || r->reaped)
 		return;
-	if (si->ssi_code == SI_KERNEL && getpgid(r->child.pid) == getpgrp())
+	if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts >= 2) {
+		fprintf(r->diag, "lineprof: %s again: killing the target (SIGKILL); the profile is "
+			"still saved\n", strsignal(sig));
+		fflush(r->diag);
+		kill(r->child.pid, SIGKILL);
 		return;
-	kill(r->child.pid, (int)si->ssi_signo);
+	}
+	group = lp_sentinel_got(&r->sentinel, sig);
+	/* Without the sentinel's answer, a tty signal is still known to be a group one. */
+	if (group < 0)
+		group = si->ssi_code == SI_KERNEL;
+	if (group && getpgid(r->child.pid) == getpgrp())
+		return;
+	kill(r->child.pid, sig);
 }
 
 static void read_signals(lp_run *r, int act)
@@ -987,6 +1008,7 @@ static void cleanup(lp_run *r)
 		if (r->rings[i].meta)
 			lp_ring_free(&r->rings[i]);
 	close_tracking(r);
+	lp_sentinel_stop(&r->sentinel);
 	lp_probes_free(r->probes); /* also removes tracefs events */
 	lp_collect_free(r->col);
 	free(r->rings);
@@ -1021,6 +1043,7 @@ static int prepare(lp_run *r, const lp_record_opts *opts, lp_error *err)
 	r->op.open = lp_events_sysopen;
 	r->sig_fd = -1;
 	r->child.pid = -1;
+	r->sentinel.pid = -1;
 	if ((rc = check_opts(opts, err)) != LP_OK)
 		return rc;
 	r->nev = opts->nevents ? opts->nevents : 1;
@@ -1049,6 +1072,7 @@ static int take_signals(lp_run *r, lp_error *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, &r->oldmask) < 0)
 		return lp_error_set(err, LP_EFAIL, "lineprof: sigprocmask: %s", strerror(errno));
@@ -1074,7 +1098,10 @@ int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *pr
 	/* Before the fork: the child starts with them blocked. */
 	if ((rc = take_signals(&r, err)) != LP_OK)
 		goto out;
-	if ((rc = lp_launch_start(&r.child, argv, &r.oldmask, err)) != LP_OK)
+	/* Before the target, so that it is in our process group too; the run goes on without it. */
+	(void)lp_sentinel_start(&r.sentinel);
+	if ((rc = lp_launch_start(&r.child, argv, opts->target_sigmask ? opts->target_sigmask
+							     : &r.oldmask, err)) != LP_OK)
 		goto out;
 	if ((rc = open_events(&r, prof, err)) != LP_OK)
 		goto out;

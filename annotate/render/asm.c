@@ -269,8 +269,11 @@ static int asm_section(const lp_render_ctx *ctx, const char *name, const lp_cv_f
 	for (size_t i = 0; i < c->ninsns; i++)
 		if (show[i])
 			asm_widen(&a, &f->insns[i], f);
-	if (lp_report_span(rep, name, &file, &first, &last) != 0)
-		file = NULL;
+	/* The code view works by name: the first function of that name gives the span. */
+	for (size_t i = 0; i < rep->nfuncs && !file; i++)
+		if (strcmp(rep->funcs[i].name, name) == 0 &&
+		    lp_report_span(rep, rep->funcs[i].fn->id, &file, &first, &last) != 0)
+			file = NULL;
 	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, a.den_value0, a.den_samples));
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
 	fprintf(out, "Function: %s at line %d, machine code%s\n", name, first,

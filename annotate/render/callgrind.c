@@ -37,7 +37,7 @@
 
 /* One instruction's self cost, in the function of its innermost frame. */
 typedef struct lp_cgcost {
-	const char *function;           /* interned: the report's function names */
+	const lp_func_desc *fn;         /* the function it is filed under (outlined code: its owner) */
 	const char *file;
 	int line;
 	uint64_t instr;                 /* ELF virtual address, as objdump and KCachegrind see it */
@@ -63,13 +63,42 @@ static const char *func_file(const lp_func_stat *f, const lp_cgcost *costs, size
 	return "???";
 }
 
+/*
+ * A value of the format is the rest of its line: a newline in a name (or in
+ * the command line of an old profile) would start a record of its own. Control
+ * characters are written as \n, \t, \xNN instead. A name that starts like
+ * the format's name compression, "(12) ...", gets a compression id of its
+ * own in front, which readers strip: it then reads back as itself (ids NULL:
+ * a value that is not a name, such as cmd:).
+ */
+static void put_name(FILE *out, const char *key, const char *name, unsigned *ids)
+{
+	unsigned d;
+	int n = 0;
+
+	fputs(key, out);
+	if (ids && name[0] == '(' && sscanf(name, "(%u)%n", &d, &n) == 1 && n > 0)
+		fprintf(out, "(%u) ", 1000000u + (*ids)++);
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", out);
+		else if (*c == '\t')
+			fputs("\\t", out);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+	fputc('\n', out);
+}
+
 static int cmp_cost(const void *pa, const void *pb)
 {
 	const lp_cgcost *a = pa, *b = pb;
 	int c;
 
-	if (a->function != b->function)
-		return (uintptr_t)a->function < (uintptr_t)b->function ? -1 : 1;
+	if (a->fn != b->fn)
+		return (uintptr_t)a->fn < (uintptr_t)b->fn ? -1 : 1;
 	if (a->file != b->file) {
 		if (!a->file || !b->file)
 			return a->file ? 1 : -1;
@@ -166,6 +195,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	char ids[LP_MAX_EVENTS + 3][LP_EVENT_NAME_MAX + 4];
 	size_t nc = 0, c = 0;
 	int nev = p->nevents + 1, s = p->nevents ? 1 : 0; /* s: the samples column */
+	unsigned ids_fl = 0, ids_fn = 0, ids_ob = 0; /* compression ids, for names like "(1) x" */
 	int sys = rep->has_sys ? nev++ : -1, off = rep->has_off ? nev++ : -1;
 
 	if (!cs || !calls || !first || !count || !fl || !target) {
@@ -180,8 +210,9 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		lp_codeview_addr(rep, i, &a);
 		if (!a.samples && !cnt->sys_samples && !cnt->off_count)
 			continue;
-		cs[nc++] = (lp_cgcost){ a.frame->function, a.frame->file, a.frame->file ? a.frame->line : 0,
-					a.vaddr, a.samples, a.value, a.loc, cnt->sys_value,
+		cs[nc++] = (lp_cgcost){ a.frame->fn->owner ? a.frame->fn->owner : a.frame->fn, a.frame->file,
+					a.frame->file ? a.frame->line : 0, a.vaddr, a.samples, a.value, a.loc,
+					cnt->sys_value,
 					cnt->off_ns[LP_OFF_BLOCKED] + cnt->off_ns[LP_OFF_RUNNABLE] };
 	}
 	if (nc)
@@ -190,20 +221,20 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		calls[i] = &rep->calls[i];
 	if (rep->ncalls)
 		qsort(calls, rep->ncalls, sizeof(*calls), cmp_call_ptr);
-	/* Each function's self costs: a run of the sorted array (same interned name). */
+	/* Each function's self costs: a run of the sorted array (same interned desc). */
 	for (size_t f = 0; f < rep->nfuncs; f++) {
 		size_t lo = 0, hi = nc;
 
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
-			if ((uintptr_t)cs[mid].function < (uintptr_t)rep->funcs[f].name)
+			if ((uintptr_t)cs[mid].fn < (uintptr_t)rep->funcs[f].fn)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		first[f] = lo;
-		while (lo + count[f] < nc && cs[lo + count[f]].function == rep->funcs[f].name)
+		while (lo + count[f] < nc && cs[lo + count[f]].fn == rep->funcs[f].fn)
 			count[f]++;
 		fl[f] = func_file(&rep->funcs[f], cs + first[f], count[f]);
 		target[f] = target_instr(rep, &rep->funcs[f], cs + first[f], count[f]);
@@ -242,7 +273,7 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	fputs("# callgrind format\nversion: 1\n", out);
 	fprintf(out, "creator: lineprof %s\n", LP_VERSION);
 	if (p->command)
-		fprintf(out, "cmd: %s\n", p->command);
+		put_name(out, "cmd: ", p->command, NULL); /* not a name: no compression */
 	if (p->nevents)
 		fprintf(out, "desc: Sampled: %s%s, %" PRIu64 " samples%s\n", p->events[0].measured,
 			strstr(p->events[0].measured, "clock") ? " (ns)" : "", p->samples,
@@ -276,14 +307,15 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			continue;
 		fputc('\n', out);
 		if (fs->module < p->nmodules)
-			fprintf(out, "ob=%s\n", p->modules[fs->module].path);
-		fprintf(out, "fl=%s\nfn=%s\n", cur, fs->name);
+			put_name(out, "ob=", p->modules[fs->module].path, &ids_ob);
+		put_name(out, "fl=", cur, &ids_fl);
+		put_name(out, "fn=", lp_report_label(rep, fs->fn), &ids_fn);
 		for (size_t i = first[f]; i < first[f] + count[f]; i++) {
 			const lp_cgcost *l = &cs[i];
 			const char *file = l->file ? lp_render_relpath(l->file) : fl[f];
 
 			if (strcmp(file, cur) != 0)
-				fprintf(out, "fi=%s\n", cur = file);
+				put_name(out, "fi=", cur = file, &ids_fl);
 			fprintf(out, "0x%" PRIx64 " %d", l->instr, l->line);
 			costs(out, rep, l);
 			fputc('\n', out);
@@ -295,14 +327,16 @@ int lp_render_callgrind(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			uint64_t at = 0;
 
 			if (strcmp(file, cur) != 0)
-				fprintf(out, "fi=%s\n", cur = file);
+				put_name(out, "fi=", cur = file, &ids_fl);
 			if (lp_codeview_insn_vaddr(rep, k->loc, k->loc_is_return, &at) != 0)
 				at = k->loc.offset - (k->loc_is_return && k->loc.offset ? 1 : 0);
 			if (callee->module < p->nmodules)
-				fprintf(out, "cob=%s\n", p->modules[callee->module].path);
+				put_name(out, "cob=", p->modules[callee->module].path, &ids_ob);
+			put_name(out, "cfl=", fl[k->callee], &ids_fl);
+			put_name(out, "cfn=", lp_report_label(rep, callee->fn), &ids_fn);
 			/* calls= at least 1: a call site with waits only has no samples through it. */
-			fprintf(out, "cfl=%s\ncfn=%s\ncalls=%" PRIu64 " 0x%" PRIx64 " %d\n0x%" PRIx64 " %d",
-				fl[k->callee], callee->name, k->samples ? k->samples : 1, target[k->callee],
+			fprintf(out, "calls=%" PRIu64 " 0x%" PRIx64 " %d\n0x%" PRIx64 " %d",
+				k->samples ? k->samples : 1, target[k->callee],
 				callee->file ? callee->decl_line : 0, at, k->file ? k->line : 0);
 			call_costs(out, rep, k);
 			fputc('\n', out);

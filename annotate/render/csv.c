@@ -96,6 +96,7 @@ static void loop_row(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 		fputc(',', out);
 	for (int m = 0; m < mc->n; m++)
 		fputc(',', out);
+	fputc(',', out);	/* linkage_name: a loop's function is named by its label alone */
 	/* No per-thread, process or rank numbers for loops (yet): those columns are empty. */
 	if (lp_render_has_stats(ctx))
 		fputs(",,,,,", out);
@@ -136,6 +137,8 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	/* Derived metrics as plain ratios (not percentages), only those whose inputs were measured. */
 	for (int i = 0; i < mc.n; i++)
 		fprintf(out, ",%s", mc.m[i]->key);
+	/* After the fixed columns, before the per-group ones whose number varies. */
+	fputs(",linkage_name", out);
 	if (lp_render_has_stats(ctx)) {
 		const char *lv = lp_by_name(ctx->cv->level);
 
@@ -162,7 +165,7 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			fprintf(out, ",%d,", ls->line);
 		else
 			fputs(",,", out);
-		field(out, ls->function);
+		field(out, lp_report_label(rep, ls->fn));
 		fprintf(out, ",%" PRIu64, ls->samples);
 		num(out, r.time_s);
 		fprintf(out, ",%.6f,%.6f,%.6f,%.6f", r.percent, r.percent_of_function, r.ci_low,
@@ -182,6 +185,8 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			else
 				fputc(',', out);
 		}
+		fputc(',', out);
+		field(out, ls->fn->linkage);
 		if (lp_render_has_stats(ctx)) {
 			const lp_stat *st = &ctx->cv->line_stats[i];
 

@@ -10,14 +10,19 @@
 
 #include "diffview.h"
 
-/* NAME's extent: from NEW's reports (the source on disk is NEW's), else from BASE's. */
+/*
+ * NAME's extent: from NEW's reports (the source on disk is NEW's), else from
+ * BASE's; the first function of that name in a report (diff matches by name).
+ */
 static int span_of(const lp_diff *d, const char *name, const char **file, int *first, int *last)
 {
 	for (int k = 0; k < d->nbase + d->nnew; k++) {
-		int r = (k + d->nbase) % (d->nbase + d->nnew);
+		const lp_report *rep = &d->runs[(k + d->nbase) % (d->nbase + d->nnew)].rep;
 
-		if (lp_report_span(&d->runs[r].rep, name, file, first, last) == 0)
-			return 0;
+		for (size_t i = 0; i < rep->nfuncs; i++)
+			if (strcmp(rep->funcs[i].name, name) == 0 &&
+			    lp_report_span(rep, rep->funcs[i].fn->id, file, first, last) == 0)
+				return 0;
 	}
 	return -1;
 }

@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lineprof/output.h"
+#include "render.h"
 #include "rows.h"
 
 extern char **environ;
@@ -150,7 +152,7 @@ int lp_render_dot(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			put_escaped(out, lp_render_module_name(rep, f->module));
 			fputs("\\n", out);
 		}
-		put_escaped(out, f->name);
+		put_escaped(out, lp_report_label(rep, f->fn));
 		fprintf(out, "\\n%.2f%%\\n(%.2f%%)\\n%" PRIu64 " samples\"];\n",
 			100.0 * (double)f->total_samples / n, 100.0 * (double)f->self_samples / n,
 			f->total_samples);
@@ -195,31 +197,43 @@ int lp_render_dot_check(const char *format, lp_error *err)
 }
 
 /*
- * Renders the DOT graph into FORMAT (png, svg) at path, through `dot
- * -TFORMAT -o path`. When dot is missing: one line naming the package.
+ * Renders the DOT graph into FORMAT (png, svg) at path through `dot
+ * -TFORMAT`, which writes to its standard output: a temporary of ours
+ * (lp_output), committed when dot succeeds, or our own stdout for "-". No
+ * file name is ever on dot's command line, so a name that begins with '-'
+ * cannot be taken for an option. When dot is missing: one line naming the
+ * package.
  */
 int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char *path,
 			lp_error *err)
 {
-	char tflag[32], *argv[] = { "dot", tflag, "-o", (char *)path, NULL };
+	char tflag[32], *argv[] = { "dot", tflag, NULL };
 	posix_spawn_file_actions_t fa;
-	int fds[2], status, rc, wrc;
+	int fds[2], status, rc, wrc, to_stdout = strcmp(path, "-") == 0;
+	lp_output o = { 0 };
 	pid_t pid;
 	FILE *to;
 	void (*old_pipe)(int);
 
 	snprintf(tflag, sizeof(tflag), "-T%s", format);
-	if (pipe(fds) != 0)
+	if (to_stdout)
+		fflush(stdout);
+	else if ((rc = lp_output_open(&o, path, err)) != LP_OK)
+		return rc;
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		lp_output_abort(&o);
 		return lp_error_set(err, LP_EFAIL, "lineprof: --%s: %s", format, strerror(errno));
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	if (!to_stdout)
+		posix_spawn_file_actions_adddup2(&fa, fileno(o.f), STDOUT_FILENO);
 	rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[0]);
 	if (rc != 0) {
 		close(fds[1]);
+		lp_output_abort(&o);
 		if (rc == ENOENT)
 			return lp_error_set(err, LP_EFAIL, "lineprof: --%s needs Graphviz's dot: "
 					    "apt-get install graphviz", format);
@@ -230,6 +244,7 @@ int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char
 	if (!to) {
 		close(fds[1]);
 		waitpid(pid, &status, 0);
+		lp_output_abort(&o);
 		return lp_error_set(err, LP_EFAIL, "lineprof: --%s: %s", format, strerror(errno));
 	}
 	/* dot dying early must give an error message, not kill lineprof. */
@@ -240,15 +255,21 @@ int lp_render_dot_image(const lp_render_ctx *ctx, const char *format, const char
 	signal(SIGPIPE, old_pipe);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)  /* exec failed after the spawn */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) { /* exec failed after the spawn */
+		lp_output_abort(&o);
 		return lp_error_set(err, LP_EFAIL, "lineprof: --%s needs Graphviz's dot: "
 				    "apt-get install graphviz", format);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		lp_output_abort(&o);
 		return lp_error_set(err, LP_EFAIL, "lineprof: dot failed to write %s (exit status %d)",
 				    path, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	if (wrc != LP_OK)
+	}
+	if (wrc != LP_OK) {
+		lp_output_abort(&o);
 		return lp_error_set(err, LP_EFAIL, "lineprof: could not send the graph to dot");
-	return LP_OK;
+	}
+	return to_stdout ? LP_OK : lp_output_commit(&o, err);
 }
 
 /*

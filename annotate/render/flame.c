@@ -42,11 +42,18 @@ static int slots_grow(lp_flame *fl)
 	return 0;
 }
 
-/* The child of parent for this frame, added if new; UINT32_MAX when out of memory. */
-static uint32_t child_of(lp_flame *fl, uint32_t parent, const lp_frame *f)
+/*
+ * The child of parent for this frame, added if new; UINT32_MAX when out of
+ * memory. Frames are told apart by their function's label: two functions of
+ * one name are two nodes (labels are unique strings, interned per report).
+ */
+static uint32_t child_of(lp_flame *fl, const lp_report *rep, uint32_t parent, const lp_frame *fr)
 {
+	lp_frame label = *fr;
+	const lp_frame *f = &label;
 	size_t s;
 
+	label.function = lp_report_label(rep, fr->fn);
 	if ((fl->n + 1) * 2 > fl->nslots && slots_grow(fl))
 		return UINT32_MAX;
 	for (s = node_hash(parent, f->function, f->inlined) & (fl->nslots - 1); fl->slots[s];
@@ -144,7 +151,7 @@ int lp_flame_build(const lp_report *rep, lp_flame *fl, lp_error *err)
 		fl->nodes[0].samples += samples;
 		fl->nodes[0].value0 += value0;
 		for (int i = k - 1; i >= 0; i--) {
-			at = child_of(fl, at, fr[i]);
+			at = child_of(fl, rep, at, fr[i]);
 			if (at == UINT32_MAX)
 				goto oom;
 			fl->nodes[at].samples += samples;

@@ -27,18 +27,18 @@ static int cmp_folded(const void *pa, const void *pb)
 }
 
 /* The frames root first, ';' between; ';' inside a name would split it: ':' instead. */
-static char *fold(const lp_frame *const *fr, int n)
+static char *fold(const lp_report *rep, const lp_frame *const *fr, int n)
 {
 	size_t len = 1;
 	char *s, *w;
 
 	for (int i = 0; i < n; i++)
-		len += strlen(fr[i]->function) + 1;
+		len += strlen(lp_report_label(rep, fr[i]->fn)) + 1;
 	s = w = malloc(len);
 	if (!s)
 		return NULL;
 	for (int i = n - 1; i >= 0; i--) {
-		for (const char *c = fr[i]->function; *c; c++)
+		for (const char *c = lp_report_label(rep, fr[i]->fn); *c; c++)
 			*w++ = *c == ';' ? ':' : *c == '\n' ? ' ' : *c;
 		if (i)
 			*w++ = ';';
@@ -107,7 +107,7 @@ int lp_render_folded(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		rows[m].samples = weight(rep, ev, lp_report_chain_counts(rep, i));
 		if (!rows[m].samples || k == 0)
 			continue;
-		rows[m].text = fold(fr, k);
+		rows[m].text = fold(rep, fr, k);
 		if (!rows[m].text) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 			goto out;

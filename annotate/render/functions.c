@@ -35,6 +35,14 @@ typedef struct lp_frow {
 	uint64_t self, total;
 } lp_frow;
 
+/* Equal costs: by name, then by code (two functions may share a name). */
+static int tie(const lp_func_stat *a, const lp_func_stat *b)
+{
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : a->fn < b->fn ? -1 : a->fn > b->fn;
+}
+
 static int cmp_self_key(const void *pa, const void *pb)
 {
 	const lp_frow *a = pa, *b = pb;
@@ -43,7 +51,7 @@ static int cmp_self_key(const void *pa, const void *pb)
 		return a->self > b->self ? -1 : 1;
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
-	return strcmp(a->f->name, b->f->name);
+	return tie(a->f, b->f);
 }
 
 static int cmp_total_key(const void *pa, const void *pb)
@@ -54,7 +62,7 @@ static int cmp_total_key(const void *pa, const void *pb)
 		return a->total > b->total ? -1 : 1;
 	if (a->self != b->self)
 		return a->self > b->self ? -1 : 1;
-	return strcmp(a->f->name, b->f->name);
+	return tie(a->f, b->f);
 }
 
 /* The basename of the function's module, "?" when it has none. */
@@ -262,7 +270,7 @@ int lp_render_functions(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		stat_cells(ctx, lp_render_has_stats(ctx) ? &ctx->cv->func_stats[f - rep->funcs] : NULL,
 			   out);
 		fprintf(out, "  %-*s  %-*s  %s\n", wmod, lp_render_module_name(rep, f->module), wloc,
-			loc, f->name);
+			loc, lp_report_label(rep, f->fn));
 	}
 	free(rows);
 	return LP_OK;

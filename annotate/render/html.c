@@ -136,7 +136,8 @@ typedef struct lp_html {
 	lp_hfile *files;
 	size_t nfiles, capfiles;
 	lp_ptrmap file_ids;     /* path -> index into files */
-	lp_ptrmap func_ids;     /* function name -> index into the whole report's funcs */
+	lp_ptrmap func_ids;     /* function (its desc) -> index into the whole report's funcs */
+	lp_ptrmap func_names;   /* a function's name -> the same (loops know functions by name) */
 	lp_cols cols;           /* the block's listing columns (shares of its own total) */
 	lp_cols fcols;          /* the function table's: those, and the statistics across groups */
 	const lp_cv_sloop *loops; /* the block's source loops, hottest first (codeview.h) */
@@ -259,6 +260,22 @@ static int cmp_hfile(const void *pa, const void *pb)
 	return strcmp(a->path, b->path);
 }
 
+/*
+ * The whole report's index of a function of the block's report: -1 if
+ * none. Descs are the symbolizer's, which every group's report shares;
+ * outlined code counts in the function it was outlined from.
+ */
+static long whole_func(const lp_html *h, const lp_func_desc *fn)
+{
+	return fn ? ptrmap_get(&h->func_ids, fn->owner ? fn->owner : fn) : -1;
+}
+
+/* The same for a loop's function, which the code views know by name. */
+static long whole_func_named(const lp_html *h, const char *name)
+{
+	return name ? ptrmap_get(&h->func_names, name) : -1;
+}
+
 /* As the listing's: samples, waits or hits of its own, or code that ran or waited inside it. */
 static int line_has_data(const lp_line_stat *ls)
 {
@@ -272,7 +289,6 @@ static int line_has_data(const lp_line_stat *ls)
 static int collect_files(lp_html *h)
 {
 	const lp_report *rep = h->whole->rep;
-	const lp_view_opts *o = h->whole->opts;
 
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
@@ -292,16 +308,28 @@ static int collect_files(lp_html *h)
 		if (ptrmap_put(&h->file_ids, h->files[i].path, (uint32_t)i))
 			h->oom = 1;
 	for (size_t i = 0; i < rep->nfuncs; i++) {
-		if (ptrmap_put(&h->func_ids, rep->funcs[i].name, (uint32_t)i))
+		if (ptrmap_put(&h->func_ids, rep->funcs[i].fn, (uint32_t)i) ||
+		    (ptrmap_get(&h->func_names, rep->funcs[i].name) < 0 &&
+		     ptrmap_put(&h->func_names, rep->funcs[i].name, (uint32_t)i)))
 			h->oom = 1;
 		file_id(h, rep->funcs[i].file);
 	}
-	for (int i = 0; i < o->nfunctions; i++) {
+	/* Outlined code's name (a loop in an OpenMP region) goes to the function it was outlined from. */
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_func_desc *fn = rep->lines[i].fn;
+		long k = whole_func(h, fn);
+
+		if (k >= 0 && ptrmap_get(&h->func_names, fn->name) < 0 &&
+		    ptrmap_put(&h->func_names, fn->name, (uint32_t)k))
+			h->oom = 1;
+	}
+	for (size_t i = 0; i < rep->ntables; i++) {
 		lp_fn_view v;
 		long id;
 
-		if (lp_fn_view_of(h->whole, o->functions[i], &v) == 0 && (id = file_id(h, v.file)) >= 0)
+		if (lp_fn_view_of(h->whole, &rep->tables[i], &v) == 0 && (id = file_id(h, v.file)) >= 0)
 			h->files[id].with_text = 1;
+		lp_fn_view_free(&v);
 	}
 	return h->oom ? -1 : 0;
 }
@@ -587,12 +615,6 @@ static void write_header(lp_html *h)
 	write_contexts_text(h);
 }
 
-/* The whole report's index of a function of the block's report (names are interned): -1 if none. */
-static long whole_func(const lp_html *h, const char *name)
-{
-	return ptrmap_get(&h->func_ids, name);
-}
-
 /*
  * The function table's columns: the listing's, and for the whole profile
  * the statistics across groups (ranks, or --by's level) that --functions
@@ -652,7 +674,7 @@ static void write_funcs(lp_html *h)
 	fputs(",\n\"funcs\": [", out);
 	for (size_t i = 0; i < rep->nfuncs; i++) {
 		const lp_func_stat *f = &rep->funcs[i];
-		long idx = whole_func(h, f->name);
+		long idx = whole_func(h, f->fn);
 		lp_cell_in in;
 
 		if (!func_has_data(f) || idx < 0)
@@ -660,7 +682,7 @@ static void write_funcs(lp_html *h)
 		func_cell_in(h, f, &in);
 		fprintf(out, "%s%ld, ", n++ ? ",\n [" : "\n [", idx);
 		if (!h->group) {
-			js(out, f->name);
+			js(out, lp_report_label(rep, f->fn));
 			fputs(", ", out);
 			js(out, lp_render_module_name(rep, f->module));
 			fprintf(out, ", %ld, %d, ", file_id(h, f->file), f->file ? f->decl_line : 0);
@@ -692,8 +714,8 @@ static void write_hot(lp_html *h)
 		lp_cell_in_line(&in, &h->cols, ls, h->cols.t.samples, h->cols.t.value0);
 		fputs(n++ ? ",\n [" : "\n [", out);
 		fprintf(out, "%ld, %d, %ld, ", file_id(h, ls->file), ls->file ? ls->line : 0,
-			whole_func(h, ls->function));
-		js(out, ls->function);
+			whole_func(h, ls->fn));
+		js(out, lp_report_label(h->whole->rep, ls->fn));
 		fputs(", ", out);
 		write_cells(out, &h->cols, &in);
 		fputc(']', out);
@@ -736,7 +758,7 @@ static void write_loops(lp_html *h)
 		fprintf(out, "%s[%ld, %d, %d, %d, %d, %ld, %ld, ", k++ ? ",\n " : "\n ",
 			l->file ? file_id(h, l->file) : -1L, l->first_line, l->last_line, l->header_line,
 			l->depth, l->parent >= 0 && (size_t)l->parent < shown ? l->parent + 1 : 0L,
-			l->function ? whole_func(h, l->function) : -1L);
+			whole_func_named(h, l->function));
 		js(out, l->function ? l->function : "?");
 		fprintf(out, ", %" PRIu64 ", \"%.1f\", \"%.1f\", \"%.6f\", \"%.6f\"]", l->total_samples,
 			pct_of(h, l->total_value0, l->total_samples),
@@ -801,7 +823,7 @@ static int write_calls(lp_html *h, const lp_hline *cv, size_t ncv, size_t *ci, l
 		(*ci)++;
 	for (; *ci < ncv && cv[*ci].file == file && cv[*ci].line == line; (*ci)++) {
 		const lp_call *c = &rep->calls[cv[*ci].idx];
-		long callee = whole_func(h, rep->funcs[c->callee].name);
+		long callee = whole_func(h, rep->funcs[c->callee].fn);
 
 		if (callee < 0)
 			continue;
@@ -986,16 +1008,16 @@ static void write_files(lp_html *h)
 }
 
 /* One row of a -f table: [file, line, cells, share of the block's total, loop note]. */
-static void named_row(lp_html *h, const lp_cols *cs, const lp_line_stat *ls, int line, uint64_t fs_s,
-		      uint64_t fs_v, const char *note, int *nr)
+static void named_row(lp_html *h, const lp_cols *cs, const lp_fn_view *v, const lp_fn_row *r,
+		      const char *note, int *nr)
 {
 	lp_cell_in in;
 
-	lp_cell_in_line(&in, cs, ls, fs_s, fs_v);
-	fprintf(h->out, "%s[%ld, %d, ", (*nr)++ ? ",\n  " : "\n  ", file_id(h, ls->file), line);
+	lp_cell_in_row(&in, cs, v, r);
+	fprintf(h->out, "%s[%ld, %d, ", (*nr)++ ? ",\n  " : "\n  ", file_id(h, r->file), r->line);
 	write_cells(h->out, cs, &in);
 	fputs(", ", h->out);
-	jnum(h->out, lp_totals_share(&h->cols.t, ls->value[0], ls->samples, h->cols.t.value0,
+	jnum(h->out, lp_totals_share(&h->cols.t, r->sum.value[0], r->sum.samples, h->cols.t.value0,
 				     h->cols.t.samples));
 	if (note && note[0]) {
 		fputs(", ", h->out);
@@ -1004,7 +1026,12 @@ static void named_row(lp_html *h, const lp_cols *cs, const lp_line_stat *ls, int
 	fputc(']', h->out);
 }
 
-/* The -f tables: the function's whole span, in the -f table's columns, loop notes on header lines. */
+/*
+ * The -f tables (the whole report's, in a group's block too): the span's
+ * lines with counts, in the -f table's columns, loop notes on header lines
+ * (a header without counts of its own: its note alone), then the table's
+ * lines in other files or past the span.
+ */
 static void write_named(lp_html *h)
 {
 	const lp_render_ctx *ctx = h->ctx;
@@ -1012,29 +1039,26 @@ static void write_named(lp_html *h)
 	FILE *out = h->out;
 
 	fputs(",\n\"named\": [", out);
-	for (int i = 0; i < ctx->opts->nfunctions; i++) {
-		const char *name = ctx->opts->functions[i];
+	for (size_t i = 0; i < rep->ntables; i++) {
+		const lp_ftable *t = &rep->tables[i];
+		/* The name the code views know the table by (loops go by name). */
+		const char *fn = t->nfns ? t->fns[0]->name : NULL;
 		const lp_cv_sloop *loops = NULL;
 		size_t nloops = 0;
-		uint64_t fs_s = 0, fs_v = 0;
 		lp_fn_view v;
 		lp_cols cs;
 		int nr = 0;
 		char note[1024];
 
 		fputs(i ? ",\n {\"name\": " : "\n {\"name\": ", out);
-		js(out, name);
-		if (lp_fn_view_of(ctx, name, &v) != 0) {
-			/* A group without it, of a function the whole profile has: said so, not "not found". */
-			fprintf(out, ", \"found\": false, \"in_whole\": %s}",
-				h->group && lp_fn_view_of(h->whole, name, &v) == 0 ? "true" : "false");
+		js(out, t->title);
+		if (lp_fn_view_of(ctx, t, &v) != 0) {
+			lp_fn_view_free(&v);
+			h->oom = 1;
+			fputs(", \"found\": false}", out);
 			continue;
 		}
-		if (v.fs) {
-			fs_s = v.fs->self_samples;
-			fs_v = v.fs->self_value[0];
-		}
-		if (v.fn && lp_codeview_loops(rep, v.fn, &loops, &nloops, NULL) != 0)
+		if (fn && lp_codeview_loops(rep, fn, &loops, &nloops, NULL) != 0)
 			h->oom = 1;
 		lp_cols_init(&cs, ctx, LP_SCOPE_FUNCTION,
 			     (v.has_hits ? LP_COLS_HITS : 0) | (v.has_incl ? LP_COLS_INCL : 0) |
@@ -1042,33 +1066,27 @@ static void write_named(lp_html *h)
 		if (h->group)
 			cols_of_group(&cs);
 		fprintf(out, ", \"found\": true, \"func\": %ld, \"file\": %ld, \"first\": %d, \"total\": \"%g\", "
-			"\"cols\": ", v.fs ? whole_func(h, v.fs->name) : -1L, file_id(h, v.file), v.first,
-			lp_report_seconds(rep, fs_v, fs_s));
+			"\"cols\": ", v.fs ? whole_func(h, v.fs->fn) : -1L, file_id(h, v.file), v.first,
+			lp_report_seconds(rep, v.value0, v.samples));
 		write_cols(out, &cs);
 		fputs(", \"rows\": [", out);
-		for (int line = v.first; v.file && line <= v.last; line++) {
-			const lp_line_stat *ls = v.fn ? lp_report_line(rep, v.file, line, v.fn) : NULL;
+		for (size_t k = 0; k < v.nrows; k++) {
+			const lp_fn_row *r = &v.rows[k];
 
-			lp_render_loop_notes(ctx, loops, nloops, v.fn, v.file, line, note, sizeof(note));
-			if (ls) {
-				named_row(h, &cs, ls, line, fs_s, fs_v, note, &nr);
-			} else if (note[0]) { /* a loop header without samples of its own: the note alone */
+			note[0] = '\0';
+			if (r->in_span)
+				lp_render_loop_notes(ctx, loops, nloops, fn, v.file, r->line, note, sizeof(note));
+			if (r->n && (r->in_span || line_has_data(&r->sum))) {
+				named_row(h, &cs, &v, r, note, &nr);
+			} else if (note[0]) { /* a loop header without counts of its own: the note alone */
 				fprintf(out, "%s[%ld, %d, null, 0, ", nr++ ? ",\n  " : "\n  ", file_id(h, v.file),
-					line);
+					r->line);
 				js(out, note);
 				fputc(']', out);
 			}
 		}
-		/* Its lines in other files (inlined headers, macros) or past the span. */
-		for (size_t k = 0; v.fn && k < rep->nlines; k++) {
-			const lp_line_stat *ls = &rep->lines[k];
-
-			if (ls->function != v.fn || !line_has_data(ls) ||
-			    (ls->file == v.file && ls->line >= v.first && ls->line <= v.last))
-				continue;
-			named_row(h, &cs, ls, ls->line, fs_s, fs_v, NULL, &nr);
-		}
 		fprintf(out, "], \"last\": %d}", v.last);
+		lp_fn_view_free(&v);
 	}
 	fputs("\n]", out);
 }
@@ -1563,5 +1581,6 @@ out:
 	free(h.files);
 	ptrmap_free(&h.file_ids);
 	ptrmap_free(&h.func_ids);
+	ptrmap_free(&h.func_names);
 	return rc;
 }

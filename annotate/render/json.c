@@ -309,17 +309,23 @@ static void values(FILE *out, const char *key, const uint64_t *v, int n, const c
 	fprintf(out, "]%s", sep);
 }
 
-/* A function's self and total Sys, Off-CPU and Wall (null where not recorded). */
-static void func_times(const lp_report *rep, const lp_func_stat *fs, FILE *out)
+/* One entry of "functions": a function's stat, or an -f table's sums. */
+typedef struct lp_jfunc {
+	const lp_func_stat *fs;         /* the function's stat, when the entry is one function */
+	const char *name, *linkage, *file, *module;
+	int line;
+	uint64_t self_samples, total_samples, total_value0;
+	uint64_t self_value[LP_MAX_EVENTS];
+	uint64_t self_sys, self_off, total_sys, total_off; /* kernel mode, off the CPU (ns) */
+} lp_jfunc;
+
+/* An entry's self and total Sys, Off-CPU and Wall (null where not recorded). */
+static void func_times(const lp_report *rep, const lp_jfunc *f, FILE *out)
 {
-	static const lp_func_stat none;
 	lp_times st, tt;
 
-	if (!fs)
-		fs = &none;
-	lp_report_times(rep, fs->self_value[0], fs->self_w.sys_value, lp_waits_off_ns(&fs->self_w),
-			&st);
-	lp_report_times(rep, fs->total_value0, fs->total_sys_value, fs->total_off_ns, &tt);
+	lp_report_times(rep, f->self_value[0], f->self_sys, f->self_off, &st);
+	lp_report_times(rep, f->total_value0, f->total_sys, f->total_off, &tt);
 	knum(out, "self_sys_s", "%.9f", st.sys_s, ", ");
 	knum(out, "total_sys_s", "%.9f", tt.sys_s, ", ");
 	knum(out, "self_off_cpu_s", "%.9f", st.off_s, ", ");
@@ -329,23 +335,22 @@ static void func_times(const lp_report *rep, const lp_func_stat *fs, FILE *out)
 }
 
 static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metric_cols *mc,
-		     const char *name, const lp_func_stat *fs, int first, FILE *out)
+		     const lp_jfunc *f, int first, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_profile *p = rep->prof;
-	uint64_t zero[LP_MAX_EVENTS] = { 0 };
-	uint64_t ss = fs ? fs->self_samples : 0, sv = fs ? fs->self_value[0] : 0;
-	uint64_t ts = fs ? fs->total_samples : 0, tv = fs ? fs->total_value0 : 0;
+	uint64_t ss = f->self_samples, sv = f->self_value[0];
+	uint64_t ts = f->total_samples, tv = f->total_value0;
 
 	fputs(first ? "\n    {" : ",\n    {", out);
-	kstr(out, "name", name, ", ");
-	kstr(out, "file", fs ? fs->file : NULL, ", ");
-	if (fs && fs->file)
-		fprintf(out, "\"line\": %d, ", fs->decl_line);
+	kstr(out, "name", f->name, ", ");
+	kstr(out, "linkage_name", f->linkage, ", ");
+	kstr(out, "file", f->file, ", ");
+	if (f->file)
+		fprintf(out, "\"line\": %d, ", f->line);
 	else
 		fputs("\"line\": null, ", out);
-	kstr(out, "module", fs && fs->module < p->nmodules ? p->modules[fs->module].path : NULL,
-	     ", ");
+	kstr(out, "module", f->module, ", ");
 	ku64(out, "self_samples", ss, ", ");
 	knum(out, "self_s", "%.9f", lp_report_seconds(rep, sv, ss), ", ");
 	knum(out, "self_percent", "%.6f", 100.0 * lp_totals_share(t, sv, ss, t->value0, t->samples),
@@ -354,14 +359,65 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv, ts), ", ");
 	knum(out, "total_percent", "%.6f", 100.0 * lp_totals_share(t, tv, ts, t->value0, t->samples),
 	     ", ");
-	func_times(rep, fs, out);
-	values(out, "self_values", fs ? fs->self_value : zero, p->nevents, "");
-	metric_values(mc, fs ? fs->self_value : zero, out);
-	if (fs && lp_render_has_stats(ctx))
-		stats(ctx, &ctx->cv->func_stats[fs - rep->funcs], out);
-	if (fs && lp_render_has_columns(ctx, 0))
-		by_values(ctx, ctx->cv->func_v, ctx->cv->func_s, (size_t)(fs - rep->funcs), out);
+	func_times(rep, f, out);
+	values(out, "self_values", f->self_value, p->nevents, "");
+	metric_values(mc, f->self_value, out);
+	/* Per group: a function's own (a table of one function is that function's). */
+	if (f->fs && lp_render_has_stats(ctx))
+		stats(ctx, &ctx->cv->func_stats[f->fs - rep->funcs], out);
+	if (f->fs && lp_render_has_columns(ctx, 0))
+		by_values(ctx, ctx->cv->func_v, ctx->cv->func_s, (size_t)(f->fs - rep->funcs), out);
 	fputc('}', out);
+}
+
+static const char *module_path(const lp_profile *p, uint32_t module)
+{
+	return module < p->nmodules ? p->modules[module].path : NULL;
+}
+
+/* An -f table as a function entry: its lines' sums; the total is its function's when it is one. */
+static void table_entry(const lp_report *rep, const lp_ftable *tab, lp_jfunc *f)
+{
+	const lp_func_stat *fs = tab->nfns == 1 && tab->fns[0]->owner == tab->fns[0]
+				 ? lp_report_func(rep, tab->fns[0]->id) : NULL;
+
+	memset(f, 0, sizeof(*f));
+	f->fs = fs;
+	f->name = tab->title;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+
+		if (!lp_report_in_table(rep, tab, ls))
+			continue;
+		f->self_samples += ls->samples;
+		for (int e = 0; e < LP_MAX_EVENTS; e++)
+			f->self_value[e] += ls->value[e];
+		f->self_sys += ls->w.sys_value;
+		f->self_off += lp_waits_off_ns(&ls->w);
+	}
+	f->total_samples = f->self_samples;
+	f->total_value0 = f->self_value[0];
+	f->total_sys = f->self_sys;
+	f->total_off = f->self_off;
+	if (fs) {
+		f->total_samples = fs->total_samples;
+		f->total_value0 = fs->total_value0;
+		f->total_sys = fs->total_sys_value;
+		f->total_off = fs->total_off_ns;
+	}
+	if (tab->region_file) {
+		f->file = tab->region_file;
+		f->line = tab->first;
+		return;
+	}
+	if (!tab->nfns)
+		return;	/* not looked up: no binary to look in */
+	f->linkage = tab->nfns == 1 ? tab->fns[0]->linkage : NULL;
+	f->file = tab->fns[0]->decl_file;
+	f->line = tab->fns[0]->decl_line;
+	f->module = module_path(rep->prof, tab->fns[0]->id.module);
+	if (!f->file)
+		lp_report_span(rep, tab->fns[0]->id, &f->file, &f->line, &(int){ 0 });
 }
 
 static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
@@ -369,20 +425,38 @@ static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 	const lp_report *rep = ctx->rep;
 	const lp_view_opts *o = ctx->opts;
 	lp_metric_cols mc;
+	lp_jfunc f;
 	int n = 0;
 
 	lp_metric_cols_of(rep->prof, &mc);
 	fputs("  \"functions\": [", out);
 	if (o->nfunctions == 0) {
-		for (size_t i = 0; i < rep->nfuncs; i++)
-			function(ctx, t, &mc, rep->funcs[i].name, &rep->funcs[i], n++ == 0, out);
-	}
-	for (int i = 0; i < o->nfunctions; i++) {
-		const lp_func_stat *fs = lp_report_func(rep, o->functions[i]);
+		for (size_t i = 0; i < rep->nfuncs; i++) {
+			const lp_func_stat *fs = &rep->funcs[i];
 
-		if (o->skip_zero && (!fs || (!fs->self_samples && !fs->total_samples)))
+			memset(&f, 0, sizeof(f));
+			f.fs = fs;
+			f.name = lp_report_label(rep, fs->fn);
+			f.linkage = fs->fn->linkage;
+			f.file = fs->file;
+			f.line = fs->decl_line;
+			f.module = module_path(rep->prof, fs->module);
+			f.self_samples = fs->self_samples;
+			memcpy(f.self_value, fs->self_value, sizeof(f.self_value));
+			f.total_samples = fs->total_samples;
+			f.total_value0 = fs->total_value0;
+			f.self_sys = fs->self_w.sys_value;
+			f.self_off = lp_waits_off_ns(&fs->self_w);
+			f.total_sys = fs->total_sys_value;
+			f.total_off = fs->total_off_ns;
+			function(ctx, t, &mc, &f, n++ == 0, out);
+		}
+	}
+	for (size_t i = 0; o->nfunctions > 0 && i < rep->ntables; i++) {
+		table_entry(rep, &rep->tables[i], &f);
+		if (o->skip_zero && !f.self_samples && !f.total_samples && !f.self_sys && !f.self_off)
 			continue;
-		function(ctx, t, &mc, o->functions[i], fs, n++ == 0, out);
+		function(ctx, t, &mc, &f, n++ == 0, out);
 	}
 	fputs(n ? "\n  ],\n" : "],\n", out);
 }
@@ -484,7 +558,8 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 			fprintf(out, "\"line\": %d, ", ls->line);
 		else
 			fputs("\"line\": null, ", out);
-		kstr(out, "function", ls->function, ", ");
+		kstr(out, "function", lp_report_label(rep, ls->fn), ", ");
+		kstr(out, "linkage_name", ls->fn->linkage, ", ");
 		ku64(out, "samples", ls->samples, ", ");
 		knum(out, "time_s", "%.9f", r.time_s, ", ");
 		knum(out, "percent", "%.6f", r.percent, ", ");

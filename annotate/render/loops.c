@@ -67,8 +67,10 @@ int lp_loop_rows_of(const lp_render_ctx *ctx, lp_loop_rows *r)
 		const lp_cv_sloop *l = &r->all[i];
 		int want = l->total_samples > 0 && o->nfunctions == 0;
 
-		for (int k = 0; k < o->nfunctions && !want && l->total_samples; k++)
-			want = l->function && strcmp(l->function, o->functions[k]) == 0;
+		/* Loops go by function name: those of the -f tables' functions. */
+		for (size_t k = 0; o->nfunctions && k < ctx->rep->ntables && !want && l->total_samples; k++)
+			for (size_t j = 0; j < ctx->rep->tables[k].nfns && !want; j++)
+				want = l->function && strcmp(l->function, ctx->rep->tables[k].fns[j]->name) == 0;
 		pos[i] = want ? r->n : SIZE_MAX;
 		if (want)
 			r->idx[r->n++] = i;

@@ -200,7 +200,8 @@ static int64_t str(lp_pprof *pp, const char *s)
 static uint64_t function_id(lp_pprof *pp, const lp_frame *f)
 {
 	const char *file = f->decl_file ? f->decl_file : f->file;
-	uint64_t key[3] = { (uintptr_t)f->function, (uintptr_t)file, f->module };
+	/* One Function per function (its identity), named as the views name it. */
+	uint64_t key[3] = { (uintptr_t)f->fn, (uintptr_t)file, f->module };
 	int added;
 	long i = pmap_get(&pp->funcmap, key, 1, &added);
 	Function *fn;
@@ -214,9 +215,9 @@ static uint64_t function_id(lp_pprof *pp, const lp_frame *f)
 	fn = &pp->funcs[pp->nfuncs++];
 	perftools__profiles__function__init(fn);
 	fn->id = (uint64_t)i + 1;
-	fn->name = str(pp, f->function);
-	/* The symbolizer gives one name; a linkage name of its own would go here. */
-	fn->system_name = fn->name;
+	fn->name = str(pp, lp_report_label(pp->rep, f->fn));
+	/* pprof's system name: the symbol as in the binary, where there is one. */
+	fn->system_name = f->fn->linkage ? str(pp, f->fn->linkage) : fn->name;
 	fn->filename = str(pp, file ? file : "");
 	fn->start_line = f->decl_file ? f->decl_line : 0;
 	return fn->id;

@@ -90,6 +90,8 @@ int lp_render_has_columns(const lp_render_ctx *ctx, int terminal);
 const char *lp_render_max_head(const lp_render_ctx *ctx);
 long long lp_render_group_id(const lp_render_ctx *ctx, uint32_t g);
 const char *lp_render_module_name(const lp_report *rep, uint32_t module); /* basename */
+/* s as one shell word into buf: as it is, or in single quotes when it needs them. */
+const char *lp_render_shell_word(const char *s, char *buf, size_t size);
 void lp_render_dot_color(double weight, char buf[8]);  /* gprof2dot's scale, weight in [0,1] */
 
 /*

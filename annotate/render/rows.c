@@ -22,33 +22,17 @@ double lp_totals_share(const lp_totals *t, uint64_t value0, uint64_t samples,
 
 int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls)
 {
-	const lp_view_opts *o = ctx->opts;
-	int i;
-
 	if (!lp_line_has_data(ls))
 		return 0;
-	if (o->nfunctions == 0)
-		return 1;
-	for (i = 0; i < o->nfunctions; i++)
-		if (ls->function && strcmp(ls->function, o->functions[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Function names are interned by the symbolizer: the line's pointer is the function's. */
-static const lp_func_stat *func_of(const lp_report *rep, const char *name)
-{
-	for (size_t i = 0; i < rep->nfuncs; i++)
-		if (rep->funcs[i].name == name)
-			return &rep->funcs[i];
-	return name ? lp_report_func(rep, name) : NULL;
+	return ctx->opts->nfunctions == 0 || lp_report_selected(ctx->rep, ls);
 }
 
 void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_stat *ls,
 		    lp_row *row)
 {
 	const lp_report *rep = ctx->rep;
-	const lp_func_stat *fs = func_of(rep, ls->function);
+	/* Outlined code's lines are a share of the function it came from. */
+	const lp_func_stat *fs = lp_report_func(rep, ls->fn->owner ? ls->fn->owner->id : ls->fn->id);
 	lp_times self, incl;
 	double lo, hi;
 

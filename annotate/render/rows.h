@@ -113,18 +113,42 @@ void lp_cell_in_line(lp_cell_in *in, const lp_cols *cs, const lp_line_stat *ls,
 int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size_t size,
 		 double *num);
 
-/* What the -f table of one function shows (table.c), for every view of it. */
+/*
+ * What one -f table shows (table.c), for every view of it: its rows, each
+ * one source line with the counts of the table's line stats there (the
+ * function's own, its outlined regions', merged instances', a region's).
+ */
+typedef struct lp_fn_row {
+	const char *file;        /* NULL: no line info */
+	int line;
+	int in_span;             /* a line of the table's span (its source text shows) */
+	lp_line_stat sum;        /* the line stats summed */
+	int n;                   /* how many: 0 for a line without counts */
+	long one;                /* n == 1: its index in rep->lines (its own statistics) */
+	lp_stat stat;            /* n > 1: across groups, from the sums below (has_stat) */
+	int has_stat;
+	uint64_t *group_s, *group_v;  /* n > 1 with --by: per group; NULL otherwise */
+} lp_fn_row;
+
 typedef struct lp_fn_view {
-	const lp_func_stat *fs;  /* its samples; NULL without */
-	const char *fn;          /* the interned name its lines carry; NULL if none has */
+	const lp_ftable *t;
+	const lp_func_stat *fs;  /* the function's stat when the table is one function; else NULL */
+	uint64_t samples, value0;/* the table's self sums: % Time is a share of these */
+	uint64_t sys_samples, sys_value, off_count, off_ns; /* ... in kernel mode, off the CPU */
+	uint32_t module;         /* of its first line with counts (for the sources' age) */
 	const char *file;        /* its source span, brace-extended; NULL if not known */
 	int first, last;
 	int has_hits, has_incl;  /* the table has Hits / Incl. columns */
 	int has_iwall;           /* ... and an Incl. Wall column */
+	lp_fn_row *rows;         /* the span's lines in order, then the others with counts */
+	size_t nrows, caprows;
 } lp_fn_view;
 
-/* 0, or -1 when NAME is neither in the binaries' DWARF nor in the samples. */
-int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v);
+/* 0, or -1 when out of memory; free v with lp_fn_view_free either way. */
+int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v);
+void lp_fn_view_free(lp_fn_view *v);
+/* A row's cells' input: its line's own (statistics, groups), or the sums of several. */
+void lp_cell_in_row(lp_cell_in *in, const lp_cols *cs, const lp_fn_view *v, const lp_fn_row *r);
 
 /*
  * The loops the exports have (CSV with --loops, JSON always): the source

@@ -310,13 +310,12 @@ static void setup_cols(lp_table *t, lp_cols *cs, const lp_render_ctx *ctx, int h
 		table_col(t, cs->col[i].head, cs->col[i].width);
 }
 
-static void fill_row(lp_table *t, const lp_cols *cs, const lp_line_stat *ls,
-		     uint64_t fn_samples, uint64_t fn_value0)
+static void fill_row(lp_table *t, const lp_cols *cs, const lp_fn_view *v, const lp_fn_row *r)
 {
 	lp_cell_in in;
 	char buf[LP_CELL];
 
-	lp_cell_in_line(&in, cs, ls, fn_samples, fn_value0);
+	lp_cell_in_row(&in, cs, v, r);
 	for (int i = 0; i < cs->n; i++)
 		if (lp_cols_cell(cs, i, &in, buf, sizeof(buf), NULL))
 			cell_str(t, 1 + i, buf);
@@ -350,63 +349,211 @@ static int closing_brace(lp_sources *src, const char *file, int first, int last)
 	return last;
 }
 
-/* A -f function without samples may still have hits: its name as the lines intern it. */
-static const char *hits_function(const lp_report *rep, const char *name)
+/* Adds b's counts into a (the rows of one line of one table). */
+static void line_add(lp_line_stat *a, const lp_line_stat *b)
 {
-	for (size_t i = 0; i < rep->nlines; i++)
-		if (rep->lines[i].has_hits && rep->lines[i].function &&
-		    strcmp(rep->lines[i].function, name) == 0)
-			return rep->lines[i].function;
-	return NULL;
+	a->samples += b->samples;
+	for (int e = 0; e < LP_MAX_EVENTS; e++)
+		a->value[e] += b->value[e];
+	/*
+	 * A line of a function and of code outlined from it (an OpenMP
+	 * region's line) is in the same stacks: the larger inclusive count
+	 * holds the other. Lines of unrelated functions (template instances,
+	 * a source region) are in different stacks: they add up.
+	 */
+	if (a->fn && b->fn && a->fn->owner == b->fn->owner) {
+		if (b->incl_samples > a->incl_samples) {
+			a->incl_samples = b->incl_samples;
+			a->incl_value0 = b->incl_value0;
+		}
+		if (b->incl_sys_value + b->incl_off_ns > a->incl_sys_value + a->incl_off_ns) {
+			a->incl_sys_value = b->incl_sys_value;
+			a->incl_off_ns = b->incl_off_ns;
+		}
+	} else {
+		a->incl_samples += b->incl_samples;
+		a->incl_value0 += b->incl_value0;
+		a->incl_sys_value += b->incl_sys_value;
+		a->incl_off_ns += b->incl_off_ns;
+	}
+	a->w.sys_samples += b->w.sys_samples;
+	a->w.sys_value += b->w.sys_value;
+	a->w.off_count += b->w.off_count;
+	for (int k = 0; k < LP_NOFF; k++)
+		a->w.off_ns[k] += b->w.off_ns[k];
+	for (int k = 0; k < LP_NWAIT; k++)
+		a->w.kind_ns[k] += b->w.kind_ns[k];
+	a->hits += b->hits;
+	a->has_hits |= b->has_hits;
+	if (!a->fn) {
+		a->fn = b->fn;
+		a->function = b->function;
+		a->module = b->module;
+	}
 }
 
-int lp_fn_view_of(const lp_render_ctx *ctx, const char *name, lp_fn_view *v)
+/* Where table t's rows are: a region's lines, or its functions' spans in the first one's file. */
+static void table_span(const lp_report *rep, const lp_ftable *t, const char **file, int *first,
+		       int *last)
+{
+	*file = NULL;
+	*first = *last = 0;
+	if (t->region_file) {
+		*file = t->region_file;
+		*first = t->first;
+		*last = t->last;
+		return;
+	}
+	for (size_t i = 0; i < t->nfns; i++) {
+		const char *f;
+		int a, b;
+
+		if (lp_report_span(rep, t->fns[i]->id, &f, &a, &b) != 0)
+			continue;
+		if (!*file) {
+			*file = f;
+			*first = a;
+			*last = b;
+		} else if (f == *file) {
+			*first = a < *first ? a : *first;
+			*last = b > *last ? b : *last;
+		}
+	}
+}
+
+static lp_fn_row *row_at(lp_fn_view *v, const char *file, int line, int in_span)
+{
+	lp_fn_row *r;
+
+	for (size_t i = 0; !in_span && i < v->nrows; i++)
+		if (!v->rows[i].in_span && v->rows[i].file == file && v->rows[i].line == line)
+			return &v->rows[i];
+	if (v->nrows == v->caprows) {
+		size_t cap = v->caprows ? 2 * v->caprows : 64;
+		lp_fn_row *rows = realloc(v->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return NULL;
+		v->rows = rows;
+		v->caprows = cap;
+	}
+	r = &v->rows[v->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->file = file;
+	r->line = line;
+	r->in_span = in_span;
+	r->one = -1;
+	return r;
+}
+
+/*
+ * Per group, the sums of a row made of several line stats (--by keeps the
+ * lines' groups), and the statistics across groups of those sums.
+ */
+static int row_groups(const lp_render_ctx *ctx, const lp_fn_view *v, lp_fn_row *r)
+{
+	const lp_report *rep = ctx->rep;
+	const lp_ctxview *cv = ctx->cv;
+	lp_stat *st = &r->stat;
+
+	if (!cv || !cv->columns || !cv->ngroups)
+		return 0;
+	if (!(r->group_s = calloc(2 * cv->ngroups, sizeof(*r->group_s))))
+		return -1;
+	r->group_v = r->group_s + cv->ngroups;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		if (rep->lines[i].file != r->file || rep->lines[i].line != r->line ||
+		    !lp_report_in_table(rep, v->t, &rep->lines[i]))
+			continue;
+		for (size_t g = 0; g < cv->ngroups; g++) {
+			r->group_s[g] += cv->line_s[i * cv->ngroups + g];
+			r->group_v[g] += cv->line_v[i * cv->ngroups + g];
+		}
+	}
+	memset(st, 0, sizeof(*st));
+	st->min_s = st->min_v = UINT64_MAX;
+	for (size_t g = 0; g < cv->ngroups; g++) {
+		uint64_t gs = r->group_s[g], gv = r->group_v[g];
+
+		st->sum_s += gs;
+		st->sum_v += gv;
+		st->nz += gs || gv;
+		if (gv > st->max_v || (gv == st->max_v && gs > st->max_s))
+			st->max_v = gv, st->max_s = gs, st->max_g = (uint32_t)g;
+		if (gv < st->min_v || (gv == st->min_v && gs < st->min_s))
+			st->min_v = gv, st->min_s = gs;
+	}
+	r->has_stat = cv->stats;
+	return 0;
+}
+
+int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 {
 	const lp_report *rep = ctx->rep;
 
 	memset(v, 0, sizeof(*v));
-	v->fs = lp_report_func(rep, name);
-	/* The interned name the lines carry: from the samples, else from the hits. */
-	v->fn = v->fs ? v->fs->name : hits_function(rep, name);
-	if (lp_report_span(rep, name, &v->file, &v->first, &v->last) != 0) {
-		v->file = NULL;
-		v->first = v->last = 0;
-		if (!v->fn)
-			return -1;
-	}
-	if (v->file)
+	v->t = t;
+	v->fs = t->nfns == 1 && t->fns[0]->owner == t->fns[0] ? lp_report_func(rep, t->fns[0]->id)
+							       : NULL;
+	v->module = LP_MODULE_NONE;
+	table_span(rep, t, &v->file, &v->first, &v->last);
+	if (v->file && !t->region_file)
 		v->last = closing_brace(ctx->src, v->file, v->first, v->last);
-	for (size_t i = 0; v->fn && i < rep->nlines; i++) {
-		if (rep->lines[i].function != v->fn)
+	for (int line = v->first; v->file && line <= v->last; line++)
+		if (!row_at(v, v->file, line, 1))
+			return -1;
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+		lp_fn_row *r;
+
+		if (!lp_report_in_table(rep, t, ls))
 			continue;
-		if (rep->lines[i].has_hits)
-			v->has_hits = 1;
-		if (lp_line_has_incl(rep, &rep->lines[i]))
-			v->has_incl = 1;
-		if (lp_line_has_incl_wall(rep, &rep->lines[i]))
-			v->has_iwall = 1;
+		v->samples += ls->samples;
+		v->value0 += ls->value[0];
+		v->sys_value += ls->w.sys_value;
+		v->off_ns += lp_waits_off_ns(&ls->w);
+		v->off_count += ls->w.off_count;
+		v->sys_samples += ls->w.sys_samples;
+		if (v->module == LP_MODULE_NONE)
+			v->module = ls->module;
+		v->has_hits |= ls->has_hits;
+		v->has_incl |= lp_line_has_incl(rep, ls);
+		v->has_iwall |= lp_line_has_incl_wall(rep, ls);
+		if (v->file && ls->file == v->file && ls->line >= v->first && ls->line <= v->last)
+			r = &v->rows[ls->line - v->first];
+		else if (lp_line_has_data(ls) || lp_line_has_incl(rep, ls) ||
+			 lp_line_has_incl_wall(rep, ls))
+			r = row_at(v, ls->file, ls->line, 0);
+		else
+			continue;
+		if (!r)
+			return -1;
+		line_add(&r->sum, ls);
+		r->one = r->n++ ? -1 : (long)i;
 	}
+	for (size_t i = 0; i < v->nrows; i++)
+		if (v->rows[i].n > 1 && v->rows[i].sum.samples && row_groups(ctx, v, &v->rows[i]) != 0)
+			return -1;
 	v->has_hits |= rep->prof->nhits > 0;
 	return 0;
 }
 
 /*
- * line_profiler's "Total time": the function's own Time, which its rows add
- * up to; then, where recorded, its own Sys, Off-CPU and Wall. Where the
- * sampled event is not a clock there is no time to total: its count.
+ * line_profiler's "Total time": the table's own Time, which its rows add up
+ * to; then, where recorded, its own Sys, Off-CPU and Wall. Where the sampled
+ * event is not a clock there is no time to total: its count.
  */
-static void print_total(const lp_render_ctx *ctx, const lp_func_stat *fs, FILE *out)
+static void print_total(const lp_render_ctx *ctx, const lp_fn_view *v, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	lp_times tm;
 
 	if (!rep->has_time) {
 		fprintf(out, "Total time: n/a s (%s is not a clock: %" PRIu64 " counted here)\n",
-			rep->prof->events[0].measured, fs ? fs->self_value[0] : 0);
+			rep->prof->events[0].measured, v->value0);
 		return;
 	}
-	lp_report_times(rep, fs ? fs->self_value[0] : 0, fs ? fs->self_w.sys_value : 0,
-			fs ? lp_waits_off_ns(&fs->self_w) : 0, &tm);
+	lp_report_times(rep, v->value0, v->sys_value, v->off_ns, &tm);
 	fprintf(out, "Total time: %g s", tm.time_s);
 	if (rep->has_sys)
 		fprintf(out, " (Sys %g s", tm.sys_s);
@@ -417,15 +564,59 @@ static void print_total(const lp_render_ctx *ctx, const lp_func_stat *fs, FILE *
 	fputs(rep->has_sys || rep->has_off ? ")\n" : "\n", out);
 }
 
-/* The function's rows: every line of its span, then any line outside it that has samples. */
-static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out, lp_error *err)
+void lp_fn_view_free(lp_fn_view *v)
+{
+	for (size_t i = 0; i < v->nrows; i++)
+		free(v->rows[i].group_s);
+	free(v->rows);
+	memset(v, 0, sizeof(*v));
+}
+
+void lp_cell_in_row(lp_cell_in *in, const lp_cols *cs, const lp_fn_view *v, const lp_fn_row *r)
+{
+	const lp_report *rep = cs->ctx->rep;
+
+	if (r->one >= 0) {
+		lp_cell_in_line(in, cs, &rep->lines[r->one], v->samples, v->value0);
+		return;
+	}
+	memset(in, 0, sizeof(*in));
+	in->samples = r->sum.samples;
+	in->value = r->sum.value;
+	in->incl_samples = r->sum.incl_samples;
+	in->incl_value0 = r->sum.incl_value0;
+	in->hits = r->sum.hits;
+	in->has_hits = r->sum.has_hits;
+	in->sys_samples = r->sum.w.sys_samples;
+	in->sys_value = r->sum.w.sys_value;
+	in->off_count = r->sum.w.off_count;
+	in->off_ns = lp_waits_off_ns(&r->sum.w);
+	in->incl_sys_value = r->sum.incl_sys_value;
+	in->incl_off_ns = r->sum.incl_off_ns;
+	in->den_samples = v->samples;
+	in->den_value0 = v->value0;
+	in->stat = r->has_stat ? &r->stat : NULL;
+	in->group_s = r->group_s;
+	in->group_v = r->group_v;
+}
+
+/* The name the code views (--asm, loops) know the table by: its function's, else what was typed. */
+static const char *code_name(const lp_ftable *t)
+{
+	return t->nfns ? t->fns[0]->name : t->pattern;
+}
+
+/*
+ * One -f table: every line of its span, with the counts of each of its
+ * functions' lines there (and of the code outlined from them), then the
+ * lines outside the span that have counts.
+ */
+static int render_function(const lp_render_ctx *ctx, const lp_ftable *ft, FILE *out, lp_error *err)
 {
 	const lp_report *rep = ctx->rep;
 	lp_fn_view v;
-	const lp_func_stat *fs;
 	const char *fn, *file;
-	int first, last, rc = LP_OK;
-	uint64_t fn_samples = 0, fn_value0 = 0;
+	int first, rc = LP_OK;
 	lp_table t = { 0 };
 	lp_cols k;
 	const lp_cv_sloop *loops = NULL;
@@ -433,30 +624,25 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 	char **noted = NULL;
 
 	if (ctx->opts->asm_view)
-		return lp_render_asm_function(ctx, name, out, err);
-	if (lp_fn_view_of(ctx, name, &v) != 0) {
-		if (ctx->opts->skip_zero)
-			return LP_OK;
-		fprintf(out, "Total time: 0 s\nFunction: %s (not found in the profiled binaries)\n\n",
-			name);
-		return LP_OK;
+		return lp_render_asm_function(ctx, code_name(ft), out, err);
+	if (lp_fn_view_of(ctx, ft, &v) != 0) {
+		lp_fn_view_free(&v);
+		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 	}
-	fs = v.fs;
-	fn = v.fn;
+	if (ctx->opts->skip_zero && v.samples == 0 && !v.sys_samples && !v.off_count)
+		goto out;
+	if (!ft->nfns && !ft->region_file) {
+		/* Not looked up (no binary to look in): its title says why. */
+		fprintf(out, "Function: %s\n\n", ft->title);
+		goto out;
+	}
+	fn = ft->nfns ? ft->fns[0]->name : NULL;
 	file = v.file;
 	first = v.first;
-	last = v.last;
-	if (fs) {
-		fn_samples = fs->self_samples;
-		fn_value0 = fs->self_value[0];
-	}
-	if (ctx->opts->skip_zero && fn_samples == 0 &&
-	    (!fs || (!fs->self_w.sys_samples && !fs->self_w.off_count)))
-		return LP_OK;
 	setup_cols(&t, &k, ctx, v.has_hits, v.has_incl, v.has_iwall);
 	if (file)
-		lp_sources_check_age(ctx->src, file, fs && fs->module < rep->prof->nmodules
-				     ? rep->prof->modules[fs->module].path : NULL);
+		lp_sources_check_age(ctx->src, file, v.module < rep->prof->nmodules
+				     ? rep->prof->modules[v.module].path : NULL);
 	/* The loops of the function: a note on each header line. */
 	if (fn && lp_codeview_loops(rep, fn, &loops, &nloops, NULL) != 0) {
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
@@ -466,57 +652,43 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 		goto out;
 	}
-	for (int line = first; file && line <= last; line++) {
-		const lp_line_stat *ls = fn ? lp_report_line(rep, file, line, fn) : NULL;
-		double share = ls && rep->prof->samples ? (double)ls->samples / (double)rep->prof->samples : 0;
-		const char *text = lp_sources_line(ctx->src, file, line);
+	for (size_t i = 0; i < v.nrows; i++) {
+		const lp_fn_row *r = &v.rows[i];
+		double share = rep->prof->samples ? (double)r->sum.samples / (double)rep->prof->samples : 0;
+		const char *text = r->in_span ? lp_sources_line(ctx->src, file, r->line) : NULL;
 		char note[1024];
 
-		lp_render_loop_notes(ctx, loops, nloops, fn, file, line, note, sizeof(note));
-		if (note[0] && nnoted < nloops) {
-			size_t len = strlen(text ? text : "") + strlen(note) + 1;
+		if (r->in_span) {
+			lp_render_loop_notes(ctx, loops, nloops, fn, file, r->line, note, sizeof(note));
+			if (note[0] && nnoted < nloops) {
+				size_t len = strlen(text ? text : "") + strlen(note) + 1;
 
-			if (!(noted[nnoted] = malloc(len))) {
-				rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-				goto out;
+				if (!(noted[nnoted] = malloc(len))) {
+					rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+					goto out;
+				}
+				snprintf(noted[nnoted], len, "%s%s", text ? text : "", note);
+				text = noted[nnoted++];
 			}
-			snprintf(noted[nnoted], len, "%s%s", text ? text : "", note);
-			text = noted[nnoted++];
+		} else {
+			text = r->file ? lp_render_relpath(r->file) : "(no line info)";
+			share = 0;
 		}
 		if (!table_row(&t, text, share)) {
 			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 			goto out;
 		}
-		cell(&t, 0, "%.0f", line);
-		if (ls)
-			fill_row(&t, &k, ls, fn_samples, fn_value0);
+		cell(&t, 0, "%.0f", r->line);
+		if (r->n)
+			fill_row(&t, &k, &v, r);
 	}
-	/* Lines of this function from other files (inlined headers, macros) or past the span. */
-	for (size_t i = 0; fn && i < rep->nlines; i++) {
-		const lp_line_stat *ls = &rep->lines[i];
-		char *where;
-
-		if (ls->function != fn ||
-		    (!lp_line_has_data(ls) && !lp_line_has_incl(rep, ls) &&
-		     !lp_line_has_incl_wall(rep, ls)) ||
-		    (ls->file == file && ls->line >= first && ls->line <= last))
-			continue;
-		where = table_row(&t, NULL, 0);
-		if (!where) {
-			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-			goto out;
-		}
-		cell(&t, 0, "%.0f", ls->line);
-		fill_row(&t, &k, ls, fn_samples, fn_value0);
-		t.text[t.nrows - 1] = ls->file ? lp_render_relpath(ls->file) : "(no line info)";
-	}
-	print_total(ctx, fs, out);
+	print_total(ctx, &v, out);
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
-	fprintf(out, "Function: %s at line %d\n\n", name, first);
+	fprintf(out, "Function: %s at line %d\n\n", ft->title, first);
 	table_print(&t, out, ctx->color);
 	fputc('\n', out);
-	if (fs && lp_render_has_stats(ctx)) {
-		const lp_stat *st = &ctx->cv->func_stats[fs - rep->funcs];
+	if (v.fs && lp_render_has_stats(ctx)) {
+		const lp_stat *st = &ctx->cv->func_stats[v.fs - rep->funcs];
 
 		fprintf(out, "Across %zu %ss: mean %g s, min %g s, max %g s (%s %lld), max/mean %.2f\n\n",
 			ctx->cv->ngroups, lp_by_name(ctx->cv->level), lp_stat_mean_s(rep, ctx->cv, st),
@@ -525,6 +697,7 @@ static int render_function(const lp_render_ctx *ctx, const char *name, FILE *out
 			st->nz ? lp_render_group_id(ctx, st->max_g) : -1LL, lp_stat_imbalance(rep, ctx->cv, st));
 	}
 out:
+	lp_fn_view_free(&v);
 	table_free(&t);
 	for (size_t i = 0; i < nnoted; i++)
 		free(noted[i]);
@@ -532,74 +705,125 @@ out:
 	return rc;
 }
 
-/* line_profiler --summarize: one line per function, slowest last as it does. */
+/* The table's self totals: the sum of its lines. */
+/* Table t's self sums: samples, the sampled event's, and (w not NULL) kernel and off-CPU. */
+static void table_totals(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
+			 uint64_t *value0, lp_waits *w)
+{
+	*samples = *value0 = 0;
+	if (w)
+		memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+
+		if (!lp_report_in_table(rep, t, ls))
+			continue;
+		*samples += ls->samples;
+		*value0 += ls->value[0];
+		if (w) {
+			w->sys_samples += ls->w.sys_samples;
+			w->sys_value += ls->w.sys_value;
+			w->off_count += ls->w.off_count;
+			for (int k = 0; k < LP_NOFF; k++)
+				w->off_ns[k] += ls->w.off_ns[k];
+		}
+	}
+}
+
+/* line_profiler --summarize: one line per table, slowest last as it does. */
 static void render_summary(const lp_render_ctx *ctx, FILE *out)
 {
 	const lp_report *rep = ctx->rep;
 	uint64_t total = rep->prof->samples;
-	int n = ctx->opts->nfunctions, *order = malloc((size_t)n * sizeof(*order) + 1);
-	double *secs = malloc((size_t)n * sizeof(*secs) + 1);
+	size_t n = rep->ntables, *order = malloc(n * sizeof(*order) + 1);
+	double *secs = malloc(n * sizeof(*secs) + 1);
+	uint64_t *samples = malloc(n * sizeof(*samples) + 1);
 
-	if (!order || !secs) {
-		free(order);
-		free(secs);
-		return;
-	}
+	if (!order || !secs || !samples)
+		goto out;
 	/* Insertion sort by time, stable: -f order among equals. */
-	for (int i = 0; i < n; i++) {
-		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
-		int j = i;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v0;
+		size_t j = i;
 
+		table_totals(rep, &rep->tables[i], &samples[i], &v0, NULL);
 		/* Time; where the sampled event is not a clock, its count. */
-		secs[i] = !fs ? 0 : rep->has_time ? lp_report_seconds(rep, fs->self_value[0], 0)
-						  : (double)fs->self_value[0];
+		secs[i] = rep->has_time ? lp_report_seconds(rep, v0, samples[i]) : (double)v0;
 		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
 			order[j] = order[j - 1];
 		order[j] = i;
 	}
-	for (int k = 0; k < n; k++) {
-		int i = order[k];
-		const lp_func_stat *fs = lp_report_func(rep, ctx->opts->functions[i]);
-		double pct = fs && total ? 100.0 * (double)fs->self_samples / (double)total : 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+		const lp_ftable *t = &rep->tables[i];
+		double pct = total ? 100.0 * (double)samples[i] / (double)total : 0;
+		const char *file = NULL;
+		int decl = 0, last;
 
-		const char *file = fs ? fs->file : NULL;
-		int decl = fs ? fs->decl_line : 0, last;
-
-		if (ctx->opts->skip_zero && (!fs || !fs->self_samples))
+		if ((ctx->opts->skip_zero && !samples[i]) || (!t->nfns && !t->region_file))
 			continue;
-		/* Without samples (hits only, or never run) the DWARF still says where it is. */
-		if (!file && lp_report_span(rep, ctx->opts->functions[i], &file, &decl, &last) != 0)
+		if (t->region_file) {
+			file = t->region_file;
+			decl = t->first;
+		} else if (t->nfns && t->fns[0]->decl_file) {
+			file = t->fns[0]->decl_file;
+			decl = t->fns[0]->decl_line;
+		} else if (t->nfns && lp_report_span(rep, t->fns[0]->id, &file, &decl, &last) != 0) {
 			file = NULL, decl = 0;
+		}
 		if (rep->has_time)
 			fprintf(out, "%10.6f seconds %5.1f%%  %s:%d - %s", secs[i], pct,
-				file ? lp_render_relpath(file) : "?", decl, ctx->opts->functions[i]);
+				file ? lp_render_relpath(file) : "?", decl, t->title);
 		else
 			fprintf(out, "%10.0f %s %5.1f%%  %s:%d - %s", secs[i],
 				rep->prof->events[0].measured, pct, file ? lp_render_relpath(file) : "?",
-				decl, ctx->opts->functions[i]);
-		if (rep->has_wall && fs) {
+				decl, t->title);
+		if (rep->has_wall) {
 			lp_times tm;
+			uint64_t s, v0;
+			lp_waits w;
 
-			lp_report_times(rep, fs->self_value[0], fs->self_w.sys_value,
-					lp_waits_off_ns(&fs->self_w), &tm);
+			table_totals(rep, t, &s, &v0, &w);
+			lp_report_times(rep, v0, w.sys_value, lp_waits_off_ns(&w), &tm);
 			fprintf(out, " (wall %.6f s)", tm.wall_s);
 		}
 		fputc('\n', out);
 	}
+out:
 	free(order);
 	free(secs);
+	free(samples);
 }
 
+/*
+ * A -f table that could not be looked up (its binary is gone or unreadable)
+ * is a view that failed: every table is still printed, then the first such
+ * one is the error. Not with -z (the user asked to skip what has no samples),
+ * nor for a profile without samples (said already, nothing could be found).
+ * A name the binaries do not have failed the selection before this.
+ */
 int lp_render_table(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 {
-	lp_render_header(ctx, out);
-	for (int i = 0; i < ctx->opts->nfunctions; i++) {
-		int rc = render_function(ctx, ctx->opts->functions[i], out, err);
+	const lp_ftable *missing = NULL;
+	int nmissing = 0;
 
+	lp_render_header(ctx, out);
+	for (size_t i = 0; i < ctx->rep->ntables; i++) {
+		const lp_ftable *t = &ctx->rep->tables[i];
+		int rc;
+
+		if (!t->nfns && !t->region_file && !nmissing++)
+			missing = t;
+		rc = render_function(ctx, t, out, err);
 		if (rc != LP_OK)
 			return rc;
 	}
 	render_summary(ctx, out);
+	if (missing && !ctx->opts->skip_zero && ctx->rep->prof->samples > 0)
+		return lp_error_set(err, LP_EFAIL, "lineprof: -f %s%s: not found: %s", missing->pattern,
+				    nmissing > 1 ? " and others" : "",
+				    "the profiled binary is not readable (removed or rebuilt); restore it "
+				    "or profile again");
 	return LP_OK;
 }
 
@@ -695,9 +919,11 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			char loc[400];
 
 			snprintf(loc, sizeof(loc), "%s:%d", lp_render_relpath(ls->file), ls->line);
-			snprintf(where[i], sizeof(where[i]), "%-32s  %s", loc, ls->function);
+			snprintf(where[i], sizeof(where[i]), "%-32s  %s", loc,
+				 lp_report_label(rep, ls->fn));
 		} else {
-			snprintf(where[i], sizeof(where[i]), "%-32s  %s", "(no line info)", ls->function);
+			snprintf(where[i], sizeof(where[i]), "%-32s  %s", "(no line info)",
+				 lp_report_label(rep, ls->fn));
 		}
 		if (!table_row(&t, where[i], share))
 			break;
@@ -731,9 +957,13 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	if (!ctx->opts->nfunctions && rep->nfuncs) {
 		const lp_func_stat *hot = hint_function(rep);
 
-		if (hot)
+		if (hot) {
+			char name[1024];
+
+			lp_render_shell_word(lp_report_label(rep, hot->fn), name, sizeof(name));
 			fprintf(out, "\nHint: lineprof -f %s ... shows every line of that function "
-				"(or: lineprof annotate -f %s FILE.lprof)\n", hot->name, hot->name);
+				"(or: lineprof annotate -f %s FILE.lprof)\n", name, name);
+		}
 	}
 	hint_stacks(rep, out);
 	table_free(&t);

@@ -18,6 +18,31 @@ const char *lp_render_relpath(const char *path)
 	return path;
 }
 
+const char *lp_render_shell_word(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size < 3)
+		return "";
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/@+-,%=") ==
+	    strlen(s)) {
+		snprintf(buf, size, "%s", s);
+		return buf;
+	}
+	buf[n++] = '\'';
+	for (; *s && n + 5 < size; s++) {
+		if (*s == '\'') {
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			buf[n++] = *s;
+		}
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return buf;
+}
+
 /*
  * Wilson score interval for k successes in n trials at 95 %: unlike the
  * normal approximation it stays inside [0, 1] and is honest for small k,
@@ -56,14 +81,19 @@ const char *lp_render_heat(double share, int color)
 	return "\033[38;5;226m";
 }
 
-/* --color=always forces colour; never, or a non-empty NO_COLOR, turns it off; else: a terminal? */
+/*
+ * --color=always forces colour; never, or a non-empty NO_COLOR, turns it off;
+ * else only on a terminal that has colours (TERM set and not "dumb").
+ */
 int lp_render_use_color(const lp_view_opts *o, FILE *out)
 {
-	const char *no = getenv("NO_COLOR");
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (o->color == LP_COLOR_ALWAYS)
 		return 1;
 	if (o->color == LP_COLOR_NEVER || (no && *no))
+		return 0;
+	if (!term || !*term || strcmp(term, "dumb") == 0)
 		return 0;
 	return isatty(fileno(out));
 }

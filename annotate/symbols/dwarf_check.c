@@ -2,7 +2,6 @@
  * Checks before a run, so that a missing -g or a misspelt -f NAME is told in
  * one line before the program runs for an hour, not after.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <gelf.h>
 #include <stdlib.h>
@@ -11,11 +10,9 @@
 #include <dwarf.h>
 
 #include "dwarf_file.h"
-#include "dwarf_names.h"
 #include "elf_file.h"
+#include "names.h"
 #include "symbolize.h"
-
-#define LP_CLOSEST 5   /* names suggested for a misspelt function */
 
 /* Whether elf has a section whose name starts with prefix, or of type type (SHT_NULL: any). */
 static int lp_elf_has_section(Elf *elf, const char *prefix, Elf64_Word type)
@@ -91,159 +88,129 @@ int lp_dwarf_check_exe(const char *exe, lp_error *err)
 			    exe);
 }
 
-/* Collects the names of every function definition into a string set. */
-static enum lp_walk lp_names_visit(Dwarf_Die *die, Dwarf_Die *cudie, void *arg)
+/* Whether the pattern names something among st's files (lp_symtab_resolve's rules). */
+static int lp_check_one(lp_symtab *st, const lp_fnpat *p)
 {
-	lp_strset *names = arg;
-
-	(void)cudie;
-	if (lp_die_is_function(die)) {
-		lp_strset_intern(names, lp_die_name(die));
-		lp_strset_intern(names, lp_die_linkage_name(die));
-	}
-	return LP_WALK_NEXT;
-}
-
-/* Adds the function names in path's DWARF. 0, or -1 if it has none (or cannot be read). */
-static int lp_names_add_file(lp_strset *names, const char *path)
-{
-	lp_dwfile f;
-	Dwarf *dw;
-
-	if (lp_dwfile_open(&f, path) != 0)
-		return -1;
-	dw = lp_dwfile_dwarf(&f);
-	if (dw)
-		lp_dwarf_walk(dw, lp_names_visit, names);
-	lp_dwfile_close(&f);
-	return dw ? 0 : -1;
-}
-
-/* The first of names[] not in the set, or -1. */
-static int lp_names_missing(const lp_strset *set, const char *const *names, int nnames)
-{
-	for (int i = 0; i < nnames; i++)
-		if (!lp_strset_find(set, names[i]))
-			return i;
-	return -1;
-}
-
-/* Levenshtein distance, ignoring case: "hotwork" is one edit from "hot_work". */
-static size_t lp_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = malloc((lb + 1) * sizeof(*row));
-	size_t d;
-
-	if (!row)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
-					     tolower((unsigned char)b[j - 1]));
-
-			row[j] = sub;
-			if (up + 1 < row[j])
-				row[j] = up + 1;
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			diag = up;
-		}
-	}
-	d = row[lb];
-	free(row);
-	return d;
-}
-
-/* The best LP_CLOSEST names so far, best first. */
-typedef struct lp_closest {
-	const char *want;
-	const char *name[LP_CLOSEST];
-	size_t dist[LP_CLOSEST];
+	const lp_func_desc **fns = NULL;
 	int n;
-} lp_closest;
 
-/* a ranks before b: nearer, then shorter, then alphabetical (stable output). */
-static int lp_closest_before(const char *a, size_t da, const char *b, size_t db)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (da != db)
-		return da < db;
-	if (la != lb)
-		return la < lb;
-	return strcmp(a, b) < 0;
+	if (p->region)
+		return lp_symtab_resolve_file(st, p, NULL) != NULL;
+	n = lp_symtab_resolve(st, p, &fns, NULL);
+	free(fns);
+	return n != 0;   /* out of memory (-1): the views will say it */
 }
 
-static void lp_closest_offer(const char *name, void *arg)
+static int lp_error_missing(lp_error *err, lp_symtab *st, const char *exe, const lp_fnpat *p)
 {
-	lp_closest *c = arg;
-	size_t d = lp_edit_distance(c->want, name);
-	int i = c->n;
+	const lp_func_desc **fns = NULL;
+	lp_closest c;
+	char list[1024];
+	int n;
 
-	if (c->n == LP_CLOSEST && !lp_closest_before(name, d, c->name[c->n - 1], c->dist[c->n - 1]))
-		return;
-	if (c->n < LP_CLOSEST)
-		c->n++;
+	lp_closest_init(&c, p->region ? p->text : p->name);
+	if (p->region)
+		lp_symtab_resolve_file(st, p, &c);
 	else
-		i = c->n - 1;
-	for (; i > 0 && lp_closest_before(name, d, c->name[i - 1], c->dist[i - 1]); i--) {
-		c->name[i] = c->name[i - 1];
-		c->dist[i] = c->dist[i - 1];
-	}
-	c->name[i] = name;
-	c->dist[i] = d;
-}
-
-static int lp_error_missing(lp_error *err, const char *exe, const char *want,
-			    const lp_strset *names)
-{
-	lp_closest c = { .want = want };
-	char list[512] = "";
-	size_t len = 0;
-
-	lp_strset_each(names, lp_closest_offer, &c);
-	if (c.n == 0)
+		free(lp_symtab_resolve(st, p, &fns, &c) > 0 ? fns : NULL);
+	n = lp_closest_format(&c, list, sizeof(list));
+	lp_closest_free(&c);
+	if (p->region)
+		return lp_error_set(err, LP_EFAIL, "lineprof: no source file '%s' in the line tables "
+				    "of %s or its libraries%s%s", p->file, exe, n ? "; closest: " : "",
+				    n ? list : "");
+	if (n == 0)
 		return lp_error_set(err, LP_EFAIL,
 				    "lineprof: function '%s' not found in %s or its libraries "
-				    "(no functions with debug info there)", want, exe);
-	for (int i = 0; i < c.n && len < sizeof(list); i++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
-					c.name[i]);
+				    "(no functions with debug info there)", p->text, exe);
 	return lp_error_set(err, LP_EFAIL,
 			    "lineprof: function '%s' not found in %s or its libraries; closest: %s",
-			    want, exe, list);
+			    p->text, exe, list);
 }
 
+/*
+ * The views' resolver on the files of the run to come: the executable,
+ * then, while a name is missing, its libraries one by one (their DWARF
+ * can be large). A name found here is found after the run the same way.
+ */
 int lp_dwarf_check_functions(const char *exe, const char *const *names, int nnames,
 			     lp_error *err)
 {
-	lp_strset *seen;
+	lp_profile *prof;
+	lp_symtab *st = NULL;
+	lp_fnpat *pats = NULL;
 	char **libs = NULL;
 	size_t nlibs = 0;
-	int missing, rc;
+	int missing = -1, rc = LP_OK, parsed = 0;
 
 	if (nnames <= 0)
 		return LP_OK;
-	seen = lp_strset_new();
-	if (!seen)
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	lp_names_add_file(seen, exe);
-	missing = lp_names_missing(seen, names, nnames);
-	/* Libraries only when the executable falls short: their DWARF can be large. */
+	prof = lp_profile_new();
+	pats = calloc((size_t)nnames, sizeof(*pats));
+	if (!prof || !pats || !(st = lp_symtab_new(prof, err))) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+		goto out;
+	}
+	for (; parsed < nnames; parsed++)
+		if (lp_fnpat_parse(&pats[parsed], names[parsed]) != 0) {
+			rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+			goto out;
+		}
+	if (lp_symtab_add_file(st, exe) != 0) {
+		rc = lp_error_open(err, exe);
+		goto out;
+	}
+	for (int i = 0; i < nnames && missing < 0; i++)
+		if (!lp_check_one(st, &pats[i]))
+			missing = i;
 	if (missing >= 0 && lp_needed_resolve(exe, &libs, &nlibs) == 0) {
-		for (size_t i = 0; missing >= 0 && i < nlibs; i++)
-			if (lp_names_add_file(seen, libs[i]) == 0)
-				missing = lp_names_missing(seen, names, nnames);
+		for (size_t l = 0; missing >= 0 && l < nlibs; l++) {
+			if (lp_symtab_add_file(st, libs[l]) != 0)
+				continue;
+			while (missing < nnames && lp_check_one(st, &pats[missing]))
+				missing++;
+			if (missing == nnames)
+				missing = -1;
+		}
 		lp_needed_free(libs, nlibs);
 	}
-	rc = missing < 0 ? LP_OK : lp_error_missing(err, exe, names[missing], seen);
-	lp_strset_free(seen);
+	if (missing >= 0)
+		rc = lp_error_missing(err, st, exe, &pats[missing]);
+out:
+	for (int i = 0; i < parsed; i++)
+		lp_fnpat_free(&pats[i]);
+	free(pats);
+	lp_symtab_free(st);
+	lp_profile_free(prof);
 	return rc;
+}
+
+/* Programs that run other programs, when they are not stripped (a build of one's own). */
+static const char *const lp_launchers[] = {
+	"env", "time", "taskset", "numactl", "nice", "nohup", "stdbuf", "timeout", "chrt",
+	"setarch", "ionice", "xargs", "mpirun", "mpiexec", "orterun", "prterun", "srun",
+	"bash", "sh", "dash", "zsh", "ksh", "python", "python3", "perl",
+};
+
+int lp_dwarf_is_launcher(const char *exe)
+{
+	const char *base = strrchr(exe, '/');
+	lp_dwfile f;
+	int stripped;
+
+	if (lp_dwfile_open(&f, exe) != 0)
+		return errno == ENOEXEC;   /* a script */
+	if (lp_dwarf_has_lines(lp_dwfile_dwarf(&f))) {
+		lp_dwfile_close(&f);
+		return 0;
+	}
+	stripped = !lp_elf_has_section(f.elf, NULL, SHT_SYMTAB);
+	lp_dwfile_close(&f);
+	if (stripped)
+		return 1;
+	base = base ? base + 1 : exe;
+	for (size_t i = 0; i < sizeof(lp_launchers) / sizeof(lp_launchers[0]); i++)
+		if (strcmp(base, lp_launchers[i]) == 0)
+			return 1;
+	return 0;
 }

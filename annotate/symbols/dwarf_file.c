@@ -26,6 +26,7 @@
 #include <elfutils/libdwelf.h>
 
 #include "dwarf_file.h"
+#include "input.h"
 
 #define LP_WALK_DEPTH 256   /* DIE nesting: far deeper than any compiler emits */
 
@@ -67,7 +68,7 @@ static int lp_find_debuglink(Dwfl_Module *mod, const char *file_name, const char
 
 		snprintf(path, sizeof(path), fmt[i], dirlen, dir, link);
 		/* Never the file itself: a link naming its own file is no separate debug file. */
-		if (strcmp(path, file_name) == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if (strcmp(path, file_name) == 0 || (fd = lp_input_open(path, NULL, NULL)) < 0)
 			continue;
 		if (lp_debugfile_matches(fd, id, idlen)) {
 			*found = strdup(path);
@@ -111,19 +112,27 @@ const Dwfl_Callbacks *lp_dwfile_callbacks(void)
 int lp_dwfile_open(lp_dwfile *f, const char *path)
 {
 	const char *base = strrchr(path, '/');
+	struct stat st;
+	int fd;
 
 	*f = (lp_dwfile){ 0 };
-	/* libdwfl's errors do not say "no such file": ask the system first. */
-	if (access(path, R_OK) != 0)
+	/* Opened by us, not by libdwfl: a regular file only, never a FIFO or /proc (input.h). */
+	fd = lp_input_open(path, &st, NULL);
+	if (fd < 0)
 		return -1;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
 	f->dwfl = dwfl_begin(&lp_dwfl_callbacks);
 	if (!f->dwfl) {
+		close(fd);
 		errno = ENOMEM;
 		return -1;
 	}
 	dwfl_report_begin(f->dwfl);
-	/* base 0, add_p_vaddr: an ET_DYN file keeps its own addresses (bias 0). */
-	f->mod = dwfl_report_elf(f->dwfl, base ? base + 1 : path, path, -1, 0, true);
+	/* base 0, add_p_vaddr: an ET_DYN file keeps its own addresses (bias 0). On success the module owns fd. */
+	f->mod = dwfl_report_elf(f->dwfl, base ? base + 1 : path, path, fd, 0, true);
+	if (!f->mod)
+		close(fd);
 	dwfl_report_end(f->dwfl, NULL, NULL);
 	if (f->mod)
 		f->elf = dwfl_module_getelf(f->mod, &f->bias);

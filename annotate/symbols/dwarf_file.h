@@ -7,6 +7,7 @@
 #define LP_DWARF_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -21,6 +22,8 @@ typedef struct lp_dwfile {
 	Dwfl_Module *mod;
 	Elf *elf;          /* the main file, not the separate debug file */
 	Dwarf_Addr bias;   /* Dwfl address = ELF p_vaddr + bias */
+	dev_t dev;         /* the file opened */
+	ino_t ino;
 } lp_dwfile;
 
 /*
@@ -29,7 +32,11 @@ typedef struct lp_dwfile {
  */
 const Dwfl_Callbacks *lp_dwfile_callbacks(void);
 
-/* 0, or -1 with errno set (ENOENT, EACCES..., ENOEXEC if not ELF, ENOMEM). */
+/*
+ * Opens path only if it is a regular file outside /proc and /sys (input.h).
+ * 0, or -1 with errno set (ENOENT, EACCES..., EINVAL if refused, ENOEXEC if
+ * not ELF, ENOMEM).
+ */
 int lp_dwfile_open(lp_dwfile *f, const char *path);
 void lp_dwfile_close(lp_dwfile *f);
 

@@ -74,6 +74,16 @@ static enum lp_walk lp_functions_visit(Dwarf_Die *die, Dwarf_Die *cudie, void *a
 	return LP_WALK_NEXT;
 }
 
+int lp_dieindex_add_die(lp_dieindex *ix, Dwarf_Die *die)
+{
+	return lp_dieindex_add(ix, die, die);
+}
+
+void lp_dieindex_finish(lp_dieindex *ix)
+{
+	lp_dieindex_sort(ix);
+}
+
 int lp_dieindex_functions(lp_dieindex *ix, Dwarf *dw)
 {
 	*ix = (lp_dieindex){ 0 };

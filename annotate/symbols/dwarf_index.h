@@ -34,6 +34,10 @@ typedef struct lp_dieindex {
  */
 int lp_dieindex_functions(lp_dieindex *ix, Dwarf *dw);
 
+/* Adds every range of die, then sorts once all are in (lp_dieindex_finish). 0, or -1 out of memory. */
+int lp_dieindex_add_die(lp_dieindex *ix, Dwarf_Die *die);
+void lp_dieindex_finish(lp_dieindex *ix);
+
 /* Indexes the compile units by their ranges (split units: the split DIE). */
 int lp_dieindex_units(lp_dieindex *ix, Dwarf *dw);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "elf_file.h"
+#include "input.h"
 
 #define LP_NEEDED_MAX 512    /* libraries followed, transitively: a sanity cap */
 #define LP_LDCONF_DEPTH 4    /* nesting of "include" in /etc/ld.so.conf */
@@ -98,6 +99,91 @@ char *lp_buildid_hex(const unsigned char *id, size_t len, char *buf, size_t size
 	}
 	buf[j] = '\0';
 	return buf;
+}
+
+/* ---- the identity of a file without a build-id ---- */
+
+/*
+ * A fingerprint, not a defence against an adversary: it only has to change
+ * when the code changes. 8 bytes at a time, murmur3's finaliser at the end.
+ */
+static uint64_t lp_hash_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t lp_hash_bytes(uint64_t h, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		h ^= w * 0x87c37b91114253d5ULL;
+		h = (h << 31 | h >> 33) * 0x4cf5ad432745937fULL;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return lp_hash_mix(h ^ n);
+}
+
+uint64_t lp_elf_code_hash(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t h = 0x6c696e6570726f66ULL; /* "lineprof" */
+	int any = 0;
+	size_t nph, filesize = 0;
+	const char *raw;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		return 0;
+	/* The executable sections' bytes: what a rebuild that moves lines changes. */
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
+		    sh.sh_type != SHT_PROGBITS || !(d = elf_rawdata(scn, NULL)) || !d->d_buf)
+			continue;
+		h = lp_hash_bytes(h, d->d_buf, d->d_size);
+		any = 1;
+	}
+	/* No section headers (stripped of them): the executable segments. */
+	raw = any ? NULL : elf_rawfile(elf, &filesize);
+	for (size_t i = 0; raw && elf_getphdrnum(elf, &nph) == 0 && i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) ||
+		    ph.p_offset > filesize || ph.p_filesz > filesize - ph.p_offset)
+			continue;
+		h = lp_hash_bytes(h, (const unsigned char *)raw + ph.p_offset, ph.p_filesz);
+		any = 1;
+	}
+	return !any ? 0 : h ? h : 1;
+}
+
+int lp_elf_identity(const char *path, uint64_t *size, int64_t *mtime_ns, uint64_t *code_hash)
+{
+	struct stat st;
+	int fd = lp_input_open(path, &st, NULL);
+	Elf *elf;
+
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	*size = (uint64_t)st.st_size;
+	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	*code_hash = lp_elf_code_hash(elf);
+	elf_end(elf);
+	close(fd);
+	return 0;
 }
 
 /* The GNU build-id among the notes in [p, p + size), as the kernel reads it: 0, or -1. */
@@ -221,7 +307,7 @@ static Elf *lp_elf_open(const char *path, int *fd, int *cls, int *mach)
 	GElf_Ehdr eh;
 	Elf *elf;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd = lp_input_open(path, NULL, NULL);
 	if (*fd < 0)
 		return NULL;
 	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);

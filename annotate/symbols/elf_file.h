@@ -54,6 +54,19 @@ int lp_elf_build_id(const char *path, unsigned char *id, size_t size, size_t *le
 char *lp_buildid_hex(const unsigned char *id, size_t len, char *buf, size_t size);
 
 /*
+ * The identity of a file without a build-id: a 64-bit hash of the bytes of
+ * its executable sections (its executable PT_LOAD segments if it has no
+ * section headers); 0 if it has none or is not ELF.
+ */
+uint64_t lp_elf_code_hash(Elf *elf);
+
+/*
+ * Size, modification time and code hash of the ELF file at path (opened only
+ * if it is a regular file: input.h). 0, or -1 if it cannot be opened.
+ */
+int lp_elf_identity(const char *path, uint64_t *size, int64_t *mtime_ns, uint64_t *code_hash);
+
+/*
  * The shared libraries exe needs, transitively (DT_NEEDED), found as ld.so
  * would: DT_RPATH (without DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH (with
  * $ORIGIN), the directories of /etc/ld.so.conf, then the system directories.

@@ -28,6 +28,7 @@
 
 #include "framepointer.h"
 #include "lineprof/record.h"
+#include "input.h"
 
 #ifndef DF_1_PIE
 #define DF_1_PIE 0x08000000
@@ -262,7 +263,7 @@ enum lp_fp lp_framepointer_probe(const char *path, char *why, size_t whysize)
 		why = dummy, whysize = sizeof(dummy);
 	why[0] = 0;
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = lp_input_open(path, NULL, NULL);
 	if (fd < 0)
 		return LP_FP_UNKNOWN;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -281,7 +282,7 @@ static enum lp_fp probe_module(const char *path, int *exe, char *why, size_t why
 
 	*exe = 0;
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = lp_input_open(path, NULL, NULL);
 	if (fd < 0)
 		return LP_FP_UNKNOWN;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);

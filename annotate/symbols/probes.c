@@ -35,15 +35,16 @@
 #include "counters.h"
 #include "dwarf_file.h"
 #include "elf_file.h"
+#include "fnindex.h"
 #include "symbolize.h"
 
 
 /* Candidate addresses of one module, as ELF virtual addresses. */
 typedef struct lp_pquery {
-	const char *const *names;
-	int nnames;
-	int *found;            /* per name: a copy with code was seen */
-	const char **dwname;   /* per name: its DW_AT_name, as the symbolizer will give it */
+	lp_fnindex *ix;
+	const uint64_t *keys;  /* the functions asked for (sorted) */
+	size_t nkeys;
+	int *found;            /* per key: a copy with code was seen */
 	Dwarf_Addr to_vaddr;   /* ELF vaddr = DWARF address + to_vaddr */
 	uint64_t *addrs;
 	size_t n, cap;
@@ -65,15 +66,25 @@ static int pquery_add(lp_pquery *q, uint64_t a)
 	return 0;
 }
 
-static int name_index(const lp_pquery *q, Dwarf_Die *die)
+/* The index into q->keys of key, or -1. */
+static int key_index(const lp_pquery *q, uint64_t key)
 {
-	const char *name = lp_die_name(die), *link = lp_die_linkage_name(die);
-
-	for (int i = 0; i < q->nnames; i++)
-		if ((name && strcmp(name, q->names[i]) == 0) ||
-		    (link && strcmp(link, q->names[i]) == 0))
-			return i;
+	for (size_t i = 0; i < q->nkeys; i++)
+		if (q->keys[i] == key)
+			return (int)i;
 	return -1;
+}
+
+/* die is a copy of a function asked for, or of code outlined from one (its -f table holds both). */
+static int wanted(const lp_pquery *q, Dwarf_Die *die)
+{
+	uint64_t key = lp_fnindex_die_key(q->ix, die, NULL);
+	int i = key_index(q, key);
+	lp_fn *fn;
+
+	if (i < 0 && (fn = lp_fnindex_get(q->ix, key)) != NULL && fn->outlined)
+		i = key_index(q, fn->owner);
+	return i;
 }
 
 /* The is_stmt rows in own and not in callees: their addresses. */
@@ -109,18 +120,15 @@ static enum lp_walk pquery_visit(Dwarf_Die *die, Dwarf_Die *cudie, void *arg)
 	int tag = dwarf_tag(die), i, rc;
 
 	if ((tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) ||
-	    !lp_die_has_code(die) || (i = name_index(q, die)) < 0)
+	    !lp_die_has_code(die) || (i = wanted(q, die)) < 0)
 		return LP_WALK_NEXT;
 	rc = lp_ranges_add_die(&own, die);
 	if (rc == 0)
 		rc = lp_ranges_add_callees(&callees, die, 0);
 	if (rc == 0 && own.n)
 		rc = pquery_rows(q, cudie, &own, &callees);
-	if (own.n) {
+	if (own.n)
 		q->found[i] = 1;
-		if (!q->dwname[i])
-			q->dwname[i] = lp_die_name(die);
-	}
 	free(own.r);
 	free(callees.r);
 	if (rc != 0) {
@@ -165,81 +173,103 @@ static int pout_add(lp_pout *o, const char *path, uint64_t off)
 	return 0;
 }
 
-/* The function the report will name at file offset off of path (innermost frame). */
-static int innermost_is(lp_symtab *st, uint64_t off, const char *const *names, int nnames)
+/* The function the report will count a hit at file offset off for is one asked for. */
+static int innermost_is(lp_symtab *st, uint64_t off, const lp_pquery *q)
 {
 	const lp_frame *fr;
 	lp_loc loc = { 0, off };
 
 	lp_symtab_lookup(st, loc, 0, &fr);
-	for (int i = 0; i < nnames; i++)
-		if (fr[0].function && strcmp(fr[0].function, names[i]) == 0)
-			return 1;
-	return 0;
+	return fr[0].fn->id.module == 0 &&
+	       (key_index(q, fr[0].fn->id.key) >= 0 || key_index(q, fr[0].fn->owner->id.key) >= 0);
 }
 
 /*
- * The probes of one module file for the names still missing (found[] marks
- * what this file defines). 0, or -1 when out of memory.
+ * The probes of one module file for the patterns still missing (found[]
+ * marks what this file has code for). 0, or -1 when out of memory.
  */
-static int module_probes(const char *path, const char *const *names, int nnames, int *found,
+static int module_probes(const char *path, const lp_fnpat *pats, int npats, int *found,
 			 lp_pout *out)
 {
-	lp_pquery q = { .names = names, .nnames = nnames };
-	lp_dwfile f;
-	lp_loadmap map = { 0 };
-	Dwarf *dw;
-	Dwarf_Addr dwbias = 0;
-	lp_profile *prof = NULL;
+	lp_pquery q = { 0 };
+	lp_profile *prof = lp_profile_new();
 	lp_symtab *st = NULL;
 	lp_error err = { 0 };
-	const char **dwnames = NULL;
-	int ndw = 0, rc = 0;
+	lp_loadmap map = { 0 };
+	lp_dwfile *f;
+	uint64_t *keys = NULL;
+	int *owner = NULL;   /* per key: the pattern it came from */
+	size_t nkeys = 0;
+	Dwarf *dw;
+	int rc = 0;
 
-	if (lp_dwfile_open(&f, path) != 0)
-		return 0;
-	dw = dwfl_module_getdwarf(f.mod, &dwbias);
-	q.found = calloc((size_t)nnames, sizeof(*q.found));
-	q.dwname = calloc((size_t)nnames, sizeof(*q.dwname));
-	dwnames = calloc((size_t)nnames, sizeof(*dwnames));
-	if (!q.found || !q.dwname || !dwnames)
+	if (!prof || lp_profile_module(prof, path, NULL, 0) < 0 || !(st = lp_symtab_new(prof, &err))) {
 		rc = -1;
+		goto out;
+	}
+	if (!(q.ix = lp_symtab_fnindex(st, 0)) || !(dw = lp_fnindex_dwarf(q.ix)))
+		goto out;
+	/* The functions each pattern names here: the report's resolver. */
+	for (int i = 0; i < npats && rc == 0; i++) {
+		const lp_func_desc **fns = NULL;
+		int n;
+
+		if (found[i])
+			continue;
+		n = lp_symtab_resolve(st, &pats[i], &fns, NULL);
+		if (n < 0)
+			rc = -1;
+		for (int k = 0; k < n && rc == 0; k++) {
+			uint64_t *kv = realloc(keys, (nkeys + 1) * sizeof(*kv));
+			int *ov = kv ? realloc(owner, (nkeys + 1) * sizeof(*ov)) : NULL;
+
+			if (kv)
+				keys = kv;
+			if (!ov) {
+				rc = -1;
+				break;
+			}
+			owner = ov;
+			keys[nkeys] = fns[k]->id.key;
+			owner[nkeys++] = i;
+		}
+		free(fns);
+	}
+	if (rc != 0 || nkeys == 0)
+		goto out;
+	q.keys = keys;
+	q.nkeys = nkeys;
+	if (!(q.found = calloc(nkeys, sizeof(*q.found)))) {
+		rc = -1;
+		goto out;
+	}
+	f = lp_symtab_dwfile(st, 0);
 	/* DWARF address + dwbias = Dwfl address = ELF vaddr + file bias. */
-	q.to_vaddr = dwbias - f.bias;
-	if (rc == 0 && dw && lp_loadmap_read(&map, f.elf) == 0)
+	q.to_vaddr = lp_fnindex_dwbias(q.ix) - f->bias;
+	if (lp_loadmap_read(&map, f->elf) == 0)
 		lp_dwarf_walk(dw, pquery_visit, &q);
 	if (q.oom)
 		rc = -1;
-	if (rc == 0 && q.n) {
-		prof = lp_profile_new();
-		if (!prof || lp_profile_module(prof, path, NULL, 0) < 0 ||
-		    !(st = lp_symtab_new(prof, &err)))
-			rc = -1;
-	}
-	/* The names this file has, as the symbolizer will spell them (not linkage names). */
-	for (int i = 0; rc == 0 && i < nnames; i++)
-		if (q.found[i] && q.dwname[i])
-			dwnames[ndw++] = q.dwname[i];
 	if (rc == 0 && q.n) {
 		qsort(q.addrs, q.n, sizeof(*q.addrs), cmp_u64);
 		for (size_t i = 0; rc == 0 && i < q.n; i++) {
 			uint64_t off;
 
 			if ((i > 0 && q.addrs[i] == q.addrs[i - 1]) ||
-			    lp_loadmap_offset(&map, q.addrs[i], &off) != 0 ||
-			    !innermost_is(st, off, dwnames, ndw))
+			    lp_loadmap_offset(&map, q.addrs[i], &off) != 0 || !innermost_is(st, off, &q))
 				continue;
 			rc = pout_add(out, path, off);
 		}
 	}
-	for (int i = 0; rc == 0 && i < nnames; i++)
-		found[i] |= q.found[i];
+	for (size_t k = 0; rc == 0 && k < nkeys; k++)
+		if (q.found[k])
+			found[owner[k]] = 1;
+out:
+	lp_loadmap_free(&map);
 	lp_symtab_free(st);
 	lp_profile_free(prof);
-	lp_loadmap_free(&map);
-	lp_dwfile_close(&f);
-	free(dwnames);
-	free(q.dwname);
+	free(keys);
+	free(owner);
 	free(q.found);
 	free(q.addrs);
 	return rc;
@@ -260,43 +290,38 @@ int lp_annotate_probes(const char *exe, const char *const *functions, int nfunct
 	char **libs = NULL;
 	size_t nlibs = 0;
 	int *found = calloc((size_t)nfunctions + 1, sizeof(*found));
-	int rc = 0, missing = -1;
+	lp_fnpat *pats = calloc((size_t)nfunctions + 1, sizeof(*pats));
+	int rc = 0, missing = -1, parsed = 0;
 
 	*probes = NULL;
 	*nprobes = 0;
-	if (!real || !found) {
+	if (!real || !found || !pats) {
 		int e = errno;
 
 		free(real);
 		free(found);
-		if (e == ENOMEM || !found)
+		free(pats);
+		if (e == ENOMEM || !found || !pats)
 			return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
 		return lp_error_set(err, LP_EFAIL, "lineprof: %s: %s", exe, strerror(e));
 	}
-	rc = module_probes(real, functions, nfunctions, found, &out);
+	for (; rc == 0 && parsed < nfunctions; parsed++)
+		rc = lp_fnpat_parse(&pats[parsed], functions[parsed]);
+	for (int i = 0; rc == 0 && i < nfunctions; i++)
+		if (pats[i].region) {
+			rc = lp_error_set(err, LP_EUSAGE, "lineprof: --hits on a region of source (%s) "
+					  "is not supported yet: name the function", functions[i]);
+			goto done;
+		}
+	if (rc == 0)
+		rc = module_probes(real, pats, nfunctions, found, &out);
 	for (int i = 0; i < nfunctions && missing < 0; i++)
 		if (!found[i])
 			missing = i;
 	/* Libraries only for names the executable lacks, as the pre-run check does. */
 	if (rc == 0 && missing >= 0 && lp_needed_resolve(real, &libs, &nlibs) == 0) {
 		for (size_t l = 0; rc == 0 && l < nlibs && missing >= 0; l++) {
-			const char **rest = calloc((size_t)nfunctions, sizeof(*rest));
-			int *idx = calloc((size_t)nfunctions, sizeof(*idx)), *got = NULL, nrest = 0;
-
-			if (!rest || !idx) {
-				rc = -1;
-			} else {
-				for (int i = 0; i < nfunctions; i++)
-					if (!found[i])
-						idx[nrest] = i, rest[nrest++] = functions[i];
-				got = calloc((size_t)nrest, sizeof(*got));
-				rc = got ? module_probes(libs[l], rest, nrest, got, &out) : -1;
-				for (int k = 0; rc == 0 && k < nrest; k++)
-					found[idx[k]] |= got[k];
-			}
-			free(rest);
-			free(idx);
-			free(got);
+			rc = module_probes(libs[l], pats, nfunctions, found, &out);
 			missing = -1;
 			for (int i = 0; i < nfunctions && missing < 0; i++)
 				if (!found[i])
@@ -304,22 +329,24 @@ int lp_annotate_probes(const char *exe, const char *const *functions, int nfunct
 		}
 		lp_needed_free(libs, nlibs);
 	}
-	free(real);
 	if (rc != 0) {
-		free(found);
-		lp_annotate_probes_free(out.v, out.n);
-		return lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
-	}
-	if (missing >= 0) {
+		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");
+	} else if (missing >= 0) {
 		rc = lp_error_set(err, LP_EFAIL,
 				  "lineprof: --hits: function '%s' has no code in %s or its libraries "
 				  "to count (inlined everywhere and optimized away?)",
 				  functions[missing], exe);
-		free(found);
+	}
+done:
+	free(real);
+	free(found);
+	for (int i = 0; i < parsed; i++)
+		lp_fnpat_free(&pats[i]);
+	free(pats);
+	if (rc != LP_OK) {
 		lp_annotate_probes_free(out.v, out.n);
 		return rc;
 	}
-	free(found);
 	*probes = out.v;
 	*nprobes = out.n;
 	return LP_OK;

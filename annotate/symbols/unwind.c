@@ -32,6 +32,7 @@
 
 #include "lineprof/annotate.h"
 #include "dwarf_file.h"
+#include "input.h"
 
 /* A mapping already looked at: reported as mod, or unusable (mod NULL). */
 typedef struct lp_uwmod {
@@ -110,7 +111,7 @@ static bool read_file_word(lp_unwind *u, const lp_mapping *m, uint64_t addr, Dwa
 			close(u->rd_fd);
 		free(u->rd_path);
 		u->rd_path = strdup(m->path);
-		u->rd_fd = u->rd_path ? open(m->path, O_RDONLY | O_CLOEXEC) : -1;
+		u->rd_fd = u->rd_path ? lp_input_open(m->path, NULL, NULL) : -1;
 	}
 	return u->rd_fd >= 0 &&
 	       pread(u->rd_fd, out, sizeof(*out), (off_t)(addr - m->start + m->pgoff)) ==
@@ -260,7 +261,7 @@ static int mapping_bias(Elf *elf, const lp_mapping *m, GElf_Addr *bias)
 /* Opens m's file, checks its build-id, reports it at its bias; NULL if unusable. */
 static Dwfl_Module *report_file(lp_uwproc *p, const lp_mapping *m)
 {
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	int fd = lp_input_open(m->path, NULL, NULL);
 	Elf *elf;
 	GElf_Addr bias = 0;
 	const void *id = NULL;

@@ -20,8 +20,11 @@ enum lp_folded_event { LP_FOLDED_SAMPLES, LP_FOLDED_TIME, LP_FOLDED_SYS, LP_FOLD
 enum lp_by { LP_BY_NONE, LP_BY_THREAD, LP_BY_PROCESS, LP_BY_RANK };
 
 typedef struct lp_view_opts {
-	const char *const *functions;   /* -f NAME: one line table per function */
+	const char *const *functions;   /* -f NAME: one line table per function (see lineprof(1), NAMES) */
 	int nfunctions;
+	int merge_instances;            /* --merge-instances: one table for a template's instances */
+	const char *target;             /* a live run's executable: -f names the profile's modules
+	                                   lack are looked for there and in its libraries */
 	double unit;                    /* -u: timer unit in seconds (1e-6) */
 	const char *const *source_dirs; /* --source-dir: extra roots for source files */
 	int nsource_dirs;
@@ -95,11 +98,27 @@ int lp_annotate_diff(lp_profile *const *profiles, const char *const *names, int 
 void lp_annotate_fill_build_ids(lp_profile *prof);
 
 /*
- * Before a run: exe has line info, each -f name is a function of exe or its
- * libraries. Returns LP_OK or LP_EFAIL with a one-line message.
+ * Before a run: exe has line info, each -f name is a function (or FILE:LINE
+ * a source file) of exe or its libraries. Returns LP_OK or LP_EFAIL with a
+ * one-line message.
  */
 int lp_annotate_check_target(const char *exe, const char *const *functions, int nfunctions,
 			     lp_error *err);
+
+/*
+ * exe runs other programs rather than being the one to profile (a script,
+ * bash, env, mpirun, srun: no DWARF, and stripped or known by name): -f
+ * cannot be checked before the run, only against the binaries it runs.
+ */
+int lp_annotate_is_launcher(const char *exe);
+
+/*
+ * After a run, before saving: the size, mtime and a hash of the code of
+ * every module without a GNU build-id, so that annotate can tell a rebuilt
+ * binary from the one profiled (lineprof(1), SAFETY). Modules whose file
+ * cannot be read keep 0 (unknown).
+ */
+void lp_annotate_identify_modules(lp_profile *prof);
 
 /*
  * --hits: the counting probes for the lines of functions[] (DW_AT_name or

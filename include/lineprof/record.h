@@ -5,6 +5,7 @@
 #ifndef LINEPROF_RECORD_H
 #define LINEPROF_RECORD_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -94,6 +95,9 @@ typedef struct lp_record_opts {
 	size_t mmap_pages;                 /* data pages per CPU ring (power of 2); 0: default
 	                                      (128; 512 with dwarf, whose samples are ~8 KiB) */
 	FILE *diag;                        /* one-line notices (fallbacks); NULL: stderr */
+	const sigset_t *target_sigmask;    /* the target's signal mask at exec; NULL: the caller's
+	                                      mask at the call (a caller that blocks signals to
+	                                      protect its own saving passes its mask from before) */
 	const lp_identity *identity;       /* of the launched process in its job; NULL: unknown */
 	int off_cpu;                       /* enum lp_off_cpu: --off-cpu, --no-off-cpu */
 } lp_record_opts;
@@ -106,8 +110,11 @@ typedef struct lp_record_opts {
  * system time to the user ip that entered the kernel; off-CPU time is
  * recorded unless opts->off_cpu is LP_OFFCPU_OFF (prof->off_cpu). What the
  * kernel does not allow is said on opts->diag, and the run goes on. SIGINT,
- * SIGTERM and SIGHUP sent to lineprof are forwarded to the target and the
- * profile is still completed. Returns LP_OK, or an lp_status with err set.
+ * SIGTERM, SIGHUP and SIGQUIT sent to lineprof reach the target once (one
+ * sent to the whole process group is not sent again); the second SIGINT or
+ * SIGTERM kills the target with SIGKILL. Either way the profile is still
+ * completed. The target gets PR_SET_PDEATHSIG (SIGKILL): it dies with
+ * lineprof. Returns LP_OK, or an lp_status with err set.
  */
 int lp_record_run(const lp_record_opts *opts, char *const argv[], lp_profile *prof,
 		  lp_error *err);

@@ -1079,6 +1079,7 @@ def fallback_no_pmu():
         head = next(csv.reader(f))
     check([h for h in head if h in ("cpu-clock", "cycles", "instructions")] == ["cpu-clock"],
           "CSV: the measured event only: %s" % head, r)
+    check(head[-1] == "linkage_name", "CSV: linkage_name last: %s" % head, r)
     with open(os.path.join(d, "h.json")) as f:
         doc = json.load(f)
     check([(e["name"], e["measured"]) for e in doc["events"]] == [("cycles", "cpu-clock")] and
@@ -1239,7 +1240,9 @@ def hits_cleanup():
     d = workdir()
 
     def group_of(pid):
-        return [l for l in tracefs_uprobe_events().splitlines() if ":lineprof_%d/" % pid in l]
+        # lineprof_<pid namespace>_<pid>_<start time>/
+        return [l for l in tracefs_uprobe_events().splitlines()
+                if re.search(r":lineprof_\d+_%d_\d+/" % pid, l)]
 
     p = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -1262,7 +1265,10 @@ def hits_cleanup():
     k.kill()
     k.wait()
     for t in target:
-        os.kill(t, signal.SIGKILL)
+        try:
+            os.kill(t, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # gone with lineprof already (PR_SET_PDEATHSIG)
     check(len(group_of(k.pid)) == len(live), "a killed lineprof leaves its probes")
     r = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d)
     check(r.code == 0, "the next run", r)

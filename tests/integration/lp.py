@@ -97,7 +97,8 @@ def parse_tables(text):
     lines = text.splitlines()
     i = 0
     while i < len(lines):
-        m = re.match(r"Function: (\S+) at line (\d+)$", lines[i])
+        # Names may hold blanks and brackets: "operator() [stl_function.h:412]".
+        m = re.match(r"Function: (.+) at line (\d+)$", lines[i])
         if not m:
             i += 1
             continue

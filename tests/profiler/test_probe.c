@@ -15,21 +15,21 @@
 
 #include "probe.h"
 
-/* The uprobe_events lines of our group (lineprof_<pid>/), via a private tracefs if needed. */
+/* The uprobe_events lines of our group (lineprof_<ns>_<pid>_<start>/), via a private tracefs if needed. */
 static int our_events(void)
 {
 	char cmd[512], line[1024], want[64];
 	FILE *f;
 	int n = 0;
 
-	snprintf(want, sizeof(want), ":lineprof_%d/", (int)getpid());
+	snprintf(want, sizeof(want), "_%d_", (int)getpid());
 	snprintf(cmd, sizeof(cmd),
 		 "cat /sys/kernel/tracing/uprobe_events 2>/dev/null || unshare -m sh -c "
 		 "'mount -t tracefs nodev /sys/kernel/tracing && cat /sys/kernel/tracing/uprobe_events'");
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, want) != NULL;
+		n += strstr(line, ":lineprof_") && strstr(line, want);
 	pclose(f);
 	return n;
 }

@@ -28,10 +28,14 @@ static const char fake_source[] =
 	"\treturn hot(1000);\n"
 	"}\n";
 
+/* The functions, by their ids' keys (module 0): hot, main, other, [prog+0x70]. */
+enum { FAKE_HOT, FAKE_MAIN, FAKE_OTHER, FAKE_NOLINE, FAKE_NFN };
+
 typedef struct fake {
 	char dir[64];
 	char file[128];
 	char file2[128];                 /* FAKE_MORE's second source file */
+	lp_func_desc fn[FAKE_NFN];       /* interned: one function, one desc */
 	lp_frame frames[8][2];
 	lp_profile *prof;
 	lp_report rep;
@@ -131,22 +135,46 @@ static int fake_code_build(fake *f)
 	return 0;
 }
 
-static int fake_span(void *ctx, const char *name, const char **file, int *first, int *last)
+static int fake_span(void *ctx, lp_func_id id, const char **file, int *first, int *last)
 {
 	fake *f = ctx;
 
 	*file = f->file;
-	if (strcmp(name, "hot") == 0)
+	if (id.module == 0 && id.key == FAKE_HOT)
 		*first = 1, *last = 7;
-	else if (strcmp(name, "main") == 0)
+	else if (id.module == 0 && id.key == FAKE_MAIN)
 		*first = 9, *last = 12;
 	else
 		return -1;
 	return 0;
 }
 
+/* The desc of the function named fn. */
+static const lp_func_desc *fake_fn(fake *f, const char *fn)
+{
+	for (int i = 0; i < FAKE_NFN; i++)
+		if (f->fn[i].name == fn)
+			return &f->fn[i];
+	abort();
+}
+
+static void fake_desc(fake *f, int key, const char *name, const char *file, int decl)
+{
+	lp_func_desc *d = &f->fn[key];
+
+	memset(d, 0, sizeof(*d));	/* fakes live on tests' stacks: no field is left to chance */
+	d->id = (lp_func_id){ 0, (uint64_t)key };
+	d->name = name;
+	d->module_name = "prog";
+	d->decl_file = file;
+	d->decl_line = file ? decl : 0;
+	d->addr = 0x10 * (uint64_t)(key + 1);
+	d->owner = d;
+}
+
 static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl)
 {
+	fr->fn = fake_fn(f, fn);
 	fr->function = fn;
 	fr->file = f->file;
 	fr->line = line;
@@ -155,6 +183,14 @@ static void fake_frame(lp_frame *fr, fake *f, const char *fn, int line, int decl
 	fr->module = 0;
 }
 
+/* The function stat of the function named name (tests look them up by name). */
+static inline const lp_func_stat *fake_func(const lp_report *rep, const char *name)
+{
+	for (size_t i = 0; i < rep->nfuncs; i++)
+		if (strcmp(rep->funcs[i].name, name) == 0)
+			return &rep->funcs[i];
+	return NULL;
+}
 
 /*
  * Optional extras for fake_build_opts (fake_build adds none):
@@ -229,15 +265,20 @@ static inline int fake_build_opts(fake *f, int flags)
 		return -1;
 	fputs(fake_source, src);
 	fclose(src);
+	snprintf(f->file2, sizeof(f->file2), "%s/alpha.c", f->dir);
+	fake_desc(f, FAKE_HOT, fake_hot, f->file, 1);
+	f->fn[FAKE_HOT].linkage = "_Z3hoti";    /* a C++ name: the exports carry it */
+	fake_desc(f, FAKE_MAIN, flags & FAKE_ODD ? fake_odd : fake_main, f->file, 9);
+	fake_desc(f, FAKE_OTHER, fake_other, f->file2, 1);
+	fake_desc(f, FAKE_NOLINE, fake_noline, NULL, 0);
 	fake_frame(&f->frames[0][0], f, fake_hot, 4, 1);
 	fake_frame(&f->frames[1][0], f, fake_hot, 5, 1);
-	fake_frame(&f->frames[2][0], f, fake_main, 11, 9);
+	fake_frame(&f->frames[2][0], f, f->fn[FAKE_MAIN].name, 11, 9);
 	fake_frame(&f->frames[3][0], f, fake_hot, 5, 1);   /* hot inlined into main */
-	fake_frame(&f->frames[3][1], f, fake_main, 11, 9);
+	fake_frame(&f->frames[3][1], f, f->fn[FAKE_MAIN].name, 11, 9);
 	f->frames[3][0].inlined = 1;
 	fake_frame(&f->frames[4][0], f, fake_hot, 6, 1);   /* hits only */
 	if (flags & FAKE_MORE) {
-		snprintf(f->file2, sizeof(f->file2), "%s/alpha.c", f->dir);
 		src = fopen(f->file2, "w");
 		if (!src)
 			return -1;
@@ -248,8 +289,6 @@ static inline int fake_build_opts(fake *f, int flags)
 		fake_frame(&f->frames[6][0], f, fake_noline, 0, 0);
 		f->frames[6][0].file = f->frames[6][0].decl_file = NULL;
 	}
-	if (flags & FAKE_ODD)
-		f->frames[2][0].function = f->frames[3][1].function = fake_odd;
 	f->prof = lp_profile_new();
 	f->prof->nevents = flags & FAKE_EVENTS2 ? 2 : 1;
 	strcpy(f->prof->events[0].name, "cycles");
@@ -339,7 +378,7 @@ static void fake_free(fake *f)
 		fprintf(stderr, "could not remove %s\n", f->dir);
 }
 
-/* Runs a renderer into a string (caller frees). */
+/* Runs a renderer into a string (caller frees), -f names resolved as lineprof does first. */
 static inline char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o)
 {
 	lp_render_ctx ctx = { .rep = &f->rep, .opts = o, .color = 0 };
@@ -349,7 +388,9 @@ static inline char *fake_render(fake *f, lp_render_fn *fn, const lp_view_opts *o
 	FILE *out = open_memstream(&buf, &len);
 
 	ctx.src = lp_sources_new(NULL, 0, NULL);
-	if (fn(&ctx, out, &err) != LP_OK)
+	if (lp_report_select(&f->rep, o->functions, o->nfunctions, o->merge_instances, &err) != LP_OK)
+		fprintf(out, "ERROR %s", err.msg);
+	else if (fn(&ctx, out, &err) != LP_OK)
 		fprintf(out, "ERROR %s", err.msg);
 	fclose(out);
 	lp_sources_free(ctx.src);

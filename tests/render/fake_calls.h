@@ -75,11 +75,15 @@ static const char fcg_source[] =
 static const char fcg_main[] = "main", fcg_a[] = "a", fcg_b[] = "b", fcg_c[] = "c",
 		  fcg_sq[] = "sq", fcg_j0[] = "j0", fcg_rec[] = "rec", fcg_shared[] = "shared";
 
-enum { FCG_NLOCS = 15 };
+enum { FCG_NLOCS = 15, FCG_NFN = 8 };
+
+static const char *const fcg_names[FCG_NFN] = { fcg_main, fcg_a, fcg_b, fcg_c, fcg_sq, fcg_j0,
+						 fcg_rec, fcg_shared };
 
 typedef struct fcg {
 	char dir[64];
 	char file[128];
+	lp_func_desc fn[FCG_NFN];    /* interned: one function, one desc; key = index */
 	struct { uint32_t module; uint64_t offset; lp_frame fr[2]; int n; } locs[FCG_NLOCS];
 	int nlocs;
 	lp_profile *prof;
@@ -99,13 +103,14 @@ static int fcg_lookup(void *ctx, lp_loc loc, int is_return, const lp_frame **out
 	abort();
 }
 
-static int fcg_span(void *ctx, const char *name, const char **file, int *first, int *last)
+static int fcg_span(void *ctx, lp_func_id id, const char **file, int *first, int *last)
 {
 	static const struct { const char *name; int first, last; } spans[] = {
 		{ "a", 4, 8 }, { "b", 10, 14 }, { "c", 16, 21 }, { "sq", 23, 24 },
 		{ "rec", 26, 31 }, { "shared", 33, 36 }, { "main", 38, 44 },
 	};
 	fcg *f = ctx;
+	const char *name = id.key < FCG_NFN ? fcg_names[id.key] : "";
 
 	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++)
 		if (strcmp(spans[i].name, name) == 0) {
@@ -140,6 +145,24 @@ static int fcg_decl(const char *fn)
 	return 0;
 }
 
+/* The desc of the function named fn. */
+static const lp_func_desc *fcg_fn(fcg *f, const char *fn)
+{
+	for (int i = 0; i < FCG_NFN; i++)
+		if (fcg_names[i] == fn)
+			return &f->fn[i];
+	abort();
+}
+
+/* The function stat of the function named name (tests look them up by name). */
+static inline const lp_func_stat *fcg_func(const lp_report *rep, const char *name)
+{
+	for (size_t i = 0; i < rep->nfuncs; i++)
+		if (strcmp(rep->funcs[i].name, name) == 0)
+			return &rep->funcs[i];
+	return NULL;
+}
+
 /* Location 0xOFF of module 0 is line LINE of FN (and, if FN2, inlined into FN2 at LINE2). */
 static void fcg_loc(fcg *f, uint32_t module, uint64_t off, const char *fn, int line,
 		    const char *fn2, int line2)
@@ -150,6 +173,7 @@ static void fcg_loc(fcg *f, uint32_t module, uint64_t off, const char *fn, int l
 	f->locs[f->nlocs].offset = off;
 	f->locs[f->nlocs].n = fn2 ? 2 : 1;
 	memset(fr, 0, 2 * sizeof(*fr));
+	fr[0].fn = fcg_fn(f, fn);
 	fr[0].function = fn;
 	fr[0].module = module;
 	if (module == 0) {
@@ -159,6 +183,7 @@ static void fcg_loc(fcg *f, uint32_t module, uint64_t off, const char *fn, int l
 	}
 	if (fn2) {
 		fr[0].inlined = 1;
+		fr[1].fn = fcg_fn(f, fn2);
 		fr[1].function = fn2;
 		fr[1].file = fr[1].decl_file = f->file;
 		fr[1].line = line2;
@@ -202,6 +227,18 @@ static int fcg_build(fcg *f, int callchain)
 		return -1;
 	fputs(fcg_source, src);
 	fclose(src);
+	for (int i = 0; i < FCG_NFN; i++) {
+		lp_func_desc *d = &f->fn[i];
+		int libm = fcg_names[i] == fcg_j0;
+
+		d->id = (lp_func_id){ libm ? 1 : 0, (uint64_t)i };
+		d->name = fcg_names[i];
+		d->module_name = libm ? "libm.so.6" : "cg";
+		d->decl_file = libm ? NULL : f->file;
+		d->decl_line = libm ? 0 : fcg_decl(fcg_names[i]);
+		d->addr = 0x100 * (uint64_t)(i + 1);
+		d->owner = d;
+	}
 	fcg_loc(f, 0, 0x100, fcg_main, 40, NULL, 0);
 	fcg_loc(f, 0, 0x110, fcg_main, 41, NULL, 0);
 	fcg_loc(f, 0, 0x120, fcg_main, 42, NULL, 0);
@@ -269,7 +306,9 @@ static inline char *fcg_render(fcg *f, lp_render_fn *fn, lp_view_opts *o, char *
 
 	o->diag = d;
 	ctx.src = lp_sources_new(NULL, 0, NULL);
-	if (fn(&ctx, out, &err) != LP_OK)
+	if (lp_report_select(&f->rep, o->functions, o->nfunctions, o->merge_instances, &err) != LP_OK)
+		fprintf(out, "ERROR %s", err.msg);
+	else if (fn(&ctx, out, &err) != LP_OK)
 		fprintf(out, "ERROR %s", err.msg);
 	fclose(out);
 	if (d) {

@@ -264,6 +264,45 @@ START_TEST(test_callgrind_without_stacks)
 }
 END_TEST
 
+/*
+ * Names and the command are the rest of their line: a newline would start a
+ * record, a leading "(N)" would be read as name compression. Escaped, and
+ * callgrind_annotate reads the file back with every name whole.
+ */
+START_TEST(test_hostile_names)
+{
+	lp_view_opts o;
+	char path[256], *got, *rep;
+	FILE *out;
+
+	free(f.prof->command);
+	f.prof->command = strdup("./cg\nsummary: 999 999");
+	free(f.prof->modules[1].path);
+	f.prof->modules[1].path = strdup("(7) lib\nfn=evil\t\x1b");
+	lp_view_opts_init(&o);
+	got = fcg_render(&f, lp_render_callgrind, &o, NULL);
+	ck_assert_msg(strstr(got, "\ncmd: ./cg\\nsummary: 999 999\n") != NULL, "%s", got);
+	ck_assert_msg(strstr(got, "\nob=(1000001) (7) lib\\nfn=evil\\t\\x1b\nfl=???\nfn=j0\n") != NULL,
+		      "%s", got);
+	ck_assert_msg(strstr(got, "\ncob=(1000000) (7) lib\\nfn=evil\\t\\x1b\n") != NULL, "%s", got);
+	ck_assert_ptr_null(strstr(got, "\nfn=evil"));
+	ck_assert_ptr_null(strstr(got, "\nsummary: 999"));
+	if (system("command -v callgrind_annotate >/dev/null 2>&1") == 0) {
+		snprintf(path, sizeof(path), "%s/callgrind.out.hostile", f.dir);
+		out = fopen(path, "w");
+		fputs(got, out);
+		fclose(out);
+		rep = run_annotate(path, "--auto=no");
+		/* The object's name read back whole, "(7)" and all; no function "evil". */
+		ck_assert_msg(strstr(rep, "exit=0\n") && strstr(rep, "100 (100.0%)  PROGRAM TOTALS") &&
+			      strstr(rep, "???:j0 [(7) lib\\nfn=evil\\t\\x1b]\n") && !strstr(rep, ":evil"),
+			      "%s", rep);
+		free(rep);
+	}
+	free(got);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("render-callgrind");
@@ -275,6 +314,7 @@ int main(void)
 	tcase_add_test(tc, test_callgrind_annotate_agrees);
 	tcase_add_test(tc, test_callgrind_annotate_lines);
 	tcase_add_test(tc, test_callgrind_without_stacks);
+	tcase_add_test(tc, test_hostile_names);
 	suite_add_tcase(s, tc);
 	return lp_check_run(s);
 }

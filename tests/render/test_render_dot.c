@@ -224,8 +224,21 @@ START_TEST(test_image_dot_fails)
 	lp_view_opts_init(&o);
 	ctx.opts = &o;
 	ck_assert_int_eq(lp_render_dot_image(&ctx, "svg", "/nonexistent/dir/g.svg", &err), LP_EFAIL);
-	ck_assert_msg(strstr(err.msg, "lineprof: dot failed to write /nonexistent/dir/g.svg") == err.msg,
+	ck_assert_msg(strstr(err.msg, "lineprof: cannot write /nonexistent/dir/g.svg") == err.msg,
 		      "%s", err.msg);
+	/* dot itself failing (a format it does not know): said, and nothing is left behind. */
+	{
+		char path[512], cmd[600];
+
+		lp_error_clear(&err);
+		snprintf(path, sizeof(path), "%s/fails/g.bogus", f.dir);
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s/fails", f.dir);
+		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(lp_render_dot_image(&ctx, "bogus-format", path, &err), LP_EFAIL);
+		ck_assert_msg(strstr(err.msg, "lineprof: dot failed to write ") == err.msg, "%s", err.msg);
+		snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s/fails)\"", f.dir);
+		ck_assert_msg(system(cmd) == 0, "no file or temporary left in %s/fails", f.dir);
+	}
 }
 END_TEST
 

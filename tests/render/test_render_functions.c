@@ -40,7 +40,7 @@ START_TEST(test_totals_from_stacks)
 	ck_assert_int_eq(f.rep.inclusive_from_stacks, 1);
 	ck_assert_uint_eq(f.rep.nfuncs, 8);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		const lp_func_stat *fs = lp_report_func(&f.rep, want[i].name);
+		const lp_func_stat *fs = fcg_func(&f.rep, want[i].name);
 
 		ck_assert_msg(fs != NULL, "%s", want[i].name);
 		ck_assert_msg(fs->self_samples == want[i].self && fs->total_samples == want[i].total,
@@ -88,13 +88,13 @@ END_TEST
 
 START_TEST(test_line_inclusive)
 {
-	const lp_line_stat *l = lp_report_line(&f.rep, f.file, 29, fcg_rec);
+	const lp_line_stat *l = lp_report_line(&f.rep, f.file, 29, fcg_fn(&f, fcg_rec));
 
 	/* rec's recursive call line, on 11 samples' stacks (twice on 8 of them): once each. */
 	ck_assert_uint_eq(l->samples, 0);
 	ck_assert_uint_eq(l->incl_samples, 11);
-	ck_assert_uint_eq(lp_report_line(&f.rep, f.file, 40, fcg_main)->incl_samples, 80);
-	ck_assert_uint_eq(lp_report_line(&f.rep, f.file, 18, fcg_c)->incl_samples, 25);
+	ck_assert_uint_eq(lp_report_line(&f.rep, f.file, 40, fcg_fn(&f, fcg_main))->incl_samples, 80);
+	ck_assert_uint_eq(lp_report_line(&f.rep, f.file, 18, fcg_fn(&f, fcg_c))->incl_samples, 25);
 }
 END_TEST
 
@@ -190,9 +190,9 @@ START_TEST(test_functions_without_stacks)
 	char *got, want[512];
 
 	ck_assert_int_eq(f.rep.inclusive_from_stacks, 0);
-	ck_assert_uint_eq(lp_report_func(&f.rep, "c")->total_samples, 35);
-	ck_assert_uint_eq(lp_report_func(&f.rep, "a")->total_samples, 20);
-	ck_assert_ptr_null(lp_report_func(&f.rep, "main"));
+	ck_assert_uint_eq(fcg_func(&f.rep, "c")->total_samples, 35);
+	ck_assert_uint_eq(fcg_func(&f.rep, "a")->total_samples, 20);
+	ck_assert_ptr_null(fcg_func(&f.rep, "main"));
 	lp_view_opts_init(&o);
 	o.functions_view = 1;
 	got = fcg_render(&f, lp_render_functions, &o, NULL);

@@ -179,7 +179,7 @@ static char *block(const char *all, const char *id)
 
 static const lp_line_stat *line_of(const lp_report *rep, const lp_line_stat *like)
 {
-	return lp_report_line(rep, like->file, like->line, like->function);
+	return lp_report_line(rep, like->file, like->line, like->fn);
 }
 
 /*
@@ -224,7 +224,7 @@ START_TEST(test_group_reports_are_the_groups)
 			}
 			ck_assert_uint_eq(self, cv.groups[g].samples);
 			for (size_t i = 0; i < w->nfuncs; i++) {
-				const lp_func_stat *fs = lp_report_func(&gr, w->funcs[i].name);
+				const lp_func_stat *fs = lp_report_func(&gr, w->funcs[i].fn->id);
 
 				total[i] += fs ? fs->total_samples : 0;
 			}
@@ -271,7 +271,7 @@ START_TEST(test_group_report_of_a_thread)
 	ck_assert_uint_eq(gr.nfuncs, 2);
 	ck_assert_str_eq(gr.funcs[0].name, "hot");
 	ck_assert_uint_eq(gr.funcs[0].self_samples, 20);
-	ck_assert_uint_eq(lp_report_func(&gr, "main")->total_samples, 20);
+	ck_assert_uint_eq(fake_func(&gr, "main")->total_samples, 20);
 	lp_report_free(&gr);
 	lp_groupset_free(&gs);
 }
@@ -452,6 +452,7 @@ START_TEST(test_html_group_waits)
 	lp_view_opts_init(&o);
 	o.functions = named;
 	o.nfunctions = 1;
+	ck_assert_int_eq(lp_report_select(&f.rep, named, 1, 0, &err), LP_OK);
 	ctx.rep = &f.rep;
 	ck_assert_int_eq(lp_ctxview_build(&cv, &f.rep, LP_BY_NONE, 0, &err), LP_OK);
 	ctx.src = lp_sources_new(NULL, 0, NULL);
@@ -543,7 +544,7 @@ START_TEST(test_by_columns_with_waits)
 		ck_assert_uint_le(st->nz, 2);
 		ck_assert_uint_eq(st->max_v, cv.line_v[i * 2 + st->max_g]);
 	}
-	l5 = lp_report_line(&f.rep, f.file, 5, fake_hot);
+	l5 = lp_report_line(&f.rep, f.file, 5, fake_fn(&f, fake_hot));
 	ck_assert_ptr_nonnull(l5);
 	i = (size_t)(l5 - f.rep.lines);
 	ck_assert_uint_eq(cv.line_v[i * 2], 4000000);

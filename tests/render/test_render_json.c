@@ -66,14 +66,15 @@ START_TEST(test_json_exact)
 		 "  \"by\": \"none\",\n"
 		 "  \"groups\": [],\n"
 		 "  \"functions\": [\n"
-		 "    {\"name\": \"hot\", \"file\": \"%s\", \"line\": 1, "
+		 "    {\"name\": \"hot\", \"linkage_name\": \"_Z3hoti\", \"file\": \"%s\", \"line\": 1, "
 		   "\"module\": \"/nonexistent/prog\", \"self_samples\": 40, "
 		   "\"self_s\": 0.040000000, \"self_percent\": 80.000000, \"total_samples\": 40, "
 		   "\"total_s\": 0.040000000, \"total_percent\": 80.000000, "
 		   "\"self_sys_s\": null, \"total_sys_s\": null, \"self_off_cpu_s\": null, "
 		   "\"total_off_cpu_s\": null, \"self_wall_s\": null, \"total_wall_s\": null, "
 		   "\"self_values\": [40000000, 3107]},\n"
-		 "    {\"name\": \"main<a,\\\"b\\\">\\u000a\\u0001\\ufffd\", \"file\": \"%s\", "
+		 "    {\"name\": \"main<a,\\\"b\\\">\\u000a\\u0001\\ufffd\", \"linkage_name\": null, "
+		   "\"file\": \"%s\", "
 		   "\"line\": 9, \"module\": \"/nonexistent/prog\", \"self_samples\": 10, "
 		   "\"self_s\": 0.010000000, \"self_percent\": 20.000000, \"total_samples\": 20, "
 		   "\"total_s\": 0.020000000, \"total_percent\": 40.000000, "
@@ -83,7 +84,8 @@ START_TEST(test_json_exact)
 		 "  ],\n"
 		 "  \"loops\": [],\n"
 		 "  \"lines\": [\n"
-		 "    {\"file\": \"%s\", \"line\": 5, \"function\": \"hot\", \"samples\": 30, "
+		 "    {\"file\": \"%s\", \"line\": 5, \"function\": \"hot\", "
+		   "\"linkage_name\": \"_Z3hoti\", \"samples\": 30, "
 		   "\"time_s\": 0.030000000, \"percent\": 60.000000, "
 		   "\"percent_of_function\": 75.000000, \"ci_low\": 46.181438, "
 		   "\"ci_high\": 72.391610, \"values\": [30000000, 3007], \"incl_samples\": 30, "
@@ -92,7 +94,8 @@ START_TEST(test_json_exact)
 		   "\"off_cpu_count\": 0, \"off_blocked_s\": null, \"off_runnable_s\": null, "
 		   "\"wait\": null, \"waits\": {}, \"incl_sys_s\": null, \"incl_off_cpu_s\": null, "
 		   "\"incl_wall_s\": null, \"hits\": 1000000},\n"
-		 "    {\"file\": \"%s\", \"line\": 4, \"function\": \"hot\", \"samples\": 10, "
+		 "    {\"file\": \"%s\", \"line\": 4, \"function\": \"hot\", "
+		   "\"linkage_name\": \"_Z3hoti\", \"samples\": 10, "
 		   "\"time_s\": 0.010000000, \"percent\": 20.000000, "
 		   "\"percent_of_function\": 25.000000, \"ci_low\": 11.243750, "
 		   "\"ci_high\": 33.037106, \"values\": [10000000, 100], \"incl_samples\": 10, "
@@ -102,7 +105,8 @@ START_TEST(test_json_exact)
 		   "\"wait\": null, \"waits\": {}, \"incl_sys_s\": null, \"incl_off_cpu_s\": null, "
 		   "\"incl_wall_s\": null, \"hits\": 1001},\n"
 		 "    {\"file\": \"%s\", \"line\": 11, "
-		   "\"function\": \"main<a,\\\"b\\\">\\u000a\\u0001\\ufffd\", \"samples\": 10, "
+		   "\"function\": \"main<a,\\\"b\\\">\\u000a\\u0001\\ufffd\", "
+		   "\"linkage_name\": null, \"samples\": 10, "
 		   "\"time_s\": 0.010000000, \"percent\": 20.000000, "
 		   "\"percent_of_function\": 100.000000, \"ci_low\": 11.243750, "
 		   "\"ci_high\": 33.037106, \"values\": [10000000, 50], \"incl_samples\": 20, "
@@ -111,7 +115,8 @@ START_TEST(test_json_exact)
 		   "\"off_cpu_count\": 0, \"off_blocked_s\": null, \"off_runnable_s\": null, "
 		   "\"wait\": null, \"waits\": {}, \"incl_sys_s\": null, \"incl_off_cpu_s\": null, "
 		   "\"incl_wall_s\": null, \"hits\": null},\n"
-		 "    {\"file\": \"%s\", \"line\": 6, \"function\": \"hot\", \"samples\": 0, "
+		 "    {\"file\": \"%s\", \"line\": 6, \"function\": \"hot\", "
+		   "\"linkage_name\": \"_Z3hoti\", \"samples\": 0, "
 		   "\"time_s\": 0.000000000, \"percent\": 0.000000, "
 		   "\"percent_of_function\": 0.000000, \"ci_low\": 0.000000, "
 		   "\"ci_high\": 7.134760, \"values\": [0, 0], \"incl_samples\": 0, "
@@ -159,10 +164,10 @@ START_TEST(test_json_unknowns)
 }
 END_TEST
 
-/* -f: those functions (found or not) and their lines; -z drops those without samples. */
+/* -f: those functions and their lines; -z drops those without samples; a miss is an error. */
 START_TEST(test_json_functions)
 {
-	const char *fns[] = { "nosuch", "other" };
+	const char *fns[] = { "hot", "other" };
 	lp_view_opts o;
 	char expect[4096], *got, *functions;
 
@@ -172,13 +177,14 @@ START_TEST(test_json_functions)
 	o.nfunctions = 2;
 	snprintf(expect, sizeof(expect),
 		 "  \"functions\": [\n"
-		 "    {\"name\": \"nosuch\", \"file\": null, \"line\": null, \"module\": null, "
-		   "\"self_samples\": 0, \"self_s\": 0.000000000, \"self_percent\": 0.000000, "
-		   "\"total_samples\": 0, \"total_s\": 0.000000000, \"total_percent\": 0.000000, "
+		 "    {\"name\": \"hot\", \"linkage_name\": \"_Z3hoti\", \"file\": \"%s\", \"line\": 1, "
+		   "\"module\": \"/nonexistent/prog\", \"self_samples\": 40, \"self_s\": 0.040000000, "
+		   "\"self_percent\": 66.666667, \"total_samples\": 40, \"total_s\": 0.040000000, "
+		   "\"total_percent\": 66.666667, "
 		   "\"self_sys_s\": null, \"total_sys_s\": null, \"self_off_cpu_s\": null, "
 		   "\"total_off_cpu_s\": null, \"self_wall_s\": null, \"total_wall_s\": null, "
-		   "\"self_values\": [0]},\n"
-		 "    {\"name\": \"other\", \"file\": \"%s\", \"line\": 1, "
+		   "\"self_values\": [40000000]},\n"
+		 "    {\"name\": \"other\", \"linkage_name\": null, \"file\": \"%s\", \"line\": 1, "
 		   "\"module\": \"/nonexistent/prog\", \"self_samples\": 5, \"self_s\": 0.005000000, "
 		   "\"self_percent\": 8.333333, \"total_samples\": 5, \"total_s\": 0.005000000, "
 		   "\"total_percent\": 8.333333, "
@@ -188,7 +194,26 @@ START_TEST(test_json_functions)
 		 "  ],\n"
 		 "  \"loops\": [],\n"
 		 "  \"lines\": [\n"
-		 "    {\"file\": \"%s\", \"line\": 2, \"function\": \"other\", \"samples\": 5, "
+		 "    {\"file\": \"%s\", \"line\": 5, \"function\": \"hot\", "
+		   "\"linkage_name\": \"_Z3hoti\", \"samples\": 30, "
+		   "\"time_s\": 0.030000000, \"percent\": 50.000000, \"percent_of_function\": 75.000000, "
+		   "\"ci_low\": 37.735024, \"ci_high\": 62.264976, \"values\": [30000000], "
+		   "\"incl_samples\": 30, \"incl_time_s\": 0.030000000, \"incl_percent\": 50.000000, "
+		   "\"sys_s\": null, \"off_cpu_s\": null, \"wall_s\": null, \"sys_samples\": 0, "
+		   "\"off_cpu_count\": 0, \"off_blocked_s\": null, \"off_runnable_s\": null, "
+		   "\"wait\": null, \"waits\": {}, \"incl_sys_s\": null, \"incl_off_cpu_s\": null, "
+		   "\"incl_wall_s\": null, \"hits\": null},\n"
+		 "    {\"file\": \"%s\", \"line\": 4, \"function\": \"hot\", "
+		   "\"linkage_name\": \"_Z3hoti\", \"samples\": 10, "
+		   "\"time_s\": 0.010000000, \"percent\": 16.666667, \"percent_of_function\": 25.000000, "
+		   "\"ci_low\": 9.313177, \"ci_high\": 28.031613, \"values\": [10000000], "
+		   "\"incl_samples\": 10, \"incl_time_s\": 0.010000000, \"incl_percent\": 16.666667, "
+		   "\"sys_s\": null, \"off_cpu_s\": null, \"wall_s\": null, \"sys_samples\": 0, "
+		   "\"off_cpu_count\": 0, \"off_blocked_s\": null, \"off_runnable_s\": null, "
+		   "\"wait\": null, \"waits\": {}, \"incl_sys_s\": null, \"incl_off_cpu_s\": null, "
+		   "\"incl_wall_s\": null, \"hits\": null},\n"
+		 "    {\"file\": \"%s\", \"line\": 2, \"function\": \"other\", "
+		   "\"linkage_name\": null, \"samples\": 5, "
 		   "\"time_s\": 0.005000000, \"percent\": 8.333333, \"percent_of_function\": 100.000000, "
 		   "\"ci_low\": 3.612046, \"ci_high\": 18.068942, \"values\": [5000000], "
 		   "\"incl_samples\": 5, \"incl_time_s\": 0.005000000, \"incl_percent\": 8.333333, "
@@ -198,16 +223,17 @@ START_TEST(test_json_functions)
 		   "\"incl_wall_s\": null, \"hits\": null}\n"
 		 "  ]\n"
 		 "}\n",
-		 f.file2, f.file2);
+		 f.file, f.file2, f.file, f.file, f.file2);
 	got = fake_render(&f, lp_render_json, &o);
 	functions = strstr(got, "  \"functions\": [");
 	ck_assert_ptr_nonnull(functions);
 	ck_assert_str_eq(functions, expect);
 	free(got);
-	o.skip_zero = 1;
+	/* A name that matches nothing is an error, with the nearest names. */
+	fns[0] = "hto";
 	got = fake_render(&f, lp_render_json, &o);
-	ck_assert_ptr_null(strstr(got, "nosuch"));
-	ck_assert_ptr_nonnull(strstr(got, "  \"functions\": [\n    {\"name\": \"other\""));
+	ck_assert_msg(strstr(got, "ERROR lineprof: function 'hto' not found in the profiled binaries "
+			      "(prog); closest: hot") == got, "%s", got);
 	free(got);
 }
 END_TEST
@@ -222,7 +248,8 @@ START_TEST(test_json_no_line_info)
 	lp_view_opts_init(&o);
 	got = fake_render(&f, lp_render_json, &o);
 	ck_assert_ptr_nonnull(strstr(got, "\n    {\"file\": null, \"line\": null, "
-					  "\"function\": \"[prog+0x70]\", \"samples\": 5, "));
+					  "\"function\": \"[prog+0x70]\", \"linkage_name\": null, "
+					  "\"samples\": 5, "));
 	free(got);
 }
 END_TEST

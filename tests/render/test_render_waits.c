@@ -147,18 +147,18 @@ START_TEST(test_csv_waits)
 	lp_view_opts_init(&o);
 	got = render(lp_render_csv, NULL, &o);
 	has(got, "ci_low,ci_high,sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,"
-		 "off_runnable_s,wait,incl_wall_s,cpu-clock\r\n");
+		 "off_runnable_s,wait,incl_wall_s,cpu-clock,linkage_name\r\n");
 	snprintf(row, sizeof(row), "%s,5,hot,30,0.030000000,60.000000,75.000000,46.181438,72.391610,"
 		 "0.000000000,0.020000000,0.050000000,0,2,0.020000000,0.000000000,other,0.050000000,"
-		 "30000000\r\n", f.file);
+		 "30000000,_Z3hoti\r\n", f.file);
 	has(got, row);
 	snprintf(row, sizeof(row), "%s,4,hot,10,0.010000000,20.000000,25.000000,11.243750,33.037106,"
 		 "0.005000000,0.000000000,0.015000000,5,0,0.000000000,0.000000000,,0.015000000,"
-		 "10000000\r\n", f.file);
+		 "10000000,_Z3hoti\r\n", f.file);
 	has(got, row);
 	snprintf(row, sizeof(row), "%s,6,hot,0,0.000000000,0.000000,0.000000,0.000000,7.134760,"
 		 "0.000000000,0.008000000,0.008000000,0,1,0.000000000,0.008000000,preempted,"
-		 "0.008000000,0\r\n", f.file);
+		 "0.008000000,0,_Z3hoti\r\n", f.file);
 	has(got, row);
 	free(got);
 }

@@ -113,8 +113,18 @@ def check_report_page(page, url, d, csvrows, functions, source_marker=None):
     check(target is not None and target.endswith("-" + top["line"]), "the link lands on line %s: %r"
           % (top["line"], target))
     lrow = row(page, "tr.target")
-    for col in ("Samples", "Time", "% Prog"):
-        check(lrow[col] == hot[col], "listing %s %r == hottest lines %r" % (col, lrow[col], hot[col]))
+    # A listing's line holds every function's samples there: two functions
+    # can share a line (a static function of a file compiled twice, as
+    # libm's s_sin.c is): the CSV's rows of that line add up to it.
+    same = [r for r in csvrows if r["file"] == top["file"] and r["line"] == top["line"]]
+    if len(same) == 1:
+        for col in ("Samples", "Time", "% Prog"):
+            check(lrow[col] == hot[col], "listing %s %r == hottest lines %r" % (col, lrow[col], hot[col]))
+    else:
+        check(int(lrow["Samples"]) == sum(int(r["samples"]) for r in same),
+              "listing Samples %r == the CSV's rows of the line %r" % (lrow["Samples"], same))
+        close(float(lrow["% Prog"]), sum(float(r["percent"]) for r in same), 0.1,
+              "listing % Prog vs the CSV's rows of the line")
     return name
 
 
@@ -370,6 +380,12 @@ def csv_place(r):
     return ("%s:%s" % (os.path.basename(r["file"]), r["line"]) if r["file"] else "(no line info)", r["function"])
 
 
+def counts_for(fn, csv_fn):
+    """Does a CSV row of function csv_fn count in fn's row of the function table? Its own lines,
+    and those of code outlined from it (an OpenMP region: main._omp_fn.0 counts in main)."""
+    return csv_fn == fn or csv_fn.startswith(fn + "._omp_fn.")
+
+
 def check_group(page, label, rows, col, fid, work_line, work_fn, result=None):
     """The group shown: its WORK line and WORK function are the CSV's per-group numbers, its flame graph its samples."""
     check(page.eval("document.body.getAttribute('data-block')") == label, "showing %s" % label, result)
@@ -387,7 +403,7 @@ def check_group(page, label, rows, col, fid, work_line, work_fn, result=None):
           "%s: the WORK line's %% Prog is its share of %s's own total" % (label, label), result)
     # The function: its lines' per-group times add up to its row.
     fn = fn_row(page, work_fn)
-    close(float(fn["Time"]), sum(float(r[col]) for r in rows if r["function"] == work_fn) * 1e6, 0.06,
+    close(float(fn["Time"]), sum(float(r[col]) for r in rows if counts_for(work_fn, r["function"])) * 1e6, 0.06,
           "%s: %s's Time vs the sum of its CSV rows' %s" % (label, work_fn, col), result)
     # The hottest lines are the group's: each row's Time is the CSV's for that line and group (the
     # order is by Time + Sys + blocked Off-CPU where those are recorded, which the CSV has for the
@@ -454,7 +470,9 @@ def html_threads():
             label = choose(page, "thread", value)
             tid = label.split()[-1]
             check(label == "thread " + tid and "t%s_s" % tid in cols, "%r is a thread of the CSV" % label)
-            t, n = check_group(page, label, rows, "t%s_s" % tid, fid, work_line, work["function"])
+            # WORK is in the parallel region main._omp_fn.0, which counts in main's row.
+            check(counts_for("main", work["function"]), "WORK is main's or its region's: %r" % work["function"])
+            t, n = check_group(page, label, rows, "t%s_s" % tid, fid, work_line, "main")
             times[tid] = t
             mine = listing_row(page, fid[1], work_line)
             for k in ("Sys", "Off-CPU", "Wall"):

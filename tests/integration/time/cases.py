@@ -314,7 +314,7 @@ def mpi_yield_wait():
         print("needs Open MPI (mpirun, mpi.h) and root")
         sys.exit(SKIP)
     d = workdir()
-    r = run(["record", "-o", "mpi.lprof", "--call-graph=dwarf", "-F", "500", "--mmap-pages", "1024",
+    r = run(["record", "-o", "mpi.lprof", "--call-graph=dwarf,2048", "-F", "500", "--mmap-pages", "1024",
              "mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "mpi_yield_when_idle", "1",
              "-np", "2", exe], cwd=d, timeout=170)
     m = re.search(r"received .* after waiting ([\d.]+) s", r.out)
