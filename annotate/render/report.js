@@ -156,8 +156,7 @@
 		C.named.forEach(function (nf) {
 			var box = el('div', { 'class': 'named' });
 			if (!nf.found) {
-				box.appendChild(el('h3', null, 'Function: ' + nf.name + (nf.in_whole ?
-					' (no samples in ' + C.label + ')' : ' (not found in the profiled binaries)')));
+				box.appendChild(el('h3', null, 'Function: ' + nf.name + ' (its table could not be built)'));
 				s.appendChild(box);
 				return;
 			}
