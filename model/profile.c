@@ -17,6 +17,8 @@
  */
 typedef struct lp_table {
 	uint32_t *slots;
+	lp_loc *keys;    /* the addresses table only: each slot's address, so that a probe
+	                    reads the table and not the (large, scattered) entry */
 	size_t cap;
 	size_t indexed;
 } lp_table;
@@ -75,13 +77,14 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 /* Keeps the load factor under 1/2; rehashing needs each entry's hash again. */
 typedef uint64_t (*lp_hash_fn)(const lp_profile *p, uint32_t idx);
 
-static void table_put(uint32_t *slots, size_t cap, uint64_t h, uint32_t i)
+static size_t table_put(uint32_t *slots, size_t cap, uint64_t h, uint32_t i)
 {
 	size_t s = h & (cap - 1);
 
 	while (slots[s])
 		s = (s + 1) & (cap - 1);
 	slots[s] = i + 1;
+	return s;
 }
 
 /* Ready for a lookup and one insert among count entries: every entry indexed, load under 1/2. */
@@ -106,11 +109,6 @@ static int table_rehash(lp_table *t, size_t count, const lp_profile *p, lp_hash_
 	for (; t->indexed < count; t->indexed++)
 		table_put(t->slots, t->cap, hash(p, (uint32_t)t->indexed), (uint32_t)t->indexed);
 	return 0;
-}
-
-static uint64_t addr_hash(const lp_profile *p, uint32_t i)
-{
-	return hash_loc(p->addrs[i].loc);
 }
 
 static uint64_t hit_hash(const lp_profile *p, uint32_t i)
@@ -196,6 +194,7 @@ void lp_profile_free(lp_profile *p)
 	free(p->command);
 	if (p->index) {
 		free(p->index->addrs.slots);
+		free(p->index->addrs.keys);
 		free(p->index->stacks.slots);
 		free(p->index->hits.slots);
 		free(p->index->ctx_addrs.slots);
@@ -540,16 +539,50 @@ static int totals_overflow(const lp_profile *p, const lp_counts *c)
 	return 0;
 }
 
+/* table_rehash for the addresses, whose slots keep their keys. */
+static int addr_rehash(lp_profile *p)
+{
+	lp_table *t = &p->index->addrs;
+	size_t ncap = t->cap ? t->cap : 128;
+
+	if (t->indexed == p->naddrs && (p->naddrs + 1) * 2 <= t->cap)
+		return 0;
+	while (ncap < (p->naddrs + 1) * 2)
+		ncap *= 2;
+	if (ncap != t->cap) {
+		uint32_t *slots = calloc(ncap, sizeof(*slots));
+		lp_loc *keys = malloc(ncap * sizeof(*keys));
+
+		if (!slots || !keys) {
+			free(slots);
+			free(keys);
+			return -1;
+		}
+		free(t->slots);
+		free(t->keys);
+		t->slots = slots;
+		t->keys = keys;
+		t->cap = ncap;
+		t->indexed = 0;
+	}
+	for (; t->indexed < p->naddrs; t->indexed++) {
+		const lp_loc *l = &p->addrs[t->indexed].loc;
+
+		t->keys[table_put(t->slots, t->cap, hash_loc(*l), (uint32_t)t->indexed)] = *l;
+	}
+	return 0;
+}
+
 static lp_addr *addr_get(lp_profile *p, lp_loc loc)
 {
 	lp_table *t = &p->index->addrs;
 	lp_addr *a;
 	size_t s;
 
-	if (table_rehash(t, p->naddrs, p, addr_hash))
+	if (addr_rehash(p))
 		return NULL;
 	for (s = hash_loc(loc) & (t->cap - 1); t->slots[s]; s = (s + 1) & (t->cap - 1))
-		if (loc_eq(p->addrs[t->slots[s] - 1].loc, loc))
+		if (loc_eq(t->keys[s], loc))
 			return &p->addrs[t->slots[s] - 1];
 	if (grow((void **)&p->addrs, &p->index->cap_addrs, p->naddrs + 1, sizeof(*p->addrs)))
 		return NULL;
@@ -558,6 +591,7 @@ static lp_addr *addr_get(lp_profile *p, lp_loc loc)
 	a->loc.module = loc.module;
 	a->loc.offset = loc.offset;
 	t->slots[s] = (uint32_t)++p->naddrs;
+	t->keys[s] = a->loc;
 	t->indexed++;
 	return a;
 }

@@ -22,6 +22,7 @@ typedef struct lp_output {
 	char *path;   /* the name to replace */
 	char *tmp;    /* the temporary beside it; NULL once committed or aborted */
 	FILE *f;      /* write here */
+	char *buf;    /* f's buffer: large, a merged job's profile is hundreds of MB */
 } lp_output;
 
 /*
