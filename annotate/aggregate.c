@@ -984,15 +984,8 @@ static int descset_add(lp_descset *s, const lp_func_desc *d)
 {
 	if (!d)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		const lp_func_desc **v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (LP_GROW(s->v, s->n, s->cap))
+		return -1;
 	s->v[s->n++] = d;
 	return 0;
 }
