@@ -9,14 +9,8 @@
 #include <string.h>
 
 #include "codeview.h"
+#include "containers.h"
 #include "report.h"
-
-/* Keys are interned pointers and small ints: (a, b, c) -> index + 1. */
-typedef struct lp_keymap {
-	uint64_t (*keys)[3];
-	uint32_t *slots;
-	size_t cap, n;
-} lp_keymap;
 
 /* The frame outlined code's stack gets for its function at the region's line. */
 typedef struct lp_region_frame {
@@ -41,107 +35,14 @@ struct lp_report_index {
 	int labelled;
 };
 
-static uint64_t key_hash(const uint64_t k[3])
-{
-	uint64_t h = k[0] * 0x9e3779b97f4a7c15ULL ^ (k[1] + 0x632be59bd9b4e019ULL) * 0xbf58476d1ce4e5b9ULL;
-
-	h ^= k[2] * 0x94d049bb133111ebULL;
-	return h ^ (h >> 31);
-}
-
-static int keymap_rehash(lp_keymap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 256;
-	uint32_t *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -1;
-	for (size_t i = 0; i < m->n; i++) {
-		size_t s = key_hash(m->keys[i]) & (cap - 1);
-
-		while (slots[s])
-			s = (s + 1) & (cap - 1);
-		slots[s] = (uint32_t)i + 1;
-	}
-	free(m->slots);
-	m->slots = slots;
-	m->cap = cap;
-	return 0;
-}
-
-/* Index of key, inserting it when new (*added = 1); -1 when out of memory. */
-static long keymap_get(lp_keymap *m, const uint64_t key[3], int *added)
-{
-	size_t s;
-
-	*added = 0;
-	if ((m->n + 1) * 2 > m->cap && keymap_rehash(m))
-		return -1;
-	for (s = key_hash(key) & (m->cap - 1); m->slots[s]; s = (s + 1) & (m->cap - 1)) {
-		const uint64_t *k = m->keys[m->slots[s] - 1];
-
-		if (k[0] == key[0] && k[1] == key[1] && k[2] == key[2])
-			return (long)m->slots[s] - 1;
-	}
-	if (m->n % 256 == 0) {
-		void *nk = realloc(m->keys, (m->n + 256) * sizeof(*m->keys));
-
-		if (!nk)
-			return -1;
-		m->keys = nk;
-	}
-	memcpy(m->keys[m->n], key, sizeof(m->keys[0]));
-	m->slots[s] = (uint32_t)++m->n;
-	*added = 1;
-	return (long)m->n - 1;
-}
-
-static long keymap_find(const lp_keymap *m, const uint64_t key[3])
-{
-	if (!m->cap)
-		return -1;
-	for (size_t s = key_hash(key) & (m->cap - 1); m->slots[s]; s = (s + 1) & (m->cap - 1)) {
-		const uint64_t *k = m->keys[m->slots[s] - 1];
-
-		if (k[0] == key[0] && k[1] == key[1] && k[2] == key[2])
-			return (long)m->slots[s] - 1;
-	}
-	return -1;
-}
-
-static void keymap_free(lp_keymap *m)
-{
-	free(m->keys);
-	free(m->slots);
-	memset(m, 0, sizeof(*m));
-}
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -1;
-	memset((char *)n + *cap * elem, 0, (ncap - *cap) * elem);
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 /* Descs are interned by the symbolizer: one function, one pointer. */
 static lp_line_stat *line_get(lp_report *rep, const lp_frame *f)
 {
 	uint64_t key[3] = { (uintptr_t)f->file, (uint64_t)f->line, (uintptr_t)f->fn };
 	int added;
-	long i = keymap_get(&rep->index->lines, key, &added);
+	long i = lp_keymap_get(&rep->index->lines, key, &added);
 
-	if (i < 0 || grow((void **)&rep->lines, &rep->index->cap_lines, (size_t)i + 1,
+	if (i < 0 || lp_grow_zeroed((void **)&rep->lines, &rep->index->cap_lines, (size_t)i + 1,
 			  sizeof(*rep->lines)))
 		return NULL;
 	if (added) {
@@ -161,9 +62,9 @@ static long func_get(lp_report *rep, const lp_frame *f)
 	const lp_func_desc *fn = f->fn->owner ? f->fn->owner : f->fn;
 	uint64_t key[3] = { (uintptr_t)fn, 0, 0 };
 	int added;
-	long i = keymap_get(&rep->index->funcs, key, &added);
+	long i = lp_keymap_get(&rep->index->funcs, key, &added);
 
-	if (i < 0 || grow((void **)&rep->funcs, &rep->index->cap_funcs, (size_t)i + 1,
+	if (i < 0 || lp_grow_zeroed((void **)&rep->funcs, &rep->index->cap_funcs, (size_t)i + 1,
 			  sizeof(*rep->funcs)))
 		return -1;
 	if (added) {
@@ -250,9 +151,9 @@ static int edge_add(lp_report *rep, long caller, long callee, const lp_counts *c
 {
 	uint64_t key[3] = { (uint64_t)caller, (uint64_t)callee, 0 };
 	int added;
-	long i = keymap_get(&rep->index->edges, key, &added);
+	long i = lp_keymap_get(&rep->index->edges, key, &added);
 
-	if (i < 0 || grow((void **)&rep->edges, &rep->index->cap_edges, (size_t)i + 1,
+	if (i < 0 || lp_grow_zeroed((void **)&rep->edges, &rep->index->cap_edges, (size_t)i + 1,
 			  sizeof(*rep->edges)))
 		return -1;
 	if (added) {
@@ -273,9 +174,9 @@ static int call_add(lp_report *rep, const lp_frame *at, lp_loc loc, int is_retur
 	uint64_t key[3] = { (uintptr_t)at->file, (uint64_t)at->line,
 			    (uint64_t)caller << 32 | (uint64_t)callee };
 	int added;
-	long i = keymap_get(&rep->index->calls, key, &added);
+	long i = lp_keymap_get(&rep->index->calls, key, &added);
 
-	if (i < 0 || grow((void **)&rep->calls, &rep->index->cap_calls, (size_t)i + 1,
+	if (i < 0 || lp_grow_zeroed((void **)&rep->calls, &rep->index->cap_calls, (size_t)i + 1,
 			  sizeof(*rep->calls)))
 		return -1;
 	if (added) {
@@ -727,19 +628,19 @@ static int sort_all(lp_report *rep)
 		rep->addr_func[a] = newidx[rep->addr_func[a]];
 	free(order);
 	free(newidx);
-	keymap_free(&rep->index->lines);
-	keymap_free(&rep->index->funcs);
+	lp_keymap_free(&rep->index->lines);
+	lp_keymap_free(&rep->index->funcs);
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *l = &rep->lines[i];
 		uint64_t key[3] = { (uintptr_t)l->file, (uint64_t)l->line, (uintptr_t)l->fn };
 
-		if (keymap_get(&rep->index->lines, key, &added) < 0)
+		if (lp_keymap_get(&rep->index->lines, key, &added) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < rep->nfuncs; i++) {
 		uint64_t key[3] = { (uintptr_t)rep->funcs[i].fn, 0, 0 };
 
-		if (keymap_get(&rep->index->funcs, key, &added) < 0)
+		if (lp_keymap_get(&rep->index->funcs, key, &added) < 0)
 			return -1;
 	}
 	return 0;
@@ -785,10 +686,10 @@ int lp_report_build(lp_report *rep, const lp_profile *prof, const lp_symbolizer 
 void lp_report_free(lp_report *rep)
 {
 	if (rep->index) {
-		keymap_free(&rep->index->lines);
-		keymap_free(&rep->index->funcs);
-		keymap_free(&rep->index->edges);
-		keymap_free(&rep->index->calls);
+		lp_keymap_free(&rep->index->lines);
+		lp_keymap_free(&rep->index->funcs);
+		lp_keymap_free(&rep->index->edges);
+		lp_keymap_free(&rep->index->calls);
 		for (size_t i = 0; i < rep->index->nregions; i++)
 			free(rep->index->regions[i]);
 		free(rep->index->regions);
@@ -1023,7 +924,7 @@ const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int l
 				   const lp_func_desc *fn)
 {
 	uint64_t key[3] = { (uintptr_t)file, (uint64_t)line, (uintptr_t)fn };
-	long i = keymap_find(&rep->index->lines, key);
+	long i = lp_keymap_find(&rep->index->lines, key);
 
 	return i < 0 ? NULL : &rep->lines[i];
 }
@@ -1085,15 +986,8 @@ static int descset_add(lp_descset *s, const lp_func_desc *d)
 {
 	if (!d)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		const lp_func_desc **v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (LP_GROW(s->v, s->n, s->cap))
+		return -1;
 	s->v[s->n++] = d;
 	return 0;
 }

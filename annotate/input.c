@@ -12,21 +12,7 @@
 #include <unistd.h>
 
 #include "input.h"
-
-static const char *kind_of(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
+#include "lineprof/output.h"
 
 /* The kernel's own file systems: files that look regular but are not data. */
 static int is_pseudo(long type)
@@ -66,7 +52,7 @@ int lp_input_check(const char *path, struct stat *st, const char **why)
 	if (stat(path, st) != 0)
 		return -1;
 	if (!S_ISREG(st->st_mode))
-		return refuse(why, kind_of(st->st_mode));
+		return refuse(why, lp_file_kind(st->st_mode));
 	if (statfs(path, &fs) == 0 && is_pseudo((long)fs.f_type))
 		return refuse(why, "on a kernel file system such as /proc or /sys");
 	return 0;

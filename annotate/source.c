@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "input.h"
 #include "source.h"
 
@@ -266,15 +267,8 @@ static lp_srcname *get(lp_sources *s, const char *name)
 	for (size_t i = 0; i < s->nnames; i++)
 		if (strcmp(s->names[i].name, name) == 0)
 			return s->last = &s->names[i];
-	if (s->nnames == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		lp_srcname *nn = realloc(s->names, cap * sizeof(*nn));
-
-		if (!nn)
-			return NULL;
-		s->names = nn;
-		s->cap = cap;
-	}
+	if (LP_GROW(s->names, s->nnames, s->cap))
+		return NULL;
 	n = &s->names[s->nnames];
 	memset(n, 0, sizeof(*n));
 	n->name = strdup(name);

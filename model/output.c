@@ -43,7 +43,7 @@ static const char *base_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static const char *kind_of(mode_t m)
+const char *lp_file_kind(mode_t m)
 {
 	if (S_ISLNK(m))
 		return "a symbolic link";
@@ -77,7 +77,7 @@ static int check_target(const char *path, const char *opt, int code, lp_error *e
 				    "writes through one: name the file it points to, or another file",
 				    opt, path);
 	return lp_error_set(err, code, "lineprof: %s %s: is %s, and lineprof only ever replaces "
-			    "regular files: choose another file name", opt, path, kind_of(st.st_mode));
+			    "regular files: choose another file name", opt, path, lp_file_kind(st.st_mode));
 }
 
 /* "<dir>/.<base>.XXXXXX" into a malloc'd template for mkostemp. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "containers.h"
 #include "diff.h"
 #include "linemap.h"
 #include "render.h"
@@ -166,15 +167,8 @@ typedef struct lp_files {
 
 static int add_newfile(lp_files *fs, const char *file)
 {
-	if (fs->nnew == fs->capnew) {
-		size_t cap = fs->capnew ? fs->capnew * 2 : 64;
-		const char **n = realloc(fs->newf, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		fs->newf = n;
-		fs->capnew = cap;
-	}
+	if (LP_GROW(fs->newf, fs->nnew, fs->capnew))
+		return -1;
 	fs->newf[fs->nnew++] = file;
 	return 0;
 }
@@ -292,15 +286,8 @@ static lp_filemap *filemap_of(lp_diff_build_ctx *b, const char *base, const char
 	for (size_t i = 0; i < fs->n; i++)
 		if (strcmp(fs->f[i].base, base) == 0)
 			return &fs->f[(b->last = i + 1) - 1];
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 32;
-		lp_filemap *n = realloc(fs->f, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		fs->f = n;
-		fs->cap = cap;
-	}
+	if (LP_GROW(fs->f, fs->n, fs->cap))
+		return NULL;
 	m = &fs->f[fs->n++];
 	b->last = fs->n;
 	memset(m, 0, sizeof(*m));

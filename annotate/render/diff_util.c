@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
 #include "diffview.h"
 
 void lp_dtab_col(lp_dtab *t, const char *head, int width)
@@ -17,21 +18,13 @@ void lp_dtab_col(lp_dtab *t, const char *head, int width)
 
 int lp_dtab_row(lp_dtab *t, const char *text, int tint)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		void *c = realloc(t->cells, cap * sizeof(*t->cells));
-		void *x = c ? realloc(t->text, cap * sizeof(*t->text)) : NULL;
-		void *k = x ? realloc(t->tint, cap * sizeof(*t->tint)) : NULL;
+	/* Three arrays, one capacity: it moves only once all three have grown. */
+	size_t capc = t->cap, capx = t->cap, capk = t->cap;
 
-		if (c)
-			t->cells = c;
-		if (x)
-			t->text = x;
-		if (!k)
-			return -1;
-		t->tint = k;
-		t->cap = cap;
-	}
+	if (LP_GROW(t->cells, t->n, capc) || LP_GROW(t->text, t->n, capx) ||
+	    LP_GROW(t->tint, t->n, capk))
+		return -1;
+	t->cap = capc;
 	t->text[t->n] = strdup(text ? text : "");
 	if (!t->text[t->n])
 		return -1;

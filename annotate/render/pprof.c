@@ -34,6 +34,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "containers.h"
 #include "elf_file.h"
 #include "profile.pb-c.h"
 #include "rows.h"
@@ -50,95 +51,9 @@ typedef Perftools__Profiles__Location Location;
 typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 
-/* A hash table of (up to three) 64-bit keys -> index, for strings, locations and functions. */
-typedef struct lp_pmap {
-	uint64_t (*keys)[3];
-	uint32_t *slots;
-	size_t cap, n;
-} lp_pmap;
-
-static uint64_t pmap_hash(const uint64_t k[3])
-{
-	uint64_t h = k[0] * 0x9e3779b97f4a7c15ULL ^ k[1] * 0xbf58476d1ce4e5b9ULL ^ k[2] * 0x94d049bb133111ebULL;
-
-	return h ^ (h >> 31);
-}
-
-/* The index of key, or (with add) a new one n; -1 if absent or out of memory. */
-static long pmap_get(lp_pmap *m, const uint64_t key[3], int add, int *added)
-{
-	size_t s;
-
-	*added = 0;
-	if (add && (m->n + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		uint32_t *slots = calloc(cap, sizeof(*slots));
-
-		if (!slots)
-			return -1;
-		for (size_t i = 0; i < m->n; i++) {
-			size_t t = pmap_hash(m->keys[i]) & (cap - 1);
-
-			while (slots[t])
-				t = (t + 1) & (cap - 1);
-			slots[t] = (uint32_t)i + 1;
-		}
-		free(m->slots);
-		m->slots = slots;
-		m->cap = cap;
-	}
-	if (!m->cap)
-		return -1;
-	for (s = pmap_hash(key) & (m->cap - 1); m->slots[s]; s = (s + 1) & (m->cap - 1)) {
-		const uint64_t *k = m->keys[m->slots[s] - 1];
-
-		if (k[0] == key[0] && k[1] == key[1] && k[2] == key[2])
-			return (long)m->slots[s] - 1;
-	}
-	if (!add)
-		return -1;
-	if (m->n % 1024 == 0) {
-		void *nk = realloc(m->keys, (m->n + 1024) * sizeof(*m->keys));
-
-		if (!nk)
-			return -1;
-		m->keys = nk;
-	}
-	memcpy(m->keys[m->n], key, sizeof(m->keys[0]));
-	m->slots[s] = (uint32_t)++m->n;
-	*added = 1;
-	return (long)m->n - 1;
-}
-
-static void pmap_free(lp_pmap *m)
-{
-	free(m->keys);
-	free(m->slots);
-}
-
-/* Growing arrays of messages and of pointers to them, as protobuf-c wants them. */
-#define GROW(arr, n, cap) grow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr)))
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 typedef struct lp_pprof {
 	const lp_report *rep;
-	lp_pmap strmap, locmap, funcmap;
+	lp_keymap strmap, locmap, funcmap;
 	char **strs;
 	size_t nstrs, capstrs;
 	Location *locs;
@@ -180,7 +95,7 @@ static int64_t str(lp_pprof *pp, const char *s)
 	key[2] = 0;
 	/* Equal hashes of different strings chain through key[2]: a collision is never merged. */
 	for (;; key[2]++) {
-		i = pmap_get(&pp->strmap, key, 1, &added);
+		i = lp_keymap_get(&pp->strmap, key, &added);
 		if (i < 0) {
 			pp->oom = 1;
 			return 0;
@@ -190,7 +105,7 @@ static int64_t str(lp_pprof *pp, const char *s)
 	}
 	if (!added)
 		return i;
-	if (GROW(pp->strs, pp->nstrs, pp->capstrs) || !(pp->strs[pp->nstrs] = strdup(s))) {
+	if (LP_GROW(pp->strs, pp->nstrs, pp->capstrs) || !(pp->strs[pp->nstrs] = strdup(s))) {
 		pp->oom = 1;
 		return 0;
 	}
@@ -203,10 +118,10 @@ static uint64_t function_id(lp_pprof *pp, const lp_frame *f)
 	/* One Function per function (its identity), named as the views name it. */
 	uint64_t key[3] = { (uintptr_t)f->fn, (uintptr_t)file, f->module };
 	int added;
-	long i = pmap_get(&pp->funcmap, key, 1, &added);
+	long i = lp_keymap_get(&pp->funcmap, key, &added);
 	Function *fn;
 
-	if (i < 0 || (added && GROW(pp->funcs, pp->nfuncs, pp->capfuncs))) {
+	if (i < 0 || (added && LP_GROW(pp->funcs, pp->nfuncs, pp->capfuncs))) {
 		pp->oom = 1;
 		return 0;
 	}
@@ -240,11 +155,11 @@ static uint64_t location_id(lp_pprof *pp, lp_loc loc, int is_return)
 	uint64_t key[3] = { loc.module, off, 0 };
 	const lp_frame *fr;
 	int added, n;
-	long i = pmap_get(&pp->locmap, key, 1, &added);
+	long i = lp_keymap_get(&pp->locmap, key, &added);
 	Location *l;
 
-	if (i < 0 || (added && (GROW(pp->locs, pp->nlocs, pp->caplocs) ||
-				GROW(pp->loc_line0, pp->nlocs, pp->caploc_line0)))) {
+	if (i < 0 || (added && (LP_GROW(pp->locs, pp->nlocs, pp->caplocs) ||
+				LP_GROW(pp->loc_line0, pp->nlocs, pp->caploc_line0)))) {
 		pp->oom = 1;
 		return 0;
 	}
@@ -260,7 +175,7 @@ static uint64_t location_id(lp_pprof *pp, lp_loc loc, int is_return)
 	pp->loc_line0[pp->nlocs] = pp->nlines;
 	n = rep->sym.lookup(rep->sym.ctx, loc, is_return, &fr);
 	for (int k = 0; k < n; k++) {
-		if (GROW(pp->lines, pp->nlines, pp->caplines)) {
+		if (LP_GROW(pp->lines, pp->nlines, pp->caplines)) {
 			pp->oom = 1;
 			return 0;
 		}
@@ -278,9 +193,9 @@ static int64_t *sample_add(lp_pprof *pp)
 {
 	Sample *s;
 
-	if (GROW(pp->samples, pp->nsamples, pp->capsamples) ||
-	    GROW(pp->sample_id0, pp->nsamples, pp->capsample_id0) ||
-	    grow((void **)&pp->vals, &pp->capvals, (pp->nsamples + 1) * (size_t)pp->nvalues,
+	if (LP_GROW(pp->samples, pp->nsamples, pp->capsamples) ||
+	    LP_GROW(pp->sample_id0, pp->nsamples, pp->capsample_id0) ||
+	    lp_grow((void **)&pp->vals, &pp->capvals, (pp->nsamples + 1) * (size_t)pp->nvalues,
 		 sizeof(*pp->vals))) {
 		pp->oom = 1;
 		return NULL;
@@ -295,7 +210,7 @@ static int64_t *sample_add(lp_pprof *pp)
 
 static void sample_loc(lp_pprof *pp, uint64_t id)
 {
-	if (!id || GROW(pp->ids, pp->nids, pp->capids)) {
+	if (!id || LP_GROW(pp->ids, pp->nids, pp->capids)) {
 		pp->oom = 1;
 		return;
 	}
@@ -333,7 +248,7 @@ static void add_samples(lp_pprof *pp, const lp_layout *lay)
 	const lp_profile *p = pp->rep->prof;
 	int stacks = pp->rep->inclusive_from_stacks;
 	uint64_t (*left)[NQ] = calloc(p->naddrs + 1, sizeof(*left));
-	lp_pmap addr_of = { 0 };
+	lp_keymap addr_of = { 0 };
 	int added;
 
 	if (!left)
@@ -341,7 +256,7 @@ static void add_samples(lp_pprof *pp, const lp_layout *lay)
 	for (size_t a = 0; a < p->naddrs; a++) {
 		uint64_t key[3] = { p->addrs[a].loc.module, p->addrs[a].loc.offset, 0 };
 
-		if (pmap_get(&addr_of, key, 1, &added) < 0)
+		if (lp_keymap_get(&addr_of, key, &added) < 0)
 			goto oom;
 		quantities(&p->addrs[a].c, left[a]);
 	}
@@ -364,7 +279,7 @@ static void add_samples(lp_pprof *pp, const lp_layout *lay)
 			continue;
 		key[0] = p->frames[st->first].module;
 		key[1] = p->frames[st->first].offset;
-		a = pmap_get(&addr_of, key, 0, &added);
+		a = lp_keymap_find(&addr_of, key);
 		for (int k = 0; a >= 0 && k < NQ; k++)
 			left[a][k] -= q[k] < left[a][k] ? q[k] : left[a][k];
 	}
@@ -397,12 +312,12 @@ static void add_samples(lp_pprof *pp, const lp_layout *lay)
 		v[lay->hits_at] = (int64_t)p->hits[h].count;
 		sample_loc(pp, location_id(pp, p->hits[h].loc, 0));
 	}
-	pmap_free(&addr_of);
+	lp_keymap_free(&addr_of);
 	free(left);
 	return;
 oom:
 	pp->oom = 1;
-	pmap_free(&addr_of);
+	lp_keymap_free(&addr_of);
 	free(left);
 }
 
@@ -595,9 +510,9 @@ out:
 	for (size_t i = 0; i < pp.nstrs; i++)
 		free(pp.strs[i]);
 	free(pp.strs);
-	pmap_free(&pp.strmap);
-	pmap_free(&pp.locmap);
-	pmap_free(&pp.funcmap);
+	lp_keymap_free(&pp.strmap);
+	lp_keymap_free(&pp.locmap);
+	lp_keymap_free(&pp.funcmap);
 	free(pp.locs);
 	free(pp.lines);
 	free(pp.loc_line0);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "codeview.h"
+#include "containers.h"
 #include "rows.h"
 
 #define LP_CELL 48
@@ -37,21 +38,13 @@ static void table_col(lp_table *t, const char *head, int width)
 
 static char *table_row(lp_table *t, const char *text, double share)
 {
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		void *c = realloc(t->cells, cap * sizeof(*t->cells));
-		void *x = c ? realloc(t->text, cap * sizeof(*t->text)) : NULL;
-		void *s = x ? realloc(t->share, cap * sizeof(*t->share)) : NULL;
+	/* Three arrays, one capacity: it moves only once all three have grown. */
+	size_t capc = t->cap, capx = t->cap, caps = t->cap;
 
-		if (c)
-			t->cells = c;
-		if (x)
-			t->text = x;
-		if (!s)
-			return NULL;
-		t->share = s;
-		t->cap = cap;
-	}
+	if (LP_GROW(t->cells, t->nrows, capc) || LP_GROW(t->text, t->nrows, capx) ||
+	    LP_GROW(t->share, t->nrows, caps))
+		return NULL;
+	t->cap = capc;
 	memset(t->cells[t->nrows], 0, sizeof(t->cells[0]));
 	t->text[t->nrows] = text;
 	t->share[t->nrows] = share;
@@ -428,15 +421,8 @@ static lp_fn_row *row_at(lp_fn_view *v, const char *file, int line, int in_span)
 	for (size_t i = 0; !in_span && i < v->nrows; i++)
 		if (!v->rows[i].in_span && v->rows[i].file == file && v->rows[i].line == line)
 			return &v->rows[i];
-	if (v->nrows == v->caprows) {
-		size_t cap = v->caprows ? 2 * v->caprows : 64;
-		lp_fn_row *rows = realloc(v->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			return NULL;
-		v->rows = rows;
-		v->caprows = cap;
-	}
+	if (LP_GROW(v->rows, v->nrows, v->caprows))
+		return NULL;
 	r = &v->rows[v->nrows++];
 	memset(r, 0, sizeof(*r));
 	r->file = file;

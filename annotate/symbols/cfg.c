@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "containers.h"
 
 int lp_cfg_init(lp_cfg *g, size_t nblocks)
 {
@@ -31,15 +32,8 @@ int lp_cfg_add_edge(lp_cfg *g, int from, int to, int kind)
 {
 	if (from < 0 || to < 0 || (size_t)from >= g->nblocks || (size_t)to >= g->nblocks)
 		return 0;
-	if (g->nedges == g->cap_edges) {
-		size_t cap = g->cap_edges ? 2 * g->cap_edges : 64;
-		lp_cfg_edge *e = realloc(g->edges, cap * sizeof(*e));
-
-		if (!e)
-			return -1;
-		g->edges = e;
-		g->cap_edges = cap;
-	}
+	if (LP_GROW(g->edges, g->nedges, g->cap_edges))
+		return -1;
 	g->edges[g->nedges++] = (lp_cfg_edge){ (uint32_t)from, (uint32_t)to, (uint8_t)kind };
 	return 0;
 }

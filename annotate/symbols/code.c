@@ -17,6 +17,7 @@
 #include <gelf.h>
 
 #include "code.h"
+#include "containers.h"
 #include "dwarf_file.h"
 #include "dwarf_index.h"
 #include "elf_file.h"
@@ -513,15 +514,8 @@ static int cmp_ref(const void *pa, const void *pb)
 
 static int remember(lp_codetab *ct, lp_fcode *fc)
 {
-	if (ct->nfns == ct->capfns) {
-		size_t cap = ct->capfns ? 2 * ct->capfns : 64;
-		lp_fcode **v = realloc(ct->fns, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		ct->fns = v;
-		ct->capfns = cap;
-	}
+	if (LP_GROW(ct->fns, ct->nfns, ct->capfns))
+		return -1;
 	if (ct->nrefs + fc->nranges > ct->caprefs) {
 		size_t cap = 2 * (ct->nrefs + fc->nranges) + 64;
 		lp_coderef *v = realloc(ct->refs, cap * sizeof(*v));

@@ -6,20 +6,14 @@
 
 #include <dwarf.h>
 
+#include "containers.h"
 #include "dwarf_file.h"
 #include "dwarf_index.h"
 
 static int lp_dieindex_push(lp_dieindex *ix, Dwarf_Addr lo, Dwarf_Addr hi, Dwarf_Die *die)
 {
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap ? 2 * ix->cap : 256;
-		lp_dierange *r = realloc(ix->r, cap * sizeof(*r));
-
-		if (!r)
-			return -1;
-		ix->r = r;
-		ix->cap = cap;
-	}
+	if (LP_GROW(ix->r, ix->n, ix->cap))
+		return -1;
 	ix->r[ix->n++] = (lp_dierange){ lo, hi, *die };
 	return 0;
 }

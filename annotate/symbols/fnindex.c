@@ -12,6 +12,7 @@
 
 #include <dwarf.h>
 
+#include "containers.h"
 #include "fnindex.h"
 
 #define LP_FN_WALK_DEPTH 256
@@ -152,23 +153,6 @@ struct lp_fnindex {
 	int oom;
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 size_t lp_fnindex_count(const lp_fnindex *ix)
 {
 	return ix->n;
@@ -209,7 +193,7 @@ static int64_t fn_get(lp_fnindex *ix, uint64_t key, int *added)
 	*added = 0;
 	if (i >= 0)
 		return i;
-	if (grow((void **)&ix->fns, &ix->cap, ix->n + 1, sizeof(*ix->fns)) != 0 ||
+	if (LP_GROW(ix->fns, ix->n, ix->cap) != 0 ||
 	    u64map_put(&ix->bykey, key, (uint32_t)ix->n) != 0) {
 		ix->oom = 1;
 		return -1;
@@ -322,7 +306,7 @@ typedef struct lp_fnwalk {
 
 static int32_t scope_push(lp_fnindex *ix, const char *name, int32_t parent, int64_t fn)
 {
-	if (grow((void **)&ix->scopes, &ix->capscopes, ix->nscopes + 1, sizeof(*ix->scopes)) != 0) {
+	if (LP_GROW(ix->scopes, ix->nscopes, ix->capscopes) != 0) {
 		ix->oom = 1;
 		return parent;
 	}
@@ -616,7 +600,7 @@ static void walk_call_site(lp_fnwalk *w, Dwarf_Die *die)
 			;
 		else
 			continue;
-		if (grow((void **)&ix->calls, &ix->capcalls, ix->ncalls + 1, sizeof(*ix->calls)) != 0) {
+		if (LP_GROW(ix->calls, ix->ncalls, ix->capcalls) != 0) {
 			ix->oom = 1;
 			return;
 		}
@@ -863,7 +847,7 @@ static void range_add(lp_fnindex *ix, uint64_t lo, uint64_t hi, int64_t fn)
 {
 	if (fn < 0 || hi <= lo)
 		return;
-	if (grow((void **)&ix->syms, &ix->capsyms, ix->nsyms + 1, sizeof(*ix->syms)) != 0) {
+	if (LP_GROW(ix->syms, ix->nsyms, ix->capsyms) != 0) {
 		ix->oom = 1;
 		return;
 	}
@@ -876,7 +860,7 @@ static void alias_add(lp_fnindex *ix, int64_t fn, const char *name)
 
 	if ((f->linkage && strcmp(f->linkage, name) == 0) || (f->base && strcmp(f->base, name) == 0))
 		return;
-	if (grow((void **)&ix->aliases, &ix->capaliases, ix->naliases + 1, sizeof(*ix->aliases)) != 0) {
+	if (LP_GROW(ix->aliases, ix->naliases, ix->capaliases) != 0) {
 		ix->oom = 1;
 		return;
 	}

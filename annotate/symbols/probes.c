@@ -32,6 +32,7 @@
 
 #include "lineprof/annotate.h"
 #include "code.h"
+#include "containers.h"
 #include "counters.h"
 #include "dwarf_file.h"
 #include "elf_file.h"
@@ -53,15 +54,8 @@ typedef struct lp_pquery {
 
 static int pquery_add(lp_pquery *q, uint64_t a)
 {
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 256;
-		uint64_t *v = realloc(q->addrs, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		q->addrs = v;
-		q->cap = cap;
-	}
+	if (LP_GROW(q->addrs, q->n, q->cap))
+		return -1;
 	q->addrs[q->n++] = a;
 	return 0;
 }
@@ -155,15 +149,8 @@ static int pout_add(lp_pout *o, const char *path, uint64_t off)
 {
 	char *copy;
 
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 64;
-		lp_probe *v = realloc(o->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		o->v = v;
-		o->cap = cap;
-	}
+	if (LP_GROW(o->v, o->n, o->cap))
+		return -1;
 	copy = strdup(path);
 	if (!copy)
 		return -1;
@@ -403,15 +390,8 @@ static long plan_probe(lp_hitplan *hp, const char *path, uint64_t off)
 
 static int plan_term(lp_hitplan *hp, uint32_t probe, int32_t sign)
 {
-	if (hp->nterms == hp->capterms) {
-		size_t cap = hp->capterms ? 2 * hp->capterms : 256;
-		lp_count_term *v = realloc(hp->terms, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		hp->terms = v;
-		hp->capterms = cap;
-	}
+	if (LP_GROW(hp->terms, hp->nterms, hp->capterms))
+		return -1;
 	hp->terms[hp->nterms++] = (lp_count_term){ probe, sign };
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include <gelf.h>
 
 #include "lineprof/annotate.h"
+#include "containers.h"
 #include "dwarf_file.h"
 #include "input.h"
 
@@ -183,15 +184,8 @@ static lp_uwproc *proc_get(lp_unwind *u, int pid)
 	for (size_t i = 0; i < u->nprocs; i++)
 		if (u->procs[i]->pid == pid)
 			return u->procs[i];
-	if (u->nprocs == u->capprocs) {
-		size_t cap = u->capprocs ? 2 * u->capprocs : 4;
-		lp_uwproc **n = realloc(u->procs, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		u->procs = n;
-		u->capprocs = cap;
-	}
+	if (LP_GROW(u->procs, u->nprocs, u->capprocs))
+		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -316,15 +310,8 @@ static int report(lp_uwproc *p, uint64_t addr)
 			p->stale = 1;
 			return -1;
 		}
-	if (p->nmods == p->capmods) {
-		size_t cap = p->capmods ? 2 * p->capmods : 16;
-		lp_uwmod *n = realloc(p->mods, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		p->mods = n;
-		p->capmods = cap;
-	}
+	if (LP_GROW(p->mods, p->nmods, p->capmods))
+		return -1;
 	memmove(&p->mods[i + 1], &p->mods[i], (p->nmods - i) * sizeof(*p->mods));
 	p->nmods++;
 	e = &p->mods[i];

@@ -15,6 +15,7 @@
 #define LINEPROF_OUTPUT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "lineprof/error.h"
 
@@ -54,5 +55,12 @@ void lp_output_abort(lp_output *out);
  * replaced through lp_output_open/commit (or removed). NULL with err set.
  */
 char *lp_output_fallback(const char *base, lp_error *err);
+
+/*
+ * What a file that is not a regular one is, for messages: "a directory",
+ * "a FIFO", "a symbolic link" (from lstat)... "not a regular file" for
+ * anything else. Shared with annotate/'s checks on the files it reads.
+ */
+const char *lp_file_kind(mode_t m);
 
 #endif

@@ -14,9 +14,9 @@ import subprocess
 import sys
 import time
 
-from lp import (HEADING, LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_functions,
-                parse_top, parse_tables,
-                pct, prog, row_of, run, samples, workdir)
+from lp import (HEADING, LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error,
+                parse_functions, parse_tables, parse_top, pct, proc_stat, prog, row_of, run, samples,
+                uprobes_usable, wait_for, workdir)
 
 
 def hot_table(result, function, source, marker):
@@ -145,29 +145,6 @@ def target_abort():
     r = run(["-f", "burn", prog("behave"), "abort"], cwd=d)
     check(r.code == 128 + signal.SIGABRT, "exit 134 after abort()", r)
     hot_table(r, "burn", "behave.c", "BURN")
-
-
-def proc_stat(pid):
-    """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime."""
-    with open("/proc/%d/stat" % pid) as f:
-        text = f.read()
-    return text[text.rindex(")") + 2:].split()
-
-
-def cpu_seconds(pid):
-    st = proc_stat(pid)
-    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for(cond, what, timeout=60.0):
-    """Polls cond() until it returns something true: conditions, never a guess at timing."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.01)
-    check(False, "timed out after %.0f s waiting for %s" % (timeout, what))
 
 
 def running_target(lp, exe, cpu=0.1):
@@ -1109,10 +1086,6 @@ def metrics_list():
         d = workdir()
         p = run(["-e", "cycles,instructions", "-f", "hot_work", prog("hotline")], cwd=d)
         check("IPC" in parse_tables(p.report)["hot_work"]["heads"], "an IPC column with a PMU", p)
-
-
-def uprobes_usable():
-    return os.path.exists("/sys/bus/event_source/devices/uprobe") and os.geteuid() == 0
 
 
 def gcov_counts(d, exe, source, args):

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 LINEPROF = os.environ["LINEPROF"]
 PROGRAMS_SRC = os.environ["PROGRAMS_SRC"]
@@ -71,6 +72,43 @@ def check(cond, what, result=None):
         if result is not None:
             sys.stderr.write("%r\n" % (result,))
         sys.exit(1)
+
+
+def shared_workdir():
+    """A work directory an unprivileged user can write into too (its profile, its files)."""
+    d = workdir()
+    os.chmod(d, 0o777)
+    return d
+
+
+def wait_for(cond, what, timeout=60.0):
+    """Polls cond() until it returns something true: a state, never a guess at timing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.01)
+    check(False, "timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+def proc_stat(pid, tid=None):
+    """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [6] flags, [11] utime, [12] stime."""
+    path = "/proc/%d/task/%d/stat" % (pid, tid) if tid else "/proc/%d/stat" % pid
+    with open(path) as f:
+        text = f.read()
+    return text[text.rindex(")") + 2:].split()
+
+
+def cpu_seconds(pid, tid=None):
+    """The CPU time (user + system) pid (or its thread tid) has used so far, in seconds."""
+    st = proc_stat(pid, tid)
+    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def uprobes_usable():
+    """Root, and a kernel with uprobes (--hits places them)."""
+    return os.geteuid() == 0 and os.path.exists("/sys/bus/event_source/devices/uprobe/type")
 
 
 def one_line_error(result, code, needle):

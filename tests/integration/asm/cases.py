@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-from lp import (LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_tables,
-                prog, row_of, run, workdir)
+from lp import (LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_tables, prog, row_of,
+                run, uprobes_usable, workdir)
 
 NEST = "asm/loopnest.c"
 
@@ -342,10 +342,6 @@ def asm_binary_gone():
     check(r.code == 1 and "-f hot_work: not found" in r.err, "exit 1, said", r)
     check("Function: hot_work, machine code: no samples in code that lineprof can read" in r.report,
           "says there is no code", r)
-
-
-def uprobes_usable():
-    return os.path.exists("/sys/bus/event_source/devices/uprobe") and os.geteuid() == 0
 
 
 def probe_hits(err):

@@ -13,36 +13,12 @@ import signal
 import subprocess
 import time
 
-from lp import (LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_top, run,
-                workdir)
+from lp import (LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error, parse_top,
+                proc_stat, run, wait_for, workdir)
 
 SPIN = os.path.realpath(os.environ["PROG_SPIN"])
 SRC = "attach/spin.c"
 NOBODY = 65534
-
-
-def proc_stat(pid, tid=None):
-    """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [6] flags, [11] utime, [12] stime."""
-    path = "/proc/%d/task/%d/stat" % (pid, tid) if tid else "/proc/%d/stat" % pid
-    with open(path) as f:
-        text = f.read()
-    return text[text.rindex(")") + 2:].split()
-
-
-def cpu_seconds(pid, tid=None):
-    st = proc_stat(pid, tid)
-    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for(cond, what, timeout=60.0):
-    """Polls cond() until it returns something true: conditions, never a guess at timing."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.01)
-    check(False, "timed out after %.0f s waiting for %s" % (timeout, what))
 
 
 def as_user(uid):

@@ -16,10 +16,10 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 
 from lp import (LINEPROF, PROGRAMS_SRC, SKIP, Result, case, check, main, marker_line, one_line_error,
-                parse_tables, pct, prog, row_of, run, samples, workdir)
+                parse_tables, pct, prog, row_of, run, samples, shared_workdir, uprobes_usable, wait_for,
+                workdir)
 
 NOBODY = 65534
 
@@ -38,24 +38,6 @@ def run_as_nobody(args, cwd, timeout=120, **kw):
                            LINEPROF] + list(args), cwd=cwd, capture_output=True, text=True,
                           errors="replace", timeout=timeout, **kw)
     return Result(proc, args)
-
-
-def shared_workdir():
-    """A work directory an unprivileged user can write too."""
-    d = workdir()
-    os.chmod(d, 0o777)
-    return d
-
-
-def wait_for(cond, what, timeout=60.0):
-    """Polls cond() until it returns something true: a state, never a guess at timing."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.01)
-    check(False, "timed out after %.0f s waiting for %s" % (timeout, what))
 
 
 def status_field(pid, name):
@@ -765,10 +747,6 @@ def killed_lineprof_kills_target():
 
 
 # ---- uprobes (--hits) ----
-
-def uprobes_usable():
-    return is_root() and os.path.exists("/sys/bus/event_source/devices/uprobe/type")
-
 
 def tracefs(cmd):
     """Runs cmd in a shell whose cwd is a tracefs root (a private mount if none is mounted)."""

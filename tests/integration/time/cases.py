@@ -17,8 +17,8 @@ import subprocess
 import sys
 import time
 
-from lp import (LINEPROF, SKIP, case, check, main, marker_line, parse_tables, prog, row_of,
-                run, workdir)
+from lp import (LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, parse_tables, prog, row_of, run,
+                shared_workdir, wait_for, workdir)
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 PARANOID = "/proc/sys/kernel/perf_event_paranoid"
@@ -26,13 +26,6 @@ PARANOID = "/proc/sys/kernel/perf_event_paranoid"
 
 def time_prog(name):
     return os.environ["PROG_TIME_" + name.upper()]
-
-
-def shared_workdir():
-    """A work directory the unprivileged user can write its profile into."""
-    d = workdir()
-    os.chmod(d, 0o777)
-    return d
 
 
 def lines_of(doc, function=None, line=None):
@@ -327,23 +320,6 @@ def mpi_yield_wait():
     rw = float(recv["Incl. Wall"] or 0)
     check(0.7 * waited <= rw <= 1.3 * waited,
           "rank 1's wait on the MPI_Recv line (%.0f us) is the %.0f us it waited" % (rw, waited), a)
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        st = f.read()
-    st = st[st.rindex(")") + 2:].split()
-    return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for(cond, what, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.01)
-    check(False, "timed out after %.0f s waiting for %s" % (timeout, what))
 
 
 def target_of(lp, exe, cpu):
