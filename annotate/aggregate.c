@@ -218,7 +218,8 @@ static void waits_of(const lp_report *rep, const lp_addr *a, const lp_frame *lea
 	w->off_count = c->off_count;
 	for (int i = 0; i < LP_NOFF; i++)
 		w->off_ns[i] = c->off_ns[i];
-	if (!c->off_count)
+	/* A group's counts (groups.h) keep the waits' time, not their number. */
+	if (!c->off_count && !c->off_ns[LP_OFF_BLOCKED] && !c->off_ns[LP_OFF_RUNNABLE])
 		return;
 	if (c->off_ns[LP_OFF_BLOCKED]) {
 		int after = rep->sym.after_syscall ? rep->sym.after_syscall(rep->sym.ctx, a->loc) : -1;
@@ -744,7 +745,8 @@ void lp_line_incl_times(const lp_report *rep, const lp_line_stat *ls, lp_times *
 
 int lp_line_has_data(const lp_line_stat *ls)
 {
-	return ls->samples || ls->w.sys_samples || ls->w.off_count || ls->has_hits;
+	return ls->samples || ls->w.sys_samples || ls->w.off_count || lp_waits_off_ns(&ls->w) ||
+	       ls->has_hits;
 }
 
 int lp_line_has_incl(const lp_report *rep, const lp_line_stat *ls)

@@ -22,9 +22,19 @@
 
 #define LP_LEVEL_MAX 32
 
+/* A frame of a stack, at the instruction it stands for (a return address's call). */
+typedef struct lp_cv_frame {
+	uint32_t module;
+	uint32_t stack;
+	uint64_t off;
+} lp_cv_frame;
+
 struct lp_codeview {
 	size_t *by_loc;               /* prof->addrs, sorted by location */
 	int indexed;
+	lp_cv_frame *frames;          /* every stack's frames, by (module, offset, stack) */
+	size_t nframes;
+	int frames_indexed;
 	lp_cv_func **funcs;           /* sorted by code pointer */
 	size_t nfuncs, capfuncs;
 	const char *unsupported;      /* a machine whose code could not be decoded */
@@ -54,6 +64,7 @@ void lp_codeview_free(lp_codeview *cv)
 		func_free(cv->funcs[i]);
 	free(cv->funcs);
 	free(cv->by_loc);
+	free(cv->frames);
 	free(cv->sloops);
 	free(cv);
 }
@@ -387,16 +398,76 @@ static int loop_trim(lp_cv_func *f, int li, const lp_ident *ids, int level)
 	return 0;
 }
 
+static int cmp_frame(const void *pa, const void *pb)
+{
+	const lp_cv_frame *a = pa, *b = pb;
+
+	if (a->module != b->module)
+		return a->module < b->module ? -1 : 1;
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	return (a->stack > b->stack) - (a->stack < b->stack);
+}
+
+/*
+ * The stacks' frames by place, built once per report: a function finds the
+ * stacks through its code by a search, not by reading every stack (a
+ * thousand functions times every stack was most of a view's time).
+ */
+static int index_frames(const lp_report *rep)
+{
+	lp_codeview *cv = rep->code;
+	const lp_profile *p = rep->prof;
+	size_t n = 0;
+
+	if (cv->frames_indexed)
+		return 0;
+	for (size_t s = 0; s < p->nstacks; s++)
+		n += p->stacks[s].depth;
+	cv->frames = malloc((n + 1) * sizeof(*cv->frames));
+	if (!cv->frames)
+		return -1;
+	for (size_t s = 0; s < p->nstacks; s++) {
+		const lp_stack *st = &p->stacks[s];
+
+		for (uint32_t d = 0; d < st->depth; d++) {
+			lp_loc loc = p->frames[st->first + d];
+
+			cv->frames[cv->nframes++] = (lp_cv_frame){ loc.module, (uint32_t)s,
+								   loc.offset - (d > 0 && loc.offset > 0) };
+		}
+	}
+	qsort(cv->frames, cv->nframes, sizeof(*cv->frames), cmp_frame);
+	cv->frames_indexed = 1;
+	return 0;
+}
+
+/* A stack through one loop of the function (at one of its frames). */
+typedef struct lp_cv_pass {
+	uint32_t stack;
+	int loop;
+} lp_cv_pass;
+
+static int cmp_pass(const void *pa, const void *pb)
+{
+	const lp_cv_pass *a = pa, *b = pb;
+
+	return (a->stack > b->stack) - (a->stack < b->stack);
+}
+
 /* Totals from the call stacks: each stack counts once for each loop it passes through. */
 static int loop_totals_from_stacks(const lp_report *rep, lp_cv_func *f)
 {
 	const lp_profile *p = rep->prof;
 	const lp_fcode *fc = f->code;
+	const lp_codeview *cv = rep->code;
 	uint64_t lo = UINT64_MAX, hi = 0;
+	size_t first = 0, last, npass = 0;
 	char *hit = calloc(f->nloops + 1, 1);
 	int *touched = malloc((f->nloops + 1) * sizeof(*touched));
+	lp_cv_pass *pass = NULL;
 
-	if (!hit || !touched) {
+	if (!hit || !touched || index_frames(rep) != 0) {
 		free(hit);
 		free(touched);
 		return -1;
@@ -407,30 +478,51 @@ static int loop_totals_from_stacks(const lp_report *rep, lp_cv_func *f)
 		if (fc->insns[i].offset + fc->insns[i].size > hi)
 			hi = fc->insns[i].offset + fc->insns[i].size;
 	}
-	for (size_t s = 0; s < p->nstacks; s++) {
-		const lp_stack *st = &p->stacks[s];
+	/* The frames in [lo, hi) of the function's module, then those inside one of its loops. */
+	for (size_t n = cv->nframes; n > 0;) {
+		size_t half = n / 2;
+		const lp_cv_frame *x = &cv->frames[first + half];
+
+		if (x->module < fc->module || (x->module == fc->module && x->off < lo)) {
+			first += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	for (last = first; last < cv->nframes && cv->frames[last].module == fc->module &&
+	     cv->frames[last].off < hi; last++)
+		;
+	pass = malloc((last - first + 1) * sizeof(*pass));
+	if (!pass) {
+		free(hit);
+		free(touched);
+		return -1;
+	}
+	for (size_t k = first; k < last; k++) {
+		long i = lp_fcode_insn_at(fc, cv->frames[k].off);
+
+		if (i >= 0 && f->insns[i].loop >= 0)
+			pass[npass++] = (lp_cv_pass){ cv->frames[k].stack, f->insns[i].loop };
+	}
+	qsort(pass, npass, sizeof(*pass), cmp_pass);
+	for (size_t k = 0; k < npass;) {
+		const lp_stack *st = &p->stacks[pass[k].stack];
 		int nt = 0;
 
-		for (uint32_t d = 0; d < st->depth; d++) {
-			lp_loc loc = p->frames[st->first + d];
-			uint64_t off = loc.offset - (d > 0 && loc.offset > 0);
-			long i;
-
-			if (loc.module != fc->module || off < lo || off >= hi ||
-			    (i = lp_fcode_insn_at(fc, off)) < 0)
-				continue;
-			for (int l = f->insns[i].loop; l >= 0; l = f->loops[l].parent)
+		for (uint32_t s = pass[k].stack; k < npass && pass[k].stack == s; k++)
+			for (int l = pass[k].loop; l >= 0; l = f->loops[l].parent)
 				if (!hit[l]) {
 					hit[l] = 1;
 					touched[nt++] = l;
 				}
-		}
-		for (int k = 0; k < nt; k++) {
-			f->loops[touched[k]].total_samples += st->c.samples;
-			f->loops[touched[k]].total_value0 += st->c.value[0];
-			hit[touched[k]] = 0;
+		for (int j = 0; j < nt; j++) {
+			f->loops[touched[j]].total_samples += st->c.samples;
+			f->loops[touched[j]].total_value0 += st->c.value[0];
+			hit[touched[j]] = 0;
 		}
 	}
+	free(pass);
 	free(hit);
 	free(touched);
 	return 0;

@@ -171,7 +171,7 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 	const lp_render_ctx *ctx = cs->ctx;
 	const lp_report *rep = ctx->rep;
 	/* A line without samples, waits or hits shows only its hits and what ran inside it. */
-	int data = in->samples || in->has_hits || in->sys_samples || in->off_count;
+	int data = in->samples || in->has_hits || in->sys_samples || in->off_count || in->off_ns;
 	/* Timer units where Time is measured; else the sampled event's count. */
 	double units = rep->has_time ? lp_report_seconds(rep, in->value[0], in->samples) / ctx->opts->unit
 				     : (double)in->value[0];

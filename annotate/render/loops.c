@@ -20,11 +20,10 @@
 void lp_render_loop_notes(const lp_render_ctx *ctx, const lp_cv_sloop *loops, size_t n,
 			  const char *function, const char *file, int line, char *buf, size_t size)
 {
-	lp_totals t;
+	lp_totals t = { 0 };
 	size_t len = 0;
 
 	buf[0] = '\0';
-	lp_totals_of(ctx->rep, &t);
 	for (size_t i = 0; i < n && len + 1 < size; i++) {
 		const lp_cv_sloop *l = &loops[i];
 		int k;
@@ -32,6 +31,9 @@ void lp_render_loop_notes(const lp_render_ctx *ctx, const lp_cv_sloop *loops, si
 		if (l->file != file || l->header_line != line || !l->total_samples ||
 		    (function && (!l->function || strcmp(l->function, function) != 0)))
 			continue;
+		/* The totals only for a note: asked for every line of a listing, this is most lines' cost. */
+		if (!len)
+			lp_totals_of(ctx->rep, &t);
 		k = snprintf(buf + len, size - len, "  <== loop %d-%d: %.1f %% (%.4g s), self %.1f %%",
 			     l->first_line, l->last_line,
 			     100.0 * lp_totals_share(&t, l->total_value0, l->total_samples, t.value0,

@@ -1,15 +1,19 @@
 /*
  * lineprof's HTML report: draws the page from the JSON blocks beside this
- * script (see html.c). Every number it shows is a string lineprof wrote; the
+ * script (see html.c). Every number it shows is lineprof's text (a cell
+ * written as a bare number is printed back with its column's decimals); the
  * script only arranges them, sorts by them and draws bars. Listings are
- * built when opened, so a large profile stays quick to load.
+ * built when opened, and a rank's or thread's block (deflated) is inflated
+ * and parsed when it is chosen, so a large profile stays quick to load.
  */
 (function () {
 	'use strict';
 
 	var SRC = JSON.parse(document.getElementById('lp-sources').textContent).files;
-	var BLOCKS = Array.prototype.slice.call(document.querySelectorAll('script.lp-context'));
-	var C = null;           // the context shown
+	var ALL = JSON.parse(document.querySelector('script.lp-context').textContent);
+	var ALLF = {};          // function index -> its row of the whole block (names, places)
+	ALL.funcs.forEach(function (f) { ALLF[f[0]] = f; });
+	var C = null;           // the block shown: ALL, or a group's
 	var FROW = {};          // function index (the report's) -> its entry of C.funcs
 	var FILEROWS = {};      // file id -> its entry of C.files
 	var built = {};         // file id -> its listing is in the DOM
@@ -74,6 +78,31 @@
 		return f ? '<a href="#fn-' + idx + '" title="' + esc(f[1]) + '">' + n + '</a>' : n;
 	}
 
+	/* A cell as lineprof printed it: a bare number with its column's decimals, a string, or empty. */
+	function cellText(v, col) {
+		if (v === null || v === undefined)
+			return '';
+		if (typeof v === 'number')
+			return col && col[3] >= 0 ? v.toFixed(col[3]) : String(v);
+		return v;
+	}
+
+	/* The number a cell shows, for sorting; 0 when it shows none. */
+	function cellNum(v) {
+		if (typeof v === 'number')
+			return v;
+		var x = parseFloat(v);
+		return isNaN(x) ? 0 : x;
+	}
+
+	/* The share of the block's total a row's % column shows (the heat bar and colour). */
+	function shareOf(cols, v) {
+		for (var i = 0; i < cols.length; i++)
+			if (cols[i][0] === 'percent')
+				return cellNum(v[i]) / 100;
+		return 0;
+	}
+
 	function headCells(cols, sortable) {
 		return cols.map(function (c, i) {
 			return '<th title="' + esc(c[2] || '') + '"' + (sortable ? ' class="sort" data-col="' + i + '"' : '') +
@@ -81,8 +110,17 @@
 		}).join('');
 	}
 
-	function cells(v) {
-		return v.map(function (c) { return '<td>' + esc(c) + '</td>'; }).join('');
+	/* A row's cells under cols; the row may leave its empty cells at the end out. */
+	function cells(v, cols) {
+		var out = '';
+		for (var i = 0; i < cols.length; i++)
+			out += '<td>' + esc(cellText(v[i], cols[i])) + '</td>';
+		return out;
+	}
+
+	/* What the shares are of: the program, or the group shown. */
+	function whose() {
+		return C === ALL ? 'the program' : C.label + '\'s total';
 	}
 
 	/* ---- the run ---- */
@@ -97,11 +135,13 @@
 			t.appendChild(tr);
 		});
 		s.appendChild(t);
+		if (C.note)
+			s.appendChild(el('p', { 'class': 'note groupnote', id: 'group-note' }, C.note));
 		if (C.contexts)
 			s.appendChild(el('pre', { 'class': 'contexts' }, C.contexts));
 		if (C.nolines[0] > 0)
 			s.appendChild(el('p', { 'class': 'note' }, 'Samples without line info: ' + C.nolines[0] +
-				' (' + C.nolines[1] + ' % of the program): code without DWARF, named by symbol in the functions.'));
+				' (' + C.nolines[1] + ' % of ' + whose() + '): code without DWARF, named by symbol in the functions.'));
 		if (!C.flame.stacks)
 			s.appendChild(el('p', { 'class': 'note' }, 'No call stacks were recorded: totals, the call graph ' +
 				'and the flame graph know inlining only (record with -g or --call-graph=dwarf).'));
@@ -116,7 +156,7 @@
 		C.named.forEach(function (nf) {
 			var box = el('div', { 'class': 'named' });
 			if (!nf.found) {
-				box.appendChild(el('h3', null, 'Function: ' + nf.name + ' (not found in the profiled binaries)'));
+				box.appendChild(el('h3', null, 'Function: ' + nf.name + ' (its table could not be built)'));
 				s.appendChild(box);
 				return;
 			}
@@ -135,14 +175,16 @@
 				'<th class="bar"></th><th class="t">Line Contents</th></tr></thead><tbody>'];
 			var blank = '<td></td>'.repeat(nf.cols.length);
 			for (var l = nf.first; nf.file >= 0 && l <= nf.last; l++) {
-				var r = inspan[l], text = lines && l <= lines.length ? lines[l - 1] : '';
-				html.push('<tr class="' + (r ? 'data' + heatClass(r[3]) : '') + '"><td class="ln">' +
-					lineLink(nf.file, l, String(l)) + '</td>' + (r ? cells(r[2]) : blank) +
-					'<td class="bar">' + (r ? bar(r[3]) : '') + '</td><td class="code">' + esc(text) + '</td></tr>');
+				var r = inspan[l], text = lines && l <= lines.length ? lines[l - 1] : '', d = r && r[2];
+				html.push('<tr class="' + (d ? 'data' + heatClass(r[3]) : '') + '"><td class="ln">' +
+					lineLink(nf.file, l, String(l)) + '</td>' + (d ? cells(r[2], nf.cols) : blank) +
+					'<td class="bar">' + (d ? bar(r[3]) : '') + '</td><td class="code">' + esc(text) +
+					(r ? noteHtml(r[4]) : '') + '</td></tr>');
 			}
 			extra.forEach(function (r) {
-				html.push('<tr class="data' + heatClass(r[3]) + '"><td class="ln">' + r[1] + '</td>' + cells(r[2]) +
-					'<td class="bar">' + bar(r[3]) + '</td><td class="code">' + lineLink(r[0], r[1]) + '</td></tr>');
+				html.push('<tr class="data' + heatClass(r[3]) + '"><td class="ln">' + r[1] + '</td>' +
+					cells(r[2], nf.cols) + '<td class="bar">' + bar(r[3]) + '</td><td class="code">' +
+					lineLink(r[0], r[1]) + '</td></tr>');
 			});
 			html.push('</tbody></table>');
 			var d = el('div');
@@ -175,7 +217,7 @@
 		ctl.appendChild(count);
 		s.appendChild(ctl);
 		var t = el('table', { 'class': 'grid', id: 'fn-table' });
-		t.innerHTML = '<thead><tr>' + headCells(C.cols, true) +
+		t.innerHTML = '<thead><tr>' + headCells(C.fcols, true) +
 			'<th class="t sort" data-col="m">Module</th><th class="t sort" data-col="l">File:Line</th>' +
 			'<th class="t sort" data-col="n">Function</th></tr></thead><tbody></tbody>';
 		s.appendChild(t);
@@ -222,7 +264,7 @@
 			rows = rows.slice().sort(function (a, b) {
 				var x, y;
 				if (typeof key === 'number') {
-					x = a[6][key]; y = b[6][key];
+					x = cellNum(a[5][key]); y = cellNum(b[5][key]);
 				} else if (key === 'm') {
 					x = a[2]; y = b[2];
 				} else if (key === 'l') {
@@ -235,7 +277,7 @@
 		}
 		var html = rows.map(function (f) {
 			var loc = f[3] >= 0 ? lineLink(f[3], f[4]) : '?';
-			return '<tr id="fn-' + f[0] + '">' + cells(f[5]) + '<td class="t">' + esc(f[2]) + '</td><td class="t">' +
+			return '<tr id="fn-' + f[0] + '">' + cells(f[5], C.fcols) + '<td class="t">' + esc(f[2]) + '</td><td class="t">' +
 				loc + '</td><td class="t fn">' + esc(f[1]) + '</td></tr>';
 		});
 		document.querySelector('#fn-table tbody').innerHTML = html.join('');
@@ -250,14 +292,47 @@
 			s.appendChild(el('p', { 'class': 'empty' }, 'No samples.'));
 			return;
 		}
-		s.appendChild(el('p', { 'class': 'note' }, 'The ' + C.hot.length + ' lines with the most samples, ' +
-			'% Prog of the whole program; a line links to its place in the source.'));
+		s.appendChild(el('p', { 'class': 'note' }, 'The ' + C.hot.length + ' hottest lines (by ' + C.hot_by +
+			'), % Prog of ' + whose() + '; a line links to its place in the source.'));
 		var t = el('table', { 'class': 'grid', id: 'hot-table' });
 		var html = ['<thead><tr>', headCells(C.cols, false), '<th class="t">Line</th><th class="t">Function</th></tr></thead><tbody>'];
 		C.hot.forEach(function (r) {
 			var where = r[0] >= 0 ? lineLink(r[0], r[1]) : '(no line info)';
-			html.push('<tr>' + cells(r[4]) + '<td class="t">' + where + '</td><td class="t fn">' +
+			html.push('<tr>' + cells(r[4], C.cols) + '<td class="t">' + where + '</td><td class="t fn">' +
 				(r[2] >= 0 ? funcLink(r[2], r[3]) : esc(r[3])) + '</td></tr>');
+		});
+		html.push('</tbody>');
+		t.innerHTML = html.join('');
+		s.appendChild(t);
+	}
+
+	/* ---- the hottest loops, as --loops prints them ---- */
+
+	function drawLoops() {
+		var L = C.loops, s = section('loops', 'Hottest loops');
+		if (L.unsupported)
+			s.appendChild(el('p', { 'class': 'note warn' }, 'Loops are not supported yet on this architecture (' +
+				L.unsupported + '): its code is not read.'));
+		if (!L.rows.length) {
+			s.appendChild(el('p', { 'class': 'empty' }, 'No loops with samples in code lineprof can read.'));
+			return;
+		}
+		s.appendChild(el('p', { 'class': 'note' }, 'The ' + L.rows.length + ' of ' + L.with_samples +
+			' loops with samples, hottest first. Total: with nested loops, inlined code' +
+			(L.from_stacks ? ' and callees (call stacks)' : ' (no call stacks: callees not counted)') +
+			'; Self: the loop\'s own instructions; % of ' + whose() + '. Its header line carries the same ' +
+			'note in the listing.'));
+		var t = el('table', { 'class': 'grid', id: 'loops-table' });
+		var html = ['<thead><tr><th>#</th><th>Samples</th><th>Total %</th><th>Self %</th><th>Total s</th>' +
+			'<th>Self s</th><th>Parent</th><th>Depth</th><th class="t">Lines</th><th>Header</th>' +
+			'<th class="t">Function</th></tr></thead><tbody>'];
+		L.rows.forEach(function (r, i) {
+			var lines = r[0] >= 0 ? lineLink(r[0], r[1], srcName(r[0]) + ':' + r[1] + '-' + r[2]) : '?';
+			html.push('<tr><td>' + (i + 1) + '</td><td>' + r[8] + '</td><td>' + esc(r[9]) + '</td><td>' +
+				esc(r[10]) + '</td><td>' + esc(r[11]) + '</td><td>' + esc(r[12]) + '</td><td>' +
+				(r[5] || '') + '</td><td>' + r[4] + '</td><td class="t">' + lines + '</td><td>' +
+				(r[0] >= 0 ? lineLink(r[0], r[3], String(r[3])) : r[3]) + '</td><td class="t fn">' +
+				(r[6] >= 0 ? funcLink(r[6], r[7]) : esc(r[7])) + '</td></tr>');
 		});
 		html.push('</tbody>');
 		t.innerHTML = html.join('');
@@ -517,13 +592,13 @@
 			return;
 		}
 		s.appendChild(el('p', { 'class': 'note' }, C.files.length + ' files with samples, hottest first. ' +
-			'Open one for its annotated listing: the listing\'s columns per line, a bar for its share of the program, ' +
+			'Open one for its annotated listing: the listing\'s columns per line, a bar for its share of ' + whose() + ', ' +
 			'and under a line the inlined and called code that ran from it.'));
 		C.files.forEach(function (f) {
 			var d = el('details', { 'class': 'file', id: 'file-' + f[0] });
 			var sum = el('summary');
 			sum.appendChild(el('span', null, srcName(f[0])));
-			sum.appendChild(el('span', { 'class': 'num' }, f[1] + ' samples, ' + f[2] + ' % of the program, ' + f[3] + ' s'));
+			sum.appendChild(el('span', { 'class': 'num' }, f[1] + ' samples, ' + f[2] + ' % of ' + whose() + ', ' + f[3] + ' s'));
 			d.appendChild(sum);
 			d.addEventListener('toggle', function () {
 				if (d.open)
@@ -531,6 +606,11 @@
 			});
 			s.appendChild(d);
 		});
+	}
+
+	/* A loop's note on its header line, as the terminal's listing prints it. */
+	function noteHtml(note) {
+		return note ? '<span class="loopnote">' + esc(note) + '</span>' : '';
 	}
 
 	function callsHtml(calls) {
@@ -586,7 +666,7 @@
 		/* Widths in characters, from the longest cell of each column: the same in every block. */
 		var w = C.cols.map(function (c) { return c[1].length; });
 		f[4].forEach(function (r) {
-			r[1].forEach(function (c, i) { w[i] = Math.max(w[i], c.length); });
+			r[1].forEach(function (c, i) { w[i] = Math.max(w[i], cellText(c, C.cols[i]).length); });
 		});
 		var L = {
 			fid: fid, rows: rows, lines: lines, shown: shown, done: [], blocks: [],
@@ -632,10 +712,11 @@
 			if (!L.lines && k > 0 && l > L.shown[k - 1] + 1)
 				html.push('<tr class="gap"><td>...</td></tr>');
 			var text = L.lines && l <= L.lines.length ? esc(L.lines[l - 1]) : '';
-			html.push('<tr id="L' + fid + '-' + l + '"' + (r ? ' class="data' + heatClass(r[2]) + '"' : '') +
-				'><td class="ln"><a href="#L' + fid + '-' + l + '">' + l + '</a></td>' + (r ? cells(r[1]) : blank) +
-				'<td class="bar">' + (r ? bar(r[2]) : '') + '</td><td class="code">' + text +
-				(r ? callsHtml(r[3]) : '') + '</td></tr>');
+			var share = r ? shareOf(C.cols, r[1]) : 0;
+			html.push('<tr id="L' + fid + '-' + l + '"' + (r ? ' class="data' + heatClass(share) + '"' : '') +
+				'><td class="ln"><a href="#L' + fid + '-' + l + '">' + l + '</a></td>' +
+				(r ? cells(r[1], C.cols) : blank) + '<td class="bar">' + (r ? bar(share) : '') +
+				'</td><td class="code">' + text + (r ? noteHtml(r[3]) + callsHtml(r[2]) : '') + '</td></tr>');
 		}
 		var t = el('table', { 'class': 'src' });
 		t.appendChild(colgroup(L));
@@ -697,10 +778,21 @@
 		}
 	}
 
-	/* ---- the whole page, for one context ---- */
+	/* ---- the whole page, for one block ---- */
 
-	function draw(k) {
-		C = JSON.parse(BLOCKS[k].textContent);
+	/* A file's rows give each line as its step from the previous row's (html.c write_files): made lines, once. */
+	function lineNumbers(block) {
+		if (block.lines_made)
+			return;
+		block.lines_made = true;
+		block.files.forEach(function (f) {
+			var line = 0;
+			f[4].forEach(function (r) { r[0] = line += r[0]; });
+		});
+	}
+
+	function draw(block) {
+		C = block;
 		FROW = {};
 		FILEROWS = {};
 		built = {};
@@ -708,11 +800,13 @@
 		F = null;
 		C.funcs.forEach(function (f) { FROW[f[0]] = f; });
 		C.files.forEach(function (f) { FILEROWS[f[0]] = f; });
+		lineNumbers(C);
 		main.textContent = '';
 		drawSummary();
 		drawNamed();
 		drawFunctions();
 		drawHot();
+		drawLoops();
 		drawGraph();
 		drawFlame();
 		drawSources();
@@ -722,22 +816,108 @@
 			var a = el('a', { href: '#' + s.id }, s.querySelector('h2').textContent);
 			nav.appendChild(a);
 		});
-		document.title = 'lineprof: ' + (C.header[0] ? C.header[0][1] : '') +
-			(BLOCKS.length > 1 ? ' (' + C.label + ')' : '');
+		document.title = 'lineprof: ' + (C.header[0] ? C.header[0][1] : '') + (C === ALL ? '' : ' (' + C.label + ')');
+		document.body.setAttribute('data-block', C.label);
+		barHeight();
 		if (location.hash)
 			reveal(location.hash);
 	}
 
-	/* Several contexts (threads, processes, ranks): a selector; one: none. */
-	if (BLOCKS.length > 1) {
-		var pick = el('select', { id: 'ctx' });
-		BLOCKS.forEach(function (b, k) {
-			pick.appendChild(el('option', { value: String(k) }, JSON.parse(b.textContent).label));
-		});
-		pick.addEventListener('change', function () { draw(+pick.value); });
-		document.getElementById('ctx-pick').appendChild(pick);
+	/* A group's block is its JSON deflated (zlib) in base64: inflated by the browser itself. */
+	function inflate(text) {
+		var bin = atob(text.trim()), bytes = new Uint8Array(bin.length);
+		for (var i = 0; i < bin.length; i++)
+			bytes[i] = bin.charCodeAt(i);
+		var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+		return new Response(stream).text();
 	}
+
+	/*
+	 * A group's block, read when chosen (only the last one is kept: 64 ranks
+	 * clicked through hold one rank's data): its functions are the whole
+	 * block's (names, modules, places) with its own cells.
+	 */
+	var LAST = { id: null, block: null };
+
+	function groupBlock(level, k) {
+		var id = 'lp-' + level + '-' + k;
+		if (LAST.id === id)
+			return Promise.resolve(LAST.block);
+		if (!window.DecompressionStream)
+			return Promise.reject(new Error('this browser cannot inflate the page\'s data (DecompressionStream: ' +
+				'Chrome 80, Firefox 113, Safari 16.4 or later)'));
+		return inflate(document.getElementById(id).textContent).then(function (text) {
+			var b = JSON.parse(text);
+			b.funcs = b.funcs.map(function (r) {
+				var a = ALLF[r[0]];
+				return [r[0], a ? a[1] : '?', a ? a[2] : '?', a ? a[3] : -1, a ? a[4] : 0, r[1]];
+			});
+			LAST.id = id;
+			LAST.block = b;
+			return b;
+		});
+	}
+
+	var SEQ = 0;   // the latest choice: a block read late never replaces it
+
+	function show(level, k) {
+		var seq = ++SEQ;
+		if (level === null) {
+			draw(ALL);
+			return;
+		}
+		document.body.setAttribute('data-busy', '1');
+		groupBlock(level, k).then(function (b) {
+			if (seq === SEQ)
+				draw(b);
+		}, function (e) {
+			var p = el('p', { 'class': 'note warn', id: 'group-error' }, 'The ' + level + ' cannot be shown: ' + e.message);
+			main.insertBefore(p, main.firstChild);
+		}).then(function () {
+			if (seq === SEQ)
+				document.body.removeAttribute('data-busy');
+		});
+	}
+
+	var PLURAL = { rank: 'ranks', process: 'processes', thread: 'threads' };
+
+	/* A selector per level the profile has (rank, process, thread): all, or one of them; one choice at a time. */
+	function pickers() {
+		var box = document.getElementById('ctx-pick'), picks = [];
+		(ALL.levels || []).forEach(function (lv) {
+			var sel = el('select', { id: 'pick-' + lv.level, title: 'Show one ' + lv.level + '\'s numbers' });
+			sel.appendChild(el('option', { value: '' }, 'all ' + PLURAL[lv.level]));
+			lv.groups.forEach(function (g, k) {
+				sel.appendChild(el('option', { value: String(k), 'data-label': g[0] }, g[1] + ' \u2014 ' + g[3] + ' %'));
+			});
+			if (lv.count > lv.groups.length) {
+				var more = el('option', { value: '-', disabled: 'disabled' }, (lv.count - lv.groups.length) + ' more ' +
+					PLURAL[lv.level] + ' with fewer samples: not in this page');
+				sel.appendChild(more);
+			}
+			sel.addEventListener('change', function () {
+				picks.forEach(function (o) {
+					if (o !== sel)
+						o.value = '';
+				});
+				show(sel.value === '' ? null : lv.level, sel.value);
+			});
+			var lab = el('label', { 'class': 'pick' }, lv.level[0].toUpperCase() + lv.level.slice(1) + ' ');
+			lab.appendChild(sel);
+			box.appendChild(lab);
+			picks.push(sel);
+		});
+	}
+
+	/* The sticky table headings sit under the page's bar, which the selectors may make taller. */
+	function barHeight() {
+		var bar = document.querySelector('header.top');
+		document.documentElement.style.setProperty('--bar-h', (bar ? bar.offsetHeight : 34) + 'px');
+	}
+
+	pickers();
+	window.addEventListener('resize', barHeight);
 	window.addEventListener('hashchange', function () { reveal(location.hash); });
-	draw(0);
+	draw(ALL);
 	document.body.setAttribute('data-ready', '1');
 }());

@@ -9,6 +9,7 @@
 #include "../lp_check.h"
 
 #include "fake.h"
+#include "html_rows.h"
 #include "render.h"
 
 static fake f;
@@ -86,17 +87,26 @@ END_TEST
 /* The listing's cells are the terminal listing's: the same strings, from the same column list. */
 START_TEST(test_html_cells_are_the_listings)
 {
-	char *got = html(FAKE_MORE, NULL, 0), *listing;
+	char *raw = html(FAKE_MORE, NULL, 0), *got = lines_made(raw), *listing;
 	lp_view_opts o;
+
+	/* The page writes each row's line as its step from the row before: hot.c's lines 4, 5 and 11. */
+	has(raw, "[\n[4,[10,10000.0,16.7]],\n[1,[30,30000.0,50.0]],\n[6,[10,10000.0,16.7,33.3],");
+	/* alpha.c's first row: its line, line 2. */
+	has(raw, "[\n[2,[5,5000.0,8.3]]]]");
+	free(raw);
 
 	/* Program-scope columns: Samples, Time, % Prog, Incl. (line 11 runs inlined code). */
 	has(got, "\"cols\": [[\"samples\", \"Samples\", ");
 	ck_assert_ptr_nonnull(strstr(got, "[\"percent\", \"% Prog\", "));
 	ck_assert_ptr_nonnull(strstr(got, "[\"incl\", \"Incl.\", "));
-	/* hot.c is file 0 (the hottest); line 5: 30 samples, 30 ms, 50 % of 60. */
-	has(got, "[5, [\"30\",\"30000.0\",\"50.0\",\"\"], 0.5]");
+	/* Each with the decimals its numbers print with: a bare cell is printed back with them. */
+	has(got, "[\"samples\", \"Samples\", \"samples whose innermost frame is this line\", 0]");
+	has(got, "[\"time\", \"Time\", \"CPU time of the line, in timer units (-u)\", 1]");
+	/* hot.c is file 0 (the hottest); line 5: 30 samples, 30 ms, 50 % of 60, no Incl. (left out). */
+	has(got, "\n[5,[30,30000.0,50.0]]");
 	/* Line 11 runs hot() inlined: its Incl. share, and the call to hot (function 0) from it. */
-	has(got, "[11, [\"10\",\"10000.0\",\"16.7\",\"33.3\"], 0.166667, [[0, \"16.7\"]]]");
+	has(got, "\n[11,[10,10000.0,16.7,33.3],[[0,\"16.7\"]]]");
 	/* Samples without line info are counted, not lost. */
 	ck_assert_ptr_nonnull(strstr(got, "\"nolines\": [5, \"8.3\"]"));
 	free(got);
@@ -113,17 +123,19 @@ END_TEST
 /* Event and metric columns come from the same list: nothing to add for the page. */
 START_TEST(test_html_event_and_metric_columns)
 {
-	char *got = html(FAKE_EVENTS2, NULL, 0);
+	char *raw = html(FAKE_EVENTS2, NULL, 0), *got = lines_made(raw);
 
+	free(raw);
 	ck_assert_ptr_nonnull(strstr(got, "[\"instructions\", \"instructions\", "));
 	/* Line 5 is 0x20 (3000) and hot inlined into main at 0x40 (7). */
-	has(got, "[5, [\"30\",\"30000.0\",\"60.0\",\"\",\"3007\"], 0.6]");
+	has(got, "\n[5,[30,30000.0,60.0,null,3007]]");
 	free(got);
 	fake_free(&f);
 	got = html(FAKE_METRICS, NULL, 0);
 	has(got, "[\"ipc\", \"IPC\", ");
 	/* Line 5: 50000 instructions over 50000 cycles, 430 of 5000 branches missed. */
-	has(got, "\"1.00\",\"8.6\"]");
+	has(got, "[\"ipc\", \"IPC\", \"instructions per cycle\", 2]");
+	has(got, ",1.00,8.6]");
 	free(got);
 }
 END_TEST
@@ -141,7 +153,7 @@ START_TEST(test_html_named)
 	ck_assert_ptr_nonnull(strstr(named, "[\"per_hit\", \"Per Hit\", "));
 	ck_assert_ptr_nonnull(strstr(named, "[\"percent\", \"% Time\", "));
 	/* Line 5: 1000000 hits, 30 of hot's 40 samples. */
-	has(named, "[0, 5, [\"1000000\",\"30\",\"30000.0\",\"0.0\",\"75.0\"]");
+	has(named, "[0, 5, [1000000,30,30000.0,0.0,75.0]");
 	free(got);
 	fake_free(&f);
 	/* A name found nowhere is the report's error, as on the terminal: no page. */

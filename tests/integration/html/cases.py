@@ -5,6 +5,7 @@ import csv
 import gzip
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -178,11 +179,22 @@ def html_report():
               "the flame graph's root holds the %d samples" % total)
         page.eval("location.hash = '#flame'")
         page.settle(0.2)
-        box = page.eval("(function () { var r = document.getElementById('flame-canvas').getBoundingClientRect();"
-                        " return [r.left, r.top, r.width]; })()")
-        page.click(box[0] + 4, box[1] + 18 + 9)   # the first frame under the root
-        focus = page.eval("document.getElementById('flame-canvas').getAttribute('data-focus')")
-        check(focus not in (None, "0"), "a click zooms into a frame (focus %r)" % focus)
+        # The canvas's top scrolled to a third of the window (below the page's sticky bar) and
+        # clicked where the browser put it (a taller page, as under ASan, must not move the click
+        # off-screen or under the bar); the zoom awaited, for a second at most.
+        box = page.eval("""(function () {
+          var c = document.getElementById('flame-canvas');
+          c.scrollIntoView({block: 'start'});
+          window.scrollBy(0, -window.innerHeight / 3);
+          var r = c.getBoundingClientRect(), x = r.left + 4, y = r.top + 18 + 9;
+          return [x, y, document.elementFromPoint(x, y) === c]; })()""")
+        check(box[2], "the flame graph's first frame under the root is on screen at %s" % box[:2])
+        page.click(box[0], box[1])   # the first frame under the root (rows are 18 px)
+        focus = page.eval("""new Promise(function (done) {
+          var n = 0, t = setInterval(function () {
+            var f = document.getElementById('flame-canvas').getAttribute('data-focus');
+            if ((f !== null && f !== '0') || ++n > 50) { clearInterval(t); done(f); } }, 20); })""")
+        check(focus not in (None, "0"), "a click zooms into a frame (focus %r, clicked at %s)" % (focus, box))
         check("Zoomed:" in page.eval("document.getElementById('flame-crumbs').textContent"), "the zoom's path")
         page.eval("var q = document.getElementById('flame-search'); q.value = 'cold_work'; q.dispatchEvent(new Event('input'))")
         m = re.match(r"Matched: (\d+) samples, ([\d.]+) % of all",
@@ -272,6 +284,311 @@ def html_contexts():
             check(got[i] == want[h], "%s: page %r, terminal %r" % (h, got[i], want[h]))
         text = page.eval("document.getElementById('summary').innerText")
         check("By thread: " in text, "the run's contexts in the summary")
+
+
+# ---- per-thread and per-rank views: a selector per level, each group's numbers its own ----
+
+MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe",
+          # Waiting ranks poll in MPI (on the CPU, so sampled) rather than yield in the kernel.
+          "--mca", "mpi_yield_when_idle", "0"]
+
+
+def built(name):
+    path = os.environ.get("PROG_" + name.upper())
+    if not path or not os.path.exists(path):
+        print("%s was not built (no MPI or OpenMP here): not checked" % name)
+        sys.exit(SKIP)
+    return path
+
+
+def csv_row(rows, source, marker):
+    line = str(marker_line(source, marker))
+    name = os.path.basename(source)
+    for r in rows:
+        if r["file"].endswith("/" + name) and r["line"] == line:
+            return r
+    raise AssertionError("no CSV row for %s:%s" % (source, line))
+
+
+def choose(page, level, k):
+    """Picks group k ('' for all) in the level's selector, as a reader does; the block shown."""
+    return page.eval("""new Promise(function (done) { var s = document.getElementById('pick-%s');
+      s.value = %r; s.dispatchEvent(new Event('change'));
+      (function wait() {   // a group's block is inflated asynchronously
+        if (document.body.hasAttribute('data-busy')) setTimeout(wait, 5);
+        else done(document.body.getAttribute('data-block')); })(); })""" % (level, str(k)))
+
+
+def options(page, level):
+    return page.eval("Array.from(document.querySelectorAll('#pick-%s option')).map(function (o) "
+                     "{ return [o.value, o.textContent]; })" % level)
+
+
+def file_id(page, name):
+    return page.eval("""(function () { var d = Array.from(document.querySelectorAll('details.file')).filter(
+      function (d) { return d.querySelector('summary span').textContent.endsWith('/%s'); })[0];
+      return d ? +d.id.slice(5) : -1; })()""" % name)
+
+
+def listing_row(page, fid, line):
+    """The listing's row of a line, its cells by heading: following a link builds the block that holds it."""
+    page.eval("location.hash = '#L%d-%d'; null" % (fid, line))
+    page.settle(0.1)
+    page.eval("(function () { var e = document.getElementById('L%d-%d'); if (e) e.scrollIntoView(); })()"
+              % (fid, line))
+    return row(page, "#L%d-%d" % (fid, line))
+
+
+def fn_row(page, name):
+    """The function table's row of a function, its cells by heading."""
+    r = page.eval("""(function () {
+      var tr = Array.from(document.querySelectorAll('#fn-table tbody tr')).filter(function (t) {
+        return t.querySelector('td.fn').textContent === %r; })[0];
+      if (!tr) return null;
+      var heads = Array.from(document.querySelectorAll('#fn-table thead th')).map(function (t) { return t.textContent; });
+      return [heads, Array.from(tr.children).map(function (t) { return t.textContent; })]; })()""" % name)
+    check(r is not None, "a row for %s in the function table" % name)
+    return dict(zip(r[0], r[1]))
+
+
+def header_value(page, key):
+    return page.eval("""(function () { var tr = Array.from(document.querySelectorAll('#summary table.kv tr'))
+      .filter(function (t) { return t.firstChild.textContent === %r; })[0];
+      return tr ? tr.lastChild.textContent : null; })()""" % key)
+
+
+def all_rows(page, sel):
+    """Every row the selector finds, as {heading: text}."""
+    r = page.eval("""(function (sel) {
+      var trs = Array.from(document.querySelectorAll(sel));
+      if (!trs.length) return [];
+      var heads = Array.from(trs[0].closest('table').querySelectorAll('thead th')).map(function (t) {
+        return t.textContent; });
+      return trs.map(function (tr) { return [heads, Array.from(tr.children).map(function (t) {
+        return t.textContent; })]; }); })(%r)""" % sel)
+    return [dict(zip(h, c)) for h, c in r]
+
+
+def hot_place(h):
+    """A hot lines row's place as csv_place gives it: the page names a file by its path from here."""
+    where, _, line = h["Line"].rpartition(":")
+    return ("%s:%s" % (os.path.basename(where), line) if where else h["Line"], h["Function"])
+
+
+def csv_place(r):
+    """A CSV row's place as the hot lines table writes it: (file's base name:line, or "(no line info)", function)."""
+    return ("%s:%s" % (os.path.basename(r["file"]), r["line"]) if r["file"] else "(no line info)", r["function"])
+
+
+def counts_for(fn, csv_fn):
+    """Does a CSV row of function csv_fn count in fn's row of the function table? Its own lines,
+    and those of code outlined from it (an OpenMP region: main._omp_fn.0 counts in main)."""
+    return csv_fn == fn or csv_fn.startswith(fn + "._omp_fn.")
+
+
+def check_group(page, label, rows, col, fid, work_line, work_fn, result=None):
+    """The group shown: its WORK line and WORK function are the CSV's per-group numbers, its flame graph its samples."""
+    check(page.eval("document.body.getAttribute('data-block')") == label, "showing %s" % label, result)
+    note = page.eval("(document.getElementById('group-note') || {}).textContent || ''")
+    check(note.startswith("Every number below is %s's own" % label), "the page says whose numbers: %r" % note)
+    mine = [r for r in rows if float(r[col]) > 0]
+    total = sum(float(r[col]) for r in rows)
+    work = [r for r in rows if r["file"] and int(r["line"]) == work_line and r["file"].endswith("/" + fid[0])]
+    check(len(work) == 1, "one CSV row of the WORK line", result)
+    want = float(work[0][col]) * 1e6
+    lrow = listing_row(page, fid[1], work_line)
+    close(float(lrow["Time"]), want, 0.051, "%s: the WORK line's Time (us) in the listing vs the CSV's %s"
+          % (label, col), result)
+    close(float(lrow["% Prog"]), 100.0 * float(work[0][col]) / total, 0.051,
+          "%s: the WORK line's %% Prog is its share of %s's own total" % (label, label), result)
+    # The function: its lines' per-group times add up to its row.
+    fn = fn_row(page, work_fn)
+    close(float(fn["Time"]), sum(float(r[col]) for r in rows if counts_for(work_fn, r["function"])) * 1e6, 0.06,
+          "%s: %s's Time vs the sum of its CSV rows' %s" % (label, work_fn, col), result)
+    # The hottest lines are the group's: each row's Time is the CSV's for that line and group (the
+    # order is by Time + Sys + blocked Off-CPU where those are recorded, which the CSV has for the
+    # whole run only), and the line with the group's most Time is among them.
+    hot = all_rows(page, "#hot-table tbody tr")
+    check(hot, "%s: a hot lines table" % label, result)
+    for h in hot:
+        same = [r for r in rows if csv_place(r) == hot_place(h)]
+        check(same, "%s: hot line %r is a CSV row" % (label, h), result)
+        close(float(h["Time"] or 0), sum(float(r[col]) for r in same) * 1e6, 0.051,
+              "%s: the hot line %s's Time is the CSV's %s" % (label, h["Line"], col), result)
+    top = max(mine, key=lambda r: float(r[col]))
+    check(csv_place(top) in [hot_place(h) for h in hot],
+          "%s: the line with its most Time (%s) is among its hot lines" % (label, csv_place(top)), result)
+    m = re.match(r"(\d+) of the run's (\d+) ", header_value(page, "Samples") or "")
+    check(m is not None, "the group's samples in its header", result)
+    check(page.eval("document.getElementById('flame-canvas').getAttribute('data-total')") == m.group(1),
+          "%s: the flame graph's root holds its %s samples" % (label, m.group(1)), result)
+    # The loop around WORK, with its note on the header line (the same numbers as the loops table).
+    loops = page.eval("Array.from(document.querySelectorAll('#loops-table tbody tr')).map(function (t) {"
+                      " return Array.from(t.children).map(function (c) { return c.textContent; }); })")
+    around = [l for l in loops if l[8].endswith("-%d" % work_line) or ("-%d" % work_line) in l[8]]
+    check(around, "%s: a loop around the WORK line in the loops table: %r" % (label, loops), result)
+    header = int(around[0][9])
+    note = page.eval("(function () { var e = document.querySelector('#L%d-%d .loopnote');"
+                     " return e ? e.textContent : null; })()" % (fid[1], header))
+    check(note and ("%s %%" % around[0][2]) in note, "%s: the loop's note on line %d: %r, its Total %% %s"
+          % (label, header, note, around[0][2]), result)
+    return float(lrow["Time"]), int(m.group(1))
+
+
+@case
+def html_threads():
+    """--html of an imbalanced OpenMP team: a thread selector; each thread's lines, functions,
+    loops and flame graph are its own, equal to the CSV's per-thread columns, 1:3."""
+    need_chromium()
+    exe = built("ompimb")
+    d = workdir()
+    r = run(["record", "-g", "-o", "omp.lprof", exe], cwd=d, env=dict(os.environ, OMP_NUM_THREADS="2"))
+    check(r.code == 0, "record", r)
+    a = run(["annotate", "--html", "omp.html", "omp.lprof"], cwd=d)
+    check(a.code == 0, "annotate --html", a)
+    c = run(["annotate", "--by", "thread", "--csv", "omp.csv", "omp.lprof"], cwd=d)
+    check(c.code == 0, "annotate --by thread --csv", c)
+    rows = read_csv(os.path.join(d, "omp.csv"))
+    cols = [k for k in rows[0] if re.match(r"t\d+_s$", k)]
+    work_line = marker_line("cluster/ompimb.c", "WORK")
+    work = csv_row(rows, "cluster/ompimb.c", "WORK")
+    url = "file://" + os.path.join(d, "omp.html")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        page_ok(page, url)
+        check(not page.eval("!!document.getElementById('pick-rank') || !!document.getElementById('pick-process')"),
+              "one process, no rank: a thread selector only")
+        opts = options(page, "thread")
+        check(len(opts) == 1 + len(cols) and opts[0] == ["", "all threads"],
+              "all, and a choice per thread with samples: %r (CSV: %r)" % (opts, cols))
+        fid = ("ompimb.c", file_id(page, "ompimb.c"))
+        check(fid[1] >= 0, "ompimb.c has a listing")
+        whole = listing_row(page, fid[1], work_line)
+        close(float(whole["Time"]), float(work["time_s"]) * 1e6, 0.051, "all threads: WORK's Time is the CSV's")
+        times, waits = {}, {}
+        for value, text in opts[1:]:
+            label = choose(page, "thread", value)
+            tid = label.split()[-1]
+            check(label == "thread " + tid and "t%s_s" % tid in cols, "%r is a thread of the CSV" % label)
+            # WORK is in the parallel region main._omp_fn.0, which counts in main's row.
+            check(counts_for("main", work["function"]), "WORK is main's or its region's: %r" % work["function"])
+            t, n = check_group(page, label, rows, "t%s_s" % tid, fid, work_line, "main")
+            times[tid] = t
+            mine = listing_row(page, fid[1], work_line)
+            for k in ("Sys", "Off-CPU", "Wall"):
+                if k in whole:
+                    waits.setdefault(k, []).append(float(mine[k] or 0))
+            if t == max(times.values()):
+                page.eval("window.scrollTo(0, 0)")
+                page.screenshot(artifact("threads.png"))
+        page_ok(page, url)
+        check(len(times) == 2, "two threads ran WORK")
+        low, high = sorted(times.values())
+        check(abs(high / low - 3) <= 0.3, "WORK's time, thread by thread, is 1:3 (%.2f)" % (high / low))
+        # Sys, Off-CPU and Wall (recorded as root) are each thread's own: the threads' add up to the whole's.
+        check(os.geteuid() != 0 or set(waits) == {"Sys", "Off-CPU", "Wall"},
+              "as root the listing has Sys, Off-CPU and Wall: %r" % sorted(whole))
+        for k, key in (("Sys", "sys_s"), ("Off-CPU", "off_cpu_s"), ("Wall", "wall_s")):
+            if k in waits:
+                close(sum(waits[k]), float(work[key]) * 1e6, 0.05 * (len(waits[k]) + 1),
+                      "WORK's %s, summed over the threads, is the CSV's %s (us)" % (k, key))
+        # Back to all: the whole's numbers again.
+        check(choose(page, "thread", "") == "all", "all threads again")
+        again = listing_row(page, fid[1], work_line)
+        check(again["Time"] == whole["Time"], "all: WORK's Time is the whole's again")
+        page_ok(page, url)
+        # A browser that cannot inflate a thread's block says so, and keeps what it shows.
+        page.eval("window.DecompressionStream = undefined; null")
+        choose(page, "thread", opts[1][0])
+        err = page.eval("(document.getElementById('group-error') || {}).textContent || ''")
+        check("DecompressionStream" in err, "the page says why it cannot show the thread: %r" % err)
+        check(page.eval("document.body.getAttribute('data-block')") == "all", "and still shows all threads")
+
+
+def functions_with_stats(text):
+    """--functions rows with the statistics across ranks: {name: (mean s, max s, rank@max, max/mean)}.
+
+    Read by the headings' places, not by field count: the Sys, Off-CPU and Wall columns come and go
+    with what was recorded, and a function without self time has blank statistics. The numbers are
+    right-aligned under their headings."""
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.lstrip().startswith("Samples") and "Max/Mean" in l)
+    header = lines[at]
+    ends = [header.index(h) + len(h) for h in ("Mean s", "Max s", "Rank@Max", "Max/Mean")]
+    out = {}
+    for l in lines[at + 2:]:
+        if not re.match(r"\s*\d", l):
+            break
+        cells = [l[:e].split()[-1] if len(l) >= e and l[e - 1] != " " else None for e in ends]
+        if None not in cells:
+            out[l.split()[-1]] = (float(cells[0]), float(cells[1]), int(cells[2]), cells[3])
+    return out
+
+
+@case
+def html_ranks():
+    """A merged 3-rank Open MPI job: a rank selector; each rank's numbers equal the CSV's r<k>_s
+    (1:2:3), the -f table's too; the whole's function table has --functions' statistics."""
+    need_chromium()
+    exe = built("mpiwork")
+    if not shutil.which("mpirun"):
+        print("mpirun is not installed (apt-get install openmpi-bin): not checked")
+        sys.exit(SKIP)
+    d = workdir()
+    proc = subprocess.run(MPIRUN + ["-np", "3", LINEPROF, "record", "-g", "-o", "prof.%r.lprof", exe, "4"],
+                          cwd=d, capture_output=True, text=True, timeout=300)
+    check(proc.returncode == 0, "the job: %s" % proc.stderr)
+    r = run(["merge", "-o", "job.lprof", "prof.0.lprof", "prof.1.lprof", "prof.2.lprof"], cwd=d)
+    check(r.code == 0, "lineprof merge", r)
+    a = run(["annotate", "-f", "work", "--functions", "--html", "job.html", "job.lprof"], cwd=d)
+    check(a.code == 0, "annotate --html", a)
+    stats = functions_with_stats(a.report)
+    check("work" in stats, "--functions has work's statistics across ranks", a)
+    c = run(["annotate", "--by", "rank", "--csv", "job.csv", "job.lprof"], cwd=d)
+    check(c.code == 0, "annotate --by rank --csv", c)
+    rows = read_csv(os.path.join(d, "job.csv"))
+    work_line = marker_line("cluster/mpiwork.c", "WORK")
+    url = "file://" + os.path.join(d, "job.html")
+    with cdp.Browser() as b:
+        page = b.open(url)
+        page_ok(page, url)
+        opts = options(page, "rank")
+        check([o[0] for o in opts] == ["", "0", "1", "2"] and opts[0][1] == "all ranks" and
+              opts[2][1].startswith("rank 1: pid "), "all, and ranks 0, 1, 2: %r" % opts)
+        # All ranks: the function table has the terminal's statistics across ranks.
+        fn = fn_row(page, "work")
+        mean, mx, at, imb = stats["work"]
+        check(fn["Rank@Max"] == str(at) == "2", "work's Rank@Max is --functions' (%s): %r" % (at, fn))
+        check(fn["Max/Mean"] == imb, "work's Max/Mean is --functions' %s: %r" % (imb, fn))
+        close(float(fn["Mean"]), mean * 1e6, 1.0, "work's Mean (us) vs --functions' Mean s")
+        close(float(fn["Max"]), mx * 1e6, 1.0, "work's Max (us) vs --functions' Max s")
+        fid = ("mpiwork.c", file_id(page, "mpiwork.c"))
+        times, total = [], 0
+        for k in range(3):
+            label = choose(page, "rank", k)
+            t, n = check_group(page, "rank %d" % k, rows, "r%d_s" % k, fid, work_line, "work")
+            times.append(t)
+            total += n
+            # The -f table of work: the WORK line's row is this rank's too.
+            cells = page.eval("""(function () {
+              var tr = Array.from(document.querySelectorAll('#named tbody tr')).filter(function (r) {
+                return r.firstChild.textContent === '%d'; })[0];
+              var th = Array.from(tr.closest('table').querySelectorAll('thead th')).map(function (t) { return t.textContent; });
+              return [th, Array.from(tr.children).map(function (t) { return t.textContent; })]; })()""" % work_line)
+            named = dict(zip(cells[0], cells[1]))
+            check(named["Time"] == listing_row(page, fid[1], work_line)["Time"],
+                  "rank %d: the -f table's WORK Time is the listing's: %r" % (k, named))
+            check("Rank@Max" not in named and "Mean" not in named, "a rank's -f table has no statistics")
+            if k == 2:
+                page.eval("window.scrollTo(0, 0)")
+                page.screenshot(artifact("ranks.png"))
+        page_ok(page, url)
+        for k in (1, 2):
+            ratio = times[k] / times[0]
+            check(abs(ratio - (k + 1)) <= 0.15 * (k + 1), "rank %d's WORK is %d times rank 0's (%.2f)"
+                  % (k, k + 1, ratio))
+        m = re.search(r"^Samples: (\d+) ", a.report, re.M)
+        check(total <= int(m.group(1)), "the ranks' samples are a part of the run's")
 
 
 def svg_frames(path):
