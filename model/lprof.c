@@ -135,6 +135,32 @@ static void put_record(FILE *f, const char *rec, size_t reclen, uint32_t ctx, co
 	fwrite_unlocked(l.b, 1, l.n, f);
 }
 
+/*
+ * A per-context entry's record, formatted from the entry itself: the fields
+ * it does not keep (the other events, off_count) are 0. The same text as
+ * put_record of lp_ctx_counts_get's counts, without building them.
+ */
+static void put_entry(FILE *f, const char *rec, size_t reclen, const lp_key *key, int nevents,
+		      const lp_ctx_counts *e)
+{
+	lp_line l = { .n = 0 };
+
+	line_str(&l, rec, reclen);
+	line_u64(&l, e->ctx);
+	line_str(&l, key->s, key->n);
+	line_u64(&l, e->samples);
+	line_u64(&l, e->value0);
+	for (int i = 1; i < nevents; i++)
+		line_str(&l, " 0", 2);
+	line_u64(&l, e->sys_samples);
+	line_u64(&l, e->sys_value);
+	line_str(&l, " 0", 2);
+	for (int i = 0; i < LP_NOFF; i++)
+		line_u64(&l, e->off_ns[i]);
+	l.b[l.n++] = '\n';
+	fwrite_unlocked(l.b, 1, l.n, f);
+}
+
 static void put_ctx(FILE *f, uint32_t ctx)
 {
 	if (ctx == LP_CTX_NONE)
@@ -169,10 +195,14 @@ static void write_counts(FILE *f, const lp_profile *p, const char *rec, size_t n
 	for (size_t i = 0; i < ntotal; i++)
 		rest[i] = *total(p, i);
 	for (size_t i = 0; i < nper; i++) {
-		lp_counts c;
+		if (p->nevents > 0 && per[i].ctx != LP_CTX_NONE) {
+			put_entry(f, rec, reclen, &keys[per[i].index], p->nevents, &per[i]);
+		} else {
+			lp_counts c;
 
-		lp_ctx_counts_get(&per[i], &c);
-		put_record(f, rec, reclen, per[i].ctx, &keys[per[i].index], p, &c);
+			lp_ctx_counts_get(&per[i], &c);
+			put_record(f, rec, reclen, per[i].ctx, &keys[per[i].index], p, &c);
+		}
 		rest_of(&rest[per[i].index], &per[i]);
 	}
 	for (size_t i = 0; i < ntotal; i++)
