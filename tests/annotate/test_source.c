@@ -1,6 +1,6 @@
 /*
  * Source text for the views (annotate/source.c) and what a profile may name
- * (annotate/input.c): regular files only, one copy per file whatever its
+ * (annotate/symbols/input.c): regular files only, one copy per file whatever its
  * names, a size cap, control characters escaped.
  */
 #include <check.h>
