@@ -137,7 +137,7 @@ static void put_record(FILE *f, const char *rec, size_t reclen, uint32_t ctx, co
 
 /*
  * A per-context entry's record, formatted from the entry itself: the fields
- * it does not keep (the other events, off_count) are 0. The same text as
+ * it does not keep (the other events) are 0. The same text as
  * put_record of lp_ctx_counts_get's counts, without building them.
  */
 static void put_entry(FILE *f, const char *rec, size_t reclen, const lp_key *key, int nevents,
@@ -154,7 +154,7 @@ static void put_entry(FILE *f, const char *rec, size_t reclen, const lp_key *key
 		line_str(&l, " 0", 2);
 	line_u64(&l, e->sys_samples);
 	line_u64(&l, e->sys_value);
-	line_str(&l, " 0", 2);
+	line_u64(&l, e->off_count);
 	for (int i = 0; i < LP_NOFF; i++)
 		line_u64(&l, e->off_ns[i]);
 	l.b[l.n++] = '\n';
@@ -176,6 +176,7 @@ static void rest_of(lp_counts *rest, const lp_ctx_counts *e)
 	rest->value[0] -= e->value0;
 	rest->sys_samples -= e->sys_samples;
 	rest->sys_value -= e->sys_value;
+	rest->off_count -= e->off_count;
 	for (int i = 0; i < LP_NOFF; i++)
 		rest->off_ns[i] -= e->off_ns[i];
 }

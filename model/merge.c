@@ -59,11 +59,12 @@ static int rank_selected(const lp_merge_opts *o, int rank)
 	return rank >= 0 && rank < o->nranks_bits && (o->ranks[rank / 8] >> (rank % 8)) & 1;
 }
 
-static int events_match(const lp_profile *dst, const lp_profile *src)
+/* Keeping some ranks keeps the sampled event only (the entries hold no other): compare it alone. */
+static int events_match(const lp_profile *dst, const lp_profile *src, int selecting)
 {
-	if (dst->nevents != src->nevents)
+	if (selecting ? dst->nevents != (src->nevents > 0) : dst->nevents != src->nevents)
 		return 0;
-	for (int e = 0; e < src->nevents; e++)
+	for (int e = 0; e < dst->nevents; e++)
 		if (strcmp(dst->events[e].measured, src->events[e].measured) != 0)
 			return 0;
 	return 1;
@@ -172,7 +173,8 @@ static int map_contexts(lp_merger *m)
 static int push(lp_merger *m, int stacks, uint32_t ctx, uint32_t index, const lp_counts *c)
 {
 	lp_ctx_counts e = { .ctx = ctx, .index = index, .samples = c->samples, .value0 = c->value[0],
-			    .sys_samples = c->sys_samples, .sys_value = c->sys_value };
+			    .sys_samples = c->sys_samples, .sys_value = c->sys_value,
+			    .off_count = c->off_count };
 
 	memcpy(e.off_ns, c->off_ns, sizeof(e.off_ns));
 	return lp_profile_push_ctx(m->dst, stacks, &e) ? oom(m) : LP_OK;
@@ -274,10 +276,16 @@ static int merge_header(lp_merger *m, int first)
 	lp_profile *dst = m->dst;
 
 	if (first) {
-		dst->nevents = src->nevents;
+		/*
+		 * Per-context entries keep the sampled event's values only: a
+		 * profile of some ranks has that event alone, not the others at 0.
+		 */
+		dst->nevents = m->selecting && src->nevents > 1 ? 1 : src->nevents;
 		memcpy(dst->events, src->events, sizeof(dst->events));
 		for (int e = 0; e < LP_MAX_EVENTS; e++)
 			dst->events[e].total = 0; /* re-summed by lp_profile_add */
+		memset(dst->events + dst->nevents, 0,
+		       (size_t)(LP_MAX_EVENTS - dst->nevents) * sizeof(dst->events[0]));
 		dst->callchain = src->callchain;
 		dst->kernel = src->kernel;
 		dst->off_cpu = src->off_cpu;
@@ -287,7 +295,7 @@ static int merge_header(lp_merger *m, int first)
 			return oom(m);
 		return LP_OK;
 	}
-	if (!events_match(dst, src))
+	if (!events_match(dst, src, m->selecting))
 		return lp_error_set(m->err, LP_EFAIL, "lineprof: %s sampled %s%s, the profiles before "
 				    "it %s%s: only profiles of the same events merge (record them "
 				    "again with the same -e)", m->name, src->nevents ?

@@ -361,6 +361,7 @@ void lp_ctx_counts_get(const lp_ctx_counts *e, lp_counts *out)
 	out->value[0] = e->value0;
 	out->sys_samples = e->sys_samples;
 	out->sys_value = e->sys_value;
+	out->off_count = e->off_count;
 	for (int i = 0; i < LP_NOFF; i++)
 		out->off_ns[i] = e->off_ns[i];
 }
@@ -373,7 +374,8 @@ static int ctx_counts_add(lp_ctx_counts *e, const lp_counts *c)
 	if (__builtin_add_overflow(x.samples, c->samples, &x.samples) ||
 	    __builtin_add_overflow(x.value0, c->value[0], &x.value0) ||
 	    __builtin_add_overflow(x.sys_samples, c->sys_samples, &x.sys_samples) ||
-	    __builtin_add_overflow(x.sys_value, c->sys_value, &x.sys_value))
+	    __builtin_add_overflow(x.sys_value, c->sys_value, &x.sys_value) ||
+	    __builtin_add_overflow(x.off_count, c->off_count, &x.off_count))
 		return -1;
 	for (int i = 0; i < LP_NOFF; i++)
 		if (__builtin_add_overflow(x.off_ns[i], c->off_ns[i], &x.off_ns[i]))

@@ -10,7 +10,7 @@
  *
  * The group's profile borrows the whole one's modules, frames and events;
  * counts that per-context entries do not keep (event values after the
- * first, hits, the number of waits: their time is kept) are not in it:
+ * first, hits) are not in it:
  * the views show what a group measured, and leave those out.
  */
 #ifndef LP_GROUPS_H

@@ -137,6 +137,7 @@ typedef struct lp_ctx_counts {
 	uint64_t value0;                  /* value[0] of lp_counts */
 	uint64_t sys_samples;
 	uint64_t sys_value;
+	uint64_t off_count;               /* waits: a per-context Waits column is counted, not 0 */
 	uint64_t off_ns[LP_NOFF];
 } lp_ctx_counts;
 

@@ -121,6 +121,64 @@ START_TEST(merge_selects_ranks)
 }
 END_TEST
 
+/*
+ * Keeping some ranks keeps what their per-context entries hold: the sampled
+ * event and the waits (their number too), never a second event shown as 0.
+ */
+START_TEST(merge_selects_ranks_keeps_what_entries_hold)
+{
+	lp_profile *dst = lp_profile_new();
+	unsigned char bits[1] = { 1 << 2 };
+	lp_merge_opts o = { bits, 8 };
+	lp_error err = { 0 };
+	lp_loc at = { 0, 0x4000 };
+	lp_counts w = { .samples = 2, .value = { 2000, 777 }, .off_count = 3,
+			.off_ns = { 5000, 600 } };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	lp_profile *q;
+
+	for (int r = 0; r < 4; r++) {
+		lp_profile *p = rank_profile(r, "/bin/solver", 10);
+
+		p->nevents = 2;
+		strcpy(p->events[1].name, "instructions");
+		strcpy(p->events[1].measured, "instructions");
+		ck_assert_int_eq(lp_profile_add(p, 1, at, &w), 0);
+		ck_assert_int_eq(lp_profile_merge(dst, p, "x", &o, &err), LP_OK);
+		lp_profile_free(p);
+	}
+	ck_assert_int_eq(dst->nevents, 1);
+	ck_assert_str_eq(dst->events[0].measured, "cpu-clock");
+	ck_assert_str_eq(dst->events[1].measured, "");
+	/* Rank 2's waits: their number and time, in the entries and the totals. */
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(lp_profile_write(dst, f), 0);
+	fclose(f);
+	q = lp_profile_load_mem(buf, len, "kept", &err);
+	ck_assert_ptr_nonnull(q);
+	for (const lp_profile *p = dst;; p = q) {
+		uint64_t count = 0, ns = 0, total = 0;
+
+		for (size_t i = 0; i < p->nctx_addrs; i++) {
+			count += p->ctx_addrs[i].off_count;
+			ns += p->ctx_addrs[i].off_ns[LP_OFF_BLOCKED];
+		}
+		for (size_t i = 0; i < p->naddrs; i++)
+			total += p->addrs[i].c.off_count;
+		ck_assert_uint_eq(count, 3);
+		ck_assert_uint_eq(ns, 5000);
+		ck_assert_uint_eq(total, 3);
+		if (p == q)
+			break;
+	}
+	lp_profile_free(q);
+	free(buf);
+	lp_profile_free(dst);
+}
+END_TEST
+
 START_TEST(merge_refuses)
 {
 	lp_profile *dst = lp_profile_new(), *a = rank_profile(0, "/bin/solver", 5);
@@ -231,6 +289,7 @@ static Suite *suite(void)
 
 	tcase_add_test(t, merge_keeps_ranks);
 	tcase_add_test(t, merge_selects_ranks);
+	tcase_add_test(t, merge_selects_ranks_keeps_what_entries_hold);
 	tcase_add_test(t, merge_refuses);
 	tcase_add_test(t, merge_version1);
 	tcase_add_test(t, jobenv_launchers);
