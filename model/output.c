@@ -256,6 +256,36 @@ int lp_output_commit(lp_output *out, lp_error *err)
 	return LP_OK;
 }
 
+int lp_output_keep_old(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path) + sizeof(".old");
+	char *old = malloc(n);
+	int rc, e;
+
+	if (!old) {
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(old, n, "%s.old", path);
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		rc = 0;
+	} else if (lstat(old, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* The same rule as a target's: only a regular file is ever replaced. */
+		errno = EEXIST;
+		rc = -1;
+	} else if (rename(path, old) == 0) {
+		rc = 1;
+	} else {
+		/* Gone meanwhile (another run writing this name moved it): nothing to keep. */
+		rc = errno == ENOENT ? 0 : -1;
+	}
+	e = errno;
+	free(old);
+	errno = e; /* the caller says why */
+	return rc;
+}
+
 char *lp_output_fallback(const char *base, lp_error *err)
 {
 	const char *env = getenv("TMPDIR");

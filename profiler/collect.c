@@ -443,6 +443,7 @@ static int unwound_stack(lp_collect *c, lp_unwind_sample *us, uint32_t *depth)
 typedef struct lp_rsample {
 	uint64_t id, ip, time, period;
 	uint32_t pid, tid;
+	int is_switch;               /* written by the context-switch event (its id) */
 	int kernel;                  /* taken in kernel mode: ip is the kernel's */
 	uint64_t nr;                 /* callchain entries at chain */
 	const unsigned char *chain;
@@ -466,7 +467,8 @@ static int parse_sample(lp_collect *c, int cpu, const struct perf_event_header *
 	s->period = 1;
 	if (st & PERF_SAMPLE_IDENTIFIER) {
 		s->id = u64(&k);
-		if (c->nswitch_ids && is_switch_id(c, s->id))
+		s->is_switch = c->off && c->nswitch_ids && is_switch_id(c, s->id);
+		if (s->is_switch)
 			st = c->switch_type;
 	}
 	s->kernel = (h->misc & PERF_RECORD_MISC_CPUMODE_MASK) != PERF_RECORD_MISC_USER;
@@ -640,7 +642,7 @@ static int sample(lp_collect *c, int cpu, const struct perf_event_header *h, lp_
 		return oom(err);
 	if (rc > 0)
 		return LP_OK; /* truncated: not worth failing a run over */
-	if (c->off && c->nswitch_ids && is_switch_id(c, s.id))
+	if (s.is_switch) /* decided once, by parse_sample */
 		return switch_sample(c, &s, err);
 	return cpu_sample(c, &s, err);
 }

@@ -48,6 +48,14 @@ int lp_output_commit(lp_output *out, lp_error *err);
 void lp_output_abort(lp_output *out);
 
 /*
+ * Just before path is replaced: an existing, non-empty regular file there is
+ * renamed to path.old (as perf keeps perf.data.old), which must itself be
+ * absent or a regular file. 1 if one was moved, 0 if there was none, -1 if
+ * it could not be (errno; EEXIST: path.old is not a regular file).
+ */
+int lp_output_keep_old(const char *path);
+
+/*
  * The fallback when a file cannot be written where it was asked for (disk
  * full, directory gone, read-only): reserves a new, empty, unique file named
  * after base's last component (x.lprof -> x.AbC123.lprof) in $TMPDIR (if

@@ -109,6 +109,37 @@ START_TEST(test_abort_leaves_old_file)
 }
 END_TEST
 
+START_TEST(test_keep_old)
+{
+	struct stat st;
+
+	reset();
+	ck_assert_int_eq(lp_output_keep_old(at("p")), 0); /* nothing there */
+	put("p", "");
+	ck_assert_int_eq(lp_output_keep_old(at("p")), 0); /* empty: nothing to keep */
+	ck_assert_int_eq(lstat(at("p.old"), &st), -1);
+	put("p", "first\n");
+	put("p.old", "older\n");
+	ck_assert_int_eq(lp_output_keep_old(at("p")), 1);
+	ck_assert_str_eq(get("p.old"), "first\n");
+	ck_assert_ptr_null(get("p"));
+	/* A FIFO or a symlink at the .old name is never replaced, nor the profile moved. */
+	put("q", "second\n");
+	ck_assert_int_eq(mkfifo(at("q.old"), 0600), 0);
+	errno = 0;
+	ck_assert_int_eq(lp_output_keep_old(at("q")), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(lstat(at("q.old"), &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	ck_assert_str_eq(get("q"), "second\n");
+	put("r", "third\n");
+	ck_assert_int_eq(symlink(at("p.old"), at("r.old")), 0);
+	ck_assert_int_eq(lp_output_keep_old(at("r")), -1);
+	ck_assert_str_eq(get("p.old"), "first\n");
+	ck_assert_str_eq(get("r"), "third\n");
+}
+END_TEST
+
 START_TEST(test_symlink_refused)
 {
 	lp_output o;
@@ -280,6 +311,7 @@ int main(void)
 	}
 	tcase_add_test(tc, test_write_replaces_regular_file);
 	tcase_add_test(tc, test_abort_leaves_old_file);
+	tcase_add_test(tc, test_keep_old);
 	tcase_add_test(tc, test_symlink_refused);
 	tcase_add_test(tc, test_special_files_refused);
 	tcase_add_test(tc, test_directory_checked);
