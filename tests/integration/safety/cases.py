@@ -17,9 +17,9 @@ import stat
 import subprocess
 import sys
 
-from lp import (LINEPROF, PROGRAMS_SRC, SKIP, Result, case, check, main, marker_line, one_line_error,
-                parse_tables, pct, prog, row_of, run, samples, shared_workdir, uprobes_usable, wait_for,
-                workdir)
+from lp import (LINEPROF, PROGRAMS_SRC, SKIP, Result, case, check, cpu_seconds, main, marker_line,
+                one_line_error, parse_tables, pct, prog, row_of, run, samples, shared_workdir, uprobes_usable,
+                wait_for, workdir)
 
 NOBODY = 65534
 
@@ -706,6 +706,8 @@ def second_interrupt_kills_target():
     p = popen(["-f", "spin", "-o", "i.lprof", prog("sigcount"), "ignore"], d)
     t = target_of(p.pid, prog("sigcount"))
     wait_for(lambda: has_bit(t, "SigIgn", signal.SIGTERM), "the target to ignore its signals")
+    # Past that it only spins: once it has used CPU time, spin has samples to report.
+    wait_for(lambda: cpu_seconds(t) >= 0.05, "the target to spin")
     os.kill(p.pid, signal.SIGINT)
     wait_for(lambda: took(p.pid, signal.SIGINT), "lineprof to take the first SIGINT")
     check(alive(t), "the target ignored it")
@@ -726,8 +728,7 @@ def sigquit_and_sighup_save():
         p = popen(["-f", "burn", "-o", "q.lprof", prog("behave"), "spin"], d,
                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
         t = target_of(p.pid, prog("behave"))
-        wait_for(lambda: float(open("/proc/%d/stat" % t).read().rsplit(")", 1)[1].split()[11]) > 0,
-                 "the target to run")
+        wait_for(lambda: cpu_seconds(t) >= 0.05, "the target to run burn()")
         os.kill(p.pid, sig)
         r = finish(p)
         check(r.code == 128 + sig, "exit %d: the target got %s" % (128 + sig, sig.name), r)
