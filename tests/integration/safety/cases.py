@@ -840,6 +840,8 @@ def killed_run_probes_not_armed():
     t = target_of(p.pid, exe)
     group = wait_for(lambda: re.findall(r":(lineprof_\d+_%d_\d+)/" % p.pid, uprobe_events()),
                      "the run's probes")[0]
+    # Defined is not yet hit: the target counts on the probes before the kill, whatever its pace.
+    wait_for(lambda: sum(uprobe_hits(exe)) > 0, "the probes to count while the run lives")
     p.kill()
     p.communicate(timeout=60)
     wait_for(lambda: not alive(t), "the target to go with lineprof")
