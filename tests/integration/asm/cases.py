@@ -13,10 +13,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
-from lp import (LINEPROF, SKIP, case, check, main, marker_line, one_line_error, parse_tables, prog, row_of,
-                run, uprobes_usable, workdir)
+from lp import (LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error, parse_tables,
+                prog, row_of, run, uprobes_usable, wait_for, workdir)
 
 NEST = "asm/loopnest.c"
 
@@ -388,22 +387,16 @@ def hits_fewer_probe_hits():
     one_line_error(bad, 2, "LINEPROF_HITS")
 
 
-def burning_in(pid, cpu=0.3, timeout=60.0):
+def burning_in(pid, cpu=0.3):
     """Waits until lineprof's child (the target) has run cpu seconds: it is inside burn()."""
-    end = time.time() + timeout
-    while time.time() < end:
+    def burnt():
         try:
             with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
                 kids = [int(x) for x in f.read().split()]
-            for k in kids:
-                with open("/proc/%d/stat" % k) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") >= cpu:
-                    return
+            return any(cpu_seconds(k) >= cpu for k in kids)
         except (OSError, ValueError, IndexError):
-            pass
-        time.sleep(0.05)
-    check(False, "the target never ran %.1f s of CPU" % cpu)
+            return False
+    wait_for(burnt, "the target to run %.1f s of CPU" % cpu)
 
 
 @case

@@ -181,7 +181,7 @@ def html_report():
         page.settle(0.2)
         # The canvas's top scrolled to a third of the window (below the page's sticky bar) and
         # clicked where the browser put it (a taller page, as under ASan, must not move the click
-        # off-screen or under the bar); the zoom awaited, for a second at most.
+        # off-screen or under the bar); the zoom awaited, for 500 timer ticks (10 s or more) at most.
         box = page.eval("""(function () {
           var c = document.getElementById('flame-canvas');
           c.scrollIntoView({block: 'start'});
@@ -193,7 +193,7 @@ def html_report():
         focus = page.eval("""new Promise(function (done) {
           var n = 0, t = setInterval(function () {
             var f = document.getElementById('flame-canvas').getAttribute('data-focus');
-            if ((f !== null && f !== '0') || ++n > 50) { clearInterval(t); done(f); } }, 20); })""")
+            if ((f !== null && f !== '0') || ++n > 500) { clearInterval(t); done(f); } }, 20); })""")
         check(focus not in (None, "0"), "a click zooms into a frame (focus %r, clicked at %s)" % (focus, box))
         check("Zoomed:" in page.eval("document.getElementById('flame-crumbs').textContent"), "the zoom's path")
         page.eval("var q = document.getElementById('flame-search'); q.value = 'cold_work'; q.dispatchEvent(new Event('input'))")
@@ -662,7 +662,7 @@ def flamegraph_svg():
         zoom = page.eval("""new Promise(function (done) {
           var n = 0, t = setInterval(function () {
             var z = document.documentElement.getAttribute('data-zoom');
-            if (z !== null || ++n > 50) { clearInterval(t); done(z); } }, 20); })""")
+            if (z !== null || ++n > 500) { clearInterval(t); done(z); } }, 20); })""")
         check(zoom == cold["i"], "zoomed into cold_work (data-zoom %r, clicked at %s)" % (zoom, box))
         w = page.eval("+document.querySelector('g.f[data-i=\"%s\"] rect').getAttribute('width')" % cold["i"])
         check(w > 1000, "cold_work is as wide as the graph now (%s px)" % w)
