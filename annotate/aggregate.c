@@ -233,7 +233,7 @@ static void waits_of(const lp_report *rep, const lp_addr *a, const lp_frame *lea
 	}
 }
 
-static void waits_add(lp_waits *dst, const lp_waits *src)
+void lp_waits_add(lp_waits *dst, const lp_waits *src)
 {
 	dst->sys_samples += src->sys_samples;
 	dst->sys_value += src->sys_value;
@@ -268,8 +268,8 @@ static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
 	}
 	rep->index->total_value0 += a->c.value[0];
 	waits_of(rep, a, &fr[0], &w);
-	waits_add(&ls->w, &w);
-	waits_add(&rep->funcs[fi].self_w, &w);
+	lp_waits_add(&ls->w, &w);
+	lp_waits_add(&rep->funcs[fi].self_w, &w);
 	return 0;
 }
 

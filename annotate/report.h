@@ -213,6 +213,8 @@ void lp_report_times(const lp_report *rep, uint64_t value0, uint64_t sys_value, 
 void lp_line_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t);
 void lp_line_incl_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t);
 uint64_t lp_waits_off_ns(const lp_waits *w);
+/* dst += src, every field: the one way waits are summed (lines, functions, table rows). */
+void lp_waits_add(lp_waits *dst, const lp_waits *src);
 
 /* The line has something to show: samples in either mode, waits, or hits. */
 int lp_line_has_data(const lp_line_stat *ls);

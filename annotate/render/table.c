@@ -369,13 +369,7 @@ static void line_add(lp_line_stat *a, const lp_line_stat *b)
 		a->incl_sys_value += b->incl_sys_value;
 		a->incl_off_ns += b->incl_off_ns;
 	}
-	a->w.sys_samples += b->w.sys_samples;
-	a->w.sys_value += b->w.sys_value;
-	a->w.off_count += b->w.off_count;
-	for (int k = 0; k < LP_NOFF; k++)
-		a->w.off_ns[k] += b->w.off_ns[k];
-	for (int k = 0; k < LP_NWAIT; k++)
-		a->w.kind_ns[k] += b->w.kind_ns[k];
+	lp_waits_add(&a->w, &b->w);
 	a->hits += b->hits;
 	a->has_hits |= b->has_hits;
 	if (!a->fn) {
