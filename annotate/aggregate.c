@@ -964,6 +964,24 @@ int lp_report_in_table(const lp_report *rep, const lp_ftable *t, const lp_line_s
 	return 0;
 }
 
+void lp_report_table_sums(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
+			  uint64_t value[LP_MAX_EVENTS], lp_waits *w)
+{
+	*samples = 0;
+	memset(value, 0, LP_MAX_EVENTS * sizeof(*value));
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+
+		if (!lp_report_in_table(rep, t, ls))
+			continue;
+		*samples += ls->samples;
+		for (int e = 0; e < LP_MAX_EVENTS; e++)
+			value[e] += ls->value[e];
+		lp_waits_add(w, &ls->w);
+	}
+}
+
 int lp_report_selected(const lp_report *rep, const lp_line_stat *ls)
 {
 	if (rep->ntables == 0)

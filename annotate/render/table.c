@@ -685,31 +685,6 @@ out:
 	return rc;
 }
 
-/* The table's self totals: the sum of its lines. */
-/* Table t's self sums: samples, the sampled event's, and (w not NULL) kernel and off-CPU. */
-static void table_totals(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
-			 uint64_t *value0, lp_waits *w)
-{
-	*samples = *value0 = 0;
-	if (w)
-		memset(w, 0, sizeof(*w));
-	for (size_t i = 0; i < rep->nlines; i++) {
-		const lp_line_stat *ls = &rep->lines[i];
-
-		if (!lp_report_in_table(rep, t, ls))
-			continue;
-		*samples += ls->samples;
-		*value0 += ls->value[0];
-		if (w) {
-			w->sys_samples += ls->w.sys_samples;
-			w->sys_value += ls->w.sys_value;
-			w->off_count += ls->w.off_count;
-			for (int k = 0; k < LP_NOFF; k++)
-				w->off_ns[k] += ls->w.off_ns[k];
-		}
-	}
-}
-
 /* line_profiler --summarize: one line per table, slowest last as it does. */
 static void render_summary(const lp_render_ctx *ctx, FILE *out)
 {
@@ -717,18 +692,20 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 	uint64_t total = rep->prof->samples;
 	size_t n = rep->ntables, *order = malloc(n * sizeof(*order) + 1);
 	double *secs = malloc(n * sizeof(*secs) + 1);
-	uint64_t *samples = malloc(n * sizeof(*samples) + 1);
+	uint64_t *samples = malloc(n * sizeof(*samples) + 1), *value0 = malloc(n * sizeof(*value0) + 1);
+	lp_waits *waits = malloc(n * sizeof(*waits) + 1);
 
-	if (!order || !secs || !samples)
+	if (!order || !secs || !samples || !value0 || !waits)
 		goto out;
 	/* Insertion sort by time, stable: -f order among equals. */
 	for (size_t i = 0; i < n; i++) {
-		uint64_t v0;
+		uint64_t v[LP_MAX_EVENTS];
 		size_t j = i;
 
-		table_totals(rep, &rep->tables[i], &samples[i], &v0, NULL);
+		lp_report_table_sums(rep, &rep->tables[i], &samples[i], v, &waits[i]);
 		/* Time; where the sampled event is not a clock, its count. */
-		secs[i] = rep->has_time ? lp_report_seconds(rep, v0, samples[i]) : (double)v0;
+		secs[i] = rep->has_time ? lp_report_seconds(rep, v[0], samples[i]) : (double)v[0];
+		value0[i] = v[0];
 		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
 			order[j] = order[j - 1];
 		order[j] = i;
@@ -760,11 +737,9 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 				decl, t->title);
 		if (rep->has_wall) {
 			lp_times tm;
-			uint64_t s, v0;
-			lp_waits w;
 
-			table_totals(rep, t, &s, &v0, &w);
-			lp_report_times(rep, v0, w.sys_value, lp_waits_off_ns(&w), &tm);
+			lp_report_times(rep, value0[i], waits[i].sys_value, lp_waits_off_ns(&waits[i]),
+					&tm);
 			fprintf(out, " (wall %.6f s)", tm.wall_s);
 		}
 		fputc('\n', out);
@@ -773,6 +748,8 @@ out:
 	free(order);
 	free(secs);
 	free(samples);
+	free(value0);
+	free(waits);
 }
 
 /*
