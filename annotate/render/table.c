@@ -427,49 +427,65 @@ static lp_fn_row *row_at(lp_fn_view *v, const char *file, int line, int in_span)
 }
 
 /*
- * Per group, the sums of a row made of several line stats (--by keeps the
- * lines' groups), and the statistics across groups of those sums.
+ * Per group, the sums of the rows made of several line stats (--by keeps
+ * the lines' groups), and the statistics across groups of those sums; rowof
+ * says which row each of the report's lines went to (UINT32_MAX: none).
+ * One pass over the lines, not one per row.
  */
-static int row_groups(const lp_render_ctx *ctx, const lp_fn_view *v, lp_fn_row *r)
+static int row_groups(const lp_render_ctx *ctx, lp_fn_view *v, const uint32_t *rowof)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_ctxview *cv = ctx->cv;
-	lp_stat *st = &r->stat;
+	size_t ng = cv->ngroups;
 
-	if (!cv || !cv->columns || !cv->ngroups)
-		return 0;
-	if (!(r->group_s = calloc(2 * cv->ngroups, sizeof(*r->group_s))))
-		return -1;
-	r->group_v = r->group_s + cv->ngroups;
 	for (size_t i = 0; i < rep->nlines; i++) {
-		if (rep->lines[i].file != r->file || rep->lines[i].line != r->line ||
-		    !lp_report_in_table(rep, v->t, &rep->lines[i]))
+		lp_fn_row *r;
+
+		if (rowof[i] == UINT32_MAX)
 			continue;
-		for (size_t g = 0; g < cv->ngroups; g++) {
-			r->group_s[g] += cv->line_s[i * cv->ngroups + g];
-			r->group_v[g] += cv->line_v[i * cv->ngroups + g];
+		r = &v->rows[rowof[i]];
+		if (r->n < 2 || !r->sum.samples)
+			continue;
+		if (!r->group_s) {
+			if (!(r->group_s = calloc(2 * ng, sizeof(*r->group_s))))
+				return -1;
+			r->group_v = r->group_s + ng;
+		}
+		for (size_t g = 0; g < ng; g++) {
+			r->group_s[g] += cv->line_s[i * ng + g];
+			r->group_v[g] += cv->line_v[i * ng + g];
 		}
 	}
-	memset(st, 0, sizeof(*st));
-	st->min_s = st->min_v = UINT64_MAX;
-	for (size_t g = 0; g < cv->ngroups; g++) {
-		uint64_t gs = r->group_s[g], gv = r->group_v[g];
+	for (size_t k = 0; k < v->nrows; k++) {
+		lp_fn_row *r = &v->rows[k];
+		lp_stat *st = &r->stat;
 
-		st->sum_s += gs;
-		st->sum_v += gv;
-		st->nz += gs || gv;
-		if (gv > st->max_v || (gv == st->max_v && gs > st->max_s))
-			st->max_v = gv, st->max_s = gs, st->max_g = (uint32_t)g;
-		if (gv < st->min_v || (gv == st->min_v && gs < st->min_s))
-			st->min_v = gv, st->min_s = gs;
+		if (!r->group_s)
+			continue;
+		memset(st, 0, sizeof(*st));
+		st->min_s = st->min_v = UINT64_MAX;
+		for (size_t g = 0; g < ng; g++) {
+			uint64_t gs = r->group_s[g], gv = r->group_v[g];
+
+			st->sum_s += gs;
+			st->sum_v += gv;
+			st->nz += gs || gv;
+			if (gv > st->max_v || (gv == st->max_v && gs > st->max_s))
+				st->max_v = gv, st->max_s = gs, st->max_g = (uint32_t)g;
+			if (gv < st->min_v || (gv == st->min_v && gs < st->min_s))
+				st->min_v = gv, st->min_s = gs;
+		}
+		r->has_stat = cv->stats;
 	}
-	r->has_stat = cv->stats;
 	return 0;
 }
 
 int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 {
 	const lp_report *rep = ctx->rep;
+	int groups = ctx->cv && ctx->cv->columns && ctx->cv->ngroups;
+	uint32_t *rowof = NULL;
+	int rc = -1;
 
 	memset(v, 0, sizeof(*v));
 	v->t = t;
@@ -482,6 +498,11 @@ int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 	for (int line = v->first; v->file && line <= v->last; line++)
 		if (!row_at(v, v->file, line, 1))
 			return -1;
+	if (groups) {
+		if (!(rowof = malloc(rep->nlines * sizeof(*rowof) + 1)))
+			return -1;
+		memset(rowof, 0xff, rep->nlines * sizeof(*rowof));
+	}
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		lp_fn_row *r;
@@ -507,15 +528,19 @@ int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 		else
 			continue;
 		if (!r)
-			return -1;
+			goto out;
 		line_add(&r->sum, ls);
 		r->one = r->n++ ? -1 : (long)i;
+		if (rowof)
+			rowof[i] = (uint32_t)(r - v->rows);
 	}
-	for (size_t i = 0; i < v->nrows; i++)
-		if (v->rows[i].n > 1 && v->rows[i].sum.samples && row_groups(ctx, v, &v->rows[i]) != 0)
-			return -1;
+	if (groups && row_groups(ctx, v, rowof) != 0)
+		goto out;
 	v->has_hits |= rep->prof->nhits > 0;
-	return 0;
+	rc = 0;
+out:
+	free(rowof);
+	return rc;
 }
 
 /*
