@@ -233,7 +233,7 @@ static void waits_of(const lp_report *rep, const lp_addr *a, const lp_frame *lea
 	}
 }
 
-static void waits_add(lp_waits *dst, const lp_waits *src)
+void lp_waits_add(lp_waits *dst, const lp_waits *src)
 {
 	dst->sys_samples += src->sys_samples;
 	dst->sys_value += src->sys_value;
@@ -268,8 +268,8 @@ static int add_self(lp_report *rep, const lp_addr *a, size_t ai)
 	}
 	rep->index->total_value0 += a->c.value[0];
 	waits_of(rep, a, &fr[0], &w);
-	waits_add(&ls->w, &w);
-	waits_add(&rep->funcs[fi].self_w, &w);
+	lp_waits_add(&ls->w, &w);
+	lp_waits_add(&rep->funcs[fi].self_w, &w);
 	return 0;
 }
 
@@ -962,6 +962,24 @@ int lp_report_in_table(const lp_report *rep, const lp_ftable *t, const lp_line_s
 		if (ls->fn == t->fns[i] || ls->fn->owner == t->fns[i])
 			return 1;
 	return 0;
+}
+
+void lp_report_table_sums(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
+			  uint64_t value[LP_MAX_EVENTS], lp_waits *w)
+{
+	*samples = 0;
+	memset(value, 0, LP_MAX_EVENTS * sizeof(*value));
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < rep->nlines; i++) {
+		const lp_line_stat *ls = &rep->lines[i];
+
+		if (!lp_report_in_table(rep, t, ls))
+			continue;
+		*samples += ls->samples;
+		for (int e = 0; e < LP_MAX_EVENTS; e++)
+			value[e] += ls->value[e];
+		lp_waits_add(w, &ls->w);
+	}
 }
 
 int lp_report_selected(const lp_report *rep, const lp_line_stat *ls)

@@ -213,6 +213,8 @@ void lp_report_times(const lp_report *rep, uint64_t value0, uint64_t sys_value, 
 void lp_line_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t);
 void lp_line_incl_times(const lp_report *rep, const lp_line_stat *ls, lp_times *t);
 uint64_t lp_waits_off_ns(const lp_waits *w);
+/* dst += src, every field: the one way waits are summed (lines, functions, table rows). */
+void lp_waits_add(lp_waits *dst, const lp_waits *src);
 
 /* The line has something to show: samples in either mode, waits, or hits. */
 int lp_line_has_data(const lp_line_stat *ls);
@@ -257,6 +259,9 @@ const char *lp_report_label(const lp_report *rep, const lp_func_desc *fn);
 
 /* ls belongs to table t: its function is t's (or was outlined from it), or it lies in t's region. */
 int lp_report_in_table(const lp_report *rep, const lp_ftable *t, const lp_line_stat *ls);
+/* Table t's self sums, the sum of its lines: samples, each event's, kernel mode and off the CPU. */
+void lp_report_table_sums(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
+			  uint64_t value[LP_MAX_EVENTS], lp_waits *w);
 /* ls belongs to some table (every line when there are none). */
 int lp_report_selected(const lp_report *rep, const lp_line_stat *ls);
 

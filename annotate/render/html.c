@@ -277,11 +277,6 @@ static long whole_func_named(const lp_html *h, const char *name)
 }
 
 /* As the listing's: samples, waits or hits of its own, or code that ran or waited inside it. */
-static int line_has_data(const lp_line_stat *ls)
-{
-	return lp_line_has_data(ls) || ls->incl_samples || ls->incl_off_ns || ls->incl_sys_value;
-}
-
 /*
  * Files with data first, hottest first as the listing orders them, then the
  * files where functions are declared; the -f functions' files get text.
@@ -294,7 +289,7 @@ static int collect_files(lp_html *h)
 		const lp_line_stat *ls = &rep->lines[i];
 		long id;
 
-		if (!ls->file || !line_has_data(ls) || (id = file_id(h, ls->file)) < 0)
+		if (!ls->file || !lp_line_listed(ls) || (id = file_id(h, ls->file)) < 0)
 			continue;
 		h->files[id].module = ls->module;
 		h->files[id].samples += ls->samples;
@@ -800,7 +795,7 @@ static lp_hline *sorted_lines(lp_html *h, int calls, size_t *n)
 		int line = calls ? rep->calls[i].line : rep->lines[i].line;
 		long id = ptrmap_get(&h->file_ids, file);
 
-		if (id < 0 || (!calls && !line_has_data(&rep->lines[i])) ||
+		if (id < 0 || (!calls && !lp_line_listed(&rep->lines[i])) ||
 		    (calls && !rep->calls[i].samples))
 			continue;
 		v[k].file = id;
@@ -1076,7 +1071,7 @@ static void write_named(lp_html *h)
 			note[0] = '\0';
 			if (r->in_span)
 				lp_render_loop_notes(ctx, loops, nloops, fn, v.file, r->line, note, sizeof(note));
-			if (r->n && (r->in_span || line_has_data(&r->sum))) {
+			if (r->n && (r->in_span || lp_line_listed(&r->sum))) {
 				named_row(h, &cs, &v, r, note, &nr);
 			} else if (note[0]) { /* a loop header without counts of its own: the note alone */
 				fprintf(out, "%s[%ld, %d, null, 0, ", nr++ ? ",\n  " : "\n  ", file_id(h, v.file),

@@ -380,21 +380,14 @@ static void table_entry(const lp_report *rep, const lp_ftable *tab, lp_jfunc *f)
 {
 	const lp_func_stat *fs = tab->nfns == 1 && tab->fns[0]->owner == tab->fns[0]
 				 ? lp_report_func(rep, tab->fns[0]->id) : NULL;
+	lp_waits w;
 
 	memset(f, 0, sizeof(*f));
 	f->fs = fs;
 	f->name = tab->title;
-	for (size_t i = 0; i < rep->nlines; i++) {
-		const lp_line_stat *ls = &rep->lines[i];
-
-		if (!lp_report_in_table(rep, tab, ls))
-			continue;
-		f->self_samples += ls->samples;
-		for (int e = 0; e < LP_MAX_EVENTS; e++)
-			f->self_value[e] += ls->value[e];
-		f->self_sys += ls->w.sys_value;
-		f->self_off += lp_waits_off_ns(&ls->w);
-	}
+	lp_report_table_sums(rep, tab, &f->self_samples, f->self_value, &w);
+	f->self_sys = w.sys_value;
+	f->self_off = lp_waits_off_ns(&w);
 	f->total_samples = f->self_samples;
 	f->total_value0 = f->self_value[0];
 	f->total_sys = f->self_sys;

@@ -41,11 +41,6 @@ typedef struct lp_listing {
 	size_t nloops;
 } lp_listing;
 
-static int line_has_data(const lp_line_stat *ls)
-{
-	return lp_line_has_data(ls) || ls->incl_samples || ls->incl_off_ns || ls->incl_sys_value;
-}
-
 static int cmp_file(const void *pa, const void *pb)
 {
 	const lp_lfile *a = pa, *b = pb;
@@ -73,7 +68,7 @@ static lp_lfile *collect_files(const lp_report *rep, size_t *nfiles)
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 
-		if (!ls->file || !line_has_data(ls))
+		if (!ls->file || !lp_line_listed(ls))
 			continue;
 		for (j = 0; j < n && files[j].name != ls->file; j++)
 			;
@@ -275,7 +270,7 @@ static void fill_rows(const lp_report *rep, const lp_lfile *f, lp_lrow *rows)
 		r->incl_value0 += ls->incl_value0;
 		r->hits += ls->hits;
 		r->has_hits |= ls->has_hits;
-		r->has_data |= line_has_data(ls);
+		r->has_data |= lp_line_listed(ls);
 	}
 }
 

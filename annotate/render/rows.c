@@ -20,6 +20,11 @@ double lp_totals_share(const lp_totals *t, uint64_t value0, uint64_t samples,
 	return den_samples ? (double)samples / (double)den_samples : 0.0;
 }
 
+int lp_line_listed(const lp_line_stat *ls)
+{
+	return lp_line_has_data(ls) || ls->incl_samples || ls->incl_off_ns || ls->incl_sys_value;
+}
+
 int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls)
 {
 	if (!lp_line_has_data(ls))

@@ -37,6 +37,9 @@ typedef struct lp_row {
 	const char *wait;            /* lp_wait_name of most of its off-CPU time; NULL: none */
 } lp_row;
 
+/* The line has something to list: its own data (lp_line_has_data) or inclusive samples or time. */
+int lp_line_listed(const lp_line_stat *ls);
+
 /* The line is exported: it has samples, waits or hits, and its function is one of -f (if any). */
 int lp_row_wanted(const lp_render_ctx *ctx, const lp_line_stat *ls);
 

@@ -369,13 +369,7 @@ static void line_add(lp_line_stat *a, const lp_line_stat *b)
 		a->incl_sys_value += b->incl_sys_value;
 		a->incl_off_ns += b->incl_off_ns;
 	}
-	a->w.sys_samples += b->w.sys_samples;
-	a->w.sys_value += b->w.sys_value;
-	a->w.off_count += b->w.off_count;
-	for (int k = 0; k < LP_NOFF; k++)
-		a->w.off_ns[k] += b->w.off_ns[k];
-	for (int k = 0; k < LP_NWAIT; k++)
-		a->w.kind_ns[k] += b->w.kind_ns[k];
+	lp_waits_add(&a->w, &b->w);
 	a->hits += b->hits;
 	a->has_hits |= b->has_hits;
 	if (!a->fn) {
@@ -433,49 +427,65 @@ static lp_fn_row *row_at(lp_fn_view *v, const char *file, int line, int in_span)
 }
 
 /*
- * Per group, the sums of a row made of several line stats (--by keeps the
- * lines' groups), and the statistics across groups of those sums.
+ * Per group, the sums of the rows made of several line stats (--by keeps
+ * the lines' groups), and the statistics across groups of those sums; rowof
+ * says which row each of the report's lines went to (UINT32_MAX: none).
+ * One pass over the lines, not one per row.
  */
-static int row_groups(const lp_render_ctx *ctx, const lp_fn_view *v, lp_fn_row *r)
+static int row_groups(const lp_render_ctx *ctx, lp_fn_view *v, const uint32_t *rowof)
 {
 	const lp_report *rep = ctx->rep;
 	const lp_ctxview *cv = ctx->cv;
-	lp_stat *st = &r->stat;
+	size_t ng = cv->ngroups;
 
-	if (!cv || !cv->columns || !cv->ngroups)
-		return 0;
-	if (!(r->group_s = calloc(2 * cv->ngroups, sizeof(*r->group_s))))
-		return -1;
-	r->group_v = r->group_s + cv->ngroups;
 	for (size_t i = 0; i < rep->nlines; i++) {
-		if (rep->lines[i].file != r->file || rep->lines[i].line != r->line ||
-		    !lp_report_in_table(rep, v->t, &rep->lines[i]))
+		lp_fn_row *r;
+
+		if (rowof[i] == UINT32_MAX)
 			continue;
-		for (size_t g = 0; g < cv->ngroups; g++) {
-			r->group_s[g] += cv->line_s[i * cv->ngroups + g];
-			r->group_v[g] += cv->line_v[i * cv->ngroups + g];
+		r = &v->rows[rowof[i]];
+		if (r->n < 2 || !r->sum.samples)
+			continue;
+		if (!r->group_s) {
+			if (!(r->group_s = calloc(2 * ng, sizeof(*r->group_s))))
+				return -1;
+			r->group_v = r->group_s + ng;
+		}
+		for (size_t g = 0; g < ng; g++) {
+			r->group_s[g] += cv->line_s[i * ng + g];
+			r->group_v[g] += cv->line_v[i * ng + g];
 		}
 	}
-	memset(st, 0, sizeof(*st));
-	st->min_s = st->min_v = UINT64_MAX;
-	for (size_t g = 0; g < cv->ngroups; g++) {
-		uint64_t gs = r->group_s[g], gv = r->group_v[g];
+	for (size_t k = 0; k < v->nrows; k++) {
+		lp_fn_row *r = &v->rows[k];
+		lp_stat *st = &r->stat;
 
-		st->sum_s += gs;
-		st->sum_v += gv;
-		st->nz += gs || gv;
-		if (gv > st->max_v || (gv == st->max_v && gs > st->max_s))
-			st->max_v = gv, st->max_s = gs, st->max_g = (uint32_t)g;
-		if (gv < st->min_v || (gv == st->min_v && gs < st->min_s))
-			st->min_v = gv, st->min_s = gs;
+		if (!r->group_s)
+			continue;
+		memset(st, 0, sizeof(*st));
+		st->min_s = st->min_v = UINT64_MAX;
+		for (size_t g = 0; g < ng; g++) {
+			uint64_t gs = r->group_s[g], gv = r->group_v[g];
+
+			st->sum_s += gs;
+			st->sum_v += gv;
+			st->nz += gs || gv;
+			if (gv > st->max_v || (gv == st->max_v && gs > st->max_s))
+				st->max_v = gv, st->max_s = gs, st->max_g = (uint32_t)g;
+			if (gv < st->min_v || (gv == st->min_v && gs < st->min_s))
+				st->min_v = gv, st->min_s = gs;
+		}
+		r->has_stat = cv->stats;
 	}
-	r->has_stat = cv->stats;
 	return 0;
 }
 
 int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 {
 	const lp_report *rep = ctx->rep;
+	int groups = ctx->cv && ctx->cv->columns && ctx->cv->ngroups;
+	uint32_t *rowof = NULL;
+	int rc = -1;
 
 	memset(v, 0, sizeof(*v));
 	v->t = t;
@@ -488,6 +498,11 @@ int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 	for (int line = v->first; v->file && line <= v->last; line++)
 		if (!row_at(v, v->file, line, 1))
 			return -1;
+	if (groups) {
+		if (!(rowof = malloc(rep->nlines * sizeof(*rowof) + 1)))
+			return -1;
+		memset(rowof, 0xff, rep->nlines * sizeof(*rowof));
+	}
 	for (size_t i = 0; i < rep->nlines; i++) {
 		const lp_line_stat *ls = &rep->lines[i];
 		lp_fn_row *r;
@@ -513,15 +528,19 @@ int lp_fn_view_of(const lp_render_ctx *ctx, const lp_ftable *t, lp_fn_view *v)
 		else
 			continue;
 		if (!r)
-			return -1;
+			goto out;
 		line_add(&r->sum, ls);
 		r->one = r->n++ ? -1 : (long)i;
+		if (rowof)
+			rowof[i] = (uint32_t)(r - v->rows);
 	}
-	for (size_t i = 0; i < v->nrows; i++)
-		if (v->rows[i].n > 1 && v->rows[i].sum.samples && row_groups(ctx, v, &v->rows[i]) != 0)
-			return -1;
+	if (groups && row_groups(ctx, v, rowof) != 0)
+		goto out;
 	v->has_hits |= rep->prof->nhits > 0;
-	return 0;
+	rc = 0;
+out:
+	free(rowof);
+	return rc;
 }
 
 /*
@@ -691,31 +710,6 @@ out:
 	return rc;
 }
 
-/* The table's self totals: the sum of its lines. */
-/* Table t's self sums: samples, the sampled event's, and (w not NULL) kernel and off-CPU. */
-static void table_totals(const lp_report *rep, const lp_ftable *t, uint64_t *samples,
-			 uint64_t *value0, lp_waits *w)
-{
-	*samples = *value0 = 0;
-	if (w)
-		memset(w, 0, sizeof(*w));
-	for (size_t i = 0; i < rep->nlines; i++) {
-		const lp_line_stat *ls = &rep->lines[i];
-
-		if (!lp_report_in_table(rep, t, ls))
-			continue;
-		*samples += ls->samples;
-		*value0 += ls->value[0];
-		if (w) {
-			w->sys_samples += ls->w.sys_samples;
-			w->sys_value += ls->w.sys_value;
-			w->off_count += ls->w.off_count;
-			for (int k = 0; k < LP_NOFF; k++)
-				w->off_ns[k] += ls->w.off_ns[k];
-		}
-	}
-}
-
 /* line_profiler --summarize: one line per table, slowest last as it does. */
 static void render_summary(const lp_render_ctx *ctx, FILE *out)
 {
@@ -723,18 +717,20 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 	uint64_t total = rep->prof->samples;
 	size_t n = rep->ntables, *order = malloc(n * sizeof(*order) + 1);
 	double *secs = malloc(n * sizeof(*secs) + 1);
-	uint64_t *samples = malloc(n * sizeof(*samples) + 1);
+	uint64_t *samples = malloc(n * sizeof(*samples) + 1), *value0 = malloc(n * sizeof(*value0) + 1);
+	lp_waits *waits = malloc(n * sizeof(*waits) + 1);
 
-	if (!order || !secs || !samples)
+	if (!order || !secs || !samples || !value0 || !waits)
 		goto out;
 	/* Insertion sort by time, stable: -f order among equals. */
 	for (size_t i = 0; i < n; i++) {
-		uint64_t v0;
+		uint64_t v[LP_MAX_EVENTS];
 		size_t j = i;
 
-		table_totals(rep, &rep->tables[i], &samples[i], &v0, NULL);
+		lp_report_table_sums(rep, &rep->tables[i], &samples[i], v, &waits[i]);
 		/* Time; where the sampled event is not a clock, its count. */
-		secs[i] = rep->has_time ? lp_report_seconds(rep, v0, samples[i]) : (double)v0;
+		secs[i] = rep->has_time ? lp_report_seconds(rep, v[0], samples[i]) : (double)v[0];
+		value0[i] = v[0];
 		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
 			order[j] = order[j - 1];
 		order[j] = i;
@@ -766,11 +762,9 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 				decl, t->title);
 		if (rep->has_wall) {
 			lp_times tm;
-			uint64_t s, v0;
-			lp_waits w;
 
-			table_totals(rep, t, &s, &v0, &w);
-			lp_report_times(rep, v0, w.sys_value, lp_waits_off_ns(&w), &tm);
+			lp_report_times(rep, value0[i], waits[i].sys_value, lp_waits_off_ns(&waits[i]),
+					&tm);
 			fprintf(out, " (wall %.6f s)", tm.wall_s);
 		}
 		fputc('\n', out);
@@ -779,6 +773,8 @@ out:
 	free(order);
 	free(secs);
 	free(samples);
+	free(value0);
+	free(waits);
 }
 
 /*
