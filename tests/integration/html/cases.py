@@ -428,8 +428,11 @@ def check_group(page, label, rows, col, fid, work_line, work_fn, result=None):
     around = [l for l in loops if l[8].endswith("-%d" % work_line) or ("-%d" % work_line) in l[8]]
     check(around, "%s: a loop around the WORK line in the loops table: %r" % (label, loops), result)
     header = int(around[0][9])
-    note = page.eval("(function () { var e = document.querySelector('#L%d-%d .loopnote');"
-                     " return e ? e.textContent : null; })()" % (fid[1], header))
+    # Listings are drawn as they scroll into view: the note is awaited (bounded), not assumed drawn.
+    note = page.eval("new Promise(function (done) { var n = 0, t = setInterval(function () {"
+                     " var e = document.querySelector('#L%d-%d .loopnote');"
+                     " if (e || ++n > 500) { clearInterval(t); done(e ? e.textContent : null); } }, 20); })"
+                     % (fid[1], header))
     check(note and ("%s %%" % around[0][2]) in note, "%s: the loop's note on line %d: %r, its Total %% %s"
           % (label, header, note, around[0][2]), result)
     return float(lrow["Time"]), int(m.group(1))
