@@ -333,8 +333,10 @@ def file_id(page, name):
 def listing_row(page, fid, line):
     """The listing's row of a line, its cells by heading: following a link builds the block that holds it."""
     page.eval("location.hash = '#L%d-%d'; null" % (fid, line))
-    page.settle(0.1)
-    page.eval("(function () { var e = document.getElementById('L%d-%d'); if (e) e.scrollIntoView(); })()"
+    # The hash change builds the block: awaited (bounded), not assumed done after a pause.
+    page.eval("new Promise(function (done) { var n = 0, t = setInterval(function () {"
+              " var e = document.getElementById('L%d-%d');"
+              " if (e || ++n > 500) { clearInterval(t); if (e) e.scrollIntoView(); done(null); } }, 20); })"
               % (fid, line))
     return row(page, "#L%d-%d" % (fid, line))
 
