@@ -259,15 +259,17 @@ int lp_output_commit(lp_output *out, lp_error *err)
 int lp_output_keep_old(const char *path)
 {
 	struct stat st;
-	size_t n = strlen(path) + sizeof(".old");
-	char *old = malloc(n);
+	size_t len = strlen(path);
+	char *old = malloc(len + sizeof(".old"));
 	int rc, e;
 
 	if (!old) {
 		errno = ENOMEM;
 		return -1;
 	}
-	snprintf(old, n, "%s.old", path);
+	/* memcpy, not snprintf: gcc's -fsanitize=undefined build sees a null %s in the latter. */
+	memcpy(old, path, len);
+	memcpy(old + len, ".old", sizeof(".old"));
 	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
 		rc = 0;
 	} else if (lstat(old, &st) == 0 && !S_ISREG(st.st_mode)) {
