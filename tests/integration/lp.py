@@ -125,6 +125,19 @@ HEADING = (r"Line #|% Time|% Prog|Per Hit|Incl\. Time|Incl\. Wall|Cache Miss %|B
            r"Self (?:%|sys|off|wall|s)|Total (?:%|sys|off|wall|s)|\S+")
 
 
+def check_ratios(times, want, what, result=None, points=3.0):
+    """Each group's share of the summed times within `points` percentage points of its share of
+    the work. Shares, not ratios to the smallest: a loaded machine's noise in the smallest time
+    would be multiplied into every ratio. 1:2:3:4 is 10/20/30/40 %, balanced would be 25 % each."""
+    total, wtotal = sum(times), float(sum(want))
+    check(total > 0, "%s: times for the groups" % what, result)
+    for t, w in zip(times, want):
+        share, expect = 100.0 * t / total, 100.0 * w / wtotal
+        check(abs(share - expect) <= points,
+              "%s: share %.1f %%, want %.1f %% within %.0f points (times %r)"
+              % (what, share, expect, points, times), result)
+
+
 def parse_tables(text):
     """line_profiler-style tables: {function: {"total": s, "file": f, "line": n, "rows": [...]}}.
 

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import tempfile
 
-from lp import LINEPROF, PROGRAMS_SRC, SKIP, case, check, main, marker_line, one_line_error, run, workdir
+from lp import (LINEPROF, PROGRAMS_SRC, SKIP, case, check, check_ratios, main, marker_line, one_line_error, run,
+                workdir)
 
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe",
           # Waiting ranks poll in MPI (on the CPU, so sampled) rather than yield in the kernel.
@@ -42,19 +43,6 @@ def row_at(rows, source, marker):
         if r["file"].endswith(source.split("/")[-1]) and r["line"] == str(line):
             return r
     raise AssertionError("no CSV row for %s:%d" % (source, line))
-
-
-def check_ratios(times, want, what, result=None, points=3.0):
-    """Each group's share of the summed times within `points` percentage points of its share of
-    the work. Shares, not ratios to the smallest: a loaded machine's noise in the smallest time
-    would be multiplied into every ratio. 1:2:3:4 is 10/20/30/40 %, balanced would be 25 % each."""
-    total, wtotal = sum(times), float(sum(want))
-    check(total > 0, "%s: times for the groups" % what, result)
-    for t, w in zip(times, want):
-        share, expect = 100.0 * t / total, 100.0 * w / wtotal
-        check(abs(share - expect) <= points,
-              "%s: share %.1f %%, want %.1f %% within %.0f points (times %r)"
-              % (what, share, expect, points, times), result)
 
 
 def check_job_view(d, launcher):

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cdp  # noqa: E402
-from lp import LINEPROF, SKIP, case, check, main, marker_line, parse_tables, prog, row_of, run, workdir  # noqa: E402
+from lp import LINEPROF, SKIP, case, check, check_ratios, main, marker_line, parse_tables, prog, row_of, run, workdir  # noqa: E402
 from lp import parse_functions as lp_parse_functions  # noqa: E402
 
 SOURCE = "html/report.c"
@@ -488,8 +488,9 @@ def html_threads():
                 page.screenshot(artifact("threads.png"))
         page_ok(page, url)
         check(len(times) == 2, "two threads ran WORK")
-        low, high = sorted(times.values())
-        check(abs(high / low - 3) <= 0.3, "WORK's time, thread by thread, is 1:3 (%.2f)" % (high / low))
+        # Shares within 3 points, as the terminal's per-thread test has them: a loaded machine moves
+        # each thread's CPU time per unit of work (1:2.75 to 1:3.30 seen here), not what is measured.
+        check_ratios(sorted(times.values()), [1, 3], "WORK's time, thread by thread")
         # Sys, Off-CPU and Wall (recorded as root) are each thread's own: the threads' add up to the whole's.
         check(os.geteuid() != 0 or set(waits) == {"Sys", "Off-CPU", "Wall"},
               "as root the listing has Sys, Off-CPU and Wall: %r" % sorted(whole))
@@ -588,10 +589,7 @@ def html_ranks():
                 page.eval("window.scrollTo(0, 0)")
                 page.screenshot(artifact("ranks.png"))
         page_ok(page, url)
-        for k in (1, 2):
-            ratio = times[k] / times[0]
-            check(abs(ratio - (k + 1)) <= 0.15 * (k + 1), "rank %d's WORK is %d times rank 0's (%.2f)"
-                  % (k, k + 1, ratio))
+        check_ratios(times, [1, 2, 3], "WORK's time, rank by rank")
         m = re.search(r"^Samples: (\d+) ", a.report, re.M)
         check(total <= int(m.group(1)), "the ranks' samples are a part of the run's")
 
