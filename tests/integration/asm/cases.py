@@ -284,7 +284,8 @@ def callgrind_instructions():
                       r"(?:\s+(?:[\d,]+ \([ \d.]+%\)|[\d,]+|\.))*\s+" + re.escape(src.strip()) + "$",
                       a.stdout, re.M)
         check(m and int(m.group(1).replace(",", "")) == int(row["Samples"]),
-              "line %s: callgrind_annotate's samples are the table's" % row["Line #"], r)
+              "line %s: callgrind_annotate's samples are the table's %s: %r\n%s"
+              % (row["Line #"], row["Samples"], m.group(0) if m else None, a.stdout), r)
 
 
 @case
