@@ -315,16 +315,18 @@ def mpi_yield_wait():
     """An MPI rank in yield mode waiting for a message: with stacks, the wait is the MPI_Recv
     line's Incl. Wall, as long as the rank's own clock says it waited.
 
-    At 500 Hz into 4 MiB rings: dwarf samples are 8 KiB, and a loaded
-    machine may keep lineprof off the CPU long enough to fill the default
-    rings, which drops samples (said, but then no time adds up).
+    At 500 Hz into 32 MiB rings: every sample and every switch-out carries
+    a 2 KiB stack, a yielding rank switches thousands of times a second on
+    a loaded machine, and lineprof unwinds each (slowly under ASan). CI's
+    ASan run filled 4 MiB rings and dropped half the switch records (said,
+    but then the wait does not add up); 32 MiB holds the whole run.
     """
     exe = os.environ.get("PROG_TIME_MPIWAIT", "")
     if not exe or not shutil.which("mpirun") or os.geteuid() != 0:
         print("needs Open MPI (mpirun, mpi.h) and root")
         sys.exit(SKIP)
     d = workdir()
-    r = run(["record", "-o", "mpi.lprof", "--call-graph=dwarf,2048", "-F", "500", "--mmap-pages", "1024",
+    r = run(["record", "-o", "mpi.lprof", "--call-graph=dwarf,2048", "-F", "500", "--mmap-pages", "8192",
              "mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "mpi_yield_when_idle", "1",
              "-np", "2", exe], cwd=d, timeout=170)
     m = re.search(r"received .* after waiting ([\d.]+) s", r.out)
@@ -335,8 +337,10 @@ def mpi_yield_wait():
     t = parse_tables(a.report)["main"]
     recv = row_of(t, marker_line("time/mpiwait.c", "RECV"))
     rw = float(recv["Incl. Wall"] or 0)
+    off = re.search(r"^Off-CPU: .*$", a.report, re.M)
     check(0.7 * waited <= rw <= 1.3 * waited,
-          "rank 1's wait on the MPI_Recv line (%.0f us) is the %.0f us it waited" % (rw, waited), a)
+          "rank 1's wait on the MPI_Recv line (%.0f us) is the %.0f us it waited (%s)"
+          % (rw, waited, off.group(0) if off else "no Off-CPU line"), a)
 
 
 def target_of(lp, exe, cpu):
