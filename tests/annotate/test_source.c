@@ -19,12 +19,7 @@ static char dir[] = "/tmp/lp-test-source-XXXXXX";
 
 static const char *at(const char *name)
 {
-	static char path[4][512];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
-	return p;
+	return lp_check_path(dir, name);
 }
 
 static void put(const char *name, const char *bytes, size_t n)
@@ -145,21 +140,10 @@ int main(void)
 {
 	Suite *s = suite_create("source");
 	TCase *tc = tcase_create("source");
-	char cmd[300];
-	int rc;
-
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	tcase_add_test(tc, test_lines_escaped);
 	tcase_add_test(tc, test_aliases_share_one_copy);
 	tcase_add_test(tc, test_special_files_not_read);
 	tcase_add_test(tc, test_size_cap);
 	suite_add_tcase(s, tc);
-	rc = lp_check_run(s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		rc = EXIT_FAILURE;
-	return rc;
+	return lp_check_run_in(s, dir);
 }

@@ -21,12 +21,7 @@ static char dir[] = "/tmp/lp-test-output-XXXXXX";
 
 static const char *at(const char *name)
 {
-	static char path[4][512];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
-	return p;
+	return lp_check_path(dir, name);
 }
 
 static void put(const char *name, const char *text)
@@ -302,13 +297,6 @@ int main(void)
 {
 	Suite *s = suite_create("output");
 	TCase *tc = tcase_create("output");
-	char cmd[300];
-	int rc;
-
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	tcase_add_test(tc, test_write_replaces_regular_file);
 	tcase_add_test(tc, test_abort_leaves_old_file);
 	tcase_add_test(tc, test_keep_old);
@@ -320,9 +308,5 @@ int main(void)
 	tcase_add_test(tc, test_command_is_one_line);
 	tcase_add_test(tc, test_module_identity_round_trip);
 	suite_add_tcase(s, tc);
-	rc = lp_check_run(s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		rc = EXIT_FAILURE;
-	return rc;
+	return lp_check_run_in(s, dir);
 }
