@@ -15,7 +15,7 @@ import sys
 import time
 
 from lp import (HEADING, LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error,
-                parse_functions, parse_tables, parse_top, pct, proc_stat, prog, row_of, run, samples,
+                parse_functions, parse_tables, parse_top, pct, proc_stat, prog, record_copy, row_of, run, samples,
                 uprobes_usable, wait_for, workdir)
 
 
@@ -468,10 +468,7 @@ def err_bad_profiles():
 @case
 def err_rebuilt_binary():
     d = workdir()
-    exe = os.path.join(d, "hotline")
-    shutil.copy(prog("hotline"), exe)
-    r = run(["record", "-o", "p.lprof", exe], cwd=d)
-    check(r.code == 0, "record", r)
+    exe = record_copy(d, "hotline", "hotline", "p.lprof")
     shutil.copy(prog("hotline_o2"), exe)
     one_line_error(run(["annotate", "-f", "hot_work", "p.lprof"], cwd=d), 1,
                    "has changed since it was profiled")

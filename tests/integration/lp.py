@@ -1,6 +1,7 @@
 """Helpers for lineprof's integration tests: run the built binary, parse its tables."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,16 @@ def run(args, cwd=None, timeout=120, **kw):
 
 def workdir():
     return tempfile.mkdtemp(prefix="lp-int-")
+
+
+def record_copy(d, name, exe_name, out):
+    """Records a copy of test program NAME made at d/EXE_NAME into d/OUT, for tests that then
+    remove or rebuild the binary; returns the copy's path."""
+    exe = os.path.join(d, exe_name)
+    shutil.copy(prog(name), exe)
+    r = run(["record", "-o", out, exe], cwd=d)
+    check(r.code == 0, "record a copy of %s" % name, r)
+    return exe
 
 
 def check(cond, what, result=None):

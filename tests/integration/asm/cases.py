@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from lp import (LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error, parse_tables,
-                prog, row_of, run, uprobes_usable, wait_for, workdir)
+                prog, record_copy, row_of, run, uprobes_usable, wait_for, workdir)
 
 NEST = "asm/loopnest.c"
 
@@ -332,11 +332,7 @@ def asm_unsupported_architecture():
 def asm_binary_gone():
     """--asm on a profile whose binary is gone: said, not an empty table."""
     d = workdir()
-    exe = os.path.join(d, "gone")
-    shutil.copy(prog("hotline"), exe)
-    r = run(["record", "-o", "g.lprof", exe], cwd=d)
-    check(r.code == 0, "record", r)
-    os.unlink(exe)
+    os.unlink(record_copy(d, "hotline", "gone", "g.lprof"))
     r = run(["annotate", "--asm", "-f", "hot_work", "g.lprof"], cwd=d)
     # A view asked for that cannot be shown fails annotate (lineprof(1), EXIT STATUS).
     check(r.code == 1 and "-f hot_work: not found" in r.err, "exit 1, said", r)

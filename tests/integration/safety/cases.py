@@ -18,8 +18,8 @@ import subprocess
 import sys
 
 from lp import (LINEPROF, PROGRAMS_SRC, SKIP, Result, case, check, cpu_seconds, main, marker_line,
-                one_line_error, parse_tables, pct, prog, row_of, run, samples, shared_workdir, uprobes_usable,
-                wait_for, workdir)
+                one_line_error, parse_tables, pct, prog, record_copy, row_of, run, samples, shared_workdir,
+                uprobes_usable, wait_for, workdir)
 
 NOBODY = 65534
 
@@ -325,10 +325,7 @@ def save_fails_disk_full_or_readonly():
 def rebuilt_without_buildid():
     """No GNU build-id: size, mtime and a code hash are recorded; a rebuild is refused, a copy is not."""
     d = workdir()
-    exe = os.path.join(d, "prog")
-    shutil.copy(prog("nobuildid"), exe)
-    r = run(["record", "-o", "p.lprof", exe], cwd=d)
-    check(r.code == 0, "record", r)
+    exe = record_copy(d, "nobuildid", "prog", "p.lprof")
     with open(os.path.join(d, "p.lprof")) as f:
         # module INDEX BUILDID SIZE MTIME-NS HASH PATH
         mods = [l.split() for l in f if l.startswith("module ") and l.split()[-1] == exe]
@@ -544,11 +541,7 @@ def output_names_with_dash():
 def annotate_fails_when_a_view_fails():
     """The binary gone: -f work cannot be shown, annotate says so and exits 1 (the other views still print)."""
     d = workdir()
-    exe = os.path.join(d, "prog")
-    shutil.copy(prog("hotline"), exe)
-    r = run(["record", "-o", "p.lprof", exe], cwd=d)
-    check(r.code == 0, "record", r)
-    os.remove(exe)
+    os.remove(record_copy(d, "hotline", "prog", "p.lprof"))
     a = run(["annotate", "-f", "hot_work", "--functions", "p.lprof"], cwd=d)
     check(a.code == 1, "exit 1 when -f hot_work cannot be shown", a)
     check("-f hot_work: not found" in a.err, "the failure is said", a)
