@@ -203,9 +203,9 @@ static int call_add(lp_report *rep, const lp_frame *at, lp_loc loc, int is_retur
 
 /*
  * Kernel mode and off-CPU counts at one address, by kind of wait: what was
- * runnable yielded or was preempted; what blocked is told by the function
- * it blocked in, or, in none that the names know, by whether it was in a
- * system call at all (a fault otherwise).
+ * runnable yielded or was preempted; what blocked outside a system call
+ * faulted (page-in), and what blocked in one is told by the function it
+ * blocked in.
  */
 static void waits_of(const lp_report *rep, const lp_addr *a, const lp_frame *leaf, lp_waits *w)
 {
@@ -857,6 +857,9 @@ int lp_wait_kind(const char *fn, int runnable, int after_syscall)
 		return LP_WAIT_YIELD;
 	if (runnable)
 		return LP_WAIT_PREEMPTED;
+	/* The code's evidence before the name's: blocked where no system call was made is a fault. */
+	if (after_syscall == 0)
+		return LP_WAIT_PAGEIN;
 	if (word_in(w, sleep) || strstr(w, "nanosleep"))
 		return LP_WAIT_SLEEP;
 	if (word_in(w, io))
@@ -864,7 +867,7 @@ int lp_wait_kind(const char *fn, int runnable, int after_syscall)
 	for (const char *const *p = lock_prefix; *p; p++)
 		if (strncmp(w, *p, strlen(*p)) == 0)
 			return LP_WAIT_LOCK;
-	return after_syscall == 0 ? LP_WAIT_PAGEIN : LP_WAIT_OTHER;
+	return LP_WAIT_OTHER;
 }
 
 const char *lp_wait_name(int kind)

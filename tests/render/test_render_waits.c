@@ -309,6 +309,9 @@ START_TEST(test_wait_kinds)
 	ck_assert_int_eq(lp_wait_kind("crunch", 1, -1), LP_WAIT_PREEMPTED);
 	ck_assert_int_eq(lp_wait_kind("__libc_read", 1, -1), LP_WAIT_PREEMPTED);
 	ck_assert_int_eq(lp_wait_kind("crunch", 0, 0), LP_WAIT_PAGEIN);
+	/* A function named like a call that blocked where no call was made: a fault, whatever its name. */
+	ck_assert_int_eq(lp_wait_kind("sync", 0, 0), LP_WAIT_PAGEIN);
+	ck_assert_int_eq(lp_wait_kind("sem_post", 0, 0), LP_WAIT_PAGEIN);
 	ck_assert_int_eq(lp_wait_kind("__wait4", 0, 1), LP_WAIT_OTHER);
 	ck_assert_int_eq(lp_wait_kind("[libmpi.so+0x1234]", 0, -1), LP_WAIT_OTHER);
 	ck_assert_str_eq(lp_wait_name(LP_WAIT_PAGEIN), "page-in");
