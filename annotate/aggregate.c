@@ -533,6 +533,12 @@ static int cmp_desc(const lp_func_desc *a, const lp_func_desc *b)
 	return a->id.key < b->id.key ? -1 : a->id.key > b->id.key;
 }
 
+/* Samples or waits of its own: hottest-line lists end at the first line without (hits, or callees' only). */
+int lp_line_has_own(const lp_line_stat *ls)
+{
+	return ls->samples || ls->w.sys_samples || ls->w.off_count || lp_waits_off_ns(&ls->w);
+}
+
 static int cmp_line(const void *pa, const void *pb)
 {
 	const lp_line_stat *a = &((const lp_line_order *)pa)->l, *b = &((const lp_line_order *)pb)->l;
@@ -542,6 +548,9 @@ static int cmp_line(const void *pa, const void *pb)
 		return a->rank > b->rank ? -1 : 1;
 	if (a->samples != b->samples)
 		return a->samples > b->samples ? -1 : 1;
+	/* Rank 0 holds preempted-only and count-less lines beside callers' and hits-only ones. */
+	if (lp_line_has_own(a) != lp_line_has_own(b))
+		return lp_line_has_own(a) ? -1 : 1;
 	if ((c = cmp_str(a->file, b->file)))
 		return c;
 	if (a->line != b->line)
@@ -745,8 +754,7 @@ void lp_line_incl_times(const lp_report *rep, const lp_line_stat *ls, lp_times *
 
 int lp_line_has_data(const lp_line_stat *ls)
 {
-	return ls->samples || ls->w.sys_samples || ls->w.off_count || lp_waits_off_ns(&ls->w) ||
-	       ls->has_hits;
+	return lp_line_has_own(ls) || ls->has_hits;
 }
 
 int lp_line_has_incl(const lp_report *rep, const lp_line_stat *ls)

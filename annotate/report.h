@@ -218,6 +218,8 @@ void lp_waits_add(lp_waits *dst, const lp_waits *src);
 
 /* The line has something to show: samples in either mode, waits, or hits. */
 int lp_line_has_data(const lp_line_stat *ls);
+/* Samples in either mode or waits of its own; rep->lines lists these first, hottest first. */
+int lp_line_has_own(const lp_line_stat *ls);
 /* Inclusive cost beyond its own: in samples, in time, or in wall time. */
 int lp_line_has_incl(const lp_report *rep, const lp_line_stat *ls);
 int lp_line_has_incl_wall(const lp_report *rep, const lp_line_stat *ls);

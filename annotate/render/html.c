@@ -704,8 +704,8 @@ static void write_hot(lp_html *h)
 		const lp_line_stat *ls = &rep->lines[i];
 		lp_cell_in in;
 
-		if (!ls->samples && !ls->w.sys_samples && !ls->w.off_count && !lp_waits_off_ns(&ls->w))
-			break; /* hottest first: hits only from here on */
+		if (!lp_line_has_own(ls))
+			break; /* hottest first: hits or callees' only from here on */
 		lp_cell_in_line(&in, &h->cols, ls, h->cols.t.samples, h->cols.t.value0);
 		fputs(n++ ? ",\n [" : "\n [", out);
 		fprintf(out, "%ld, %d, %ld, ", file_id(h, ls->file), ls->file ? ls->line : 0,

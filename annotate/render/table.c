@@ -893,8 +893,8 @@ int lp_render_top(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		double share = total ? (double)ls->samples / (double)total : 0;
 		lp_times tm;
 
-		if (!ls->samples && !ls->w.sys_samples && !ls->w.off_count)
-			break; /* hits only, from here on */
+		if (!lp_line_has_own(ls))
+			break; /* hits or callees' only, from here on */
 		lp_line_times(rep, ls, &tm);
 
 		if (ls->file) {
