@@ -53,12 +53,22 @@ static void num(FILE *out, double v)
 static const char time_head[] = ",sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,"
 				"off_runnable_s,wait,incl_wall_s";
 
-static void time_fields(FILE *out, const lp_line_stat *ls, const lp_row *r)
+/* ",N", or an empty field where the count was not recorded: not recorded is not 0. */
+static void count(FILE *out, uint64_t v, int measured)
+{
+	if (measured)
+		fprintf(out, ",%" PRIu64, v);
+	else
+		fputc(',', out);
+}
+
+static void time_fields(FILE *out, const lp_report *rep, const lp_line_stat *ls, const lp_row *r)
 {
 	num(out, r->sys_s);
 	num(out, r->off_cpu_s);
 	num(out, r->wall_s);
-	fprintf(out, ",%" PRIu64 ",%" PRIu64, ls->w.sys_samples, ls->w.off_count);
+	count(out, ls->w.sys_samples, rep->has_sys);
+	count(out, ls->w.off_count, rep->has_off);
 	num(out, r->off_blocked_s);
 	num(out, r->off_runnable_s);
 	fprintf(out, ",%s", r->wait ? r->wait : "");
@@ -170,7 +180,7 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		num(out, r.time_s);
 		fprintf(out, ",%.6f,%.6f,%.6f,%.6f", r.percent, r.percent_of_function, r.ci_low,
 			r.ci_high);
-		time_fields(out, ls, &r);
+		time_fields(out, rep, ls, &r);
 		for (int e = 0; e < p->nevents; e++)
 			fprintf(out, ",%" PRIu64, ls->value[e]);
 		if (has_hits && ls->has_hits)

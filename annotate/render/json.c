@@ -69,6 +69,15 @@ static void ku64(FILE *out, const char *key, uint64_t v, const char *sep)
 	fprintf(out, "\"%s\": %" PRIu64 "%s", key, v, sep);
 }
 
+/* A count that was measured, or null: not recorded is not 0. */
+static void kcount(FILE *out, const char *key, uint64_t v, int measured, const char *sep)
+{
+	if (measured)
+		ku64(out, key, v, sep);
+	else
+		fprintf(out, "\"%s\": null%s", key, sep);
+}
+
 /* The derived metrics this profile has: their inputs were measured. */
 static void metrics_meta(const lp_profile *p, FILE *out)
 {
@@ -133,7 +142,7 @@ static void time_meta(const lp_render_ctx *ctx, FILE *out)
 	fprintf(out, "  \"kernel_samples\": %s,\n  \"off_cpu\": %s,\n",
 		rep->has_sys ? "true" : "false", rep->has_off ? "true" : "false");
 	fputs("  ", out);
-	ku64(out, "sys_samples", s.sys_samples, ",\n");
+	kcount(out, "sys_samples", s.sys_samples, rep->has_sys, ",\n");
 }
 static void contexts_meta(const lp_render_ctx *ctx, FILE *out);
 
@@ -455,13 +464,13 @@ static void functions(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 }
 
 /* A line's kernel and off-CPU time, Wall, and why it waited (lineprof(1), --json). */
-static void line_times(const lp_line_stat *ls, const lp_row *r, FILE *out)
+static void line_times(const lp_report *rep, const lp_line_stat *ls, const lp_row *r, FILE *out)
 {
 	knum(out, "sys_s", "%.9f", r->sys_s, ", ");
 	knum(out, "off_cpu_s", "%.9f", r->off_cpu_s, ", ");
 	knum(out, "wall_s", "%.9f", r->wall_s, ", ");
-	ku64(out, "sys_samples", ls->w.sys_samples, ", ");
-	ku64(out, "off_cpu_count", ls->w.off_count, ", ");
+	kcount(out, "sys_samples", ls->w.sys_samples, rep->has_sys, ", ");
+	kcount(out, "off_cpu_count", ls->w.off_count, rep->has_off, ", ");
 	knum(out, "off_blocked_s", "%.9f", r->off_blocked_s, ", ");
 	knum(out, "off_runnable_s", "%.9f", r->off_runnable_s, ", ");
 	kstr(out, "wait", r->wait, ", ");
@@ -563,7 +572,7 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 		ku64(out, "incl_samples", ls->incl_samples, ", ");
 		knum(out, "incl_time_s", "%.9f", r.incl_time_s, ", ");
 		knum(out, "incl_percent", "%.6f", r.incl_percent, ", ");
-		line_times(ls, &r, out);
+		line_times(rep, ls, &r, out);
 		if (ls->has_hits)
 			ku64(out, "hits", ls->hits, "");
 		else

@@ -228,7 +228,7 @@ START_TEST(test_csv_loops)
 				   "self_time_s,self_percent\r\n", 290) == 0,
 		      "%s", got);
 	snprintf(expect, sizeof(expect), "%s,5,hot,30,0.030000000,60.000000,75.000000,46.181438,"
-		 "72.391610,,,,0,0,,,,,30000000,_Z3hoti,line,,,,,,,,,\r\n", f.file);
+		 "72.391610,,,,,,,,,,30000000,_Z3hoti,line,,,,,,,,,\r\n", f.file);
 	ck_assert_msg(strstr(got, expect) != NULL, "%s", got);
 	snprintf(expect, sizeof(expect), "%s,5,hot,20,0.020000000,40.000000,,27.608390,53.818562,"
 		 ",,,,,,,,,20000000,,loop,0,5,5,5,1,,20,0.020000000,40.000000\r\n", f.file);

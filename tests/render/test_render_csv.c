@@ -28,9 +28,9 @@ START_TEST(test_csv_exact)
 		 "file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high,"
 		 "sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,off_runnable_s,wait,incl_wall_s,"
 		 "cpu-clock,linkage_name\r\n"
-		 "%s,5,hot,30,0.030000000,60.000000,75.000000,46.181438,72.391610,,,,0,0,,,,,30000000,_Z3hoti\r\n"
-		 "%s,4,hot,10,0.010000000,20.000000,25.000000,11.243750,33.037106,,,,0,0,,,,,10000000,_Z3hoti\r\n"
-		 "%s,11,main,10,0.010000000,20.000000,100.000000,11.243750,33.037106,,,,0,0,,,,,10000000,\r\n",
+		 "%s,5,hot,30,0.030000000,60.000000,75.000000,46.181438,72.391610,,,,,,,,,,30000000,_Z3hoti\r\n"
+		 "%s,4,hot,10,0.010000000,20.000000,25.000000,11.243750,33.037106,,,,,,,,,,10000000,_Z3hoti\r\n"
+		 "%s,11,main,10,0.010000000,20.000000,100.000000,11.243750,33.037106,,,,,,,,,,10000000,\r\n",
 		 f.file, f.file, f.file);
 	got = fake_render(&f, lp_render_csv, &o);
 	ck_assert_str_eq(got, expect);
@@ -57,15 +57,15 @@ START_TEST(test_csv_quoting_events_hits)
 		 "file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high,"
 		 "sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,off_runnable_s,wait,incl_wall_s,"
 		 "cpu-clock,instructions,hits,linkage_name\r\n"
-		 "%s,5,hot,30,0.030000000,50.000000,75.000000,37.735024,62.264976,,,,0,0,,,,,30000000,3007,1000000,"
+		 "%s,5,hot,30,0.030000000,50.000000,75.000000,37.735024,62.264976,,,,,,,,,,30000000,3007,1000000,"
 		 "_Z3hoti\r\n"
-		 "%s,4,hot,10,0.010000000,16.666667,25.000000,9.313177,28.031613,,,,0,0,,,,,10000000,100,1001,"
+		 "%s,4,hot,10,0.010000000,16.666667,25.000000,9.313177,28.031613,,,,,,,,,,10000000,100,1001,"
 		 "_Z3hoti\r\n"
 		 "%s,11,\"main<a,\"\"b\"\">\n\x01\xef\xbf\xbd\",10,0.010000000,16.666667,100.000000,"
-		 "9.313177,28.031613,,,,0,0,,,,,10000000,50,,\r\n"
-		 ",,[prog+0x70],5,0.005000000,8.333333,100.000000,3.612046,18.068942,,,,0,0,,,,,5000000,30,,\r\n"
-		 "%s,2,other,5,0.005000000,8.333333,100.000000,3.612046,18.068942,,,,0,0,,,,,5000000,20,,\r\n"
-		 "%s,6,hot,0,0.000000000,0.000000,0.000000,0.000000,6.017185,,,,0,0,,,,,0,0,1,_Z3hoti\r\n",
+		 "9.313177,28.031613,,,,,,,,,,10000000,50,,\r\n"
+		 ",,[prog+0x70],5,0.005000000,8.333333,100.000000,3.612046,18.068942,,,,,,,,,,5000000,30,,\r\n"
+		 "%s,2,other,5,0.005000000,8.333333,100.000000,3.612046,18.068942,,,,,,,,,,5000000,20,,\r\n"
+		 "%s,6,hot,0,0.000000000,0.000000,0.000000,0.000000,6.017185,,,,,,,,,,0,0,1,_Z3hoti\r\n",
 		 f.file, f.file, f.file, f.file2, f.file);
 	got = fake_render(&f, lp_render_csv, &o);
 	ck_assert_str_eq(got, expect);
@@ -88,8 +88,8 @@ START_TEST(test_csv_functions)
 		 "file,line,function,samples,time_s,percent,percent_of_function,ci_low,ci_high,"
 		 "sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,off_runnable_s,wait,incl_wall_s,"
 		 "cpu-clock,linkage_name\r\n"
-		 "%s,11,main,10,0.010000000,16.666667,100.000000,9.313177,28.031613,,,,0,0,,,,,10000000,\r\n"
-		 "%s,2,other,5,0.005000000,8.333333,100.000000,3.612046,18.068942,,,,0,0,,,,,5000000,\r\n",
+		 "%s,11,main,10,0.010000000,16.666667,100.000000,9.313177,28.031613,,,,,,,,,,10000000,\r\n"
+		 "%s,2,other,5,0.005000000,8.333333,100.000000,3.612046,18.068942,,,,,,,,,,5000000,\r\n",
 		 f.file, f.file2);
 	got = fake_render(&f, lp_render_csv, &o);
 	ck_assert_str_eq(got, expect);
