@@ -50,7 +50,7 @@ static char *fold(const lp_report *rep, const lp_frame *const *fr, int n)
 static const char *const event_names[] = { "samples", "time", "sys", "off-cpu", "wall" };
 
 /* The quantity of one chain that --folded-event asks for. */
-static uint64_t weight(const lp_report *rep, enum lp_folded_event ev, const lp_counts *c)
+static uint64_t weight(enum lp_folded_event ev, const lp_counts *c)
 {
 	uint64_t off = c->off_ns[LP_OFF_BLOCKED] + c->off_ns[LP_OFF_RUNNABLE];
 
@@ -58,7 +58,7 @@ static uint64_t weight(const lp_report *rep, enum lp_folded_event ev, const lp_c
 	case LP_FOLDED_TIME: return c->value[0];
 	case LP_FOLDED_SYS: return c->sys_value;
 	case LP_FOLDED_OFF: return off;
-	case LP_FOLDED_WALL: return c->value[0] + (rep->has_sys ? c->sys_value : 0) + off;
+	case LP_FOLDED_WALL: return c->value[0] + c->sys_value + off; /* checked: all three recorded */
 	default: return c->samples;
 	}
 }
@@ -71,7 +71,7 @@ int lp_render_folded_check(const lp_render_ctx *ctx, lp_error *err)
 
 	if ((ev == LP_FOLDED_TIME || ev == LP_FOLDED_WALL || ev == LP_FOLDED_SYS) && !rep->has_time)
 		what = "no Time: its sampled event is not a clock (record with -e cpu-clock)";
-	else if (ev == LP_FOLDED_SYS && !rep->has_sys)
+	else if ((ev == LP_FOLDED_SYS || ev == LP_FOLDED_WALL) && !rep->has_sys)
 		what = "no kernel samples (they were not allowed: kernel.perf_event_paranoid)";
 	else if ((ev == LP_FOLDED_OFF || ev == LP_FOLDED_WALL) && !rep->has_off)
 		what = "no off-CPU time (recorded with --no-off-cpu, or not allowed)";
@@ -104,7 +104,7 @@ int lp_render_folded(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 		uint64_t samples, value0;
 		int k = lp_report_chain(rep, i, fr, LP_MAX_STACK * 4, &samples, &value0);
 
-		rows[m].samples = weight(rep, ev, lp_report_chain_counts(rep, i));
+		rows[m].samples = weight(ev, lp_report_chain_counts(rep, i));
 		if (!rows[m].samples || k == 0)
 			continue;
 		rows[m].text = fold(rep, fr, k);

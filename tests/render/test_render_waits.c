@@ -256,6 +256,12 @@ START_TEST(test_folded_events)
 	got = render(lp_render_folded, NULL, &o);
 	ck_assert_str_eq(got, "hot 30\nmain 10\nmain;hot 10\n");
 	free(got);
+	/* Off-CPU without kernel samples: no Wall (its Sys part is missing), refused as a Sys is. */
+	f.rep.has_sys = 0;
+	o.folded_event = LP_FOLDED_WALL;
+	ck_assert_int_eq(lp_render_folded_check(&ctx, &err), LP_EUSAGE);
+	ck_assert_msg(strstr(err.msg, "--folded-event wall: this profile has no kernel samples"), "%s", err.msg);
+	memset(&err, 0, sizeof(err));
 	fake_free(&f);
 	ck_assert_int_eq(fake_build(&f), LP_OK);
 	ctx.rep = &f.rep;
