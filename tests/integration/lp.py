@@ -92,6 +92,18 @@ def shared_workdir():
     return d
 
 
+# An unprivileged user: uid/gid 65534 (nobody), no groups, no capabilities.
+NOBODY = 65534
+NOBODY_ARGV = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+
+
+def run_as_nobody(args, cwd, timeout=120, prefix=(), **kw):
+    """lineprof ARGS as user nobody (after PREFIX, e.g. a prlimit); its report is on stderr, as a run's is."""
+    proc = subprocess.run(list(prefix) + NOBODY_ARGV + [LINEPROF] + list(args), cwd=cwd, capture_output=True,
+                          text=True, errors="replace", timeout=timeout, **kw)
+    return Result(proc, args)
+
+
 def wait_for(cond, what, timeout=60.0):
     """Polls cond() until it returns something true: a state, never a guess at timing."""
     deadline = time.monotonic() + timeout

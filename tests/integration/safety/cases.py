@@ -17,11 +17,10 @@ import stat
 import subprocess
 import sys
 
-from lp import (LINEPROF, PROGRAMS_SRC, SKIP, Result, case, check, cpu_seconds, main, marker_line,
-                one_line_error, parse_tables, pct, prog, record_copy, row_of, run, samples, shared_workdir,
-                uprobes_usable, wait_for, workdir)
+from lp import (LINEPROF, NOBODY_ARGV, PROGRAMS_SRC, SKIP, Result, case, check, cpu_seconds, main, marker_line,
+                one_line_error, parse_tables, pct, prog, record_copy, row_of, run, run_as_nobody, samples,
+                shared_workdir, uprobes_usable, wait_for, workdir)
 
-NOBODY = 65534
 
 
 def is_root():
@@ -30,14 +29,6 @@ def is_root():
 
 def can_drop_privileges():
     return is_root() and shutil.which("setpriv") is not None
-
-
-def run_as_nobody(args, cwd, timeout=120, **kw):
-    """lineprof as an unprivileged user (uid/gid 65534, no groups)."""
-    proc = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
-                           LINEPROF] + list(args), cwd=cwd, capture_output=True, text=True,
-                          errors="replace", timeout=timeout, **kw)
-    return Result(proc, args)
 
 
 def status_field(pid, name):
@@ -571,8 +562,8 @@ def stdout_byte_exact():
         return subprocess.run([LINEPROF] + args, cwd=d, stdout=out, stderr=subprocess.PIPE, timeout=120)
 
     def as_nobody(args, d, out):
-        return subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
-                               LINEPROF] + args, cwd=d, stdout=out, stderr=subprocess.PIPE, timeout=120)
+        return subprocess.run(NOBODY_ARGV + [LINEPROF] + args, cwd=d, stdout=out, stderr=subprocess.PIPE,
+                              timeout=120)
     check_runner(as_root, workdir())
     if can_drop_privileges():
         check_runner(as_nobody, shared_workdir())

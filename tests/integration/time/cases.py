@@ -17,10 +17,9 @@ import subprocess
 import sys
 import time
 
-from lp import (LINEPROF, SKIP, Result, case, check, cpu_seconds, main, marker_line, parse_tables, prog, row_of, run,
-                shared_workdir, wait_for, workdir)
+from lp import (LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, parse_tables, prog, row_of, run,
+                run_as_nobody, shared_workdir, wait_for, workdir)
 
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 PARANOID = "/proc/sys/kernel/perf_event_paranoid"
 
 
@@ -50,13 +49,6 @@ def crunch_rate(result):
     m = re.search(r"^crunch cpu ([\d.]+) s$", result.out, re.M)
     check(m is not None and float(m.group(1)) > 0, "the program's own CPU time for crunch", result)
     return crunch_total(result)["total"] / float(m.group(1))
-
-
-def run_as_nobody(args, cwd):
-    """lineprof ARGS as user nobody (no capabilities): its report is on stderr, as a run's is."""
-    proc = subprocess.run(NOBODY + [LINEPROF] + list(args), cwd=cwd, capture_output=True, text=True,
-                          errors="replace", timeout=120)
-    return Result(proc, args)
 
 
 class Paranoid:
