@@ -182,27 +182,42 @@ static int check_opts(const lp_record_opts *o, lp_error *err)
 }
 
 /*
+ * The bytes of ring this user may lock: the kernel allows perf_event_mlock_kb
+ * per CPU, then charges RLIMIT_MEMLOCK. UINT64_MAX where nothing limits it
+ * (root, an unlimited rlimit) or the sysctl cannot be read.
+ */
+static uint64_t lock_budget(const lp_run *r)
+{
+	struct rlimit rl;
+	long kb;
+
+	if (geteuid() == 0 || read_sysctl("/proc/sys/kernel/perf_event_mlock_kb", &kb) ||
+	    getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return (uint64_t)kb * 1024 * (uint64_t)r->ncpus + (uint64_t)rl.rlim_cur;
+}
+
+/* Bytes locked by one ring of `pages` data pages on every CPU (plus each ring's header page). */
+static uint64_t rings_bytes(const lp_run *r, size_t pages)
+{
+	return ((uint64_t)pages + 1) * (uint64_t)sysconf(_SC_PAGESIZE) * (uint64_t)r->ncpus;
+}
+
+/*
  * Data pages per ring: the user's, else the mode's default. The bigger
- * dwarf default is cut to what an unprivileged user may lock (the kernel
- * allows perf_event_mlock_kb per CPU, then charges RLIMIT_MEMLOCK), so it
- * does not fail where the usual size would not.
+ * dwarf default is cut to what the user may lock (lock_budget), so it does
+ * not fail where the usual size would not.
  */
 static size_t ring_pages(const lp_run *r)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), budget;
+	uint64_t budget = lock_budget(r);
 	size_t pages = DWARF_PAGES;
-	struct rlimit rl;
-	long kb;
 
 	if (r->opts->mmap_pages)
 		return r->opts->mmap_pages;
 	if (r->opts->callchain != LP_CALLCHAIN_DWARF)
 		return LP_RING_DEFAULT_PAGES;
-	if (geteuid() == 0 || read_sysctl("/proc/sys/kernel/perf_event_mlock_kb", &kb) ||
-	    getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
-		return pages;
-	budget = (uint64_t)kb * 1024 * (uint64_t)r->ncpus + (uint64_t)rl.rlim_cur;
-	while (pages > LP_RING_DEFAULT_PAGES && (pages + 1) * page * (uint64_t)r->ncpus > budget)
+	while (pages > LP_RING_DEFAULT_PAGES && rings_bytes(r, pages) > budget)
 		pages /= 2;
 	return pages;
 }
@@ -711,7 +726,9 @@ static void close_tracking(lp_run *r)
  * second) and a full ring drops whatever comes next, but a dropped sample
  * only loses itself, while a dropped MMAP2 leaves every later sample in
  * that library unplaceable and unwindable. Where any of them cannot be
- * opened or mapped, none is used and the leaders track, as before.
+ * opened or mapped, none is used and the leaders track, as before; also
+ * where they and the sampling rings would not fit in what the user may lock,
+ * since they are mapped first and would leave the sampling rings unmappable.
  * Before the leaders are opened, since they then carry no tracking bits.
  * A launched target only: -p opens events per thread, each would need its
  * own dummies, and the leaders track there.
@@ -722,6 +739,8 @@ static void open_tracking(lp_run *r, pid_t pid)
 	struct perf_event_attr a;
 	int ok = 1;
 
+	if (rings_bytes(r, r->pages) + rings_bytes(r, TRACK_PAGES) > lock_budget(r))
+		return;
 	r->trk_fds = malloc((size_t)r->ncpus * sizeof(*r->trk_fds));
 	if (!r->trk_fds)
 		return;

@@ -199,6 +199,28 @@ def special_files_never_replaced():
 
 
 @case
+def small_lock_limit_still_records():
+    """A user who may lock only perf_event_mlock_kb per CPU and 64 KiB more (ulimit -l 64): the run
+    records, its mappings too (the side-band rings would not fit beside the sampling rings)."""
+    if not can_drop_privileges() or not shutil.which("prlimit"):
+        print("needs root, setpriv and prlimit")
+        sys.exit(SKIP)
+    with open("/proc/sys/kernel/perf_event_paranoid") as f:
+        paranoid = int(f.read())
+    with open("/proc/sys/kernel/perf_event_mlock_kb") as f:
+        mlock_kb = int(f.read())
+    if paranoid > 2 or mlock_kb < 516:
+        print("perf_event_paranoid %d, perf_event_mlock_kb %d: no unprivileged run with the default "
+              "ring here" % (paranoid, mlock_kb))
+        sys.exit(SKIP)
+    u = shared_workdir()
+    r = run_as_nobody(["-o", "p.lprof", "-f", "hot_work", prog("hotline")], u,
+                      prefix=["prlimit", "--memlock=65536:65536"])
+    check(r.code == 0 and os.path.exists(os.path.join(u, "p.lprof")), "the run records", r)
+    check("hot_work" in parse_tables(r.report), "its samples are placed in the program: hot_work's table", r)
+
+
+@case
 def outputs_checked_before_run():
     """Every output is checked before the run: a bad one is a usage error, and the command never runs."""
     d = workdir()
