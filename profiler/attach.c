@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "procfs.h"
 
 #define PF_KTHREAD_FLAG 0x00200000 /* include/linux/sched.h: a kernel thread */
 
@@ -145,78 +146,25 @@ int lp_proc_tids(int pid, int **tids, size_t *n)
 	return 0;
 }
 
-/* A small /proc file, NUL-terminated: its length, or -1 with errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
-/* /proc/PID/stat's fields after "(comm) ": state is [0]; at most nf, as strings into buf. */
-static int read_stat(const char *path, char *buf, size_t size, char **f, int nf)
-{
-	char *p;
-	int n = 0;
-
-	if (read_small(path, buf, size) < 0)
-		return -1;
-	p = strrchr(buf, ')'); /* comm may hold ')' and spaces: the last one ends it */
-	if (!p || p[1] != ' ')
-		return errno = EINVAL, -1;
-	p += 2;
-	while (n < nf && *p) {
-		f[n++] = p;
-		while (*p && *p != ' ')
-			p++;
-		if (*p)
-			*p++ = '\0';
-	}
-	return n;
-}
-
-static int proc_stat(int pid, char *buf, size_t size, char **f, int nf)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	return read_stat(path, buf, size, f, nf);
-}
-
 /* "Name:\tvalue" of /proc/PID/status: the value's numbers, up to 4. */
 static int status_ids(int pid, const char *key, long ids[4])
 {
-	char path[64], buf[4096], *p;
-	size_t klen = strlen(key);
+	char buf[4096];
+	const char *p = lp_proc_status(pid, key, buf, sizeof(buf));
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	if (!p)
 		return -1;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		if (strncmp(p, key, klen) || p[klen] != ':')
-			continue;
-		p += klen + 1;
-		while (n < 4) {
-			char *end;
-			long v = strtol(p, &end, 10);
+	while (n < 4) {
+		char *end;
+		long v = strtol(p, &end, 10);
 
-			if (end == p)
-				break;
-			ids[n++] = v;
-			p = end;
-		}
-		return n;
+		if (end == p)
+			break;
+		ids[n++] = v;
+		p = end;
 	}
-	return -1;
+	return n;
 }
 
 static void read_comm(int pid, int tid, char *out, size_t size)
@@ -229,7 +177,7 @@ static void read_comm(int pid, int tid, char *out, size_t size)
 	else
 		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	out[0] = '\0';
-	if ((n = read_small(path, buf, sizeof(buf))) <= 0)
+	if ((n = lp_proc_read(path, buf, sizeof(buf))) <= 0)
 		return;
 	if (buf[n - 1] == '\n')
 		buf[--n] = '\0';
@@ -243,7 +191,7 @@ static int read_sysctl_int(const char *path, long *v)
 {
 	char buf[64];
 
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (lp_proc_read(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	*v = strtol(buf, NULL, 10);
 	return 0;
@@ -362,7 +310,7 @@ static int check_one(lp_attached *p, int pid, const lp_opener *op, lp_error *err
 	p->pidfd = -1;
 	if (pid == getpid())
 		return lp_error_set(err, LP_EUSAGE, "lineprof: -p %d is lineprof itself", pid);
-	n = proc_stat(pid, buf, sizeof(buf), f, 20);
+	n = lp_proc_stat(pid, buf, sizeof(buf), f, 20);
 	if (n < 0)
 		return gone_error(err, pid);
 	if (status_ids(pid, "Tgid", tgid) >= 1 && tgid[0] != pid)
@@ -477,7 +425,7 @@ int lp_attach_alive(int pid, int tid)
 	char path[64], buf[1024], *f[1];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	return read_stat(path, buf, sizeof(buf), f, 1) == 1 && f[0][0] != 'Z' && f[0][0] != 'X';
+	return lp_proc_stat_file(path, buf, sizeof(buf), f, 1) == 1 && f[0][0] != 'Z' && f[0][0] != 'X';
 }
 
 int lp_attach_has_run(int pid, int tid)
@@ -485,7 +433,7 @@ int lp_attach_has_run(int pid, int tid)
 	char path[64], buf[128];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (lp_proc_read(path, buf, sizeof(buf)) <= 0)
 		return 1; /* no schedstat (CONFIG_SCHED_INFO off), or gone: nothing to wait for */
 	return strtoull(buf, NULL, 10) > 0;
 }
@@ -563,7 +511,7 @@ void lp_attach_pollfds(const lp_attach *a, struct pollfd *pfd)
 static int update(lp_attached *p)
 {
 	char buf[1024], *f[20];
-	int n = proc_stat(p->pid, buf, sizeof(buf), f, 20);
+	int n = lp_proc_stat(p->pid, buf, sizeof(buf), f, 20);
 
 	if (n < 20 || strtoull(f[19], NULL, 10) != p->start_ticks) {
 		p->cpu_known = 0; /* reaped before its last ticks were read */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "procfs.h"
 
 static void close_fd(int *fd)
 {
@@ -248,22 +249,10 @@ void lp_sentinel_stop(lp_sentinel *s)
 /* The shared pending set of pid, from /proc/PID/status; 0, or -1 if unreadable. */
 static int shared_pending(pid_t pid, unsigned long long *set)
 {
-	char path[64], buf[2048];
-	ssize_t n;
-	int fd;
-	const char *p;
+	char buf[16384]; /* past a long Groups: line */
+	const char *p = lp_proc_status((int)pid, "ShdPnd", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nShdPnd:");
-	return p && sscanf(p + 8, "%llx", set) == 1 ? 0 : -1;
+	return p && sscanf(p, "%llx", set) == 1 ? 0 : -1;
 }
 
 int lp_sentinel_got(lp_sentinel *s, int signo)

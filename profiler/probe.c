@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "procfs.h"
 
 #define UPROBE_TYPE "/sys/bus/event_source/devices/uprobe/type"
 #define GROUP_PREFIX "lineprof_"
@@ -208,26 +209,12 @@ static void undefine(int events_fd, const char *group, const char *event)
  */
 static unsigned long long start_time_of(int pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd;
+	char buf[1024], *f[20];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* f[0] is field 3 (state): field 22 is f[19]. */
+	if (lp_proc_stat(pid, buf, sizeof(buf), f, 20) != 20)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* After the command name, which may hold anything: fields 3 .. 22. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			 "%*d %*d %llu", &start) != 1)
-		return 0;
-	return start;
+	return strtoull(f[19], NULL, 10);
 }
 
 static unsigned long pid_namespace(void)
