@@ -232,7 +232,7 @@ static int check_outputs(const lp_cli *cli, const char *profile, const char *exe
  */
 static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *err)
 {
-	int moved = lp_outname_keep_old(out);
+	int moved = lp_output_keep_old(out);
 	lp_error ferr = { 0 };
 	char *where, line[4400];
 
@@ -598,7 +598,7 @@ static int merge_files(lp_cli *cli, FILE *diag, lp_error *err)
 {
 	size_t nfiles = 0;
 	lp_profile *prof;
-	int rc = lp_outname_check(cli->output, "-o", err), size;
+	int rc = lp_output_check(cli->output, "-o", err), size;
 
 	if (rc != LP_OK)
 		return rc;

@@ -1,11 +1,7 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "lineprof/output.h"
 #include "outname.h"
 
 /* Appends s to out[*n], '/' made '_' so that a value never makes a directory. */
@@ -148,16 +144,4 @@ void lp_outname_with_rank(const char *path, int rank, char *out, size_t size)
 		snprintf(out, size, "%.*s.%d.lprof", (int)(len - ext), path, rank);
 	else
 		snprintf(out, size, "%s.%d", path, rank);
-}
-
-int lp_outname_check(const char *path, const char *opt, lp_error *err)
-{
-	/* One rule for every file lineprof writes: lineprof/output.h. */
-	return lp_output_check(path, opt, err);
-}
-
-int lp_outname_keep_old(const char *path)
-{
-	/* The rename is a write too: lineprof/output.h keeps the rules in one place. */
-	return lp_output_keep_old(path);
 }

@@ -32,18 +32,4 @@ void lp_outname_default(const char *command, const lp_jobenv *je, char *out, siz
 /* path with ".RANK" before its ".lprof" (or at its end): one file per rank. */
 void lp_outname_with_rank(const char *path, int rank, char *out, size_t size);
 
-/*
- * Before the run: the directory exists and can take a new file, and path is
- * absent or a regular file (never a symlink, a directory or a device).
- * LP_OK or LP_EUSAGE with a one-line message naming opt.
- */
-int lp_outname_check(const char *path, const char *opt, lp_error *err);
-
-/*
- * Just before the profile is written: an existing profile at path is kept
- * as path.old (as perf keeps perf.data.old). 1 if one was moved, 0 if
- * there was none, -1 if it could not be moved (errno).
- */
-int lp_outname_keep_old(const char *path);
-
 #endif

@@ -2,8 +2,6 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../lp_check.h"
 #include "outname.h"
@@ -102,37 +100,6 @@ START_TEST(names)
 }
 END_TEST
 
-START_TEST(check_and_old)
-{
-	char dir[] = "/tmp/lp-outname-XXXXXX", path[256], old[300], link[256];
-	lp_error err = { 0 };
-	FILE *f;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/p.lprof", dir);
-	snprintf(old, sizeof(old), "%s.old", path);
-	ck_assert_int_eq(lp_outname_check(path, "-o", &err), LP_OK);
-	ck_assert_int_eq(lp_outname_check("/nonexistent-lp/p.lprof", "-o", &err), LP_EUSAGE);
-	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent-lp"));
-	lp_error_clear(&err);
-	ck_assert_int_eq(lp_outname_keep_old(path), 0);
-	f = fopen(path, "w");
-	fputs("x\n", f);
-	fclose(f);
-	ck_assert_int_eq(lp_outname_keep_old(path), 1);
-	ck_assert_int_eq(access(path, F_OK), -1);
-	ck_assert_int_eq(access(old, F_OK), 0);
-	/* A symlink at the name is refused before the run. */
-	snprintf(link, sizeof(link), "%s/l.lprof", dir);
-	ck_assert_int_eq(symlink("/etc/passwd", link), 0);
-	ck_assert_int_eq(lp_outname_check(link, "-o", &err), LP_EUSAGE);
-	ck_assert_ptr_nonnull(strstr(err.msg, "symbolic link"));
-	unlink(link);
-	unlink(old);
-	rmdir(dir);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("outname");
@@ -141,7 +108,6 @@ int main(void)
 	tcase_add_test(t, expand_all);
 	tcase_add_test(t, expand_errors);
 	tcase_add_test(t, names);
-	tcase_add_test(t, check_and_old);
 	suite_add_tcase(s, t);
 	return lp_check_run(s);
 }
