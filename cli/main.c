@@ -247,6 +247,11 @@ static int save(const lp_profile *prof, const char *out, FILE *diag, lp_error *e
 			     out, out, strerror(errno));
 	lp_notes_error(stderr, lp_my_rank, err->msg);
 	lp_error_clear(err);
+	if (moved > 0) {
+		/* The old profile left its name before the write failed: say where it is. */
+		snprintf(line, sizeof(line), "lineprof: the previous %s is now %s.old", out, out);
+		lp_notes_error(stderr, lp_my_rank, line);
+	}
 	where = lp_output_fallback(out, &ferr);
 	if (where && lp_profile_save(prof, where, &ferr) == LP_OK) {
 		snprintf(line, sizeof(line), "Wrote profile results to %s (instead of %s)", where, out);

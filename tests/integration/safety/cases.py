@@ -319,8 +319,10 @@ def save_fails_disk_full_or_readonly():
     hot = prog("hotline")
     for name, spoil in (("full", "dd if=/dev/zero of=%s/fill bs=4096 2>/dev/null; exec %s" % (mnt, hot)),
                         ("readonly", "mount -o remount,ro %s && exec %s" % (mnt, hot))):
-        script = ('mount -t tmpfs -o size=256k tmpfs %s && exec "$0" -o %s/p.lprof sh -c "$1"'
-                  % (mnt, mnt))
+        # On the full disk an earlier profile is there: it is kept as .old, and that is said.
+        old = "printf old > %s/p.lprof && " % mnt if name == "full" else ""
+        script = ('mount -t tmpfs -o size=256k tmpfs %s && %sexec "$0" -o %s/p.lprof sh -c "$1"'
+                  % (mnt, old, mnt))
         proc = subprocess.run(["unshare", "-m", "sh", "-c", script, LINEPROF, spoil], cwd=d,
                               capture_output=True, text=True, errors="replace", timeout=120,
                               env=dict(os.environ, TMPDIR=tmp))
@@ -330,6 +332,8 @@ def save_fails_disk_full_or_readonly():
         fallback_checks(Result(proc, ["run"]), d, tmp, 0)
         check(("No space left" if name == "full" else "Read-only") in proc.stderr,
               "%s: the cause is said" % name, Result(proc, ["run"]))
+        check(name != "full" or "the previous %s/p.lprof is now %s/p.lprof.old" % (mnt, mnt) in proc.stderr,
+              "full: where the previous profile went is said", Result(proc, ["run"]))
 
 
 # ---- rebuilt binaries without a build-id ----
