@@ -90,11 +90,11 @@ START_TEST(test_csv_metric_columns)
 		 "sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,off_runnable_s,wait,"
 		 "incl_wall_s,cycles:p,instructions,branches,branch-misses,ipc,branch_miss_ratio,"
 		 "linkage_name\r\n"
-		 "%s,5,hot,30,,62.500000,71.428571,46.181438,72.391610,,,,0,0,,,,,"
+		 "%s,5,hot,30,,62.500000,71.428571,46.181438,72.391610,,,,,,,,,,"
 		 "50000,50000,5000,430,1.000000,0.086000,_Z3hoti\r\n"
-		 "%s,4,hot,10,,25.000000,28.571429,11.243750,33.037106,,,,0,0,,,,,"
+		 "%s,4,hot,10,,25.000000,28.571429,11.243750,33.037106,,,,,,,,,,"
 		 "20000,50000,1000,10,2.500000,0.010000,_Z3hoti\r\n"
-		 "%s,11,main,10,,12.500000,100.000000,11.243750,33.037106,,,,0,0,,,,,"
+		 "%s,11,main,10,,12.500000,100.000000,11.243750,33.037106,,,,,,,,,,"
 		 "10000,10000,0,0,1.000000,,\r\n",
 		 f.file, f.file, f.file);
 	got = render(lp_render_csv, 1);
