@@ -176,28 +176,13 @@ static void file_cols(lp_listing *l, const lp_lfile *f, const lp_lrow *rows)
 static void file_total(const lp_listing *l, const lp_lrow *rows, int maxline, uint64_t value0,
 		       FILE *out)
 {
-	const lp_report *rep = l->ctx->rep;
 	uint64_t sys = 0, off = 0;
-	lp_times tm;
 
 	for (int i = 0; i <= maxline; i++) {
 		sys += rows[i].sys_value;
 		off += rows[i].off_ns;
 	}
-	lp_report_times(rep, value0, sys, off, &tm);
-	if (!rep->has_time) {
-		fprintf(out, "Total time: n/a s (%s is not a clock: %" PRIu64 " counted here)\n",
-			rep->prof->events[0].measured, value0);
-		return;
-	}
-	fprintf(out, "Total time: %g s", tm.time_s);
-	if (rep->has_sys)
-		fprintf(out, " (Sys %g s", tm.sys_s);
-	if (rep->has_off)
-		fprintf(out, "%sOff-CPU %g s", rep->has_sys ? ", " : " (", tm.off_s);
-	if (rep->has_wall)
-		fprintf(out, ", Wall %g s", tm.wall_s);
-	fputs(rep->has_sys || rep->has_off ? ")\n" : "\n", out);
+	lp_render_total_line(l->ctx->rep, value0, sys, off, out);
 }
 
 static void print_file(lp_listing *l, const lp_lfile *f, lp_lrow *rows, FILE *out)

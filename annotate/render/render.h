@@ -81,6 +81,9 @@ const char *lp_render_heat(double share, int color);  /* ANSI colour for a share
 const char *lp_render_reset(int color);
 int lp_render_use_color(const lp_view_opts *o, FILE *out); /* colour on out? (--color, NO_COLOR, tty) */
 void lp_render_header(const lp_render_ctx *ctx, FILE *out);
+/* "Total time: S s (Sys, Off-CPU, Wall)" of a -f table or a listed file: what was recorded. */
+void lp_render_total_line(const lp_report *rep, uint64_t value0, uint64_t sys_value, uint64_t off_ns,
+			  FILE *out);
 /* Who ran (identity, ranks), the MPI share, and --by's table of groups: part of the header. */
 void lp_render_contexts_header(const lp_render_ctx *ctx, FILE *out);
 /* The statistics across groups are shown (two groups or more)? The group columns (--by)? */

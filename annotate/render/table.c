@@ -548,17 +548,17 @@ out:
  * to; then, where recorded, its own Sys, Off-CPU and Wall. Where the sampled
  * event is not a clock there is no time to total: its count.
  */
-static void print_total(const lp_render_ctx *ctx, const lp_fn_view *v, FILE *out)
+void lp_render_total_line(const lp_report *rep, uint64_t value0, uint64_t sys_value, uint64_t off_ns,
+			  FILE *out)
 {
-	const lp_report *rep = ctx->rep;
 	lp_times tm;
 
 	if (!rep->has_time) {
 		fprintf(out, "Total time: n/a s (%s is not a clock: %" PRIu64 " counted here)\n",
-			rep->prof->events[0].measured, v->value0);
+			rep->prof->events[0].measured, value0);
 		return;
 	}
-	lp_report_times(rep, v->value0, v->sys_value, v->off_ns, &tm);
+	lp_report_times(rep, value0, sys_value, off_ns, &tm);
 	fprintf(out, "Total time: %g s", tm.time_s);
 	if (rep->has_sys)
 		fprintf(out, " (Sys %g s", tm.sys_s);
@@ -687,7 +687,7 @@ static int render_function(const lp_render_ctx *ctx, const lp_ftable *ft, FILE *
 		if (r->n)
 			fill_row(&t, &k, &v, r);
 	}
-	print_total(ctx, &v, out);
+	lp_render_total_line(ctx->rep, v.value0, v.sys_value, v.off_ns, out);
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
 	fprintf(out, "Function: %s at line %d\n\n", ft->title, first);
 	table_print(&t, out, ctx->color);
