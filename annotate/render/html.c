@@ -593,6 +593,15 @@ static void write_header(lp_html *h)
 		kv(out, &n, "User, system", "%.3f s, %.3f s (the kernel's accounting)",
 		   (double)p->user_ns * 1e-9, (double)p->sys_ns * 1e-9);
 	kv(out, &n, "Wall time", "%.3f s", (double)p->wall_ns * 1e-9);
+	if (h->ctx->rep->has_time) {
+		/* What no line was charged with: said, as the terminal's header says it, not spread. */
+		lp_report_sums s;
+
+		lp_report_sums_of(h->ctx->rep, &s);
+		kv(out, &n, "Not attributed", "%.3f s of the CPU time is on no line%s", s.unattributed_s,
+		   h->ctx->rep->has_sys ? "" : ", all system time included: kernel mode was not sampled "
+		   "(root, or kernel.perf_event_paranoid <= 1, records it)");
+	}
 	if (p->kernel)
 		kv(out, &n, "Kernel samples", "taken: time in the kernel is charged to the line that entered it");
 	if (p->off_cpu)

@@ -85,6 +85,19 @@ START_TEST(test_html_csp)
 END_TEST
 
 /* The listing's cells are the terminal listing's: the same strings, from the same column list. */
+/* The header says what no line was charged with, as the terminal's does: FAKE_WAITS leaves 1 ms. */
+START_TEST(test_html_not_attributed)
+{
+	char *got = html(FAKE_WAITS, NULL, 0);
+
+	has(got, "[\"Not attributed\", \"0.001 s of the CPU time is on no line\"]");
+	free(got);
+	got = html(0, NULL, 0);  /* no kernel samples: the system time is in it, and that is said */
+	has(got, "[\"Not attributed\", \"0.000 s of the CPU time is on no line, all system time included");
+	free(got);
+}
+END_TEST
+
 START_TEST(test_html_cells_are_the_listings)
 {
 	char *raw = html(FAKE_MORE, NULL, 0), *got = lines_made(raw), *listing;
@@ -222,6 +235,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_html_flame);
 	tcase_add_test(tc, test_html_no_graphviz);
 	tcase_add_test(tc, test_html_graph);
+	tcase_add_test(tc, test_html_not_attributed);
 	suite_add_tcase(s, tc);
 	return s;
 }
