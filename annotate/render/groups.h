@@ -25,7 +25,6 @@ typedef struct lp_groupset {
 	uint32_t *aorder, *sorder; /* ctx_addrs, ctx_stacks entries ordered by group */
 	uint32_t *slot;            /* scratch: address or stack index -> entry in the group's profile */
 	lp_profile prof;           /* the last group's profile (its addrs and stacks owned here) */
-	size_t cap_addrs, cap_stacks;
 } lp_groupset;
 
 /* Orders the profile's per-context entries by cv's groups. LP_OK or LP_EFAIL (out of memory). */
@@ -33,7 +32,7 @@ int lp_groupset_init(lp_groupset *gs, const lp_report *whole, const lp_ctxview *
 
 /*
  * The report of group g (an index into cv->groups) into *rep; free it with
- * lp_report_free before the next call (the group's profile is reused).
+ * lp_report_free before the next call (the group's profile is replaced).
  */
 int lp_groupset_report(lp_groupset *gs, uint32_t g, lp_report *rep, lp_error *err);
 
