@@ -854,6 +854,8 @@ static void hint_stacks(const lp_report *rep, FILE *out)
 		const lp_line_stat *l = &rep->lines[i];
 		uint64_t w = (rep->has_sys ? l->w.sys_value : 0) + l->w.off_ns[LP_OFF_BLOCKED];
 
+		if (!w)
+			continue; /* only lines that waited are asked about: one access() each, not per line */
 		all += w;
 		if (!l->file || access(l->file, R_OK) != 0)
 			lib += w;
