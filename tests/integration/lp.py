@@ -104,6 +104,20 @@ def run_as_nobody(args, cwd, timeout=120, prefix=(), **kw):
     return Result(proc, args)
 
 
+def maxrss_mib_of(args, cwd):
+    """lineprof ARGS as the only child of a fresh Python: (exit code, its peak RSS in MiB, its stdout)."""
+    code = ("import resource, subprocess, sys\n"
+            "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+            "sys.stdout.write('%d %d\\n' % (p.returncode, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "sys.stdout.write(p.stdout.decode(errors='replace'))\n")
+    proc = subprocess.run([sys.executable, "-c", code, LINEPROF] + list(args), cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+    first, _, out = proc.stdout.partition("\n")
+    rc, kib = first.split()
+    return int(rc), int(kib) / 1024.0, out
+
+
 def wait_for(cond, what, timeout=60.0):
     """Polls cond() until it returns something true: a state, never a guess at timing."""
     deadline = time.monotonic() + timeout

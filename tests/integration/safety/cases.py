@@ -18,8 +18,8 @@ import subprocess
 import sys
 
 from lp import (LINEPROF, NOBODY_ARGV, PROGRAMS_SRC, SKIP, Result, case, check, cpu_seconds, main, marker_line,
-                one_line_error, parse_tables, pct, prog, record_copy, row_of, run, run_as_nobody, samples,
-                shared_workdir, uprobes_usable, wait_for, workdir)
+                maxrss_mib_of, one_line_error, parse_tables, pct, prog, record_copy, row_of, run, run_as_nobody,
+                samples, shared_workdir, uprobes_usable, wait_for, workdir)
 
 
 
@@ -401,18 +401,6 @@ def proc_and_fifo_sources_no_hang():
         check(hot_share(r) > 60, "the numbers are there", r)
 
 
-def maxrss_mib_of(args, cwd):
-    """Runs lineprof as the only child of a fresh Python and returns (result, its peak RSS in MiB)."""
-    code = ("import resource, subprocess, sys\n"
-            "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
-            "sys.stdout.write('%d %d\\n' % (p.returncode, "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n")
-    proc = subprocess.run([sys.executable, "-c", code, LINEPROF] + args, cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
-    rc, kib = proc.stdout.split()
-    return int(rc), int(kib) / 1024.0
-
-
 @case
 def alias_modules_share_one_file():
     """4096 spellings of one ELF (./, //, symlinked directories): one file's memory, the right table."""
@@ -439,7 +427,7 @@ def alias_modules_share_one_file():
     with open(os.path.join(d, "alias.lprof"), "w") as f:
         f.write("\n".join(["lineprof-profile 1", "command ./prog", "samples %d" % total,
                            "event 0 4000 0 %d cycles cpu-clock" % value] + body + ["end"]) + "\n")
-    rc, mib = maxrss_mib_of(["annotate", "-f", "hot_work", "alias.lprof"], d)
+    rc, mib, _ = maxrss_mib_of(["annotate", "-f", "hot_work", "alias.lprof"], d)
     check(rc == 0, "annotate succeeds (exit %d)" % rc)
     # ~13 MiB here; each spelling opened anew: ~190 MiB with this small binary, 3.5 GB with a big one.
     check(mib < 80, "peak memory %.0f MiB, bounded by the one distinct file" % mib)
@@ -457,7 +445,7 @@ def big_source_not_read():
     exe = compile_c(d, "prog", b'#line 1 "' + big.encode() + b'"\n' + hotline_source())
     r = run(["record", "-o", "p.lprof", exe], cwd=d)
     check(r.code == 0, "record", r)
-    rc, mib = maxrss_mib_of(["annotate", "-f", "hot_work", "--listing", "p.lprof"], d)
+    rc, mib, _ = maxrss_mib_of(["annotate", "-f", "hot_work", "--listing", "p.lprof"], d)
     check(rc == 0 and mib < 200, "annotate exits 0 (%d) in %.0f MiB" % (rc, mib))
     a = run(["annotate", "-f", "hot_work", "p.lprof"], cwd=d)
     check("is 1536 MiB, more than the 64 MiB lineprof reads" in a.err, "the cap is said", a)
