@@ -15,8 +15,8 @@ import sys
 import time
 
 from lp import (HEADING, LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error,
-                parse_functions, parse_tables, parse_top, pct, proc_stat, prog, record_copy, row_of, run, samples,
-                uprobes_usable, wait_for, workdir)
+                parse_functions, parse_tables, parse_top, pct, prog, record_copy, row_of, run,
+                running_target, samples, uprobes_usable, wait_for, workdir)
 
 
 def hot_table(result, function, source, marker):
@@ -145,23 +145,6 @@ def target_abort():
     r = run(["-f", "burn", prog("behave"), "abort"], cwd=d)
     check(r.code == 128 + signal.SIGABRT, "exit 134 after abort()", r)
     hot_table(r, "burn", "behave.c", "BURN")
-
-
-def running_target(lp, exe, cpu=0.1):
-    """The pid of lineprof's target once it runs exe and has used cpu seconds of CPU."""
-    exe = os.path.realpath(exe)
-
-    def find():
-        check(lp.poll() is None, "lineprof still running (it exited %s)" % lp.returncode)
-        for d in os.listdir("/proc"):
-            try:
-                if (d.isdigit() and int(proc_stat(int(d))[1]) == lp.pid and
-                        os.readlink("/proc/%s/exe" % d) == exe and cpu_seconds(int(d)) >= cpu):
-                    return int(d)
-            except (OSError, ValueError):
-                continue  # gone meanwhile, or not ours to read
-        return None
-    return wait_for(find, "%s to run under lineprof" % exe)
 
 
 def popen_lineprof(args, cwd):

@@ -104,6 +104,23 @@ def run_as_nobody(args, cwd, timeout=120, prefix=(), **kw):
     return Result(proc, args)
 
 
+def running_target(lp, exe, cpu=0.1):
+    """The pid of lineprof's target once it runs exe and has used cpu seconds of CPU."""
+    exe = os.path.realpath(exe)
+
+    def find():
+        check(lp.poll() is None, "lineprof still running (it exited %s)" % lp.returncode)
+        for d in os.listdir("/proc"):
+            try:
+                if (d.isdigit() and int(proc_stat(int(d))[1]) == lp.pid and
+                        os.readlink("/proc/%s/exe" % d) == exe and cpu_seconds(int(d)) >= cpu):
+                    return int(d)
+            except (OSError, ValueError):
+                continue  # gone meanwhile, or not ours to read
+        return None
+    return wait_for(find, "%s to run under lineprof" % exe)
+
+
 def maxrss_mib_of(args, cwd):
     """lineprof ARGS as the only child of a fresh Python: (exit code, its peak RSS in MiB, its stdout)."""
     code = ("import resource, subprocess, sys\n"

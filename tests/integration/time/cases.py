@@ -17,7 +17,7 @@ import sys
 import time
 
 from lp import (LINEPROF, SKIP, Result, case, check, cpu_seconds, main, marker_line, maxrss_mib_of, parse_tables,
-                prog, row_of, run, run_as_nobody, shared_workdir, wait_for, workdir)
+                prog, row_of, run, run_as_nobody, running_target, shared_workdir, wait_for, workdir)
 
 PARANOID = "/proc/sys/kernel/perf_event_paranoid"
 
@@ -338,26 +338,6 @@ def mpi_yield_wait():
           % (rw, waited, off.group(0) if off else "no Off-CPU line"), a)
 
 
-def target_of(lp, exe, cpu):
-    """The pid of lineprof's target once it runs exe and has used cpu seconds of CPU."""
-    exe = os.path.realpath(exe)
-
-    def find():
-        check(lp.poll() is None, "lineprof still running (it exited %s)" % lp.returncode)
-        for d in os.listdir("/proc"):
-            try:
-                if (d.isdigit() and os.readlink("/proc/%s/exe" % d) == exe and
-                        cpu_seconds(int(d)) >= cpu):
-                    with open("/proc/%s/stat" % d) as f:
-                        st = f.read()
-                    if int(st[st.rindex(")") + 2:].split()[1]) == lp.pid:
-                        return int(d)
-            except (OSError, ValueError):
-                continue
-        return None
-    return wait_for(find, "%s to run under lineprof" % exe)
-
-
 @case
 def many_switches():
     """A ping-pong that switches as fast as the machine can, with lineprof stopped for a while:
@@ -370,7 +350,7 @@ def many_switches():
     # A tiny ring, and lineprof stopped while the target switches: records must be dropped.
     p = subprocess.Popen([LINEPROF, "--mmap-pages", "4", "--json", "s.json", exe, "4"], cwd=d,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
-    pid = target_of(p, exe, 0.05)
+    pid = running_target(p, exe, 0.05)
     os.kill(p.pid, signal.SIGSTOP)
     try:
         # 0.2 s of the target's CPU is thousands of switches, whatever the machine's speed:
