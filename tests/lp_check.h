@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Runs s, frees it, and returns the exit status meson expects. */
 static inline int lp_check_run(Suite *s)
@@ -17,6 +18,10 @@ static inline int lp_check_run(Suite *s)
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* Fails the test, showing the text, unless needle is in hay. */
+#define lp_ck_has(hay, needle) \
+	ck_assert_msg(strstr((hay), (needle)) != NULL, "not found: %s\nin: %.3000s", (needle), (hay))
 
 /*
  * A suite whose tests share one scratch directory (made before the forked

@@ -24,9 +24,6 @@
 static fake f;
 static lp_ctxview cv;
 
-#define has(hay, needle) \
-	ck_assert_msg(strstr(hay, needle) != NULL, "not found: %s\nin: %.3000s", needle, hay)
-
 static void add(lp_profile *p, uint32_t ctx, uint64_t off, uint64_t samples, uint64_t insns, uint64_t ret)
 {
 	lp_counts c = { .samples = samples };
@@ -286,11 +283,11 @@ START_TEST(test_html_levels)
 	for (const char *p = got; (p = strstr(p, "class=\"lp-group\"")); p++)
 		n++;
 	ck_assert_int_eq(n, 5);
-	has(got, "class=\"lp-group\" id=\"lp-rank-1\"");
-	has(got, "class=\"lp-group\" id=\"lp-thread-2\"");
+	lp_ck_has(got, "class=\"lp-group\" id=\"lp-rank-1\"");
+	lp_ck_has(got, "class=\"lp-group\" id=\"lp-thread-2\"");
 	/* A process per rank: the process level would offer the same choice again. */
 	ck_assert_ptr_null(strstr(got, "id=\"lp-process-"));
-	has(got, "\"levels\": [\n {\"level\": \"rank\", \"count\": 2, \"groups\": [\n"
+	lp_ck_has(got, "\"levels\": [\n {\"level\": \"rank\", \"count\": 2, \"groups\": [\n"
 		 "  [\"r0\", \"rank 0: pid 100 prog on node1\", 30, \"60.0\"],\n"
 		 "  [\"r1\", \"rank 1: pid 200 prog on node1\", 20, \"40.0\"]]},\n"
 		 " {\"level\": \"thread\", \"count\": 3, \"groups\": [\n"
@@ -311,13 +308,13 @@ START_TEST(test_html_function_statistics)
 	char *got = page(), *fcols = strstr(got, "\"fcols\": ");
 
 	ck_assert_ptr_nonnull(fcols);
-	has(fcols, "[\"mean\", \"Mean\", \"mean time per group, in timer units\", 1], [\"min\", \"Min\", ");
-	has(fcols, "[\"max_at\", \"Rank@Max\", \"the group with the most time\", 0], "
+	lp_ck_has(fcols, "[\"mean\", \"Mean\", \"mean time per group, in timer units\", 1], [\"min\", \"Min\", ");
+	lp_ck_has(fcols, "[\"max_at\", \"Rank@Max\", \"the group with the most time\", 0], "
 		   "[\"imbalance\", \"Max/Mean\", \"the most time over the mean\", 2]]");
 	/* Samples, Time, % Prog, Incl., instructions, then the statistics. */
-	has(got, "[0, \"hot\", \"prog\", 0, 1, [40,40000.0,80.0,80.0,4000,20000.0,10000.0,30000.0,0,1.50]]");
+	lp_ck_has(got, "[0, \"hot\", \"prog\", 0, 1, [40,40000.0,80.0,80.0,4000,20000.0,10000.0,30000.0,0,1.50]]");
 	/* 17 digits: the text, not a number that would print back otherwise. */
-	has(got, "\"12345678901234567\"");
+	lp_ck_has(got, "\"12345678901234567\"");
 	free(got);
 }
 END_TEST
@@ -330,26 +327,26 @@ START_TEST(test_html_group_block)
 {
 	char *got = page(), *b = block(got, "lp-thread-1");
 
-	has(b, "{\"label\": \"thread 101\"");
-	has(b, "[\"Showing\", \"thread 101 worker (pid 100 prog, rank 0)\"]");
-	has(b, "[\"Samples\", \"20 of the run's 50 (40.0 %)\"]");
-	has(b, "[\"Not per group\", \"the counts of instructions: counted for the whole run only, not shown here\"]");
+	lp_ck_has(b, "{\"label\": \"thread 101\"");
+	lp_ck_has(b, "[\"Showing\", \"thread 101 worker (pid 100 prog, rank 0)\"]");
+	lp_ck_has(b, "[\"Samples\", \"20 of the run's 50 (40.0 %)\"]");
+	lp_ck_has(b, "[\"Not per group\", \"the counts of instructions: counted for the whole run only, not shown here\"]");
 	/* No instructions column, no statistics: the group's measured columns only. */
 	ck_assert_ptr_null(strstr(b, "[\"instructions\""));
 	ck_assert_ptr_null(strstr(b, "[\"mean\""));
 	/* hot (the whole's function 0): all 20 samples, 100 % of the thread; main (1): Incl. only. */
-	has(b, "\"funcs\": [\n [0, [20,20000.0,100.0,100.0]],\n [1, [null,null,null,100.0]]");
+	lp_ck_has(b, "\"funcs\": [\n [0, [20,20000.0,100.0,100.0]],\n [1, [null,null,null,100.0]]");
 	/* The listing: line 5 has its 20, line 11 runs hot for all of them, inlined or called. */
-	has(b, "\n[5,[20,20000.0,100.0]]");
-	has(b, "\n[11,[null,null,null,100.0],[[0,\"100.0\"]]]");
+	lp_ck_has(b, "\n[5,[20,20000.0,100.0]]");
+	lp_ck_has(b, "\n[11,[null,null,null,100.0],[[0,\"100.0\"]]]");
 	/* Its flame graph's root holds its 20 samples, not the run's 50. */
-	has(b, "\"nodes\": [0,20,0,0,");
+	lp_ck_has(b, "\"nodes\": [0,20,0,0,");
 	/* The call graph is the whole's only. */
-	has(b, "\"graph\": null");
+	lp_ck_has(b, "\"graph\": null");
 	free(b);
 	/* Rank 1: thread 200's samples, main's own line 11 among them. */
 	b = block(got, "lp-rank-1");
-	has(b, "\n[11,[10,10000.0,50.0,100.0]");
+	lp_ck_has(b, "\n[11,[10,10000.0,50.0,100.0]");
 	free(b);
 	free(got);
 }
@@ -387,11 +384,11 @@ START_TEST(test_html_many_groups)
 	for (const char *q = got; (q = strstr(q, "class=\"lp-group\"")); q++)
 		n++;
 	ck_assert_int_eq(n, 256);
-	has(got, "id=\"lp-thread-255\"");
+	lp_ck_has(got, "id=\"lp-thread-255\"");
 	/* Threads 1000-1043 have one sample each: left out; 1044 has two: the first offered. */
 	ck_assert_ptr_null(strstr(lv, "\"t1043\""));
-	has(lv, "\n  [\"t1044\", ");
-	has(lv, "[\"t1299\", ");
+	lp_ck_has(lv, "\n  [\"t1044\", ");
+	lp_ck_has(lv, "[\"t1299\", ");
 	free(got);
 }
 END_TEST
@@ -465,37 +462,37 @@ START_TEST(test_html_group_waits)
 	b = lines_made(got);
 	free(got);
 	got = b;
-	has(got, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
-	has(got, "\n[5,[10,10000.0,66.7,null,3000.0,0.0,13000.0]]");
-	has(got, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");
+	lp_ck_has(got, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	lp_ck_has(got, "\n[5,[10,10000.0,66.7,null,3000.0,0.0,13000.0]]");
+	lp_ck_has(got, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");
 
 	b = block(got, "lp-thread-0");
-	has(b, "[\"sys\", \"Sys\", ");
-	has(b, "[\"off_cpu\", \"Off-CPU\", ");
-	has(b, "[\"wall\", \"Wall\", ");
-	has(b, "[\"Sys\", \"0.003 s (sampled in kernel mode");
-	has(b, "[\"Off-CPU\", \"0.000 s (0.000 s blocked");
+	lp_ck_has(b, "[\"sys\", \"Sys\", ");
+	lp_ck_has(b, "[\"off_cpu\", \"Off-CPU\", ");
+	lp_ck_has(b, "[\"wall\", \"Wall\", ");
+	lp_ck_has(b, "[\"Sys\", \"0.003 s (sampled in kernel mode");
+	lp_ck_has(b, "[\"Off-CPU\", \"0.000 s (0.000 s blocked");
 	/* Its line 5: 10 ms, 3 ms in the kernel, all of its time (Wall 13 ms). */
-	has(b, "\n[5,[10,10000.0,100.0,null,3000.0,0.0,13000.0]]");
-	has(b, "\"funcs\": [\n [0, [10,10000.0,100.0,100.0,3000.0,0.0,13000.0]]");
+	lp_ck_has(b, "\n[5,[10,10000.0,100.0,null,3000.0,0.0,13000.0]]");
+	lp_ck_has(b, "\"funcs\": [\n [0, [10,10000.0,100.0,100.0,3000.0,0.0,13000.0]]");
 	/* -f main: line 11 calls hot, Incl. Time 10 ms, Incl. Wall 13 ms (Sys included). */
-	has(b, "[0, 11, [null,null,null,10000.0,null,null,null,13000.0], 0]");
+	lp_ck_has(b, "[0, 11, [null,null,null,10000.0,null,null,null,13000.0], 0]");
 	free(b);
 
 	b = block(got, "lp-thread-1");
-	has(b, "[\"Sys\", \"0.000 s (sampled in kernel mode");
-	has(b, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");
-	has(b, "[\"Wall (lines)\", \"0.045 s ");
+	lp_ck_has(b, "[\"Sys\", \"0.000 s (sampled in kernel mode");
+	lp_ck_has(b, "[\"Off-CPU\", \"0.040 s (0.040 s blocked, 0.000 s waiting for a CPU)\"]");
+	lp_ck_has(b, "[\"Wall (lines)\", \"0.045 s ");
 	/* Its hot lines in the terminal's order, which the page names. */
-	has(b, "\"hot_by\": \"Time + Sys + blocked Off-CPU\"");
+	lp_ck_has(b, "\"hot_by\": \"Time + Sys + blocked Off-CPU\"");
 	/* hot only waited here: in the function table, the hot lines and the listing all the same. */
-	has(b, "\n [0, [0,0.0,0.0,null,0.0,40000.0,40000.0]]");
-	has(b, "\"hot\": [\n [0, 4, 0, \"hot\", [0,0.0,0.0,null,0.0,40000.0,40000.0]]");
-	has(b, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
-	has(b, "\n[11,[5,5000.0,100.0,null,0.0,0.0,5000.0]]");
+	lp_ck_has(b, "\n [0, [0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	lp_ck_has(b, "\"hot\": [\n [0, 4, 0, \"hot\", [0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	lp_ck_has(b, "\n[4,[0,0.0,0.0,null,0.0,40000.0,40000.0]]");
+	lp_ck_has(b, "\n[11,[5,5000.0,100.0,null,0.0,0.0,5000.0]]");
 	/* -f main: its 5 ms, and the 40 ms hot waited below line 11 in Incl. Wall. */
-	has(b, "[\"incl_wall\", \"Incl. Wall\", ");
-	has(b, "[0, 11, [5,5000.0,100.0,0.0,0.0,5000.0,45000.0], 1]");
+	lp_ck_has(b, "[\"incl_wall\", \"Incl. Wall\", ");
+	lp_ck_has(b, "[0, 11, [5,5000.0,100.0,0.0,0.0,5000.0,45000.0], 1]");
 	free(b);
 	free(got);
 }

@@ -15,9 +15,6 @@
 static fake f;
 
 /* check's messages are short: an excerpt of where the needle was looked for. */
-#define has(hay, needle) \
-	ck_assert_msg(strstr(hay, needle) != NULL, "not found: %s\nin: %.1500s", needle, hay)
-
 static void teardown(void)
 {
 	fake_free(&f);
@@ -54,12 +51,12 @@ START_TEST(test_html_escaping)
 	ck_assert_int_eq(count(got, "</script>"), 3);
 	ck_assert_int_eq(count(got, "<!--"), 0);
 	/* main<a,"b">\n\x01\xff: every byte that matters escaped, the bad byte replaced. */
-	has(got, "\"main\\u003ca,\\\"b\\\"\\u003e\\u000a\\u0001\\ufffd\"");
+	lp_ck_has(got, "\"main\\u003ca,\\\"b\\\"\\u003e\\u000a\\u0001\\ufffd\"");
 	ck_assert_ptr_null(strstr(got, "main<a"));
 	/* The command in the title, as HTML text. */
-	has(got, "<title>lineprof: ./prog &#39;a &quot;b&quot;&#39;</title>");
+	lp_ck_has(got, "<title>lineprof: ./prog &#39;a &quot;b&quot;&#39;</title>");
 	/* Source text: a '<' in the code is \u003c, a tab \u0009. */
-	has(got, "\"\\u0009for (int i = 0; i \\u003c n; i++)\"");
+	lp_ck_has(got, "\"\\u0009for (int i = 0; i \\u003c n; i++)\"");
 	free(got);
 }
 END_TEST
@@ -90,10 +87,10 @@ START_TEST(test_html_not_attributed)
 {
 	char *got = html(FAKE_WAITS, NULL, 0);
 
-	has(got, "[\"Not attributed\", \"0.001 s of the CPU time is on no line\"]");
+	lp_ck_has(got, "[\"Not attributed\", \"0.001 s of the CPU time is on no line\"]");
 	free(got);
 	got = html(0, NULL, 0);  /* no kernel samples: the system time is in it, and that is said */
-	has(got, "[\"Not attributed\", \"0.000 s of the CPU time is on no line, all system time included");
+	lp_ck_has(got, "[\"Not attributed\", \"0.000 s of the CPU time is on no line, all system time included");
 	free(got);
 }
 END_TEST
@@ -104,22 +101,22 @@ START_TEST(test_html_cells_are_the_listings)
 	lp_view_opts o;
 
 	/* The page writes each row's line as its step from the row before: hot.c's lines 4, 5 and 11. */
-	has(raw, "[\n[4,[10,10000.0,16.7]],\n[1,[30,30000.0,50.0]],\n[6,[10,10000.0,16.7,33.3],");
+	lp_ck_has(raw, "[\n[4,[10,10000.0,16.7]],\n[1,[30,30000.0,50.0]],\n[6,[10,10000.0,16.7,33.3],");
 	/* alpha.c's first row: its line, line 2. */
-	has(raw, "[\n[2,[5,5000.0,8.3]]]]");
+	lp_ck_has(raw, "[\n[2,[5,5000.0,8.3]]]]");
 	free(raw);
 
 	/* Program-scope columns: Samples, Time, % Prog, Incl. (line 11 runs inlined code). */
-	has(got, "\"cols\": [[\"samples\", \"Samples\", ");
+	lp_ck_has(got, "\"cols\": [[\"samples\", \"Samples\", ");
 	ck_assert_ptr_nonnull(strstr(got, "[\"percent\", \"% Prog\", "));
 	ck_assert_ptr_nonnull(strstr(got, "[\"incl\", \"Incl.\", "));
 	/* Each with the decimals its numbers print with: a bare cell is printed back with them. */
-	has(got, "[\"samples\", \"Samples\", \"samples whose innermost frame is this line\", 0]");
-	has(got, "[\"time\", \"Time\", \"CPU time of the line, in timer units (-u)\", 1]");
+	lp_ck_has(got, "[\"samples\", \"Samples\", \"samples whose innermost frame is this line\", 0]");
+	lp_ck_has(got, "[\"time\", \"Time\", \"CPU time of the line, in timer units (-u)\", 1]");
 	/* hot.c is file 0 (the hottest); line 5: 30 samples, 30 ms, 50 % of 60, no Incl. (left out). */
-	has(got, "\n[5,[30,30000.0,50.0]]");
+	lp_ck_has(got, "\n[5,[30,30000.0,50.0]]");
 	/* Line 11 runs hot() inlined: its Incl. share, and the call to hot (function 0) from it. */
-	has(got, "\n[11,[10,10000.0,16.7,33.3],[[0,\"16.7\"]]]");
+	lp_ck_has(got, "\n[11,[10,10000.0,16.7,33.3],[[0,\"16.7\"]]]");
 	/* Samples without line info are counted, not lost. */
 	ck_assert_ptr_nonnull(strstr(got, "\"nolines\": [5, \"8.3\"]"));
 	free(got);
@@ -141,14 +138,14 @@ START_TEST(test_html_event_and_metric_columns)
 	free(raw);
 	ck_assert_ptr_nonnull(strstr(got, "[\"instructions\", \"instructions\", "));
 	/* Line 5 is 0x20 (3000) and hot inlined into main at 0x40 (7). */
-	has(got, "\n[5,[30,30000.0,60.0,null,3007]]");
+	lp_ck_has(got, "\n[5,[30,30000.0,60.0,null,3007]]");
 	free(got);
 	fake_free(&f);
 	got = html(FAKE_METRICS, NULL, 0);
-	has(got, "[\"ipc\", \"IPC\", ");
+	lp_ck_has(got, "[\"ipc\", \"IPC\", ");
 	/* Line 5: 50000 instructions over 50000 cycles, 430 of 5000 branches missed. */
-	has(got, "[\"ipc\", \"IPC\", \"instructions per cycle\", 2]");
-	has(got, ",1.00,8.6]");
+	lp_ck_has(got, "[\"ipc\", \"IPC\", \"instructions per cycle\", 2]");
+	lp_ck_has(got, ",1.00,8.6]");
 	free(got);
 }
 END_TEST
@@ -161,12 +158,12 @@ START_TEST(test_html_named)
 
 	named = strstr(got, "\"named\": [");
 	ck_assert_ptr_nonnull(named);
-	has(named, "{\"name\": \"hot\", \"found\": true, \"func\": 0, \"file\": 0, \"first\": 1, "
+	lp_ck_has(named, "{\"name\": \"hot\", \"found\": true, \"func\": 0, \"file\": 0, \"first\": 1, "
 			     "\"total\": \"0.04\", \"cols\": [[\"hits\", \"Hits\", ");
 	ck_assert_ptr_nonnull(strstr(named, "[\"per_hit\", \"Per Hit\", "));
 	ck_assert_ptr_nonnull(strstr(named, "[\"percent\", \"% Time\", "));
 	/* Line 5: 1000000 hits, 30 of hot's 40 samples. */
-	has(named, "[0, 5, [1000000,30,30000.0,0.0,75.0]");
+	lp_ck_has(named, "[0, 5, [1000000,30,30000.0,0.0,75.0]");
 	free(got);
 	fake_free(&f);
 	/* A name found nowhere is the report's error, as on the terminal: no page. */
@@ -184,7 +181,7 @@ START_TEST(test_html_flame)
 	fl = strstr(got, "\"flame\": {\"stacks\": false, \"names\": [\"all\",");
 	ck_assert_msg(fl != NULL, "%.1500s", got);
 	/* all 50; hot 40 (its own samples); main 10, with hot inlined into it (10). */
-	has(fl, "\"nodes\": [0,50,0,0,");
+	lp_ck_has(fl, "\"nodes\": [0,50,0,0,");
 	free(got);
 }
 END_TEST
@@ -199,7 +196,7 @@ START_TEST(test_html_no_graphviz)
 	if (path)
 		setenv("PATH", path, 1);
 	free(path);
-	has(got, "\"graph\": null,\n\"graph_note\": \"Graphviz's dot was not found");
+	lp_ck_has(got, "\"graph\": null,\n\"graph_note\": \"Graphviz's dot was not found");
 	free(got);
 }
 END_TEST
@@ -214,7 +211,7 @@ START_TEST(test_html_graph)
 		free(got);
 		return;
 	}
-	has(got, "\"graph\": \"\\u003csvg");
+	lp_ck_has(got, "\"graph\": \"\\u003csvg");
 	ck_assert_ptr_null(strstr(got, "\"graph\": \"\\u003c?xml"));
 	ck_assert_ptr_nonnull(strstr(got, "\"graph_note\": null"));
 	free(got);

@@ -38,11 +38,6 @@ __attribute__((noinline)) static long pos_of(const char *text, const char *want)
 	return hit ? (long)(hit - text) : -1;
 }
 
-static void has(const char *text, const char *want)
-{
-	ck_assert_msg(strstr(text, want), "missing:\n%s\nin:\n%s", want, text);
-}
-
 START_TEST(test_table_waits)
 {
 	lp_view_opts o;
@@ -82,9 +77,9 @@ START_TEST(test_table_waits)
 	/* main calls hot inlined: its line holds hot's 10 ms, so Incl. Wall (and Incl. Time). */
 	lp_view_opts_init(&o);
 	got = render(lp_render_table, "main", &o);
-	has(got, "Line #   Samples         Time   % Time   Incl. Time        Sys    Off-CPU         Wall"
+	lp_ck_has(got, "Line #   Samples         Time   % Time   Incl. Time        Sys    Off-CPU         Wall"
 		 "   Incl. Wall  Line Contents\n");
-	has(got, "    11        10      10000.0    100.0      20000.0        0.0        0.0      10000.0"
+	lp_ck_has(got, "    11        10      10000.0    100.0      20000.0        0.0        0.0      10000.0"
 		 "      20000.0  \treturn hot(1000);\n");
 	free(got);
 }
@@ -104,9 +99,9 @@ START_TEST(test_top_waits)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_WAITS), LP_OK);
 	lp_view_opts_init(&o);
 	got = render(lp_render_top, NULL, &o);
-	has(got, "Hottest lines of the program (4 of 4 lines with samples or waits; "
+	lp_ck_has(got, "Hottest lines of the program (4 of 4 lines with samples or waits; "
 		 "by Time + Sys + blocked Off-CPU):\n");
-	has(got, "  Samples         Time   % Time        Sys    Off-CPU         Wall  Line");
+	lp_ck_has(got, "  Samples         Time   % Time        Sys    Off-CPU         Wall  Line");
 	for (int i = 0; i < 4; i++) {
 		char want[256];
 
@@ -115,7 +110,7 @@ START_TEST(test_top_waits)
 		ck_assert_msg(at[i] >= 0, "line %d in:\n%s", lines[i], got);
 	}
 	ck_assert_msg(at[0] < at[1] && at[1] < at[2] && at[2] < at[3], "by Wall:\n%s", got);
-	has(got, "        0          0.0      0.0        0.0     8000.0       8000.0  ");
+	lp_ck_has(got, "        0          0.0      0.0        0.0     8000.0       8000.0  ");
 	free(got);
 }
 END_TEST
@@ -129,10 +124,10 @@ START_TEST(test_listing_waits)
 	lp_view_opts_init(&o);
 	o.listing = 1;
 	got = render(lp_render_listing, NULL, &o);
-	has(got, "Total time: 0.05 s (Sys 0.005 s, Off-CPU 0.028 s, Wall 0.083 s)\n");
-	has(got, "Line #   Samples         Time   % Prog    Incl.        Sys    Off-CPU         Wall"
+	lp_ck_has(got, "Total time: 0.05 s (Sys 0.005 s, Off-CPU 0.028 s, Wall 0.083 s)\n");
+	lp_ck_has(got, "Line #   Samples         Time   % Prog    Incl.        Sys    Off-CPU         Wall"
 		 "  Line Contents\n");
-	has(got, "     6         0          0.0      0.0                 0.0     8000.0       8000.0  "
+	lp_ck_has(got, "     6         0          0.0      0.0                 0.0     8000.0       8000.0  "
 		 "\treturn s;\n");
 	free(got);
 }
@@ -146,20 +141,20 @@ START_TEST(test_csv_waits)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_WAITS), LP_OK);
 	lp_view_opts_init(&o);
 	got = render(lp_render_csv, NULL, &o);
-	has(got, "ci_low,ci_high,sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,"
+	lp_ck_has(got, "ci_low,ci_high,sys_s,off_cpu_s,wall_s,sys_samples,off_cpu_count,off_blocked_s,"
 		 "off_runnable_s,wait,incl_wall_s,cpu-clock,linkage_name\r\n");
 	snprintf(row, sizeof(row), "%s,5,hot,30,0.030000000,60.000000,75.000000,46.181438,72.391610,"
 		 "0.000000000,0.020000000,0.050000000,0,2,0.020000000,0.000000000,other,0.050000000,"
 		 "30000000,_Z3hoti\r\n", f.file);
-	has(got, row);
+	lp_ck_has(got, row);
 	snprintf(row, sizeof(row), "%s,4,hot,10,0.010000000,20.000000,25.000000,11.243750,33.037106,"
 		 "0.005000000,0.000000000,0.015000000,5,0,0.000000000,0.000000000,,0.015000000,"
 		 "10000000,_Z3hoti\r\n", f.file);
-	has(got, row);
+	lp_ck_has(got, row);
 	snprintf(row, sizeof(row), "%s,6,hot,0,0.000000000,0.000000,0.000000,0.000000,7.134760,"
 		 "0.000000000,0.008000000,0.008000000,0,1,0.000000000,0.008000000,preempted,"
 		 "0.008000000,0,_Z3hoti\r\n", f.file);
-	has(got, row);
+	lp_ck_has(got, row);
 	free(got);
 }
 END_TEST
@@ -172,7 +167,7 @@ START_TEST(test_json_waits)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_WAITS), LP_OK);
 	lp_view_opts_init(&o);
 	got = render(lp_render_json, NULL, &o);
-	has(got, "  \"wall_s\": 0.060000000,\n"
+	lp_ck_has(got, "  \"wall_s\": 0.060000000,\n"
 		 "  \"cpu_s\": 0.056000000,\n"
 		 "  \"user_s\": 0.048000000,\n"
 		 "  \"sys_s\": 0.008000000,\n"
@@ -184,13 +179,13 @@ START_TEST(test_json_waits)
 		 "  \"kernel_samples\": true,\n"
 		 "  \"off_cpu\": true,\n"
 		 "  \"sys_samples\": 5,\n");
-	has(got, "\"self_sys_s\": 0.005000000, \"total_sys_s\": 0.005000000, "
+	lp_ck_has(got, "\"self_sys_s\": 0.005000000, \"total_sys_s\": 0.005000000, "
 		 "\"self_off_cpu_s\": 0.028000000, \"total_off_cpu_s\": 0.028000000, "
 		 "\"self_wall_s\": 0.073000000, \"total_wall_s\": 0.073000000, ");
-	has(got, "\"sys_s\": 0.000000000, \"off_cpu_s\": 0.020000000, \"wall_s\": 0.050000000, "
+	lp_ck_has(got, "\"sys_s\": 0.000000000, \"off_cpu_s\": 0.020000000, \"wall_s\": 0.050000000, "
 		 "\"sys_samples\": 0, \"off_cpu_count\": 2, \"off_blocked_s\": 0.020000000, "
 		 "\"off_runnable_s\": 0.000000000, \"wait\": \"other\", \"waits\": {\"other\": 0.020000000}, ");
-	has(got, "\"wait\": \"preempted\", \"waits\": {\"preempted\": 0.008000000}, ");
+	lp_ck_has(got, "\"wait\": \"preempted\", \"waits\": {\"preempted\": 0.008000000}, ");
 	free(got);
 }
 END_TEST
@@ -204,10 +199,10 @@ START_TEST(test_functions_waits)
 	lp_view_opts_init(&o);
 	o.functions_view = 1;
 	got = render(lp_render_functions, NULL, &o);
-	has(got, "Function profile, sorted by self wall time: 2 functions with samples or waits\n");
-	has(got, "  Samples  Self % Total %      Self s     Total s    Self sys   Total sys    Self off"
+	lp_ck_has(got, "Function profile, sorted by self wall time: 2 functions with samples or waits\n");
+	lp_ck_has(got, "  Samples  Self % Total %      Self s     Total s    Self sys   Total sys    Self off"
 		 "   Total off   Self wall  Total wall  Module");
-	has(got, "       40    80.0    80.0    0.040000    0.040000    0.005000    0.005000    0.028000"
+	lp_ck_has(got, "       40    80.0    80.0    0.040000    0.040000    0.005000    0.005000    0.028000"
 		 "    0.028000    0.073000    0.073000  prog");
 	free(got);
 }
@@ -222,13 +217,13 @@ START_TEST(test_callgrind_waits)
 	ck_assert_int_eq(fake_build_opts(&f, FAKE_WAITS), LP_OK);
 	lp_view_opts_init(&o);
 	got = render(lp_render_callgrind, NULL, &o);
-	has(got, "event: sys : Sys (ns in kernel mode)\nevent: off_cpu : Off-CPU (ns waiting)\n"
+	lp_ck_has(got, "event: sys : Sys (ns in kernel mode)\nevent: off_cpu : Off-CPU (ns waiting)\n"
 		 "events: cpu_clock samples sys off_cpu\nsummary: 50000000 50 5000000 28000000\n");
 	/* Per instruction (positions: instr line): 0x10 line 4, 0x20 and 0x40 line 5, 0x50 line 6. */
-	has(got, "\n0x10 4 10000000 10 5000000 0\n0x20 5 20000000 20 0 20000000\n"
+	lp_ck_has(got, "\n0x10 4 10000000 10 5000000 0\n0x20 5 20000000 20 0 20000000\n"
 		 "0x40 5 10000000 10 0 0\n0x50 6 0 0 0 8000000\n");
 	/* A call site's inclusive cost carries them too (hot inlined in main: no sys, no waits). */
-	has(got, "calls=10 0x10 1\n0x40 11 10000000 10 0 0\n");
+	lp_ck_has(got, "calls=10 0x10 1\n0x40 11 10000000 10 0 0\n");
 	free(got);
 }
 END_TEST
@@ -291,8 +286,8 @@ START_TEST(test_never_waited)
 	}
 	lp_view_opts_init(&o);
 	got = render(lp_render_table, "hot", &o);
-	has(got, "Off-CPU: 0.000 s in 0 waits (blocked 0.000 s, runnable 0.000 s); ");
-	has(got, "     5        30      30000.0     75.0        0.0        0.0      30000.0  \t\ts += i * i;\n");
+	lp_ck_has(got, "Off-CPU: 0.000 s in 0 waits (blocked 0.000 s, runnable 0.000 s); ");
+	lp_ck_has(got, "     5        30      30000.0     75.0        0.0        0.0      30000.0  \t\ts += i * i;\n");
 	free(got);
 }
 END_TEST
