@@ -15,7 +15,7 @@ import sys
 import time
 
 from lp import (HEADING, LINEPROF, SKIP, case, check, cpu_seconds, main, marker_line, one_line_error,
-                parse_functions, parse_tables, parse_top, pct, prog, record_copy, row_of, run,
+                parse_functions, parse_tables, parse_top, pct, probe_lines, prog, record_copy, row_of, run,
                 running_target, samples, uprobes_usable, wait_for, workdir)
 
 
@@ -1157,18 +1157,6 @@ def hits_vs_gcov():
     check(row["Hits"] == str(int(n) + 1), "annotate: the loop header ran n + 1 times", a)
 
 
-def tracefs_uprobe_events():
-    """uprobe_events as the kernel has it (mounting a private tracefs if none is mounted)."""
-    for p in ("/sys/kernel/tracing/uprobe_events", "/sys/kernel/debug/tracing/uprobe_events"):
-        if os.path.exists(p):
-            with open(p) as f:
-                return f.read()
-    r = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tracefs nodev /sys/kernel/tracing && "
-                        "cat /sys/kernel/tracing/uprobe_events"], capture_output=True, text=True)
-    check(r.returncode == 0, "read uprobe_events: %s" % r.stderr)
-    return r.stdout
-
-
 @case
 def hits_threads():
     """--hits counts every thread and a forked child (tracefs); the uprobe PMU: the main thread, said."""
@@ -1200,22 +1188,17 @@ def hits_cleanup():
         sys.exit(SKIP)
     d = workdir()
 
-    def group_of(pid):
-        # lineprof_<pid namespace>_<pid>_<start time>/
-        return [l for l in tracefs_uprobe_events().splitlines()
-                if re.search(r":lineprof_\d+_%d_\d+/" % pid, l)]
-
     p = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
-    live = group_of(p.pid)
+    live = probe_lines(p.pid)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     check(p.returncode == 128 + signal.SIGINT, "exit 130 after ^C:\n" + err)
     placed = re.search(r"^lineprof: --hits: (\d+) probes? through", err, re.M)
     check(placed and len(live) == int(placed.group(1)) > 0,
           "the probes lineprof placed existed during the run: %s\n%s" % (live, err))
-    check(group_of(p.pid) == [], "and are gone after ^C")
+    check(probe_lines(p.pid) == [], "and are gone after ^C")
     check("Hits" in err, "the table still has Hits:\n" + err)
     # SIGKILL leaves them behind; the next run removes them.
     k = subprocess.Popen([LINEPROF, "--hits", "-f", "burn", prog("behave"), "spin"], cwd=d,
@@ -1230,10 +1213,10 @@ def hits_cleanup():
             os.kill(t, signal.SIGKILL)
         except ProcessLookupError:
             pass  # gone with lineprof already (PR_SET_PDEATHSIG)
-    check(len(group_of(k.pid)) == len(live), "a killed lineprof leaves its probes")
+    check(len(probe_lines(k.pid)) == len(live), "a killed lineprof leaves its probes")
     r = run(["--hits", "-f", "work", prog("hitthreads")], cwd=d)
     check(r.code == 0, "the next run", r)
-    check(group_of(k.pid) == [], "removed the dead run's probes")
+    check(probe_lines(k.pid) == [], "removed the dead run's probes")
 
 
 @case

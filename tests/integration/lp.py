@@ -121,6 +121,33 @@ def running_target(lp, exe, cpu=0.1):
     return wait_for(find, "%s to run under lineprof" % exe)
 
 
+def tracefs(cmd):
+    """Runs cmd in a shell whose cwd is a tracefs root (a private mount if none is mounted)."""
+    for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        if os.path.exists(os.path.join(root, "uprobe_events")):
+            return subprocess.run(["sh", "-c", "cd %s && %s" % (root, cmd)], capture_output=True, text=True)
+    return subprocess.run(["unshare", "-m", "sh", "-c",
+                           "mount -t tracefs nodev /sys/kernel/tracing && cd /sys/kernel/tracing && " + cmd],
+                          capture_output=True, text=True)
+
+
+def uprobe_events():
+    """uprobe_events as the kernel has it."""
+    r = tracefs("cat uprobe_events")
+    check(r.returncode == 0, "read uprobe_events: %s" % r.stderr)
+    return r.stdout
+
+
+def probe_group(pid):
+    """The pattern of the probe group a --hits run of pid makes: lineprof_<pid namespace>_<pid>_<start time>."""
+    return r"lineprof_\d+_%d_\d+" % pid
+
+
+def probe_lines(pid):
+    """The uprobe_events lines of pid's run."""
+    return [l for l in uprobe_events().splitlines() if re.search(r":%s/" % probe_group(pid), l)]
+
+
 def maxrss_mib_of(args, cwd):
     """lineprof ARGS as the only child of a fresh Python: (exit code, its peak RSS in MiB, its stdout)."""
     code = ("import resource, subprocess, sys\n"

@@ -18,8 +18,9 @@ import subprocess
 import sys
 
 from lp import (LINEPROF, NOBODY_ARGV, PROGRAMS_SRC, SKIP, Result, case, check, cpu_seconds, main, marker_line,
-                maxrss_mib_of, one_line_error, parse_tables, pct, prog, record_copy, row_of, run, run_as_nobody,
-                samples, shared_workdir, uprobes_usable, wait_for, workdir)
+                maxrss_mib_of, one_line_error, parse_tables, pct, probe_group, probe_lines, prog, record_copy, row_of,
+                run, run_as_nobody, samples, shared_workdir, tracefs, uprobe_events, uprobes_usable, wait_for,
+                workdir)
 
 
 
@@ -747,22 +748,6 @@ def killed_lineprof_kills_target():
 
 # ---- uprobes (--hits) ----
 
-def tracefs(cmd):
-    """Runs cmd in a shell whose cwd is a tracefs root (a private mount if none is mounted)."""
-    for root in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
-        if os.path.exists(os.path.join(root, "uprobe_events")):
-            return subprocess.run(["sh", "-c", "cd %s && %s" % (root, cmd)], capture_output=True, text=True)
-    return subprocess.run(["unshare", "-m", "sh", "-c",
-                           "mount -t tracefs nodev /sys/kernel/tracing && cd /sys/kernel/tracing && " + cmd],
-                          capture_output=True, text=True)
-
-
-def uprobe_events():
-    r = tracefs("cat uprobe_events")
-    check(r.returncode == 0, "read uprobe_events: %s" % r.stderr)
-    return r.stdout
-
-
 def start_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         return int(f.read().rsplit(")", 1)[1].split()[19])
@@ -801,9 +786,7 @@ def uprobes_of_live_runs_kept():
     try:
         live = popen(["--hits", "-f", "burn", "-o", "live.lprof", exe, "spin"], d)
         target_of(live.pid, exe)
-        live_group = wait_for(lambda: [l for l in uprobe_events().splitlines()
-                                       if re.search(r":lineprof_\d+_%d_\d+/" % live.pid, l)],
-                              "the live run's probes")
+        live_group = wait_for(lambda: probe_lines(live.pid), "the live run's probes")
         other = run(["--hits", "-f", "work", "-o", "other.lprof", prog("hitthreads")], cwd=d)
         check(other.code == 0, "another --hits run", other)
         events = uprobe_events()
@@ -836,7 +819,7 @@ def killed_run_probes_not_armed():
     shutil.copy(prog("behave"), exe)
     p = popen(["--hits", "-f", "burn", "-o", "k.lprof", exe, "spin"], d)
     t = target_of(p.pid, exe)
-    group = wait_for(lambda: re.findall(r":(lineprof_\d+_%d_\d+)/" % p.pid, uprobe_events()),
+    group = wait_for(lambda: re.findall(r":(%s)/" % probe_group(p.pid), uprobe_events()),
                      "the run's probes")[0]
     # Defined is not yet hit: the target counts on the probes before the kill, whatever its pace.
     wait_for(lambda: sum(uprobe_hits(exe).values()) > 0, "the probes to count while the run lives")
