@@ -168,15 +168,73 @@ static int check_modules(const lp_profile *prof, lp_symtab *st, FILE *diag, lp_e
 	return LP_OK;
 }
 
-int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **stp, lp_report *rep,
+/*
+ * Module names that are one file (same device and inode: "./", "//",
+ * symbolic links) become one module: symbols, code and loops are all kept
+ * per module, so a profile naming one file through thousands of spellings
+ * would otherwise cost thousands of copies of it. The profile merged into
+ * itself that way, or NULL when it names no file twice (or cannot be
+ * merged: it is then used as it is).
+ */
+static lp_profile *unalias(const lp_profile *prof, FILE *diag)
+{
+	size_t n = prof->nmodules, aliases = 0;
+	struct stat *ids = calloc(n + 1, sizeof(*ids));
+	size_t *canon = calloc(n + 1, sizeof(*canon));
+	lp_module *mods = calloc(n + 1, sizeof(*mods));
+	lp_profile view, *dst = NULL;
+	lp_error err = { 0 };
+
+	for (size_t i = 0; ids && canon && mods && i < n; i++) {
+		canon[i] = i;
+		if (lp_input_check(prof->modules[i].path, &ids[i], NULL) != 0) {
+			ids[i].st_ino = 0;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (ids[j].st_ino && ids[j].st_dev == ids[i].st_dev && ids[j].st_ino == ids[i].st_ino) {
+				canon[i] = canon[j];
+				aliases++;
+				break;
+			}
+	}
+	if (aliases) {
+		/* Every alias made a copy of its file's first name: merging then joins them. */
+		for (size_t i = 0; i < n; i++)
+			mods[i] = prof->modules[canon[i]];
+		view = *prof;
+		view.modules = mods;
+		dst = lp_profile_new();
+		if (dst && lp_profile_merge(dst, &view, "the profile", NULL, &err) != LP_OK) {
+			lp_profile_free(dst);
+			dst = NULL;
+		}
+		if (dst && diag)
+			fprintf(diag, "lineprof: note: %zu module name%s of this profile name%s files "
+				"it names already (same device and inode): each file is read once\n",
+				aliases, aliases == 1 ? "" : "s", aliases == 1 ? "s" : "");
+	}
+	free(ids);
+	free(canon);
+	free(mods);
+	return dst;
+}
+
+int lp_annotate_report(const lp_profile *given, FILE *diag, lp_symtab **stp, lp_report *rep,
 		       lp_error *err)
 {
+	/* Aliases merged first, for every report (annotate's views and diff's runs alike): rep->prof. */
+	lp_profile *one = unalias(given, diag);
+	const lp_profile *prof = one ? one : given;
 	lp_symtab *st = lp_symtab_new(prof, err);
 	lp_symbolizer sym;
 	int rc;
 
-	if (!st)
+	if (!st) {
+		lp_profile_free(one);
 		return err->code ? err->code : LP_EFAIL;
+	}
+	lp_symtab_own(st, one);
 	rc = check_modules(prof, st, diag, err);
 	sym = symbolizer_of(st);
 	if (rc == LP_OK)
@@ -264,70 +322,7 @@ static int run_views(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 	return err->code;
 }
 
-/*
- * Module names that are one file (same device and inode: "./", "//",
- * symbolic links) become one module: symbols, code and loops are all kept
- * per module, so a profile naming one file through thousands of spellings
- * would otherwise cost thousands of copies of it. The profile merged into
- * itself that way, or NULL when it names no file twice (or cannot be
- * merged: it is then used as it is).
- */
-static lp_profile *unalias(const lp_profile *prof, FILE *diag)
-{
-	size_t n = prof->nmodules, aliases = 0;
-	struct stat *ids = calloc(n + 1, sizeof(*ids));
-	size_t *canon = calloc(n + 1, sizeof(*canon));
-	lp_module *mods = calloc(n + 1, sizeof(*mods));
-	lp_profile view, *dst = NULL;
-	lp_error err = { 0 };
-
-	for (size_t i = 0; ids && canon && mods && i < n; i++) {
-		canon[i] = i;
-		if (lp_input_check(prof->modules[i].path, &ids[i], NULL) != 0) {
-			ids[i].st_ino = 0;
-			continue;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (ids[j].st_ino && ids[j].st_dev == ids[i].st_dev && ids[j].st_ino == ids[i].st_ino) {
-				canon[i] = canon[j];
-				aliases++;
-				break;
-			}
-	}
-	if (aliases) {
-		/* Every alias made a copy of its file's first name: merging then joins them. */
-		for (size_t i = 0; i < n; i++)
-			mods[i] = prof->modules[canon[i]];
-		view = *prof;
-		view.modules = mods;
-		dst = lp_profile_new();
-		if (dst && lp_profile_merge(dst, &view, "the profile", NULL, &err) != LP_OK) {
-			lp_profile_free(dst);
-			dst = NULL;
-		}
-		if (dst && diag)
-			fprintf(diag, "lineprof: note: %zu module name%s of this profile name%s files "
-				"it names already (same device and inode): each file is read once\n",
-				aliases, aliases == 1 ? "" : "s", aliases == 1 ? "s" : "");
-	}
-	free(ids);
-	free(canon);
-	free(mods);
-	return dst;
-}
-
-static int run_on(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err);
-
 int lp_annotate_run(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
-{
-	lp_profile *one = unalias(prof, opts->diag);
-	int rc = run_on(one ? one : prof, opts, out, err);
-
-	lp_profile_free(one);
-	return rc;
-}
-
-static int run_on(const lp_profile *prof, const lp_view_opts *opts, FILE *out, lp_error *err)
 {
 	lp_render_ctx ctx = { .opts = opts, .color = lp_render_use_color(opts, out) };
 	lp_symtab *st;
@@ -374,7 +369,7 @@ static int run_on(const lp_profile *prof, const lp_view_opts *opts, FILE *out, l
 	}
 	ctx.cv = &cv;
 	if (prof->callchain)
-		lp_framepointer_check(prof, opts->diag);
+		lp_framepointer_check(rep.prof, opts->diag); /* its modules, aliases merged */
 	ctx.src = lp_sources_new(opts->source_dirs, opts->nsource_dirs, opts->diag);
 	if (!ctx.src)
 		rc = lp_error_set(err, LP_EFAIL, "lineprof: out of memory");

@@ -298,7 +298,9 @@ const lp_line_stat *lp_report_line(const lp_report *rep, const char *file, int l
  * The report every view starts from: prof symbolized through a new symtab
  * (*st, which owns the report's strings: free it after the report), its
  * modules checked first (a changed binary is refused; a missing one is noted
- * on diag and loses its names).
+ * on diag and loses its names). Module names that are one file are merged
+ * first: rep->prof is then a profile the symtab owns, and its module indices
+ * are the ones the report's lines and functions carry.
  */
 int lp_annotate_report(const lp_profile *prof, FILE *diag, lp_symtab **st, lp_report *rep,
 		       lp_error *err);

@@ -358,8 +358,8 @@ static int add_lines(lp_diff_build_ctx *b, lp_rows *t, int r)
 		if (!ls->samples)
 			continue;
 		if (!is_new && file) {
-			const char *bin = ls->module < run->prof->nmodules
-					  ? run->prof->modules[ls->module].path : NULL;
+			const char *bin = ls->module < run->rep.prof->nmodules
+					  ? run->rep.prof->modules[ls->module].path : NULL;
 			lp_filemap *m = filemap_of(b, file, bin);
 
 			if (!m)

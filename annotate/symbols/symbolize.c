@@ -72,6 +72,7 @@ typedef struct lp_symentry {
 
 struct lp_symtab {
 	const lp_profile *prof;
+	lp_profile *owned;   /* prof, when the symtab was given it (lp_symtab_own) */
 	lp_symmod *mods;
 	size_t nmods;
 	lp_symmod *extra;    /* lp_symtab_add_file's files */
@@ -151,7 +152,13 @@ void lp_symtab_free(lp_symtab *st)
 		free(st->descs[i]);
 	free(st->descs);
 	lp_strset_free(st->strs);
+	lp_profile_free(st->owned);
 	free(st);
+}
+
+void lp_symtab_own(lp_symtab *st, lp_profile *prof)
+{
+	st->owned = prof;
 }
 
 /*

@@ -63,6 +63,8 @@ typedef struct lp_symtab lp_symtab;
 /* Modules are opened lazily, on the first lookup that needs them. */
 lp_symtab *lp_symtab_new(const lp_profile *prof, lp_error *err);
 void lp_symtab_free(lp_symtab *st);
+/* The symtab frees prof with itself: a profile made for it (lp_annotate_report's merge of aliases). */
+void lp_symtab_own(lp_symtab *st, lp_profile *prof);
 
 /*
  * Frames at loc, innermost first; returns their number (>= 1). Strings and

@@ -5,6 +5,7 @@ about privileges, as an unprivileged user too (setpriv --reuid=65534). No case
 depends on how fast this machine is: waits poll /proc for a state, and a
 timeout only bounds how long a broken lineprof is given before the case fails.
 """
+import json
 import os
 import pty
 import re
@@ -434,6 +435,13 @@ def alias_modules_share_one_file():
     check(mib < 80, "peak memory %.0f MiB, bounded by the one distinct file" % mib)
     a = run(["annotate", "-f", "hot_work", "alias.lprof"], cwd=d)
     check(hot_share(a) > 60, "the samples of all spellings land on the HOT line", a)
+    # diff builds its reports the same way: the same bound, and one row per line, not per spelling.
+    rc, mib, _ = maxrss_mib_of(["diff", "alias.lprof", "alias.lprof"], d)
+    check(rc == 0 and mib < 80, "diff of it: exit %d, peak memory %.0f MiB" % (rc, mib))
+    j = run(["diff", "--json", "-", "alias.lprof", "alias.lprof"], cwd=d)
+    hot = [l for l in json.loads(j.out)["lines"] if l["function"] == "hot_work" and l["base_s"]]
+    check(j.code == 0 and len(hot) == len({(l["file"], l["line"]) for l in hot}),
+          "diff: one row per line of hot_work (%d rows)" % len(hot), j)
 
 
 @case
