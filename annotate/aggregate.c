@@ -722,9 +722,8 @@ void lp_report_free(lp_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
-double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples)
+double lp_report_seconds(const lp_report *rep, uint64_t value0)
 {
-	(void)samples;
 	return rep->has_time ? (double)value0 * 1e-9 : NAN;
 }
 
@@ -736,7 +735,7 @@ uint64_t lp_waits_off_ns(const lp_waits *w)
 void lp_report_times(const lp_report *rep, uint64_t value0, uint64_t sys_value, uint64_t off_ns,
 		     lp_times *t)
 {
-	t->time_s = lp_report_seconds(rep, value0, 0);
+	t->time_s = lp_report_seconds(rep, value0);
 	t->sys_s = rep->has_sys ? (double)sys_value * 1e-9 : NAN;
 	t->off_s = rep->has_off ? (double)off_ns * 1e-9 : NAN;
 	t->wall_s = rep->has_wall ? t->time_s + t->sys_s + t->off_s : NAN;

@@ -381,17 +381,17 @@ void lp_ctxview_free(lp_ctxview *cv)
 
 double lp_stat_mean_s(const lp_report *rep, const lp_ctxview *cv, const lp_stat *st)
 {
-	return cv->ngroups ? lp_report_seconds(rep, st->sum_v, st->sum_s) / (double)cv->ngroups : 0;
+	return cv->ngroups ? lp_report_seconds(rep, st->sum_v) / (double)cv->ngroups : 0;
 }
 
 double lp_stat_min_s(const lp_report *rep, const lp_stat *st)
 {
-	return lp_report_seconds(rep, st->min_v, st->min_s);
+	return lp_report_seconds(rep, st->min_v);
 }
 
 double lp_stat_max_s(const lp_report *rep, const lp_stat *st)
 {
-	return lp_report_seconds(rep, st->max_v, st->max_s);
+	return lp_report_seconds(rep, st->max_v);
 }
 
 double lp_stat_imbalance(const lp_report *rep, const lp_ctxview *cv, const lp_stat *st)

@@ -195,9 +195,8 @@ void lp_report_free(lp_report *rep);
  * Seconds of CPU time a value0 (or sys_value) sum stands for: its own
  * nanoseconds where the sampled event is a clock, never a share of a
  * total; NAN where it is not (the views then show counts, no Time).
- * samples is not used (kept for callers).
  */
-double lp_report_seconds(const lp_report *rep, uint64_t value0, uint64_t samples);
+double lp_report_seconds(const lp_report *rep, uint64_t value0);
 
 /* The seconds of one line, function or call; NAN for what was not measured. */
 typedef struct lp_times {

@@ -460,7 +460,7 @@ static int finish(lp_diff *d, lp_rows *t, lp_diffstat_info *info)
 
 			v0[r >= d->nbase] += t->value0[k];
 			n[r >= d->nbase] += c;
-			s[r >= d->nbase] += lp_report_seconds(&run->rep, t->value0[k], c) / run->work;
+			s[r >= d->nbase] += lp_report_seconds(&run->rep, t->value0[k]) / run->work;
 		}
 		row->st = st[i];
 		row->base_s = s[0] / d->nbase;

@@ -321,7 +321,7 @@ int lp_annotate_diff(lp_profile *const *profiles, const char *const *names, int 
 			runs[r].samples += rep->lines[i].samples;
 			runs[r].value0 += rep->lines[i].value[0];
 		}
-		runs[r].seconds = lp_report_seconds(rep, runs[r].value0, runs[r].samples);
+		runs[r].seconds = lp_report_seconds(rep, runs[r].value0);
 		if (runs[r].samples == 0 && view->diag)
 			fprintf(view->diag, "lineprof: warning: %s has no samples: every line of the "
 				"other side looks changed\n", runs[r].name);

@@ -85,7 +85,7 @@ static void asm_cells(const lp_asm *a, const lp_cv_insn *x, const lp_cv_func *f,
 		return;
 	snprintf(cells[0], LP_ACELL, "%" PRIu64, x->samples);
 	snprintf(cells[1], LP_ACELL, "%.1f",
-		 lp_report_seconds(ctx->rep, x->value[0], x->samples) / ctx->opts->unit);
+		 lp_report_seconds(ctx->rep, x->value[0]) / ctx->opts->unit);
 	snprintf(cells[2], LP_ACELL, "%.1f",
 		 100.0 * lp_totals_share(&a->t, x->value[0], x->samples, a->den_value0, a->den_samples));
 	for (int e = 1; e < p->nevents; e++)
@@ -274,7 +274,7 @@ static int asm_section(const lp_render_ctx *ctx, const char *name, const lp_cv_f
 		if (strcmp(rep->funcs[i].name, name) == 0 &&
 		    lp_report_span(rep, rep->funcs[i].fn->id, &file, &first, &last) != 0)
 			file = NULL;
-	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, a.den_value0, a.den_samples));
+	fprintf(out, "Total time: %g s\n", lp_report_seconds(rep, a.den_value0));
 	fprintf(out, "File: %s\n", file ? lp_render_relpath(file) : "(unknown)");
 	fprintf(out, "Function: %s at line %d, machine code%s\n", name, first,
 		whole ? "" : " (inlined)");

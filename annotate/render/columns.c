@@ -173,7 +173,7 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 	/* A line without samples, waits or hits shows only its hits and what ran inside it. */
 	int data = in->samples || in->has_hits || in->sys_samples || in->off_count || in->off_ns;
 	/* Timer units where Time is measured; else the sampled event's count. */
-	double units = rep->has_time ? lp_report_seconds(rep, in->value[0], in->samples) / ctx->opts->unit
+	double units = rep->has_time ? lp_report_seconds(rep, in->value[0]) / ctx->opts->unit
 				     : (double)in->value[0];
 	double lo, hi, p;
 	lp_times tm;
@@ -218,7 +218,7 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 			return fmt(buf, size, num, "%.0f", (double)in->incl_value0);
 		if (cs->scope == LP_SCOPE_FUNCTION)
 			return fmt(buf, size, num, "%.1f",
-				   lp_report_seconds(rep, in->incl_value0, in->incl_samples) /
+				   lp_report_seconds(rep, in->incl_value0) /
 				   ctx->opts->unit);
 		return fmt(buf, size, num, "%.1f",
 			   100.0 * lp_totals_share(&cs->t, in->incl_value0, in->incl_samples,
@@ -274,7 +274,7 @@ int lp_cols_cell(const lp_cols *cs, int i, const lp_cell_in *in, char *buf, size
 		if (!data || !in->group_s || (!in->group_s[c->arg] && !in->group_v[c->arg]))
 			return 0;
 		return fmt(buf, size, num, "%.1f",
-			   lp_report_seconds(rep, in->group_v[c->arg], in->group_s[c->arg]) / ctx->opts->unit);
+			   lp_report_seconds(rep, in->group_v[c->arg]) / ctx->opts->unit);
 	}
 	return 0;
 }

@@ -142,7 +142,7 @@ static void mpi_line(const lp_render_ctx *ctx, FILE *out)
 	const lp_ctxview *cv = ctx->cv;
 
 	fprintf(out, "MPI: %.1f %% of samples in MPI libraries (%.3f s)", pct(cv->mpi_samples, p->samples),
-		lp_report_seconds(ctx->rep, cv->mpi_value0, cv->mpi_samples));
+		lp_report_seconds(ctx->rep, cv->mpi_value0));
 	if (cv->level == LP_BY_RANK && cv->ngroups >= 2) {
 		size_t lo = 0, hi = 0;
 
@@ -194,7 +194,7 @@ static void groups_table(const lp_render_ctx *ctx, FILE *out)
 
 		fprintf(out, "%8s %10lld %9" PRIu64 " %12.6f %7.1f %6.1f  ", gr->label,
 			lp_render_group_id(ctx, (uint32_t)g), gr->samples,
-			lp_report_seconds(ctx->rep, gr->value0, gr->samples), pct(gr->samples, p->samples),
+			lp_report_seconds(ctx->rep, gr->value0), pct(gr->samples, p->samples),
 			pct(gr->mpi_samples, gr->samples));
 		if (cv->level == LP_BY_THREAD)
 			fprintf(out, "%s (pid %lld %s)\n", c->name ? c->name : "?", (long long)pc->id,

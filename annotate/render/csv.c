@@ -92,7 +92,7 @@ static void loop_row(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	fprintf(out, ",%d,", l->header_line);
 	field(out, l->function);
 	fprintf(out, ",%" PRIu64 ",%.9f,%.6f,,%.6f,%.6f", l->total_samples,
-		lp_report_seconds(ctx->rep, l->total_value0, l->total_samples),
+		lp_report_seconds(ctx->rep, l->total_value0),
 		100.0 * lp_totals_share(t, l->total_value0, l->total_samples, t->value0, t->samples),
 		100.0 * lo, 100.0 * hi);
 	fputs(",,,,,,,,,", out); /* the time fields of lines (time_head): none for a loop */
@@ -118,7 +118,7 @@ static void loop_row(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	if (lr->parent[k] >= 0)
 		fprintf(out, "%ld", lr->parent[k]);
 	fprintf(out, ",%" PRIu64 ",%.9f,%.6f\r\n", l->self_samples,
-		lp_report_seconds(ctx->rep, l->self_value[0], l->self_samples),
+		lp_report_seconds(ctx->rep, l->self_value[0]),
 		100.0 * lp_totals_share(t, l->self_value[0], l->self_samples, t->value0, t->samples));
 }
 
@@ -210,8 +210,7 @@ int lp_render_csv(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			for (size_t g = 0; g < ctx->cv->ngroups; g++) {
 				size_t k = i * ctx->cv->ngroups + g;
 
-				fprintf(out, ",%.9f", lp_report_seconds(rep, ctx->cv->line_v[k],
-									ctx->cv->line_s[k]));
+				fprintf(out, ",%.9f", lp_report_seconds(rep, ctx->cv->line_v[k]));
 			}
 		if (ctx->opts->loops_view)
 			fputs(",line,,,,,,,,,", out);

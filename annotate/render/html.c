@@ -767,8 +767,8 @@ static void write_loops(lp_html *h)
 		fprintf(out, ", %" PRIu64 ", \"%.1f\", \"%.1f\", \"%.6f\", \"%.6f\"]", l->total_samples,
 			pct_of(h, l->total_value0, l->total_samples),
 			pct_of(h, l->self_value[0], l->self_samples),
-			lp_report_seconds(rep, l->total_value0, l->total_samples),
-			lp_report_seconds(rep, l->self_value[0], l->self_samples));
+			lp_report_seconds(rep, l->total_value0),
+			lp_report_seconds(rep, l->self_value[0]));
 	}
 	fputs("]}", out);
 }
@@ -955,7 +955,7 @@ static void write_files(lp_html *h)
 
 		fprintf(out, "%s%ld, %" PRIu64 ", \"%.1f\", \"%g\", [", f ? ",\n [" : "\n [", fs->file,
 			fs->samples, pct_of(h, fs->value0, fs->samples),
-			lp_report_seconds(rep, fs->value0, fs->samples));
+			lp_report_seconds(rep, fs->value0));
 		ci = calls_of(cv, ncv, fs->file);
 		for (size_t i = fs->lo; i < fs->hi;) {
 			uint64_t value[LP_MAX_EVENTS] = { 0 };
@@ -1071,7 +1071,7 @@ static void write_named(lp_html *h)
 			cols_of_group(&cs);
 		fprintf(out, ", \"found\": true, \"func\": %ld, \"file\": %ld, \"first\": %d, \"total\": \"%g\", "
 			"\"cols\": ", v.fs ? whole_func(h, v.fs->fn) : -1L, file_id(h, v.file), v.first,
-			lp_report_seconds(rep, v.value0, v.samples));
+			lp_report_seconds(rep, v.value0));
 		write_cols(out, &cs);
 		fputs(", \"rows\": [", out);
 		for (size_t k = 0; k < v.nrows; k++) {
@@ -1252,13 +1252,13 @@ static void write_group_header(lp_html *h, const lp_hlevel *lv, uint32_t g, cons
 	kv(out, &n, "Samples", "%" PRIu64 " of the run's %" PRIu64 " (%.1f %%)", gr->samples, p->samples,
 	   p->samples ? 100.0 * (double)gr->samples / (double)p->samples : 0.0);
 	kv(out, &n, "Time", "%.3f s (the sum of its lines' Time; the run's: %.3f s)",
-	   lp_report_seconds(rep, gr->value0, gr->samples),
-	   lp_report_seconds(h->whole->rep, h->whole_t.value0, h->whole_t.samples));
+	   lp_report_seconds(rep, gr->value0),
+	   lp_report_seconds(h->whole->rep, h->whole_t.value0));
 	kv_waits(out, &n, rep);
 	if (gr->mpi_samples)
 		kv(out, &n, "MPI", "%.1f %% of its samples in MPI libraries (%.3f s)",
 		   gr->samples ? 100.0 * (double)gr->mpi_samples / (double)gr->samples : 0.0,
-		   lp_report_seconds(rep, gr->mpi_value0, gr->mpi_samples));
+		   lp_report_seconds(rep, gr->mpi_value0));
 	kv(out, &n, "Call stacks", "%s", rep->inclusive_from_stacks ? "its own recorded stacks"
 	   : p->callchain ? "none of its own (only inlining is known for it)"
 	   : "not recorded (record with -g for callers)");

@@ -129,7 +129,7 @@ static void time_meta(const lp_render_ctx *ctx, FILE *out)
 	fputs("  ", out);
 	knum(out, "unattributed_s", "%.9f", s.unattributed_s, ",\n");
 	fputs("  ", out);
-	knum(out, "time_s", "%.9f", lp_report_seconds(rep, s.value0, s.samples), ",\n");
+	knum(out, "time_s", "%.9f", lp_report_seconds(rep, s.value0), ",\n");
 	fputs("  ", out);
 	knum(out, "sys_sampled_s", "%.9f", rep->has_sys ? (double)s.sys_value * 1e-9 : NAN, ",\n");
 	fputs("  ", out);
@@ -253,7 +253,7 @@ static void contexts_meta(const lp_render_ctx *ctx, FILE *out)
 	fputs("  ", out);
 	ku64(out, "mpi_samples", cv ? cv->mpi_samples : 0, ",\n");
 	fputs("  ", out);
-	knum(out, "mpi_s", "%.9f", cv ? lp_report_seconds(ctx->rep, cv->mpi_value0, cv->mpi_samples) : 0,
+	knum(out, "mpi_s", "%.9f", cv ? lp_report_seconds(ctx->rep, cv->mpi_value0) : 0,
 	     ",\n");
 	fprintf(out, "  \"by\": \"%s\",\n  \"groups\": [", cv ? lp_by_name(cv->level) : "none");
 	for (size_t g = 0; cv && g < cv->ngroups; g++) {
@@ -263,7 +263,7 @@ static void contexts_meta(const lp_render_ctx *ctx, FILE *out)
 		kstr(out, "label", gr->label, ", ");
 		fprintf(out, "\"id\": %lld, ", lp_render_group_id(ctx, (uint32_t)g));
 		ku64(out, "samples", gr->samples, ", ");
-		knum(out, "time_s", "%.9f", lp_report_seconds(ctx->rep, gr->value0, gr->samples), ", ");
+		knum(out, "time_s", "%.9f", lp_report_seconds(ctx->rep, gr->value0), ", ");
 		ku64(out, "mpi_samples", gr->mpi_samples, ", ");
 		knum(out, "mpi_percent", "%.6f", gr->samples ? 100.0 * (double)gr->mpi_samples /
 			(double)gr->samples : 0.0, "}");
@@ -293,7 +293,7 @@ static void stats(const lp_render_ctx *ctx, const lp_stat *st, FILE *out)
 }
 
 /* ", \"by_s\": {\"r0\": s, ...}": each group's seconds (--by). */
-static void by_values(const lp_render_ctx *ctx, const uint64_t *v, const uint64_t *s, size_t row,
+static void by_values(const lp_render_ctx *ctx, const uint64_t *v, size_t row,
 		      FILE *out)
 {
 	const lp_ctxview *cv = ctx->cv;
@@ -305,7 +305,7 @@ static void by_values(const lp_render_ctx *ctx, const uint64_t *v, const uint64_
 		size_t k = row * cv->ngroups + g;
 
 		fprintf(out, "%s\"%s\": %.9f", g ? ", " : "", cv->groups[g].label,
-			lp_report_seconds(ctx->rep, v[k], s[k]));
+			lp_report_seconds(ctx->rep, v[k]));
 	}
 	fputc('}', out);
 }
@@ -361,11 +361,11 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 		fputs("\"line\": null, ", out);
 	kstr(out, "module", f->module, ", ");
 	ku64(out, "self_samples", ss, ", ");
-	knum(out, "self_s", "%.9f", lp_report_seconds(rep, sv, ss), ", ");
+	knum(out, "self_s", "%.9f", lp_report_seconds(rep, sv), ", ");
 	knum(out, "self_percent", "%.6f", 100.0 * lp_totals_share(t, sv, ss, t->value0, t->samples),
 	     ", ");
 	ku64(out, "total_samples", ts, ", ");
-	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv, ts), ", ");
+	knum(out, "total_s", "%.9f", lp_report_seconds(rep, tv), ", ");
 	knum(out, "total_percent", "%.6f", 100.0 * lp_totals_share(t, tv, ts, t->value0, t->samples),
 	     ", ");
 	func_times(rep, f, out);
@@ -375,7 +375,7 @@ static void function(const lp_render_ctx *ctx, const lp_totals *t, const lp_metr
 	if (f->fs && lp_render_has_stats(ctx))
 		stats(ctx, &ctx->cv->func_stats[f->fs - rep->funcs], out);
 	if (f->fs && lp_render_has_columns(ctx, 0))
-		by_values(ctx, ctx->cv->func_v, ctx->cv->func_s, (size_t)(f->fs - rep->funcs), out);
+		by_values(ctx, ctx->cv->func_v, (size_t)(f->fs - rep->funcs), out);
 	fputc('}', out);
 }
 
@@ -516,12 +516,12 @@ static int loops(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 		else
 			fputs("\"parent\": null, ", out);
 		ku64(out, "samples", l->total_samples, ", ");
-		knum(out, "time_s", "%.9f", lp_report_seconds(rep, l->total_value0, l->total_samples), ", ");
+		knum(out, "time_s", "%.9f", lp_report_seconds(rep, l->total_value0), ", ");
 		knum(out, "percent", "%.6f",
 		     100.0 * lp_totals_share(t, l->total_value0, l->total_samples, t->value0, t->samples),
 		     ", ");
 		ku64(out, "self_samples", l->self_samples, ", ");
-		knum(out, "self_time_s", "%.9f", lp_report_seconds(rep, l->self_value[0], l->self_samples),
+		knum(out, "self_time_s", "%.9f", lp_report_seconds(rep, l->self_value[0]),
 		     ", ");
 		knum(out, "self_percent", "%.6f",
 		     100.0 * lp_totals_share(t, l->self_value[0], l->self_samples, t->value0, t->samples),
@@ -581,7 +581,7 @@ static void lines(const lp_render_ctx *ctx, const lp_totals *t, FILE *out)
 		if (lp_render_has_stats(ctx))
 			stats(ctx, &ctx->cv->line_stats[i], out);
 		if (lp_render_has_columns(ctx, 0))
-			by_values(ctx, ctx->cv->line_v, ctx->cv->line_s, i, out);
+			by_values(ctx, ctx->cv->line_v, i, out);
 		fputc('}', out);
 	}
 	fputs(n ? "\n  ]\n" : "]\n", out);

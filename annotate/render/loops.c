@@ -38,7 +38,7 @@ void lp_render_loop_notes(const lp_render_ctx *ctx, const lp_cv_sloop *loops, si
 			     l->first_line, l->last_line,
 			     100.0 * lp_totals_share(&t, l->total_value0, l->total_samples, t.value0,
 						     t.samples),
-			     lp_report_seconds(ctx->rep, l->total_value0, l->total_samples),
+			     lp_report_seconds(ctx->rep, l->total_value0),
 			     100.0 * lp_totals_share(&t, l->self_value[0], l->self_samples, t.value0,
 						     t.samples));
 		if (k < 0 || (size_t)k >= size - len)
@@ -153,8 +153,8 @@ int lp_render_loops(const lp_render_ctx *ctx, FILE *out, lp_error *err)
 			l->total_samples,
 			100.0 * lp_totals_share(&t, l->total_value0, l->total_samples, t.value0, t.samples),
 			100.0 * lp_totals_share(&t, l->self_value[0], l->self_samples, t.value0, t.samples),
-			lp_report_seconds(rep, l->total_value0, l->total_samples),
-			lp_report_seconds(rep, l->self_value[0], l->self_samples), parent, l->depth, wl,
+			lp_report_seconds(rep, l->total_value0),
+			lp_report_seconds(rep, l->self_value[0]), parent, l->depth, wl,
 			where, l->header_line, l->function ? l->function : "?");
 	}
 	fputc('\n', out);

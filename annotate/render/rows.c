@@ -60,7 +60,7 @@ void lp_row_compute(const lp_render_ctx *ctx, const lp_totals *t, const lp_line_
 	lp_render_wilson(ls->samples, t->samples, &lo, &hi);
 	row->ci_low = 100.0 * lo;
 	row->ci_high = 100.0 * hi;
-	row->incl_time_s = lp_report_seconds(rep, ls->incl_value0, ls->incl_samples);
+	row->incl_time_s = lp_report_seconds(rep, ls->incl_value0);
 	row->incl_percent = 100.0 * lp_totals_share(t, ls->incl_value0, ls->incl_samples,
 						    t->value0, t->samples);
 }

@@ -729,7 +729,7 @@ static void render_summary(const lp_render_ctx *ctx, FILE *out)
 
 		lp_report_table_sums(rep, &rep->tables[i], &samples[i], v, &waits[i]);
 		/* Time; where the sampled event is not a clock, its count. */
-		secs[i] = rep->has_time ? lp_report_seconds(rep, v[0], samples[i]) : (double)v[0];
+		secs[i] = rep->has_time ? lp_report_seconds(rep, v[0]) : (double)v[0];
 		value0[i] = v[0];
 		for (; j > 0 && secs[order[j - 1]] > secs[i]; j--)
 			order[j] = order[j - 1];
