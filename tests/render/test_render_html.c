@@ -89,6 +89,7 @@ START_TEST(test_html_not_attributed)
 
 	lp_ck_has(got, "[\"Not attributed\", \"0.001 s of the CPU time is on no line\"]");
 	free(got);
+	fake_free(&f);
 	got = html(0, NULL, 0);  /* no kernel samples: the system time is in it, and that is said */
 	lp_ck_has(got, "[\"Not attributed\", \"0.000 s of the CPU time is on no line, all system time included");
 	free(got);
